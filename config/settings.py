@@ -1,0 +1,143 @@
+"""Typed settings: defaults in code, a TOML file, then WIREFEED_<SECTION>__<KEY> environment overrides."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be loaded or is inconsistent."""
+
+
+class DatabaseSettings(BaseModel):
+    """Where the store lives."""
+
+    url: str = DEFAULT_DATABASE_URL
+
+
+class FetchSettings(BaseModel):
+    """HTTP behaviour toward publishers."""
+
+    timeout: float = Field(default=20.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    user_agent: str = "wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed reader)"
+    concurrency: int = Field(default=32, ge=1)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_delay: float = Field(default=0.5, ge=0)
+    allow_private_networks: bool = False
+    allowed_networks: list[str] = Field(default_factory=list)
+    obey_robots: bool = True
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    fetch_articles: bool = True
+    max_articles_per_feed: int = Field(default=100, ge=0)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR form: {cidr!r}") from exc
+        return value
+
+
+class ScheduleSettings(BaseModel):
+    """How often feeds are polled."""
+
+    default_interval: int = Field(default=900, ge=10)
+    min_interval: int = Field(default=300, ge=10)
+    max_interval: int = Field(default=86400, ge=60)
+    tick: int = Field(default=30, ge=1)
+    lease_seconds: int = Field(default=600, ge=10)
+    disable_after_days: float = Field(default=14.0, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ScheduleSettings:
+        if self.min_interval > self.max_interval:
+            raise ValueError("schedule.min_interval must not exceed schedule.max_interval")
+        return self
+
+
+class ExtractSettings(BaseModel):
+    """Article extraction limits."""
+
+    timeout: float = Field(default=30.0, gt=0)
+    workers: int = Field(default=0, ge=0)  # 0 = one per CPU
+
+
+class DedupeSettings(BaseModel):
+    """Near-duplicate clustering."""
+
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    window_days: int = Field(default=3, ge=1)
+
+
+class LogSettings(BaseModel):
+    """Logging output."""
+
+    format: Literal["auto", "console", "json"] = "auto"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(BaseSettings):
+    """All of wirefeed's settings, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WIREFEED_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+    toml_path: ClassVar[Path | None] = None
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)
+    dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_path))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | Path | None = None, database_url: str | None = None) -> Settings:
+    """Load settings with precedence: explicit database URL, environment, TOML file, defaults."""
+    path = Path(config_file) if config_file is not None else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    overrides: dict[str, Any] = {}
+    try:
+        settings_cls = type("_FileSettings", (Settings,), {"toml_path": path})
+        settings = settings_cls(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+    except ValueError as exc:  # tomllib.TOMLDecodeError derives from ValueError
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    if database_url:
+        settings.database.url = database_url
+    return Settings.model_validate(settings.model_dump())

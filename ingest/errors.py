@@ -1,0 +1,135 @@
+"""Every error wirefeed raises on purpose, classified the way a user reads it.
+
+WirefeedError
+ ├── FetchError                 (kind: what `feeds list` shows)
+ │    ├── FetchTimeout           timeout
+ │    ├── DNSError               dns
+ │    ├── ConnectionRefused      refused
+ │    ├── TLSError               tls
+ │    ├── NetworkError           network
+ │    ├── HTTPStatusError        http_4xx / http_5xx (with retry_after when the server gave one)
+ │    ├── TooLarge               too_large
+ │    ├── BlockedAddress         blocked (SSRF guard: link-local, private, loopback...)
+ │    ├── RedirectError          redirects (too many, or a loop)
+ │    └── RobotsDisallowed       robots
+ ├── FeedError
+ │    ├── NotAFeed               not_a_feed (HTML page, empty body)
+ │    └── FeedParseError         parse_error (nothing recoverable)
+ └── ExtractError
+      └── ExtractTimeout         extract_timeout
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class WirefeedError(Exception):
+    """Base of wirefeed's own errors."""
+
+    kind = "error"
+
+
+class FetchError(WirefeedError):
+    """A URL could not be fetched."""
+
+    kind = "network"
+
+    def __init__(self, url: str, detail: str = "") -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"{self.kind}: {detail or url}")
+
+
+class FetchTimeout(FetchError):
+    """The server did not answer within the configured timeout."""
+
+    kind = "timeout"
+
+
+class DNSError(FetchError):
+    """The host name does not resolve."""
+
+    kind = "dns"
+
+
+class ConnectionRefused(FetchError):
+    """Nothing listens at that address."""
+
+    kind = "refused"
+
+
+class TLSError(FetchError):
+    """The TLS handshake or certificate check failed."""
+
+    kind = "tls"
+
+
+class NetworkError(FetchError):
+    """Any other transport failure (reset, protocol error)."""
+
+    kind = "network"
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, url: str, status: int, retry_after: datetime | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        self.kind = "http_5xx" if status >= 500 else "http_4xx"
+        super().__init__(url, f"HTTP {status}")
+
+
+class TooLarge(FetchError):
+    """The body exceeded the configured size cap (counted after decompression)."""
+
+    kind = "too_large"
+
+
+class BlockedAddress(FetchError):
+    """The URL resolves to an address the SSRF guard does not allow."""
+
+    kind = "blocked"
+
+
+class RedirectError(FetchError):
+    """Too many redirects, or a redirect loop."""
+
+    kind = "redirects"
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids fetching this page."""
+
+    kind = "robots"
+
+
+class FeedError(WirefeedError):
+    """A fetched body is not a usable feed."""
+
+    kind = "parse_error"
+
+
+class NotAFeed(FeedError):
+    """The body is empty or an HTML page rather than a feed."""
+
+    kind = "not_a_feed"
+
+
+class FeedParseError(FeedError):
+    """The feed is malformed beyond recovery."""
+
+    kind = "parse_error"
+
+
+class ExtractError(WirefeedError):
+    """A page could not be turned into text."""
+
+    kind = "extract_error"
+
+
+class ExtractTimeout(ExtractError):
+    """Extraction took longer than `[extract] timeout` and was abandoned."""
+
+    kind = "extract_timeout"
