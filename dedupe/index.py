@@ -1,0 +1,161 @@
+"""Candidate index: where earlier documents wait, keyed by LSH band keys, for a time window.
+
+The protocol is deliberately small so a SQL table can implement it (store/ does):
+
+- ``keys`` are signed 63-bit integers (always >= 0, < 2**63), so one ``BIGINT`` column holds them; a
+  table ``(key BIGINT, entry_id)`` with an index on ``key`` answers ``candidates`` with ``key IN (...)``.
+- ``candidates(keys, since)`` returns the entries sharing at least one key, each once, in insertion
+  order, restricted to entries whose time is at or after ``since`` (``None`` = no window). An entry's
+  time is ``doc.published``, or the time it was added when the document has no date.
+- ``by_hash(text_hash)`` is the fast exact path: the earliest live entry whose normalised text has this
+  hash (the ``text_hash`` column can carry a unique or plain index). It ignores the window so that an
+  exact copy always lands in the story of its first copy while that copy is kept. Returning ``None``
+  always is allowed: exact copies are then still found through ``candidates`` (same keys, same hash).
+- ``add(entry, text_hash)`` stores an entry under all its keys; ``evict(before)`` drops entries whose
+  time is before ``before`` and returns how many went.
+
+Implementations may cap how many entries one key returns (keeping the most recent), because a key
+shared by hundreds of live documents comes from boilerplate or a template and carries no signal.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from dedupe.model import Doc
+
+KEY_MASK = (1 << 63) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stored document with the story it belongs to and its LSH band keys."""
+
+    doc: Doc
+    cluster: str
+    keys: tuple[int, ...]  # LSH band keys, signed 63-bit ints (fit in a SQL BIGINT)
+
+
+class CandidateIndex(Protocol):
+    """Storage of earlier documents that answers "which of them share an LSH key with this one"."""
+
+    def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
+        """Return entries sharing a key, at or after `since`, in insertion order, without repeats."""
+        ...
+
+    def by_hash(self, text_hash: str) -> Entry | None:
+        """Return the earliest stored entry with this normalised-text hash, or None."""
+        ...
+
+    def add(self, entry: Entry, text_hash: str) -> None:
+        """Store an entry under its keys and its text hash."""
+        ...
+
+    def evict(self, before: datetime) -> int:
+        """Drop entries whose time is before `before`; return how many were dropped."""
+        ...
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """An entry with its insertion sequence number and effective time."""
+
+    seq: int
+    time: datetime
+    entry: Entry
+    text_hash: str
+    alive: bool = True
+
+
+class InMemoryIndex:
+    """Dict-of-buckets implementation of CandidateIndex for one process (tests, CLI, benchmarks)."""
+
+    def __init__(self, *, max_per_key: int = 64) -> None:
+        """Create an empty index; a key keeps at most `max_per_key` most recent entries."""
+        self._max_per_key = max_per_key
+        self._buckets: dict[int, deque[_Slot]] = {}
+        self._hashes: dict[str, _Slot] = {}
+        self._order: deque[_Slot] = deque()
+        self._seq = 0
+        self._clock = _EPOCH  # latest time seen: the "added" time of undated documents
+        self._size = 0
+
+    def __len__(self) -> int:
+        """Return the number of live entries."""
+        return self._size
+
+    def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
+        """Return live entries sharing a key, at or after `since`, in insertion order, without repeats."""
+        found: dict[int, _Slot] = {}
+        for key in keys:
+            bucket = self._buckets.get(key)
+            if not bucket:
+                continue
+            for slot in bucket:
+                if slot.alive and (since is None or slot.time >= since):
+                    found[slot.seq] = slot
+        return [found[seq].entry for seq in sorted(found)]
+
+    def by_hash(self, text_hash: str) -> Entry | None:
+        """Return the earliest live entry with this normalised-text hash, or None."""
+        slot = self._hashes.get(text_hash)
+        return slot.entry if slot is not None and slot.alive else None
+
+    def add(self, entry: Entry, text_hash: str) -> None:
+        """Store an entry under its keys and its text hash."""
+        published = entry.doc.published
+        if published is not None and published > self._clock:
+            self._clock = published
+        slot = _Slot(self._seq, published or self._clock, entry, text_hash)
+        self._seq += 1
+        self._size += 1
+        self._order.append(slot)
+        if text_hash not in self._hashes or not self._hashes[text_hash].alive:
+            self._hashes[text_hash] = slot
+        for key in dict.fromkeys(entry.keys):
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = deque()
+            bucket.append(slot)
+            if len(bucket) > self._max_per_key:
+                bucket.popleft()
+
+    def evict(self, before: datetime) -> int:
+        """Drop entries whose time is before `before`; return how many were dropped."""
+        dropped = 0
+        kept: deque[_Slot] = deque()
+        # Entries arrive roughly in time order, so stop scanning at the first recent one.
+        while self._order and self._order[0].time < before:
+            slot = self._order.popleft()
+            if not slot.alive:
+                continue
+            slot.alive = False
+            dropped += 1
+            if self._hashes.get(slot.text_hash) is slot:
+                del self._hashes[slot.text_hash]
+            for key in dict.fromkeys(slot.entry.keys):
+                bucket = self._buckets.get(key)
+                if bucket is None:
+                    continue
+                while bucket and not bucket[0].alive:
+                    bucket.popleft()
+                if not bucket:
+                    del self._buckets[key]
+        for slot in self._order:
+            if slot.time < before and slot.alive:
+                kept.append(slot)
+        # Late, out-of-order entries older than `before` are rare; drop them in a second pass.
+        for slot in kept:
+            slot.alive = False
+            dropped += 1
+            if self._hashes.get(slot.text_hash) is slot:
+                del self._hashes[slot.text_hash]
+        self._size -= dropped
+        return dropped

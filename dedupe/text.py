@@ -1,0 +1,142 @@
+"""Text normalisation, content hashing, word tokens, shingles and salient tokens (names and numbers)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+U64 = npt.NDArray[np.uint64]
+Mask = npt.NDArray[np.bool_]
+
+SHINGLE = 3  # words per shingle
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2212": "-", "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
+    }
+)  # fmt: skip
+_SPACE = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d)[,.\u202f\u00a0' ](?=\d{3}(?!\d))")
+_WORD = re.compile(r"\w+")
+# "PARIS (AFP) - ", "WASHINGTON, Feb 28 (Reuters) - ", "Paris (AFP) - ", "BERLIN - ".
+_DATELINE = re.compile(
+    r"""^\s*(?:
+        [A-ZÀ-Þ][^\n().!?]{0,59}?\((?=[^()\n]*[A-Za-z])[^()\n]{1,40}\)\s*[-:]  # place, date, (agency)
+      | [A-ZÀ-Þ][A-ZÀ-Þ'.,/ -]{1,40}?\s+-           # an all-capitals place then a dash
+    )\s*""",
+    re.VERBOSE,
+)
+_SENTENCE_END = frozenset('.!?:;"\n')
+_WORD_HASHES: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 2_000_000
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SHINGLE_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def clean(text: str) -> str:
+    """Unify Unicode forms, quotes, dashes, invisible characters and thousands separators; keep case."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    return _THOUSANDS.sub("", text)
+
+
+def normalise(text: str) -> str:
+    """Return the comparable form of a text: cleaned, case-folded, whitespace collapsed."""
+    return _SPACE.sub(" ", clean(text).casefold()).strip()
+
+
+def text_hash(text: str) -> str:
+    """Return the hex blake2b-128 of the normalised text (exact-duplicate and database content hash)."""
+    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def strip_dateline(text: str) -> str:
+    """Remove a leading dateline such as "PARIS (AFP) -" so copies with and without one align."""
+    return _DATELINE.sub("", text, count=1)
+
+
+def mix64(values: U64) -> U64:
+    """Scramble 64-bit integers with the splitmix64 finaliser (deterministic, vectorised)."""
+    with np.errstate(over="ignore"):
+        z = values ^ (values >> np.uint64(30))
+        z = z * _MIX1
+        z = z ^ (z >> np.uint64(27))
+        z = z * _MIX2
+        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+
+
+def _word_hash(word: str) -> int:
+    """Return a stable 32-bit hash of one lower-case word, memoised."""
+    value = _WORD_HASHES.get(word)
+    if value is None:
+        if len(_WORD_HASHES) >= _WORD_CACHE_LIMIT:
+            _WORD_HASHES.clear()
+        value = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8"))
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Words of a body (dateline removed) with their shingle hashes and salient-word flags."""
+
+    words: tuple[str, ...]  # lower-case
+    salient: Mask  # per word: contains a digit, or is capitalised away from a sentence start
+    shingles: U64  # per position i: hash of words[i : i + SHINGLE]; empty when too few words
+    shingle_set: U64  # sorted unique shingle hashes
+
+
+def tokens(text: str) -> Tokens:
+    """Tokenise a body into words, salient flags and word-shingle hashes."""
+    body = strip_dateline(clean(text))
+    words: list[str] = []
+    salient: list[bool] = []
+    previous_end = 0
+    for match in _WORD.finditer(body):
+        word = match.group()
+        start = match.start()
+        gap = body[previous_end:start]
+        previous_end = match.end()
+        sentence_start = not words or any(ch in _SENTENCE_END for ch in gap)
+        salient.append(any(ch.isdigit() for ch in word) or (word[0].isupper() and not sentence_start))
+        words.append(word.casefold())
+    return Tokens(
+        words=tuple(words),
+        salient=np.array(salient, dtype=np.bool_),
+        shingles=(sh := shingle_hashes(words)),
+        shingle_set=np.unique(sh),
+    )
+
+
+def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
+    """Return one 64-bit hash per word 3-shingle, in text order (the whole text when shorter)."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    ids = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    if len(ids) < SHINGLE:
+        ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
+    n = len(ids) - SHINGLE + 1
+    with np.errstate(over="ignore"):
+        acc = np.zeros(n, dtype=np.uint64)
+        for offset, mult in enumerate(_SHINGLE_MULT):
+            acc = mix64(acc + ids[offset : offset + n] * mult)
+    return acc
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Return the numbers written in a text, thousands separators removed."""
+    return frozenset(w for w in _WORD.findall(clean(text)) if any(ch.isdigit() for ch in w))
+
+
+def names(text: str) -> frozenset[str]:
+    """Return the capitalised words of a text that do not start a sentence (a cheap proper-name proxy)."""
+    t = tokens(text)
+    return frozenset(w for w, s in zip(t.words, t.salient.tolist(), strict=True) if s and not w.isdigit())
