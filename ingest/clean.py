@@ -1,0 +1,253 @@
+"""Clean the blocks trafilatura extracted: drop repeats, captions, bylines, prompts, with reasons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
+from ingest.teaser import find_repeated_teasers, normalise
+
+# Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
+CLEAN_VERSION = "1"
+
+# The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
+MAX_CAPTION_WORDS = 60
+MAX_PROMPT_WORDS = 20
+MAX_BYLINE_WORDS = 12
+# How many leading blocks may hold the repeated title, and the chrome before it.
+TITLE_WINDOW = 4
+TITLE_MIN_RATIO = 92.0
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A block taken out of the text, and why."""
+
+    text: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What the page says about itself, used as evidence that a block is not body text."""
+
+    titles: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    captions: frozenset[str] = field(default_factory=frozenset)
+    boilerplate: SiteBoilerplate | None = None
+
+
+_AGENCIES = (
+    r"REUTERS|Reuters|AFP|AP|AP Photo|EPA|EPA-EFE|EFE|dpa|DPA|ANSA|Getty Images|Getty|Shutterstock|"
+    r"Bloomberg|Keystone|Imago|IMAGO|picture alliance|picture-alliance|SIPA|Sipa|Abaca|ABACA|"
+    r"MaxPPP|Belga|BELGA|ANP|PA|PA Wire|Xinhua|XINHUA|Sputnik|TASS|Alamy|iStock|istockphoto|"
+    r"Europa Press|NurPhoto|Anadolu|Anadolu Agency|Hans Lucas|Le Parisien|Wikimedia Commons|Pool"
+)
+# A caption ends with its credit: "... Sputnik/Alexei Druzhinin/Kremlin via REUTERS",
+# "(Photo: AFP)", "Photo : AFP", "Foto: dpa", "© Getty Images", "REUTERS/Name", "Getty Images".
+CREDIT_TAIL = re.compile(
+    r"(?:"
+    r"[\(\[]\s*(?:photos?|fotos?|images?|pictures?|pics?|crédits?(?: photo)?|credits?|bild|"
+    r"illustrations?|source|quelle|fuente)\s*:?[^()\[\]]{1,80}[\)\]]"
+    r"|\b(?:photos?|fotos?|images?|pictures?|crédits? photos?|crédits?|credits?|photo credit|bild|"
+    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,80}"
+    r"|©\s*[^.!?]{1,80}"
+    r"|\bvia\s+(?:" + _AGENCIES + r")"
+    r"|(?:^|[.)]\s|\s[-–—|]\s)(?:" + _AGENCIES + r")(?:\s?/\s?[\w.'’ -]{1,40})?"
+    r")\s*$",
+)
+# A slash credit ("REUTERS/Name", "Sputnik/Name/Kremlin via REUTERS") must name an agency.
+_SLASH_CREDIT = re.compile(r"/\s*[\w.'’ -]*\b(?:" + _AGENCIES + r")\b|\b(?:" + _AGENCIES + r")\s?/")
+_CREDIT_WORD = re.compile(
+    r"^[\(\[]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
+    r"foto ?grafía|imagen)\b|^©|^via\b",
+    re.IGNORECASE,
+)
+_AGENCY_ONLY = re.compile(r"^(?:[.)]\s|\s?[-–—|]\s)?(?:" + _AGENCIES + r")\b")
+
+_LABEL_WORDS = (
+    # English
+    r"search|menu|home|latest news|breaking news|top stories|log ?in|sign ?in|sign ?up|register|"
+    r"subscribe|newsletters?|share|tweet|email|e-mail|print|comments?|advertisement|ad|"
+    r"skip to (?:main )?content|close|more|related|related (?:articles|stories|content|coverage)|"
+    r"most read|most popular|trending|recommended|listen(?: to this article)?|"
+    r"copy link|link copied|read more|see also|watch|play video|"
+    # French
+    r"rechercher|recherche|accueil|dernières infos|dernières nouvelles|à la une|en direct|"
+    r"se connecter|connexion|s'abonner|abonnez-vous|partager|partager sur \w+|imprimer|envoyer|"
+    r"commentaires?|réagir|publicité|fermer|lire aussi|à lire aussi|lire la suite|voir aussi|"
+    r"sur le même sujet|les plus lus|écouter(?: cet article)?|"
+    # German
+    r"suche|startseite|anmelden|abonnieren|teilen|artikel teilen|drucken|kommentare?|anzeige|"
+    r"schließen|weiterlesen|mehr zum thema|lesen sie auch|auch interessant|meistgelesen|"
+    # Spanish
+    r"buscar|inicio|iniciar sesión|suscríbete|compartir|comparte|imprimir|comentarios?|publicidad|"
+    r"cerrar|leer más|lee también|lea también|te puede interesar|noticias relacionadas|lo más leído"
+)
+# A block that is nothing but a site's interface label.
+UI_LABEL = re.compile(r"^(?:" + _LABEL_WORDS + r")\s*[:.!»›>→]*$", re.IGNORECASE)
+# A related-story or read-more prompt followed by a headline: "Read more: ...", "Lire aussi - ...".
+RELATED_PROMPT = re.compile(
+    r"^[\[(]?(?:read more|read also|also read|more on this(?: story)?|related|see also|watch|"
+    r"more from \w+|lire aussi|à lire aussi|a lire aussi|lire également|à lire également|voir aussi|"
+    r"sur le même sujet|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|"
+    r"siehe auch|lee también|lea también|leer más|te puede interesar|también te puede interesar|"
+    r"más información|noticias relacionadas|relacionado)\s*[\])]?\s*[:>»›→|–—-]\s*\S",
+    re.IGNORECASE,
+)
+# Subscription and sharing calls to action; they must name the newsletter, subscription or network.
+CALL_TO_ACTION = re.compile(
+    r"^(?:(?:sign up|subscribe|register|get|receive)\b.*\b(?:newsletter|our|updates|alerts|inbox)\b|"
+    r"(?:share|partagez|partager|teilen|comparte|compartir)\b.{0,40}\b(?:facebook|twitter|x|whatsapp|"
+    r"linkedin|email|e-mail|mail|article|story|artikel|artículo)\b|"
+    r"follow (?:us|\w+) on\b|suivez-nous\b|folgen sie uns\b|síguenos\b|"
+    r"(?:abonnez-vous|inscrivez-vous|recevez)\b.*\b(?:newsletter|lettre|offre|alertes?|abonnement)\b|"
+    r"(?:jetzt )?(?:newsletter abonnieren|abonnieren sie)\b|"
+    r"suscríbete\b|(?:this|the) (?:article|story) (?:was|is) (?:available|free)\b.*\bsubscri|"
+    r"click here to\b|cliquez ici\b|hier klicken\b|haz clic aquí\b)",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^(?:by|par|von|por|texte|text|texto|written by|reporting by)\s*:?\s+"
+    r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+|,\s*|\s+(?:and|et|und|y|&)\s+)?){1,8}"
+    r"(?:\s*[,|–—/-]\s*[^.!?]{0,60})?$",
+)
+_DATE_LEAD = re.compile(
+    r"^(?:published|updated|posted|last updated|first published|publié|publiée|mis à jour|modifié|"
+    r"actualisé|veröffentlicht|aktualisiert|erstellt|stand|publicado|actualizado|modificado)\b",
+    re.IGNORECASE,
+)
+_DATE_TOKEN = re.compile(
+    r"\b(?:\d{1,4}(?:[-/.:h]\d{1,4}){0,3}(?:h\d{0,2})?|am|pm|a\.m\.|p\.m\.|utc|gmt|cet|cest|est|edt|"
+    r"pst|pdt|bst|mez|mesz|at|à|le|um|uhr|el|de|a las|on|the|"
+    r"jan(?:uary|vier)?|feb(?:ruary)?|févr(?:ier)?|mar(?:ch|s)?|märz|apr(?:il)?|avr(?:il)?|may|mai|"
+    r"june?|juin|july?|juil(?:let)?|aug(?:ust)?|août|sept?(?:ember|embre)?|oct(?:ober|obre)?|"
+    r"nov(?:ember|embre)?|dec(?:ember)?|déc(?:embre)?|dez(?:ember)?|januar|februar|juni|juli|oktober|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|"
+    r"mon(?:day)?|tue(?:sday)?|wed(?:nesday)?|thu(?:rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|"
+    r"freitag|samstag|sonntag|lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
+    r"published|updated|posted|last|first|publié|publiée|mis|jour|modifié|actualisé|veröffentlicht|"
+    r"aktualisiert|stand|publicado|actualizado|modificado|am)\b|[,.:|·•–—/()-]",
+    re.IGNORECASE,
+)
+_HAS_DIGIT = re.compile(r"\d")
+# A date line must hold a date: a month or weekday name, or a numeric date or time.
+_DATE_EVIDENCE = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[:h]\d{2}|\b(?:jan|feb|fév|mar|apr|avr|may|mai|jun|jui|jul|"
+    r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic)[a-zéûä]*\.?\s|\b\d{1,2}(?:st|nd|rd|th|er)?\s",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+MAX_CREDIT_WORDS = 12
+
+
+def _words(text: str) -> int:
+    """Count the words of a block."""
+    return len(text.split())
+
+
+def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
+    """Tell whether a block is a photo caption or credit (with positive evidence only)."""
+    if _words(block) > MAX_CAPTION_WORDS:
+        return False
+    if normalise(block) in captions:
+        return True
+    text = block.strip()
+    # "... said AFP." ends with a full stop; a credit line does not, unless bracketed.
+    if text.endswith((".", "!", "?", '"', "»", "”")):
+        return False
+    tail = _SENTENCE_END.split(text)[-1]
+    if "/" in tail and _words(tail) <= MAX_CREDIT_WORDS and _SLASH_CREDIT.search(tail):
+        return True
+    match = CREDIT_TAIL.search(text)
+    if match is None:
+        return False
+    credit = match.group(0).strip()
+    return bool(_CREDIT_WORD.search(credit) or _AGENCY_ONLY.search(match.group(0)))
+
+
+def is_byline(block: str, authors: Sequence[str]) -> bool:
+    """Tell whether a block is the byline: "By ...", "Par ...", or the page's author alone."""
+    if _words(block) > MAX_BYLINE_WORDS:
+        return False
+    if _BYLINE.match(block.strip()):
+        return True
+    folded = normalise(block).strip(" .:|-")
+    for author in authors:
+        name = normalise(author)
+        if name and (folded == name or folded in {f"by {name}", f"par {name}", f"von {name}", f"por {name}"}):
+            return True
+    return False
+
+
+def is_date_line(block: str) -> bool:
+    """Tell whether a block is only a publication or update date."""
+    if _words(block) > MAX_BYLINE_WORDS or not _HAS_DIGIT.search(block) or not _DATE_EVIDENCE.search(block):
+        return False
+    rest = _DATE_TOKEN.sub(" ", block).strip()
+    return not rest or (_DATE_LEAD.match(block.strip()) is not None and _words(rest) <= 2)
+
+
+def is_prompt(block: str) -> bool:
+    """Tell whether a block is a share, subscribe, newsletter, read-more or related-story prompt."""
+    text = block.strip()
+    if UI_LABEL.match(text):
+        return True
+    if _words(text) > MAX_PROMPT_WORDS:
+        return False
+    return RELATED_PROMPT.match(text) is not None or CALL_TO_ACTION.match(text) is not None
+
+
+def _title_index(blocks: Sequence[str], titles: Sequence[str]) -> int | None:
+    """Return the index of the leading block that repeats the title, if any."""
+    folded_titles = [normalise(t) for t in titles if t and t.strip()]
+    for index, block in enumerate(blocks[:TITLE_WINDOW]):
+        folded = normalise(block)
+        if len(folded) < 8:
+            continue
+        for title in folded_titles:
+            if folded == title or fuzz.ratio(folded, title) >= TITLE_MIN_RATIO:
+                return index
+    return None
+
+
+def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str], list[Removed]]:
+    """Split blocks into the kept body and the removed ones, each removal with its reason."""
+    why: dict[int, str] = {}
+    title_at = _title_index(blocks, context.titles)
+    if title_at is not None:
+        why[title_at] = "title_repeated"
+        for index in range(title_at):
+            # Above the headline only short chrome can sit: "Rechercher", "Dernières Infos".
+            if _words(blocks[index]) <= 4 and not blocks[index].rstrip().endswith((".", "!", "?")):
+                why[index] = "navigation"
+    for index, block in enumerate(blocks):
+        if index in why:
+            continue
+        if UI_LABEL.match(block.strip()):
+            why[index] = "navigation"
+        elif is_byline(block, context.authors):
+            why[index] = "byline"
+        elif is_date_line(block):
+            why[index] = "date_line"
+        elif is_photo_caption(block, context.captions):
+            why[index] = "photo_caption"
+        elif is_prompt(block):
+            why[index] = "share_prompt"
+    remaining = [i for i in range(len(blocks)) if i not in why]
+    for position in find_repeated_teasers([blocks[i] for i in remaining]):
+        why[remaining[position]] = "repeated_teaser"
+    if context.boilerplate is not None:
+        for index, block in enumerate(blocks):
+            if index not in why and len(block) <= MAX_BLOCK_CHARS and context.boilerplate.is_boilerplate(
+                block_key(block)
+            ):
+                why[index] = "site_boilerplate"
+    kept = [block for index, block in enumerate(blocks) if index not in why]
+    removed = [Removed(text=blocks[index], why=why[index]) for index in sorted(why)]
+    return kept, removed

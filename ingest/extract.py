@@ -1,0 +1,336 @@
+"""Extract an article from a page: trafilatura for the body, then wirefeed's cleaning and metadata."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from ingest.boilerplate import SiteBoilerplate, block_keys
+from ingest.charset import decode_html
+from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
+from ingest.teaser import normalise
+
+__all__ = [
+    "CLEAN_VERSION",
+    "TRAFILATURA_OPTIONS",
+    "Extracted",
+    "Removed",
+    "SiteBoilerplate",
+    "block_keys",
+    "boilerplate_keys",
+    "decode_html",
+    "extract_page",
+]
+
+# The trafilatura options behind every text; see docs/extraction.md for why each one is set.
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "deduplicate": False,  # its cache is process-global: answers would change from run to run
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "favor_precision": False,
+    "favor_recall": False,
+}
+EXTRACTOR = "trafilatura"
+EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}+wirefeed-clean {CLEAN_VERSION}"
+OPTIONS = json.dumps({"trafilatura": TRAFILATURA_OPTIONS, "clean": CLEAN_VERSION}, sort_keys=True)
+
+# Fewer words than this after cleaning is a stub, a gallery or an error page, not an article.
+MIN_ARTICLE_WORDS = 40
+# A page with a video player and fewer words than this is a video page with a blurb.
+MAX_VIDEO_PAGE_WORDS = 120
+# Listing pages show many linked headlines; an article page shows a few "related" ones.
+MIN_LISTING_HEADLINES = 8
+MAX_LISTING_WORDS = 250
+
+_LISTING_PATH = re.compile(
+    r"/(?:tags?|topics?|themes?|category|categories|rubrique|rubriques|section|sections|author|authors|"
+    r"auteur|autor|archive|archives|search|recherche|suche|buscar|schlagwort|thema|themen|tema|temas|"
+    r"etiqueta|page)(?:/|$)",
+    re.IGNORECASE,
+)
+_HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:-[a-z]{2})?/?)?(?:index\.\w+)?$", re.IGNORECASE)
+_PUBLISHED_KEYS = (
+    "article:published_time", "og:published_time", "datepublished", "parsely-pub-date", "pubdate",
+    "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date",
+    "date", "og:article:published_time", "citation_publication_date", "article.published",
+)
+_MODIFIED_KEYS = (
+    "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified",
+    "dc.date.modified", "og:article:modified_time", "article.updated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """One page's article text and metadata, with what cleaning removed and how it was produced."""
+
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    text: str
+    author: str | None
+    published: datetime | None
+    modified: datetime | None
+    language: str | None
+    site_name: str | None
+    description: str | None
+    removed: tuple[Removed, ...]
+    is_article: bool
+    not_article_reason: str | None
+    extractor: str
+    extractor_version: str
+    options: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    """Metadata read from the page head before trafilatura sees the tree."""
+
+    values: dict[str, str]
+    json_ld: dict[str, str]
+    canonical: str | None
+    language: str | None
+    captions: frozenset[str]
+    h1: tuple[str, ...]
+    title_tag: str | None
+    has_video: bool
+    linked_headlines: int
+
+
+def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
+    """Yield every object of a JSON-LD document, @graph and lists included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_json_ld(item)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+            if key in node:
+                yield from _walk_json_ld(node[key])
+
+
+def _json_ld(tree: Any) -> dict[str, str]:
+    """Return the article fields of the page's JSON-LD (dates, type, headline)."""
+    found: dict[str, str] = {}
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for node in _walk_json_ld(data):
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            for key in ("datePublished", "dateModified", "headline"):
+                value = node.get(key)
+                if isinstance(value, str) and key.lower() not in found:
+                    found[key.lower()] = value
+            if any(isinstance(k, str) for k in kinds) and "@type" not in found:
+                found["@type"] = ",".join(k for k in kinds if isinstance(k, str))
+    return found
+
+
+def _text_of(element: Any) -> str:
+    """Return an element's text with whitespace collapsed."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
+    """Collect what the page declares about itself, before trafilatura prunes the tree."""
+    values: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
+        content = meta.get("content")
+        if key and content and key.lower() not in values:
+            values[key.lower()] = content.strip()
+    for node in tree.xpath("//*[@itemprop][@datetime]"):
+        values.setdefault(node.get("itemprop").lower(), node.get("datetime"))
+    canonical = None
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            canonical = link.get("href").strip()
+            break
+    language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    language = language or values.get("content-language") or values.get("og:locale")
+    if not language and headers:
+        language = next((v for k, v in headers.items() if k.lower() == "content-language"), None)
+    captions = frozenset(
+        normalise(text)
+        for text in (
+            *(_text_of(node) for node in tree.xpath("//figcaption|//*[contains(@class,'caption')]")),
+            *(str(alt) for alt in tree.xpath("//img/@alt")),
+        )
+        if len(text) > 3
+    )
+    title_nodes = tree.xpath("//title")
+    headline_links = tree.xpath(
+        "//h1//a[string-length(normalize-space())>20]|//h2//a[string-length(normalize-space())>20]"
+        "|//h3//a[string-length(normalize-space())>20]|//h4//a[string-length(normalize-space())>20]"
+    )
+    return _Meta(
+        values=values,
+        json_ld=_json_ld(tree),
+        canonical=canonical,
+        language=language,
+        captions=captions,
+        h1=tuple(_text_of(node) for node in tree.xpath("//h1")[:3]),
+        title_tag=_text_of(title_nodes[0]) if title_nodes else None,
+        has_video=bool(tree.xpath("//video|//iframe[contains(@src,'youtube') or contains(@src,'player')"
+                                  " or contains(@src,'dailymotion') or contains(@src,'vimeo')]")),
+        linked_headlines=len(headline_links),
+    )
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 or RFC 2822 date; a date without offset is taken as UTC."""
+    if not value:
+        return None
+    text = value.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text)
+                                        else text)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _first_date(meta: _Meta, keys: tuple[str, ...], json_key: str) -> datetime | None:
+    """Return the first parseable date among the JSON-LD field and the given meta keys."""
+    for value in (meta.json_ld.get(json_key), *(meta.values.get(k) for k in keys)):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _absolute(url: str | None, base: str | None) -> str | None:
+    """Return an absolute http(s) URL, or None."""
+    if not url:
+        return None
+    joined = urljoin(base or "", url.strip())
+    return joined if urlsplit(joined).scheme in {"http", "https"} and urlsplit(joined).netloc else None
+
+
+def _language(value: str | None) -> str | None:
+    """Return the primary language subtag, lowercase ("fr-FR" -> "fr")."""
+    if not value:
+        return None
+    primary = re.split(r"[-_,;\s]", value.strip(), maxsplit=1)[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
+    """Say why a page is not an article (home, listing, video, too little text), or None."""
+    words = len(text.split())
+    kind = (meta.values.get("og:type") or "").lower()
+    ld_type = meta.json_ld.get("@type", "").lower()
+    is_declared_article = "article" in kind or "article" in ld_type or "posting" in ld_type
+    path = urlsplit(url).path if url else None
+    if path is not None and _HOME_PATH.fullmatch(path) and not is_declared_article:
+        return "home_page"
+    if kind == "website" and path in {"", "/"}:
+        return "home_page"
+    if not is_declared_article and words < MAX_LISTING_WORDS and (
+        (path is not None and _LISTING_PATH.search(path)) or meta.linked_headlines >= MIN_LISTING_HEADLINES
+    ):
+        return "listing_page"
+    if words < MAX_VIDEO_PAGE_WORDS and (kind.startswith("video") or "videoobject" in ld_type or (
+            meta.has_video and words < MIN_ARTICLE_WORDS)):
+        return "video_page"
+    if words == 0:
+        return "no_text"
+    if words < MIN_ARTICLE_WORDS:
+        return "too_little_text"
+    return None
+
+
+def _split_blocks(text: str | None) -> list[str]:
+    """Split trafilatura's text output into its paragraphs."""
+    return [line.strip() for line in (text or "").split("\n") if line.strip()]
+
+
+def extract_page(
+    body: bytes | str,
+    *,
+    url: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    boilerplate: SiteBoilerplate | None = None,
+) -> Extracted:
+    """Extract one page's article (bytes or text in, Extracted out; no I/O, safe in a process pool)."""
+    html = decode_html(body, headers) if isinstance(body, bytes) else body
+    tree = load_html(html)
+    if tree is None:
+        return _empty(url, "unparseable")
+    meta = _read_meta(tree, headers)
+    result = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, output_format="python", **TRAFILATURA_OPTIONS
+    )
+    document = result if isinstance(result, Document) else Document()
+    title = document.title or meta.values.get("og:title") or meta.title_tag
+    candidates = (title, meta.values.get("og:title"), meta.title_tag, *meta.h1, meta.json_ld.get("headline"))
+    titles = tuple(t for t in candidates if t)
+    author = document.author or None
+    context = PageContext(
+        titles=titles,
+        authors=tuple(a.strip() for a in (author or "").split(";") if a.strip()),
+        captions=meta.captions,
+        boilerplate=boilerplate,
+    )
+    kept, removed = clean_blocks(_split_blocks(document.text), context)
+    text = "\n\n".join(kept)
+    published = _first_date(meta, _PUBLISHED_KEYS, "datepublished") or parse_datetime(document.date)
+    reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta)
+    return Extracted(
+        url=url,
+        canonical_url=_absolute(meta.canonical, url) or _absolute(meta.values.get("og:url"), url),
+        title=title,
+        text=text,
+        author=author,
+        published=published,
+        modified=_first_date(meta, _MODIFIED_KEYS, "datemodified"),
+        language=_language(meta.language),
+        site_name=document.sitename or meta.values.get("og:site_name"),
+        description=document.description or meta.values.get("description"),
+        removed=tuple(removed),
+        is_article=reason is None,
+        not_article_reason=reason,
+        extractor=EXTRACTOR,
+        extractor_version=EXTRACTOR_VERSION,
+        options=OPTIONS,
+    )
+
+
+def _empty(url: str | None, reason: str) -> Extracted:
+    """Return the result for a page with nothing to extract."""
+    return Extracted(
+        url=url, canonical_url=None, title=None, text="", author=None, published=None, modified=None,
+        language=None, site_name=None, description=None, removed=(), is_article=False,
+        not_article_reason=reason, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION, options=OPTIONS,
+    )
+
+
+def boilerplate_keys(extracted: Extracted) -> list[str]:
+    """Return the block keys to count for a site: the text's and those removed as site boilerplate."""
+    # Counting the removed boilerplate too keeps its share stable once it is being removed.
+    keys = block_keys(extracted.text)
+    for item in extracted.removed:
+        if item.why == "site_boilerplate":
+            keys.extend(k for k in block_keys(item.text) if k not in keys)
+    return keys
+

@@ -1,0 +1,127 @@
+"""Find repeated teasers: blocks that repeat other text of the same page, whole or as a prefix."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
+
+from rapidfuzz import fuzz
+
+# A teaser shorter than this is too short to tell from a coincidence ("Oui...").
+MIN_TEASER_CHARS = 30
+# An unmarked block must be this long to count as a repeat of a prefix of a single paragraph.
+MIN_UNMARKED_PREFIX_CHARS = 60
+# Characters of the teaser's start (or of its end, before the cut) that must occur verbatim elsewhere.
+ANCHOR_CHARS = 24
+# partial_ratio scores needed: a block with a "..." / "Read more" marker is a teaser by intent, so
+# small differences are allowed; an unmarked block must be an almost exact copy.
+MARKED_CUTOFF = 90.0
+UNMARKED_CUTOFF = 97.0
+# How far (in characters) from a paragraph start an unmarked copy may begin.
+BOUNDARY_SLACK = 2
+
+_READ_ON = (
+    r"lire la suite|la suite|lire plus|en savoir plus|read more|read the full (?:story|article)|"
+    r"continue reading|keep reading|more|weiterlesen|mehr lesen|mehr|leer más|seguir leyendo|"
+    r"sigue leyendo|ver más"
+)
+# Read-on texts specific enough to mark a teaser without an ellipsis before them.
+_READ_ON_ALONE = (
+    r"lire la suite|read more|read the full (?:story|article)|continue reading|keep reading|weiterlesen|"
+    r"mehr lesen|leer más|seguir leyendo|sigue leyendo"
+)
+# A marker ends a teaser: an ellipsis ("...", "…", "[…]", "(...)") and/or a read-on link text.
+TEASER_MARKER = re.compile(
+    r"(?:\s*(?:\[\s*(?:\.{2,}|…)\s*\]|\(\s*(?:\.{2,}|…)\s*\)|\.{3,}|…))"
+    r"(?:\s*[-–—|:]?\s*(?:" + _READ_ON + r")\s*[.!]?\s*[»>›→]*)?\s*$"
+    r"|(?:\s+|(?<=[.!?\"»”]))[-–—|]?\s*(?:" + _READ_ON + r")\s*[»>›→]+\s*$"
+    r"|(?:\s+|(?<=[.!?\"»”]))[\[(]?(?:" + _READ_ON_ALONE + r")[\])]?"
+    r"\s*[»>›→]*\s*$",
+    re.IGNORECASE,
+)
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "«": '"', "»": '"',
+                         "„": '"', "‟": '"', "\u00a0": " ", "\u202f": " ", "–": "-", "—": "-"})
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Return text folded for comparison: NFKC, casefolded, one kind of quote, single spaces."""
+    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return _SPACES.sub(" ", folded).strip()
+
+
+def strip_marker(text: str) -> tuple[str, bool]:
+    """Return the text without a trailing teaser marker, and whether there was one."""
+    match = TEASER_MARKER.search(text)
+    if match is None or match.start() == 0:
+        return text, False
+    return text[: match.start()].rstrip(), True
+
+
+class _Haystack:
+    """The other blocks of a page joined with or without separators, with their start offsets."""
+
+    def __init__(self, parts: Sequence[str], separator: str) -> None:
+        """Join the parts and remember where each one starts."""
+        self.text = separator.join(parts)
+        lengths = [len(part) + len(separator) for part in parts]
+        self.starts = [0, *accumulate(lengths)][: len(parts)]
+
+    def starts_near_boundary(self, offset: int) -> bool:
+        """Tell whether an offset is at (or within a few characters of) a block start."""
+        index = bisect_right(self.starts, offset) - 1
+        return index >= 0 and offset - self.starts[index] <= BOUNDARY_SLACK
+
+    def boundaries_inside(self, start: int, end: int) -> int:
+        """Count the block starts strictly inside a span."""
+        return bisect_right(self.starts, end - 1) - bisect_right(self.starts, start)
+
+
+def _is_repeat(body: str, marked: bool, others: Sequence[str]) -> bool:
+    """Tell whether a (marker-less) block repeats the text of the other blocks."""
+    head, tail = body[:ANCHOR_CHARS], body[-ANCHOR_CHARS:].rsplit(" ", 1)[0]
+    glued_plain = "".join(others)
+    spaced_plain = " ".join(others)
+    anchors = (head, tail) if marked else (head,)
+    if not any(a in glued_plain or a in spaced_plain for a in anchors if a):
+        return False
+    cutoff = MARKED_CUTOFF if marked else UNMARKED_CUTOFF
+    for separator in (" ", ""):
+        hay = _Haystack(others, separator)
+        alignment = fuzz.partial_ratio_alignment(body, hay.text, score_cutoff=cutoff)
+        if alignment is None:
+            continue
+        if marked:
+            return True
+        if not hay.starts_near_boundary(alignment.dest_start):
+            continue
+        spans = hay.boundaries_inside(alignment.dest_start, alignment.dest_end) > 0
+        if spans or len(body) >= MIN_UNMARKED_PREFIX_CHARS:
+            return True
+    return False
+
+
+def find_repeated_teasers(blocks: Sequence[str]) -> list[int]:
+    """Return the indexes of blocks that repeat other blocks of the page (teasers and duplicates)."""
+    norm = [normalise(block) for block in blocks]
+    removed: set[int] = set()
+    first_seen: dict[str, int] = {}
+    for index, text in enumerate(norm):
+        if len(text) >= MIN_TEASER_CHARS and text in first_seen:
+            removed.add(index)  # an exact copy: the first occurrence stays
+        first_seen.setdefault(text, index)
+    stripped = [strip_marker(text) for text in norm]
+    # Marked blocks first, then the longest: a glued copy of two paragraphs must go before either
+    # paragraph is compared with it, or the real paragraph would look like the copy.
+    order = sorted(range(len(norm)), key=lambda i: (not stripped[i][1], -len(stripped[i][0]), i))
+    for index in order:
+        body, marked = stripped[index]
+        if index in removed or len(body) < MIN_TEASER_CHARS:
+            continue
+        others = [norm[j] for j in range(len(norm)) if j != index and j not in removed]
+        if others and _is_repeat(body, marked, others):
+            removed.add(index)
+    return sorted(removed)

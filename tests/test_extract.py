@@ -1,0 +1,183 @@
+"""Tests for ingest.extract: pages in, clean article text and metadata out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from ingest.extract import Extracted, SiteBoilerplate, block_keys, decode_html, extract_page
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+FIXTURES = sorted(path.name.removesuffix(".expected.json") for path in PAGES.glob("*.expected.json"))
+
+
+def _extract(name: str) -> Extracted:
+    """Extract one fixture page with its URL from the expectation file."""
+    expected = json.loads((PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    url = expected.get("url", f"https://news.example/{name}")
+    return extract_page((PAGES / f"{name}.html").read_bytes(), url=url)
+
+
+class TestExtractPageFixtures:
+    """Recorded pages come out exactly as their expectation files say."""
+
+    @pytest.mark.parametrize("name", FIXTURES)
+    def test_text_and_title_match_expected(self, name: str) -> None:
+        """The title and the cleaned body equal the hand-written expectation."""
+        expected = json.loads((PAGES / f"{name}.expected.json").read_text(encoding="utf-8"))
+        extracted = _extract(name)
+        assert extracted.title == expected["title"]
+        assert extracted.text == expected["text"]
+        assert extracted.is_article is expected["is_article"]
+        if "removed" in expected:
+            assert [item.why for item in extracted.removed] == expected["removed"]
+
+    def test_seed_teaser_removed_with_reason(self) -> None:
+        """The glued, cut repeat of the first two paragraphs is recorded as a repeated teaser."""
+        extracted = _extract("seed_teaser_flat")
+        whys = {item.why for item in extracted.removed}
+        assert {"repeated_teaser", "photo_caption", "navigation"} <= whys
+        teaser = next(item for item in extracted.removed if item.why == "repeated_teaser")
+        assert teaser.text.endswith("dans le...")
+
+
+class TestExtractPageMetadata:
+    """Metadata comes from the page head, dates are timezone-aware."""
+
+    def test_seed_metadata(self) -> None:
+        """Canonical URL is made absolute, dates keep their offset, language is the primary subtag."""
+        extracted = _extract("seed_teaser_inside")
+        assert extracted.canonical_url == "https://www.quotidien.example/monde/syrie-poutine-idleb-2020-01-31"
+        assert extracted.published == datetime(2020, 1, 31, 18, 42, tzinfo=timezone(timedelta(hours=1)))
+        assert extracted.modified == datetime(2020, 1, 31, 19, 5, tzinfo=timezone(timedelta(hours=1)))
+        assert extracted.language == "fr"
+        assert extracted.site_name == "Le Quotidien du Monde"
+        assert extracted.author == "Rédaction avec AFP"
+        assert extracted.extractor == "trafilatura"
+        assert extracted.extractor_version.startswith("trafilatura 2.")
+        assert json.loads(extracted.options)["trafilatura"]["deduplicate"] is False
+
+    def test_naive_date_is_utc(self) -> None:
+        """A published time without offset is taken as UTC."""
+        html = (
+            '<html><head><meta property="article:published_time" content="2024-03-01T10:00:00">'
+            "<title>T</title></head><body><article><p>" + "Mot " * 80 + "</p></article></body></html>"
+        )
+        extracted = extract_page(html, url="https://news.example/a/1")
+        assert extracted.published == datetime(2024, 3, 1, 10, tzinfo=UTC)
+
+    def test_json_ld_dates_used(self) -> None:
+        """JSON-LD datePublished is read when no meta tag gives the date."""
+        ld = '{"@context":"https://schema.org","@type":"NewsArticle","datePublished":"2024-05-02T08:30:00Z"}'
+        html = (
+            f'<html><head><script type="application/ld+json">{ld}</script><title>T</title></head>'
+            "<body><article><p>" + "Word " * 80 + "</p></article></body></html>"
+        )
+        extracted = extract_page(html, url="https://news.example/a/2")
+        assert extracted.published == datetime(2024, 5, 2, 8, 30, tzinfo=UTC)
+
+    def test_result_is_deterministic(self) -> None:
+        """Two extractions of the same page give equal results (no process-global dedup cache)."""
+        assert _extract("seed_teaser_inside") == _extract("seed_teaser_inside")
+
+
+class TestExtractPageNonArticles:
+    """Home, listing, video and empty pages are flagged, not stored as articles."""
+
+    def test_empty_page(self) -> None:
+        """A page without text is not an article."""
+        extracted = extract_page(b"<html><body></body></html>", url="https://news.example/a/3")
+        assert not extracted.is_article
+        assert extracted.not_article_reason in {"no_text", "too_little_text"}
+
+    def test_home_page(self) -> None:
+        """The site root is a home page even with text on it."""
+        html = "<html><body><main><p>" + "Nouvelles du jour. " * 30 + "</p></main></body></html>"
+        extracted = extract_page(html, url="https://news.example/")
+        assert extracted.not_article_reason == "home_page"
+
+    def test_tag_page(self) -> None:
+        """A tag page with a list of linked headlines is a listing."""
+        items = "".join(
+            f'<h2><a href="/a/{i}">Headline number {i} about the news of the day</a></h2><p>Short blurb.</p>'
+            for i in range(12)
+        )
+        extracted = extract_page(f"<html><body><main>{items}</main></body></html>",
+                                 url="https://news.example/tag/politics")
+        assert extracted.not_article_reason == "listing_page"
+
+    def test_video_page(self) -> None:
+        """A video page with a one-line blurb is a video page."""
+        html = (
+            '<html><head><meta property="og:type" content="video.other"></head><body><main>'
+            '<video src="/v.mp4"></video><p>Watch the president speak at the summit on Friday.</p>'
+            "</main></body></html>"
+        )
+        extracted = extract_page(html, url="https://news.example/video/123")
+        assert not extracted.is_article
+        assert extracted.not_article_reason == "video_page"
+
+
+class TestDecodeHtml:
+    """Charset comes from the header, a BOM, a <meta> in the first 8 KB, then detection."""
+
+    def test_header_charset(self) -> None:
+        """The Content-Type charset decides."""
+        body = "<p>Élysée</p>".encode("iso-8859-1")
+        assert "Élysée" in decode_html(body, {"Content-Type": "text/html; charset=ISO-8859-1"})
+
+    def test_meta_after_1024_bytes(self) -> None:
+        """A <meta charset> after byte 1024 is still honoured."""
+        body = b"<html><head>" + b"<!-- padding -->" * 100 + b'<meta charset="windows-1251">' + (
+            "<p>Привет</p>".encode("cp1251"))
+        assert "Привет" in decode_html(body)
+
+    def test_http_equiv(self) -> None:
+        """An http-equiv Content-Type meta is honoured."""
+        meta = b'<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">'
+        body = meta + "Мир".encode("koi8-r")
+        assert "Мир" in decode_html(body)
+
+    def test_bom(self) -> None:
+        """A UTF-8 BOM decodes as UTF-8 and is dropped."""
+        assert decode_html(b"\xef\xbb\xbf<p>caf\xc3\xa9</p>") == "<p>café</p>"
+
+    def test_detection_without_declaration(self) -> None:
+        """Undeclared legacy bytes are detected rather than mangled."""
+        text = "Le président a déclaré vendredi que la sécurité était une priorité. " * 5
+        assert "président" in decode_html(text.encode("cp1252"))
+
+
+class TestBlockKeys:
+    """Site boilerplate keys are stable and the model removes recurring blocks."""
+
+    def test_keys_are_stable_and_normalised(self) -> None:
+        """Case and spacing do not change a key; distinct paragraphs give distinct keys."""
+        assert block_keys("Abonnez-vous  à la lettre\n\nX") == block_keys("abonnez-vous à la lettre\n\nX")
+        assert len(set(block_keys("Un\n\nDeux\n\nUn"))) == 2
+
+    def test_recurring_block_removed(self) -> None:
+        """A paragraph present in most of a site's articles is removed as site boilerplate."""
+        footer = "Cet article vous a été proposé par la rédaction, qui vous remercie de votre fidélité."
+        page = extract_page(
+            "<html><body><article><p>" + "Texte de l'article du jour. " * 20 + f"</p><p>{footer}</p>"
+            "</article></body></html>",
+            url="https://news.example/a/9",
+            boilerplate=SiteBoilerplate(doc_count=20, block_counts={block_keys(footer)[0]: 15}),
+        )
+        assert footer not in page.text
+        assert [item.why for item in page.removed] == ["site_boilerplate"]
+
+    def test_too_few_docs_no_removal(self) -> None:
+        """Below the minimum number of articles nothing is removed."""
+        footer = "Cet article vous a été proposé par la rédaction, qui vous remercie de votre fidélité."
+        page = extract_page(
+            "<html><body><article><p>" + "Texte de l'article du jour. " * 20 + f"</p><p>{footer}</p>"
+            "</article></body></html>",
+            url="https://news.example/a/9",
+            boilerplate=SiteBoilerplate(doc_count=5, block_counts={block_keys(footer)[0]: 5}),
+        )
+        assert footer in page.text
