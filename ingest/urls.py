@@ -26,6 +26,12 @@ def canonical_url(url: str) -> str:
 
 
 def site_of(url: str) -> str:
-    """The host a page belongs to, without a leading www."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
+    """The outlet a page belongs to: its host without a leading www, with the port when one is given."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{host}:{port}" if port is not None and port != default else host

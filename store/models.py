@@ -114,6 +114,8 @@ class Article(Base):
     """One stored article: a page of one outlet, extracted and cleaned."""
 
     __tablename__ = "articles"
+    # The same text under a changed URL of one site is one article; other outlets' copies are their own.
+    __table_args__ = (UniqueConstraint("site", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -123,7 +125,7 @@ class Article(Base):
     site: Mapped[str | None] = mapped_column(String(255), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
-    content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     author: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(index=True)
     modified: Mapped[datetime | None]

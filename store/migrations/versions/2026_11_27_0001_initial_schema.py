@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:00:19.731703
+Create Date: 2026-11-27 21:02:52.945333
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import store.models
 
 import store.models
 
@@ -118,9 +120,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_articles_story_id_stories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
     sa.UniqueConstraint('canonical_url', name=op.f('uq_articles_canonical_url')),
-    sa.UniqueConstraint('content_hash', name=op.f('uq_articles_content_hash'))
+    sa.UniqueConstraint('site', 'content_hash', name=op.f('uq_articles_site_content_hash'))
     )
     with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_articles_content_hash'), ['content_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_feed_id'), ['feed_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_fetched'), ['fetched'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_published'), ['published'], unique=False)
@@ -240,6 +243,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_articles_published'))
         batch_op.drop_index(batch_op.f('ix_articles_fetched'))
         batch_op.drop_index(batch_op.f('ix_articles_feed_id'))
+        batch_op.drop_index(batch_op.f('ix_articles_content_hash'))
 
     op.drop_table('articles')
     with op.batch_alter_table('stories', schema=None) as batch_op:

@@ -1,0 +1,56 @@
+"""OPML subscription lists: read (safely, no entities) and write."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+
+class OPMLError(ValueError):
+    """The file is not a readable OPML document."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One feed of an OPML list."""
+
+    url: str
+    title: str | None = None
+
+
+def read_opml(data: bytes) -> list[Subscription]:
+    """Every outline with an xmlUrl, in document order, without repeats."""
+    try:
+        root = SafeET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise OPMLError(f"not a valid OPML file: {exc}") from exc
+    if root.tag.lower() != "opml":
+        raise OPMLError(f"not an OPML file: root element is <{root.tag}>")
+    seen: set[str] = set()
+    subs = []
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if url and url not in seen:
+            seen.add(url)
+            subs.append(Subscription(url, outline.get("title") or outline.get("text")))
+    return subs
+
+
+def write_opml(subs: list[Subscription]) -> str:
+    """An OPML 2.0 document listing the subscriptions."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "wirefeed subscriptions"
+    ET.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    body = ET.SubElement(root, "body")
+    for sub in subs:
+        attrs = {"type": "rss", "xmlUrl": sub.url, "text": sub.title or sub.url}
+        if sub.title:
+            attrs["title"] = sub.title
+        ET.SubElement(body, "outline", attrs)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

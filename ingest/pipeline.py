@@ -1,0 +1,493 @@
+"""The one orchestrator: feeds -> items -> pages -> clean text -> stories -> store.
+
+The daemon, `wirefeed ingest` and backfill all call `Pipeline`; nothing else chains the stages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+
+from config.settings import Settings
+from dedupe.agency import agency_of
+from dedupe.cluster import Clusterer
+from dedupe.model import Doc
+from dedupe.text import text_hash
+from ingest.errors import ExtractError, FeedError, FetchError, HTTPStatusError, WirefeedError
+from ingest.extract import Extracted, SiteBoilerplate, block_keys
+from ingest.feeds import Item, ParsedFeed, parse_feed
+from ingest.fetch import Fetcher, Response
+from ingest.pool import ExtractPool
+from ingest.robots import RobotsCache
+from ingest.urls import canonical_url, site_of
+from store import repo
+from store.db import Store
+from store.index import SqlIndex
+from store.models import Article, Feed, utcnow
+
+log = structlog.get_logger("wirefeed.pipeline")
+
+FEED_BATCH = 50
+PAGE_RETRY_LIMIT = 3
+# Kinds that say "our network is down" rather than "this feed is broken" when every feed shows them at once.
+OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
+
+
+def worker_id() -> str:
+    """A lease owner name unique to this process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+
+
+@dataclass(slots=True)
+class PageJob:
+    """One article page to store: where it came from and, for WARC backfill, its already-fetched bytes."""
+
+    url: str
+    feed_id: int | None = None
+    guid: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    response: Response | None = None
+    fetched: datetime | None = None
+
+    @property
+    def canonical(self) -> str:
+        """The canonical URL of the link as published."""
+        return canonical_url(self.url)
+
+
+@dataclass(slots=True)
+class PageOutcome:
+    """What happened to one page job."""
+
+    job: PageJob
+    status: str  # stored, duplicate_url, duplicate_text, not_article, failed
+    article_id: int | None = None
+    story_id: str | None = None
+    relation: str | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class PassSummary:
+    """Counts for one ingestion pass, logged at the end and shown by the CLI."""
+
+    feeds: int = 0
+    feeds_failed: int = 0
+    not_modified: int = 0
+    items_new: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    not_article: int = 0
+    pages_failed: int = 0
+    stories_new: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: PageOutcome) -> None:
+        """Count one page outcome."""
+        if outcome.status == "stored":
+            self.stored += 1
+            if outcome.relation == "original":
+                self.stories_new += 1
+        elif outcome.status.startswith("duplicate"):
+            self.duplicates += 1
+        elif outcome.status == "not_article":
+            self.not_article += 1
+        else:
+            self.pages_failed += 1
+            kind = (outcome.error or "error").split(":", 1)[0]
+            self.failures[kind] = self.failures.get(kind, 0) + 1
+
+
+@dataclass(slots=True)
+class FeedPoll:
+    """The result of fetching and parsing one feed."""
+
+    feed: Feed
+    response: Response | None = None
+    parsed: ParsedFeed | None = None
+    error: WirefeedError | None = None
+    unchanged: bool = False
+    jobs: list[PageJob] = field(default_factory=list)
+
+
+class Pipeline:
+    """Fetch, parse, extract, cluster and store; one instance per process and pass (or daemon lifetime)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.owner = owner or worker_id()
+        self.transport = transport
+        self.pool = ExtractPool(settings.extract)
+        self.stopping = asyncio.Event()
+
+    def close(self) -> None:
+        """Stop the extraction workers."""
+        self.pool.close()
+
+    # Passes -------------------------------------------------------------------------------------
+
+    async def run_pass(self, *, all_feeds: bool = False, limit: int | None = None) -> PassSummary:
+        """One pass over due feeds (every enabled feed with all_feeds), in leased batches."""
+        summary = PassSummary()
+        started = utcnow()
+        async with Fetcher(self.settings.fetch, self.transport) as fetcher:
+            robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
+            while not self.stopping.is_set():
+                batch = FEED_BATCH if limit is None else min(FEED_BATCH, limit - summary.feeds)
+                if batch <= 0:
+                    break
+                with self.store.session() as session:
+                    feeds = repo.claim_feeds(
+                        session, self.owner, now=utcnow(),
+                        lease=timedelta(seconds=self.settings.schedule.lease_seconds), limit=batch,
+                        include_not_due=all_feeds, fetched_before=started,
+                    )
+                if not feeds:
+                    break
+                try:
+                    await self._feed_batch(fetcher, robots, feeds, summary)
+                finally:
+                    with self.store.session() as session:
+                        repo.release_feeds(session, self.owner, [f.id for f in feeds])
+        log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
+                 not_modified=summary.not_modified, items_new=summary.items_new, stored=summary.stored,
+                 duplicates=summary.duplicates, not_article=summary.not_article,
+                 pages_failed=summary.pages_failed, stories_new=summary.stories_new)
+        return summary
+
+    async def _feed_batch(
+        self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
+    ) -> None:
+        polls = await asyncio.gather(*(self._poll(fetcher, feed) for feed in feeds))
+        outage = self._is_outage(polls)
+        jobs = [job for poll in polls for job in poll.jobs]
+        outcomes = await self.ingest_pages(jobs, fetcher=fetcher, robots=robots)
+        for outcome in outcomes:
+            summary.add(outcome)
+        by_feed: dict[int, list[PageOutcome]] = {}
+        for outcome in outcomes:
+            if outcome.job.feed_id is not None:
+                by_feed.setdefault(outcome.job.feed_id, []).append(outcome)
+        for poll in polls:
+            summary.feeds += 1
+            summary.items_new += len(poll.jobs)
+            if poll.error is not None:
+                summary.feeds_failed += 1
+            elif poll.unchanged:
+                summary.not_modified += 1
+            self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage)
+
+    @staticmethod
+    def _is_outage(polls: Sequence[FeedPoll]) -> bool:
+        """Every feed of a batch failing with a network-level error means our side is down."""
+        hosts = {httpx.URL(p.feed.url).host for p in polls}
+        return len(hosts) >= 3 and all(p.error is not None and p.error.kind in OUTAGE_KINDS for p in polls)
+
+    async def _poll(self, fetcher: Fetcher, feed: Feed) -> FeedPoll:
+        poll = FeedPoll(feed)
+        try:
+            poll.response = await fetcher.get(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified, trusted=True,
+                accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+            )
+            if poll.response.status == 304:
+                poll.unchanged = True
+                return poll
+            digest = hashlib.sha256(poll.response.body).hexdigest()
+            if digest == feed.body_hash:
+                poll.unchanged = True
+                return poll
+            poll.parsed = await asyncio.to_thread(
+                parse_feed, poll.response.url, poll.response.body, poll.response.headers
+            )
+            poll.jobs = self._new_jobs(feed, poll.parsed.items)
+        except (FetchError, FeedError) as exc:
+            poll.error = exc
+        return poll
+
+    def _new_jobs(self, feed: Feed, items: Sequence[Item]) -> list[PageJob]:
+        with self.store.session() as session:
+            seen = repo.seen_guids(session, feed.id, [item.guid for item in items])
+        jobs = []
+        for item in items:
+            if item.guid in seen or not item.link:
+                continue
+            jobs.append(PageJob(url=item.link, feed_id=feed.id, guid=item.guid, title=item.title,
+                                published=item.published, author=item.author))
+            if len(jobs) >= self.settings.fetch.max_articles_per_feed:
+                break
+        # Oldest first, so a story's first copy is stored first; the feed order breaks ties.
+        return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC))
+
+    def _finish_feed(self, poll: FeedPoll, outcomes: Sequence[PageOutcome], *, outage: bool) -> None:
+        """Record the fetch on the feed's row and schedule its next poll; the lease is released after."""
+        feed, now = poll.feed, utcnow()
+        schedule = self.settings.schedule
+        interval = feed.interval or schedule.default_interval
+        values: dict[str, Any] = {"last_fetched_at": now}
+        response, error = poll.response, poll.error
+        if error is None:
+            assert response is not None
+            values.update(last_status=response.status, last_error=None, last_error_kind=None, error_count=0,
+                          failing_since=None, last_success_at=now, retry_after=None)
+            retry_pages = any(o.status == "failed" for o in outcomes)
+            if response.status != 304 and not retry_pages:
+                values.update(etag=response.headers.get("etag"),
+                              last_modified=response.headers.get("last-modified"),
+                              body_hash=hashlib.sha256(response.body).hexdigest())
+            if poll.parsed is not None:
+                values["title"] = feed.title or poll.parsed.title
+                values["site_url"] = poll.parsed.site_url
+                if poll.parsed.malformed:
+                    values.update(last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
+                                  last_error_kind="malformed")
+                if poll.parsed.ttl_seconds and not feed.interval:
+                    interval = min(max(interval, poll.parsed.ttl_seconds), schedule.max_interval)
+            self._follow_permanent_redirect(feed, response, values)
+            next_at = now + timedelta(seconds=interval * random.uniform(0.95, 1.05))
+        else:
+            status = error.status if isinstance(error, HTTPStatusError) else None
+            retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
+            count = feed.error_count if outage else feed.error_count + 1
+            failing_since = feed.failing_since or now
+            values.update(last_status=status, last_error=str(error), last_error_kind=error.kind,
+                          error_count=count, failing_since=None if outage else failing_since,
+                          retry_after=retry_after)
+            backoff = min(schedule.max_interval, interval * 2 ** min(count, 12)) * random.uniform(0.8, 1.2)
+            next_at = max(now + timedelta(seconds=backoff), retry_after or now)
+            if status == 410:
+                values.update(disabled=True, disabled_reason="HTTP 410 Gone")
+            elif not outage and now - failing_since >= timedelta(days=schedule.disable_after_days):
+                values.update(disabled=True,
+                              disabled_reason=f"failing for {schedule.disable_after_days:g} days: {error}")
+            log.warning("feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error),
+                        outage=outage)
+        values["next_fetch_at"] = next_at
+        stored = sum(1 for o in outcomes if o.status == "stored")
+        with self.store.session() as session:
+            repo.update_feed(session, feed.id, **values)
+            repo.log_fetch(
+                session, feed_id=feed.id, started_at=now, duration_ms=int((response.elapsed if response else 0) * 1000),
+                status=values.get("last_status"),
+                outcome=error.kind if error else ("not_modified" if poll.unchanged else "ok"),
+                error=str(error) if error else None, bytes=len(response.body) if response else 0,
+                items_new=stored,
+            )
+        if error is None:
+            log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
+                     bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,
+                     unchanged=poll.unchanged)
+
+    def _follow_permanent_redirect(self, feed: Feed, response: Response, values: dict[str, Any]) -> None:
+        target = response.permanent_url
+        if not target or target == feed.url:
+            return
+        with self.store.session() as session:
+            if repo.feed_by_url(session, target) is not None:
+                return
+        values["url"] = target
+        values["old_urls"] = [*(feed.old_urls or []), feed.url]
+        log.info("feed_moved", feed_id=feed.id, old_url=feed.url, new_url=target)
+
+    # Pages ---------------------------------------------------------------------------------------
+
+    async def ingest_pages(
+        self,
+        jobs: Sequence[PageJob],
+        *,
+        fetcher: Fetcher | None = None,
+        robots: RobotsCache | None = None,
+    ) -> list[PageOutcome]:
+        """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order."""
+        if not jobs:
+            return []
+        known = self._known_urls(jobs)
+        prepared = await asyncio.gather(
+            *(self._prepare(job, known, fetcher, robots) for job in jobs), return_exceptions=False
+        )
+        outcomes: list[PageOutcome] = []
+        for job, result in zip(jobs, prepared, strict=True):
+            if isinstance(result, PageOutcome):
+                outcome = result
+                if outcome.status == "failed" or outcome.status == "duplicate_url":
+                    self._store_failure_or_link(outcome, known)
+            else:
+                outcome = self._store(job, *result)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _known_urls(self, jobs: Sequence[PageJob]) -> dict[str, tuple[int, str, int]]:
+        with self.store.session() as session:
+            found = repo.articles_by_canonical(session, sorted({j.canonical for j in jobs}))
+            return {url: (a.id, a.status, a.attempts) for url, a in found.items()}
+
+    async def _prepare(
+        self,
+        job: PageJob,
+        known: dict[str, tuple[int, str, int]],
+        fetcher: Fetcher | None,
+        robots: RobotsCache | None,
+    ) -> PageOutcome | tuple[Response, Extracted]:
+        existing = known.get(job.canonical)
+        if existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+            return PageOutcome(job, "duplicate_url", article_id=existing[0])
+        response = job.response
+        try:
+            if response is None:
+                if fetcher is None:
+                    raise FetchError(job.url, "no fetcher for a page without stored bytes")
+                if robots is not None:
+                    await robots.check(job.url)
+                response = await fetcher.get(job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+                job.response = response
+            boilerplate = self._boilerplate(site_of(response.url))
+            extracted = await self.pool.extract(
+                response.body, url=response.url, headers=response.headers, boilerplate=boilerplate
+            )
+        except (FetchError, ExtractError) as exc:
+            log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
+            return PageOutcome(job, "failed", error=f"{exc.kind}: {exc}")
+        return response, extracted
+
+    def _boilerplate(self, site: str) -> SiteBoilerplate | None:
+        with self.store.session() as session:
+            docs, blocks = repo.site_counts(session, site)
+        if docs == 0:
+            return None
+        return SiteBoilerplate(doc_count=docs, block_counts={k: v for k, v in blocks.items() if v >= 2})
+
+    def _store_failure_or_link(self, outcome: PageOutcome, known: dict[str, tuple[int, str, int]]) -> None:
+        """Record a failed page (so it is retried a few times, never silently lost) or link a known URL."""
+        job = outcome.job
+        with self.store.session() as session:
+            if outcome.status == "duplicate_url":
+                if job.feed_id is not None and job.guid is not None:
+                    repo.record_item(session, job.feed_id, self._item_row(job), outcome.article_id)
+                return
+            existing = known.get(job.canonical)
+            if existing is None:
+                article_id = repo.insert_article(session, {
+                    "canonical_url": job.canonical, "url": job.url, "feed_id": job.feed_id, "guid": job.guid,
+                    "site": site_of(job.url), "title": job.title, "published": job.published,
+                    "fetched": utcnow(), "status": "failed", "error": outcome.error, "attempts": 1,
+                })
+            else:
+                article_id = existing[0]
+                session.execute(
+                    Article.__table__.update().where(Article.id == article_id)
+                    .values(attempts=Article.attempts + 1, error=outcome.error, fetched=utcnow())
+                )
+            outcome.article_id = article_id
+            # The GUID is not recorded, and the feed keeps no validators (see _finish_feed), so the next
+            # poll sees the item again and retries the page, up to PAGE_RETRY_LIMIT attempts.
+
+    def _item_row(self, job: PageJob) -> dict[str, Any]:
+        return {"guid": job.guid, "url": job.url, "canonical_url": job.canonical, "title": job.title,
+                "published": job.published}
+
+    def _store(self, job: PageJob, response: Response, extracted: Extracted) -> PageOutcome:
+        """Store one extracted page: exact dedupe, story assignment, raw page, feed item; one transaction."""
+        fetched = job.fetched or utcnow()
+        canonical = job.canonical
+        status = "ok" if extracted.is_article else "not_article"
+        content_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
+        with self.store.session() as session:
+            repo.lock_for_dedupe(session)
+            if content_hash is not None:
+                same_text = repo.article_by_hash(session, site_of(response.url), content_hash)
+                if same_text is not None:
+                    if job.feed_id is not None and job.guid is not None:
+                        repo.record_item(session, job.feed_id, self._item_row(job), same_text.id)
+                    log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
+                    return PageOutcome(job, "duplicate_text", article_id=same_text.id,
+                                       story_id=same_text.story_id)
+            values = {
+                "canonical_url": canonical, "url": job.url, "feed_id": job.feed_id, "guid": job.guid,
+                "site": site_of(response.url),
+                "title": extracted.title or job.title, "text": extracted.text if extracted.is_article else None,
+                "content_hash": content_hash, "author": extracted.author or job.author,
+                "published": extracted.published or job.published, "modified": extracted.modified,
+                "fetched": fetched, "language": extracted.language, "site_name": extracted.site_name,
+                "description": extracted.description, "status": status,
+                "error": extracted.not_article_reason, "attempts": 1,
+                "removed": [{"text": r.text, "why": r.why} for r in extracted.removed],
+                "extractor": extracted.extractor, "extractor_version": extracted.extractor_version,
+                "extractor_options": extracted.options,
+            }
+            article_id = self._upsert_article(session, values)
+            if article_id is None:
+                existing = repo.articles_by_canonical(session, [canonical])[canonical]
+                if job.feed_id is not None and job.guid is not None:
+                    repo.record_item(session, job.feed_id, self._item_row(job), existing.id)
+                return PageOutcome(job, "duplicate_url", article_id=existing.id, story_id=existing.story_id)
+            repo.save_raw_page(session, article_id, response.url, response.status, response.headers,
+                               response.body, fetched)
+            if job.feed_id is not None and job.guid is not None:
+                repo.record_item(session, job.feed_id, self._item_row(job), article_id)
+            if not extracted.is_article:
+                return PageOutcome(job, "not_article", article_id=article_id, error=extracted.not_article_reason)
+            article = session.get(Article, article_id)
+            assert article is not None
+            repo.count_site_blocks(session, values["site"], self._site_keys(extracted))
+            decision = self._cluster(session, article)
+        log.info("article_stored", article_id=article_id, url=job.url, story_id=decision.cluster,
+                 relation=decision.relation, score=round(decision.score, 3))
+        return PageOutcome(job, "stored", article_id=article_id, story_id=decision.cluster,
+                           relation=decision.relation)
+
+    @staticmethod
+    def _site_keys(extracted: Extracted) -> list[str]:
+        """Paragraph keys counted for the site model, including blocks already removed as boilerplate."""
+        removed = "\n\n".join(r.text for r in extracted.removed if r.why == "site_boilerplate")
+        return block_keys(extracted.text) + (block_keys(removed) if removed else [])
+
+    def _upsert_article(self, session: Any, values: dict[str, Any]) -> int | None:
+        """Insert a new article, or complete a previously failed one; None when the URL is already stored."""
+        existing = repo.articles_by_canonical(session, [values["canonical_url"]]).get(values["canonical_url"])
+        if existing is None:
+            return repo.insert_article(session, values)
+        if existing.status != "failed":
+            return None
+        for key, value in values.items():
+            setattr(existing, key, value)
+        existing.attempts = existing.attempts + 1
+        session.flush()
+        return existing.id
+
+    def _cluster(self, session: Any, article: Article) -> Any:
+        dedupe = self.settings.dedupe
+        clusterer = Clusterer(SqlIndex(session), threshold=dedupe.threshold, window_days=dedupe.window_days)
+        doc = Doc(id=str(article.id), title=article.title or "", text=article.text or "", url=article.url,
+                  published=article.published or article.fetched)
+        decision = clusterer.add(doc)
+        repo.join_story(
+            session, story_id=decision.cluster, article=article, relation=decision.relation,
+            duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
+            score=decision.score, agency=agency_of(article.text or ""),
+        )
+        return decision
+
+
+def jobs_from_urls(urls: Iterable[str]) -> list[PageJob]:
+    """Page jobs for bare URLs (backfill, `wirefeed extract` of a URL)."""
+    return [PageJob(url=url) for url in urls]

@@ -1,0 +1,71 @@
+"""The extraction process pool: CPU-bound trafilatura on every core, with a time and memory limit per page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+from collections.abc import Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import pebble
+
+from config.settings import ExtractSettings
+from ingest.errors import ExtractError, ExtractTimeout
+from ingest.extract import Extracted, SiteBoilerplate, extract_page
+
+# A worker that grows past this is killed by the kernel's allocator refusing memory (MemoryError).
+WORKER_MEMORY_BYTES = 2 * 1024**3
+
+
+def _limit_memory() -> None:
+    """Worker initializer: cap the address space so one pathological page cannot exhaust the machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class ExtractPool:
+    """Runs `extract_page` in worker processes; a page over the time limit is abandoned (its worker killed)."""
+
+    def __init__(self, settings: ExtractSettings) -> None:
+        self.timeout = settings.timeout
+        self.workers = settings.workers or os.cpu_count() or 1
+        self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=500, initializer=_limit_memory)
+
+    async def extract(
+        self,
+        body: bytes,
+        *,
+        url: str | None,
+        headers: Mapping[str, str] | None = None,
+        boilerplate: SiteBoilerplate | None = None,
+    ) -> Extracted:
+        """Extract one page in a worker; raise ExtractTimeout or ExtractError."""
+        future = self._pool.schedule(
+            extract_page, args=(body,), kwargs={"url": url, "headers": dict(headers or {}),
+                                                "boilerplate": boilerplate},
+            timeout=self.timeout,
+        )
+        try:
+            return await asyncio.wrap_future(future)
+        except (FutureTimeout, TimeoutError) as exc:
+            raise ExtractTimeout(f"extraction took longer than {self.timeout:g}s and was abandoned") from exc
+        except MemoryError as exc:
+            raise ExtractError("extraction ran out of memory and was abandoned") from exc
+        except pebble.ProcessExpired as exc:
+            raise ExtractError(f"extraction worker died (exit code {exc.exitcode})") from exc
+        except Exception as exc:  # an extractor bug on one page must not stop the run
+            raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.close()
+        self._pool.join(timeout=10)
+        self._pool.stop()
+
+    def __enter__(self) -> ExtractPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,49 @@
+"""robots.txt for article pages: fetched once per host and pass, cached, obeyed for our User-Agent."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
+
+from ingest.errors import FetchError, HTTPStatusError, RobotsDisallowed
+from ingest.fetch import Fetcher
+
+
+class RobotsCache:
+    """Per-host robots.txt rules; an unreachable robots.txt allows everything, a 401/403 forbids it."""
+
+    def __init__(self, fetcher: Fetcher, *, enabled: bool = True) -> None:
+        self.fetcher = fetcher
+        self.enabled = enabled
+        self._rules: dict[str, RobotFileParser] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def check(self, url: str) -> None:
+        """Raise RobotsDisallowed when robots.txt forbids this URL to our User-Agent."""
+        if not self.enabled:
+            return
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        rules = await self._rules_for(origin)
+        if not rules.can_fetch(self.fetcher.settings.user_agent, url):
+            raise RobotsDisallowed(url, "robots.txt disallows this page")
+
+    async def _rules_for(self, origin: str) -> RobotFileParser:
+        lock = self._locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin in self._rules:
+                return self._rules[origin]
+            parser = RobotFileParser(f"{origin}/robots.txt")
+            try:
+                response = await self.fetcher.get(f"{origin}/robots.txt", accept="text/plain")
+                parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
+            except HTTPStatusError as exc:
+                if exc.status in (401, 403):
+                    parser.disallow_all = True
+                else:
+                    parser.allow_all = True
+            except FetchError:
+                parser.allow_all = True
+            self._rules[origin] = parser
+            return parser

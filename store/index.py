@@ -1,0 +1,58 @@
+"""The dedupe candidate index kept in SQL: LSH band keys per article, so it survives restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dedupe.index import Entry
+from dedupe.model import Doc
+from store import repo
+from store.models import Article, utcnow
+
+
+class SqlIndex:
+    """CandidateIndex over the `lsh_bands` and `articles` tables, inside the caller's transaction."""
+
+    def __init__(self, session: Session, *, max_candidates: int = 200) -> None:
+        self.session = session
+        self.max_candidates = max_candidates
+
+    def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
+        """Stored articles sharing a band key, within the window, oldest first."""
+        ids = repo.band_matches(self.session, keys, since)
+        # A key shared by very many articles is boilerplate or a template: keep the most recent ones.
+        ids = ids[-self.max_candidates :]
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            select(Article).where(Article.id.in_(ids), Article.story_id.is_not(None)).order_by(Article.id)
+        )
+        return [_entry(article) for article in rows]
+
+    def by_hash(self, text_hash: str) -> Entry | None:
+        """The earliest clustered article with this normalised-text hash."""
+        article = self.session.scalars(
+            select(Article)
+            .where(Article.content_hash == text_hash, Article.story_id.is_not(None))
+            .order_by(Article.id)
+            .limit(1)
+        ).first()
+        return _entry(article) if article is not None else None
+
+    def add(self, entry: Entry, text_hash: str) -> None:
+        """Index the article's band keys (the article row, with its hash, is already stored)."""
+        repo.add_bands(self.session, int(entry.doc.id), entry.keys, entry.doc.published or utcnow())
+
+    def evict(self, before: datetime) -> int:
+        """Forget band keys older than the window."""
+        return repo.evict_bands(self.session, before)
+
+
+def _entry(article: Article) -> Entry:
+    doc = Doc(id=str(article.id), title=article.title or "", text=article.text or "", url=article.url,
+              published=article.published or article.fetched)
+    return Entry(doc=doc, cluster=article.story_id or "", keys=())

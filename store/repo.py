@@ -1,0 +1,374 @@
+"""Queries and idempotent writes: everything the pipeline and the CLI ask of the store."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import (
+    Article,
+    Base,
+    Feed,
+    FeedItem,
+    FetchLog,
+    LshBand,
+    RawPage,
+    SiteBlock,
+    SiteStat,
+    Story,
+    StoryMember,
+    utcnow,
+)
+
+# One lock id for the story-assignment critical section on PostgreSQL (SQLite serialises writers itself).
+DEDUPE_LOCK_ID = 0x77697265
+
+
+def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; return how many rows were inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    table = model.__table__
+    if dialect == "postgresql":
+        pg_stmt = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+        return int(session.execute(pg_stmt).rowcount or 0)  # type: ignore[attr-defined]
+    lite_stmt = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+    return int(session.execute(lite_stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def lock_for_dedupe(session: Session) -> None:
+    """Serialise story assignment across workers so clustering sees every earlier article."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": DEDUPE_LOCK_ID})
+
+
+# Feeds ---------------------------------------------------------------------------------------------
+
+
+def add_feed(session: Session, url: str, interval: int | None = None, title: str | None = None) -> bool:
+    """Subscribe to a feed; return False when it was already there (its interval is then updated)."""
+    inserted = insert_ignore(
+        session, Feed, [{"url": url, "interval": interval, "title": title, "next_fetch_at": utcnow(),
+                         "error_count": 0, "disabled": False, "created_at": utcnow()}], ["url"]
+    )
+    if not inserted and interval is not None:
+        session.execute(update(Feed).where(Feed.url == url).values(interval=interval))
+    return bool(inserted)
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    """All feeds, oldest subscription first."""
+    return list(session.scalars(select(Feed).order_by(Feed.id)))
+
+
+def feed_by_url(session: Session, url: str) -> Feed | None:
+    """The feed with this URL, or None."""
+    return session.scalars(select(Feed).where(Feed.url == url)).first()
+
+
+def claim_feeds(
+    session: Session,
+    owner: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    include_not_due: bool = False,
+    fetched_before: datetime | None = None,
+) -> list[Feed]:
+    """Lease up to `limit` feeds to one worker; a feed leased by another live worker is never returned.
+
+    Due feeds only, unless `include_not_due` (ingest --all), which still honours a server's Retry-After
+    and skips feeds fetched since `fetched_before` (the start of this pass).
+    """
+    query: Select[tuple[int]] = select(Feed.id).where(
+        Feed.disabled.is_(False),
+        or_(Feed.lease_until.is_(None), Feed.lease_until < now),
+        or_(Feed.retry_after.is_(None), Feed.retry_after <= now),
+    )
+    if include_not_due:
+        if fetched_before is not None:
+            query = query.where(or_(Feed.last_fetched_at.is_(None), Feed.last_fetched_at < fetched_before))
+    else:
+        query = query.where(Feed.next_fetch_at <= now)
+    query = query.order_by(Feed.next_fetch_at, Feed.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
+    claimed = session.execute(
+        update(Feed)
+        .where(Feed.id.in_(ids), or_(Feed.lease_until.is_(None), Feed.lease_until < now))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(Feed.id)
+    ).scalars().all()
+    session.flush()
+    feeds = session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)).all()
+    for feed in feeds:
+        session.refresh(feed)
+    return list(feeds)
+
+
+def release_feeds(session: Session, owner: str, feed_ids: Iterable[int] | None = None) -> int:
+    """Give back leases held by one worker (all of them, or the listed feeds)."""
+    stmt = update(Feed).where(Feed.lease_owner == owner)
+    if feed_ids is not None:
+        stmt = stmt.where(Feed.id.in_(list(feed_ids)))
+    result = session.execute(stmt.values(lease_owner=None, lease_until=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def update_feed(session: Session, feed_id: int, **values: Any) -> None:
+    """Write fields of one feed row."""
+    session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
+
+
+def log_fetch(session: Session, **values: Any) -> None:
+    """Append one fetch outcome to the fetch log."""
+    session.add(FetchLog(**values))
+
+
+# Items and articles --------------------------------------------------------------------------------
+
+
+def seen_guids(session: Session, feed_id: int, guids: Sequence[str]) -> set[str]:
+    """Which of these GUIDs this feed has already produced."""
+    seen: set[str] = set()
+    for start in range(0, len(guids), 500):
+        chunk = guids[start : start + 500]
+        seen.update(
+            session.scalars(select(FeedItem.guid).where(FeedItem.feed_id == feed_id, FeedItem.guid.in_(chunk)))
+        )
+    return seen
+
+
+def articles_by_canonical(session: Session, urls: Sequence[str]) -> dict[str, Article]:
+    """Stored articles keyed by canonical URL."""
+    found: dict[str, Article] = {}
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        for article in session.scalars(select(Article).where(Article.canonical_url.in_(chunk))):
+            found[article.canonical_url] = article
+    return found
+
+
+def article_by_hash(session: Session, site: str, content_hash: str) -> Article | None:
+    """The article of this site with this normalised-text hash, or None."""
+    return session.scalars(
+        select(Article).where(Article.site == site, Article.content_hash == content_hash)
+    ).first()
+
+
+def record_item(session: Session, feed_id: int, item: Mapping[str, Any], article_id: int | None) -> bool:
+    """Remember a feed entry (GUID per feed) and the article it produced; idempotent."""
+    row = dict(item, feed_id=feed_id, article_id=article_id, seen_at=utcnow())
+    return bool(insert_ignore(session, FeedItem, [row], ["feed_id", "guid"]))
+
+
+def insert_article(session: Session, values: Mapping[str, Any]) -> int | None:
+    """Insert an article unless its canonical URL or content hash is already stored; return the new id."""
+    inserted = insert_ignore(session, Article, [values], ["canonical_url"])
+    if not inserted:
+        return None
+    article_id = session.scalars(
+        select(Article.id).where(Article.canonical_url == values["canonical_url"])
+    ).one()
+    return int(article_id)
+
+
+def save_raw_page(
+    session: Session, article_id: int, url: str, status: int, headers: Mapping[str, str], body: bytes,
+    fetched: datetime,
+) -> None:
+    """Keep the raw page (zlib-compressed) with its headers."""
+    insert_ignore(
+        session, RawPage,
+        [{"article_id": article_id, "url": url, "status": status, "headers": dict(headers),
+          "body": zlib.compress(body, 6), "fetched": fetched}],
+        ["article_id"],
+    )
+
+
+def raw_page_body(page: RawPage) -> bytes:
+    """The decompressed HTML of a stored raw page."""
+    return zlib.decompress(page.body)
+
+
+# Stories -------------------------------------------------------------------------------------------
+
+
+def join_story(
+    session: Session,
+    *,
+    story_id: str,
+    article: Article,
+    relation: str,
+    duplicate_of: int | None,
+    score: float,
+    agency: str | None,
+) -> None:
+    """Put an article in a story (creating the story when it starts one) and refresh the story's summary."""
+    story = session.get(Story, story_id)
+    now = utcnow()
+    if story is None:
+        story = Story(id=story_id, title=article.title, size=0, created_at=now, updated_at=now)
+        session.add(story)
+        session.flush()
+    session.add(
+        StoryMember(article_id=article.id, story_id=story_id, duplicate_of=duplicate_of, score=score,
+                    relation=relation, agency=agency)
+    )
+    article.story_id = story_id
+    session.flush()
+    refresh_story(session, story)
+
+
+def refresh_story(session: Session, story: Story) -> None:
+    """Recompute size, first publication and the original: earliest copy, the agency's own preferred."""
+    rows = session.execute(
+        select(Article.id, Article.published, Article.fetched, StoryMember.agency, Article.title)
+        .join(StoryMember, StoryMember.article_id == Article.id)
+        .where(StoryMember.story_id == story.id)
+    ).all()
+    story.size = len(rows)
+    story.updated_at = utcnow()
+    if not rows:
+        return
+
+    def when(row: Any) -> datetime:
+        return row.published or row.fetched  # type: ignore[no-any-return]
+
+    agency_rows = [row for row in rows if row.agency]
+    pool = agency_rows or rows
+    original = min(pool, key=lambda row: (when(row), row.id))
+    story.original_article_id = original.id
+    story.title = original.title
+    story.agency = original.agency
+    story.first_published = min(when(row) for row in rows)
+
+
+# Per-site boilerplate counts -------------------------------------------------------------------------
+
+
+def site_counts(session: Session, site: str) -> tuple[int, dict[str, int]]:
+    """(articles seen for the site, block key -> number of articles containing it)."""
+    stat = session.get(SiteStat, site)
+    blocks = dict(session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).tuples().all())
+    return (stat.articles if stat else 0), blocks
+
+
+def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:
+    """Add one article's distinct paragraph keys to its site's counts."""
+    unique = sorted(set(keys))
+    insert_ignore(session, SiteStat, [{"site": site, "articles": 0}], ["site"])
+    session.execute(update(SiteStat).where(SiteStat.site == site).values(articles=SiteStat.articles + 1))
+    if unique:
+        insert_ignore(session, SiteBlock, [{"site": site, "block": k, "count": 0} for k in unique], ["site", "block"])
+        session.execute(
+            update(SiteBlock).where(SiteBlock.site == site, SiteBlock.block.in_(unique))
+            .values(count=SiteBlock.count + 1)
+        )
+
+
+# LSH band index --------------------------------------------------------------------------------------
+
+
+def add_bands(session: Session, article_id: int, keys: Iterable[int], added: datetime) -> None:
+    """Index an article's LSH band keys."""
+    rows = [{"key": k, "article_id": article_id, "added": added} for k in sorted(set(keys))]
+    if rows:
+        session.execute(LshBand.__table__.insert(), rows)
+
+
+def band_matches(session: Session, keys: Sequence[int], since: datetime | None) -> list[int]:
+    """Article ids sharing at least one band key, indexed at or after `since`, oldest first."""
+    if not keys:
+        return []
+    query = select(LshBand.article_id).where(LshBand.key.in_(list(set(keys)))).distinct()
+    if since is not None:
+        query = query.where(LshBand.added >= since)
+    return sorted(int(i) for i in session.scalars(query))
+
+
+def evict_bands(session: Session, before: datetime) -> int:
+    """Drop band keys older than the dedupe window."""
+    result = session.execute(delete(LshBand).where(LshBand.added < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# Reading -------------------------------------------------------------------------------------------
+
+
+def stats(session: Session) -> dict[str, Any]:
+    """Counts a user wants at a glance."""
+    def count(stmt: Any) -> int:
+        return int(session.scalar(stmt) or 0)
+
+    return {
+        "feeds": count(select(func.count()).select_from(Feed)),
+        "feeds_disabled": count(select(func.count()).select_from(Feed).where(Feed.disabled.is_(True))),
+        "feeds_failing": count(select(func.count()).select_from(Feed).where(Feed.error_count > 0)),
+        "feed_items": count(select(func.count()).select_from(FeedItem)),
+        "articles": count(select(func.count()).select_from(Article).where(Article.status == "ok")),
+        "articles_failed": count(select(func.count()).select_from(Article).where(Article.status == "failed")),
+        "pages_not_article": count(select(func.count()).select_from(Article).where(Article.status == "not_article")),
+        "stories": count(select(func.count()).select_from(Story)),
+        "stories_multi_outlet": count(select(func.count()).select_from(Story).where(Story.size > 1)),
+        "raw_pages": count(select(func.count()).select_from(RawPage)),
+        "raw_bytes_compressed": count(select(func.coalesce(func.sum(func.length(RawPage.body)), 0))),
+    }
+
+
+def stories_since(session: Session, since: datetime | None) -> list[tuple[Story, list[tuple[StoryMember, Article]]]]:
+    """Stories updated since a time, newest first, each with its members (original first)."""
+    query = select(Story).order_by(Story.first_published.desc().nulls_last(), Story.id)
+    if since is not None:
+        query = query.where(Story.updated_at >= since)
+    result = []
+    for story in session.scalars(query):
+        members = session.execute(
+            select(StoryMember, Article)
+            .join(Article, Article.id == StoryMember.article_id)
+            .where(StoryMember.story_id == story.id)
+            .order_by(Article.published.nulls_last(), Article.id)
+        ).tuples().all()
+        ordered = sorted(members, key=lambda pair: pair[1].id != story.original_article_id)
+        result.append((story, ordered))
+    return result
+
+
+def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, Any]]:
+    """One record per stored article, oldest first, streamed."""
+    query = (
+        select(Article, Feed.url)
+        .outerjoin(Feed, Feed.id == Article.feed_id)
+        .where(Article.status == "ok")
+        .order_by(Article.id)
+        .execution_options(yield_per=500)
+    )
+    if since is not None:
+        query = query.where(Article.fetched >= since)
+    for article, feed_url in session.execute(query).tuples():
+        yield {
+            "id": article.id,
+            "story_id": article.story_id,
+            "url": article.url,
+            "canonical_url": article.canonical_url,
+            "feed_url": feed_url,
+            "guid": article.guid,
+            "title": article.title,
+            "text": article.text,
+            "author": article.author,
+            "published": article.published,
+            "fetched": article.fetched,
+            "language": article.language,
+        }
