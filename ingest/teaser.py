@@ -12,14 +12,14 @@ from rapidfuzz import fuzz
 
 # A teaser shorter than this is too short to tell from a coincidence ("Oui...").
 MIN_TEASER_CHARS = 30
-# An unmarked block must be this long to count as a repeat of a prefix of a single paragraph.
-MIN_UNMARKED_PREFIX_CHARS = 60
+# An unmarked block must be this long to count as a repeat of (a prefix of) a single paragraph:
+# short lines legitimately recur in lists, tables and schedules.
+MIN_UNMARKED_PREFIX_CHARS = 100
 # Characters of the teaser's start (or of its end, before the cut) that must occur verbatim elsewhere.
 ANCHOR_CHARS = 24
-# partial_ratio scores needed: a block with a "..." / "Read more" marker is a teaser by intent, so
-# small differences are allowed; an unmarked block must be an almost exact copy.
+# partial_ratio score needed for a block with a "..." / "Read more" marker, a teaser by intent, so
+# small differences are allowed; an unmarked block must be an exact copy.
 MARKED_CUTOFF = 90.0
-UNMARKED_CUTOFF = 97.0
 # How far (in characters) from a paragraph start an unmarked copy may begin.
 BOUNDARY_SLACK = 2
 
@@ -88,19 +88,22 @@ def _is_repeat(body: str, marked: bool, others: Sequence[str]) -> bool:
     anchors = (head, tail) if marked else (head,)
     if not any(a in glued_plain or a in spaced_plain for a in anchors if a):
         return False
-    cutoff = MARKED_CUTOFF if marked else UNMARKED_CUTOFF
     for separator in (" ", ""):
         hay = _Haystack(others, separator)
-        alignment = fuzz.partial_ratio_alignment(body, hay.text, score_cutoff=cutoff)
-        if alignment is None:
-            continue
         if marked:
-            return True
-        if not hay.starts_near_boundary(alignment.dest_start):
+            # A marked block says it is a teaser: a close fuzzy match anywhere is enough.
+            if fuzz.partial_ratio_alignment(body, hay.text, score_cutoff=MARKED_CUTOFF) is not None:
+                return True
             continue
-        spans = hay.boundaries_inside(alignment.dest_start, alignment.dest_end) > 0
-        if spans or len(body) >= MIN_UNMARKED_PREFIX_CHARS:
-            return True
+        # Without a marker only an exact copy counts, starting where a paragraph starts, and either
+        # running over into the next paragraph (glued copy) or being a long prefix of one.
+        start = hay.text.find(body)
+        while start != -1:
+            if hay.starts_near_boundary(start) and (
+                hay.boundaries_inside(start, start + len(body)) > 0 or len(body) >= MIN_UNMARKED_PREFIX_CHARS
+            ):
+                return True
+            start = hay.text.find(body, start + 1)
     return False
 
 
@@ -110,7 +113,7 @@ def find_repeated_teasers(blocks: Sequence[str]) -> list[int]:
     removed: set[int] = set()
     first_seen: dict[str, int] = {}
     for index, text in enumerate(norm):
-        if len(text) >= MIN_TEASER_CHARS and text in first_seen:
+        if len(text) >= MIN_UNMARKED_PREFIX_CHARS and text in first_seen:
             removed.add(index)  # an exact copy: the first occurrence stays
         first_seen.setdefault(text, index)
     stripped = [strip_marker(text) for text in norm]
