@@ -262,7 +262,7 @@ def refresh_story(session: Session, story: Story) -> None:
 def site_counts(session: Session, site: str) -> tuple[int, dict[str, int]]:
     """(articles seen for the site, block key -> number of articles containing it)."""
     stat = session.get(SiteStat, site)
-    blocks = dict(session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).tuples().all())
+    blocks = dict(session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).all())
     return (stat.articles if stat else 0), blocks
 
 
@@ -340,7 +340,7 @@ def stories_since(session: Session, since: datetime | None) -> list[tuple[Story,
             .join(Article, Article.id == StoryMember.article_id)
             .where(StoryMember.story_id == story.id)
             .order_by(Article.published.nulls_last(), Article.id)
-        ).tuples().all()
+        ).all()
         ordered = sorted(members, key=lambda pair: pair[1].id != story.original_article_id)
         result.append((story, ordered))
     return result
@@ -357,7 +357,7 @@ def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, 
     )
     if since is not None:
         query = query.where(Article.fetched >= since)
-    for article, feed_url in session.execute(query).tuples():
+    for article, feed_url in session.execute(query):
         yield {
             "id": article.id,
             "story_id": article.story_id,

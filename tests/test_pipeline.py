@@ -1,0 +1,211 @@
+"""The pipeline end to end: real HTTP servers on 127.0.0.1, real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from config.settings import ExtractSettings, FetchSettings, Settings
+from ingest.pipeline import Pipeline
+from store import repo
+from store.db import Store
+from store.models import Article, Feed, FeedItem, FetchLog, RawPage, StoryMember
+from tests.world import World, page, rss
+
+WIRE = [
+    "GENEVA (Reuters) - Glaciers in the Swiss Alps lost four percent of their remaining volume this year, the "
+    "second-worst melt on record, after a winter with little snow and a summer of repeated heat waves, "
+    "scientists said on Tuesday.",
+    "The Swiss glacier monitoring network said the loss was equal to about three cubic kilometres of ice, "
+    "enough to cover the whole country in a layer of water 7 centimetres deep.",
+    "\"We are seeing small glaciers disappear entirely, and larger ones break apart into separate pieces,\" "
+    "said Matthias Huss, who leads the network, adding that several measuring sites had to be abandoned.",
+    "Scientists have warned that the Alps could lose most of their glaciers by the end of the century if "
+    "greenhouse gas emissions are not cut sharply, with consequences for drinking water and hydropower.",
+]
+LOCAL = [
+    "The Harbour Street bakery closed its doors on Saturday after 62 years, its owners said, citing the cost "
+    "of flour and energy, which they said had doubled in less than three years.",
+    "Customers queued around the block on the last morning to buy the bakery's rye loaves, and several "
+    "brought photographs of family weddings for which the shop had baked the cakes.",
+    "The owners said they would keep the recipes in the family and hoped a younger baker might one day take "
+    "over the premises, which the landlord has agreed not to let for twelve months.",
+]
+FRENCH = [
+    "La mairie de Nantes a inauguré samedi une passerelle piétonne de 180 mètres au-dessus de la Loire, après "
+    "trois ans de travaux et un chantier retardé par les crues de l'hiver dernier.",
+    "L'ouvrage, conçu par un cabinet rennais, doit relier le quartier de la gare à l'île de Nantes et "
+    "accueillir, selon la municipalité, près de 12 000 passages par jour d'ici à l'été.",
+    "Plusieurs associations de cyclistes regrettent toutefois que la passerelle soit interdite aux vélos "
+    "aux heures de pointe, une mesure que la mairie dit vouloir réévaluer au printemps.",
+]
+
+
+def settings_for(url: str) -> Settings:
+    """Settings that let article links reach 127.0.0.1, with no politeness delay."""
+    return Settings(
+        database={"url": url},
+        fetch=FetchSettings(allowed_networks=["127.0.0.1/32"], per_host_delay=0, timeout=5),
+        extract=ExtractSettings(workers=1, timeout=30),
+    )
+
+
+def run(store: Store, settings: Settings, *, all_feeds: bool = True) -> object:
+    pipeline = Pipeline(store, settings)
+    try:
+        return asyncio.run(pipeline.run_pass(all_feeds=all_feeds))
+    finally:
+        pipeline.close()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """Three outlets carrying one wire story, plus a local and a French article."""
+    with World("alpha", "beta", "gamma") as w:
+        alpha, beta, gamma = w["alpha"], w["beta"], w["gamma"]
+        alpha.static("/glaciers.html", page("Swiss glaciers suffer second-worst melt on record", WIRE))
+        alpha.static("/bakery.html", page("Harbour Street bakery closes after 62 years", LOCAL))
+        beta.static("/news/alps-ice.html", page("Alps lose 4% of glacier ice in a year", WIRE[:3]))
+        gamma.static("/monde/glaciers-suisses.html", page("Glaciers: the Alps melt again", [
+            *WIRE, "Read more: Why glaciers matter for Europe's rivers"]))
+        gamma.static("/nantes/passerelle.html", page("Nantes inaugure sa passerelle sur la Loire", FRENCH, lang="fr"))
+        alpha.static("/rss.xml", rss("Alpha", [
+            {"title": "Swiss glaciers", "link": alpha.url("/glaciers.html?utm_source=rss"), "guid": "a1",
+             "published": "2026-11-20T06:00:00+00:00"},
+            {"title": "Bakery", "link": alpha.url("/bakery.html"), "guid": "a2",
+             "published": "2026-11-20T08:00:00+00:00"},
+        ]), "application/rss+xml")
+        beta.static("/feed.xml", rss("Beta", [
+            {"title": "Alps ice", "link": beta.url("/news/alps-ice.html"), "guid": "b1",
+             "published": "2026-11-20T07:00:00+00:00"},
+        ]), "application/rss+xml")
+        gamma.static("/rss", rss("Gamma", [
+            {"title": "Glaciers", "link": gamma.url("/monde/glaciers-suisses.html#top"), "guid": "g1",
+             "published": "2026-11-20T09:00:00+00:00"},
+            {"title": "Passerelle", "link": gamma.url("/nantes/passerelle.html"), "guid": "g2",
+             "published": "2026-11-20T10:00:00+00:00"},
+        ]), "application/rss+xml")
+        yield w
+
+
+def subscribe(store: Store, *urls: str) -> None:
+    with store.session() as session:
+        for url in urls:
+            repo.add_feed(session, url)
+
+
+def feed_urls(world: World) -> list[str]:
+    return [world["alpha"].url("/rss.xml"), world["beta"].url("/feed.xml"), world["gamma"].url("/rss")]
+
+
+class TestPass:
+    """One pass and a second pass over a local world."""
+
+    def test_stores_every_article_once(self, store: Store, world: World) -> None:
+        """Five items in three feeds give five articles, each with its raw page and feed item."""
+        subscribe(store, *feed_urls(world))
+        run(store, settings_for(store.url))
+        with store.session() as s:
+            assert s.scalar(select(func.count()).select_from(Article).where(Article.status == "ok")) == 5
+            assert s.scalar(select(func.count()).select_from(RawPage)) == 5
+            assert s.scalar(select(func.count()).select_from(FeedItem)) == 5
+            urls = set(s.scalars(select(Article.canonical_url)))
+        assert world["alpha"].url("/glaciers.html") in urls  # tracking parameter stripped
+        assert world["gamma"].url("/monde/glaciers-suisses.html") in urls  # fragment stripped
+
+    def test_second_pass_is_conditional_and_stores_nothing(self, store: Store, world: World) -> None:
+        """The second pass sends If-None-Match, gets 304s and fetches no article page again."""
+        subscribe(store, *feed_urls(world))
+        run(store, settings_for(store.url))
+        pages_before = len(world["alpha"].hits("/glaciers.html"))
+        summary = run(store, settings_for(store.url))
+        assert summary.not_modified == 3  # type: ignore[attr-defined]
+        assert summary.stored == 0  # type: ignore[attr-defined]
+        feed_requests = world["alpha"].hits("/rss.xml")
+        assert len(feed_requests) == 2
+        assert "if-none-match" not in feed_requests[0].headers
+        assert feed_requests[1].headers["if-none-match"].startswith('"')
+        assert len(world["alpha"].hits("/glaciers.html")) == pages_before
+        with store.session() as s:
+            assert s.scalar(select(func.count()).select_from(Article)) == 5
+            outcomes = list(s.scalars(select(FetchLog.outcome).order_by(FetchLog.id)))
+        assert outcomes.count("not_modified") == 3
+
+    def test_three_outlets_one_story(self, store: Store, world: World) -> None:
+        """The wire story's three copies (trimmed, read-more line) share one story; others stand alone."""
+        subscribe(store, *feed_urls(world))
+        run(store, settings_for(store.url))
+        with store.session() as s:
+            rows = s.execute(select(Article.url, Article.story_id)).all()
+            by_url = {url.split("?")[0].split("#")[0]: story for url, story in rows}
+            members = s.scalars(select(StoryMember)).all()
+        wire = {by_url[world["alpha"].url("/glaciers.html")], by_url[world["beta"].url("/news/alps-ice.html")],
+                by_url[world["gamma"].url("/monde/glaciers-suisses.html")]}
+        assert len(wire) == 1
+        assert len(set(by_url.values())) == 3
+        relations = sorted(m.relation for m in members if m.story_id in wire)
+        assert relations.count("original") == 1
+        assert len(relations) == 3
+
+    def test_read_more_line_is_dropped(self, store: Store, world: World) -> None:
+        """The outlet's "Read more" line does not end up in the stored text."""
+        subscribe(store, *feed_urls(world))
+        run(store, settings_for(store.url))
+        with store.session() as s:
+            text = s.scalars(select(Article.text).where(Article.url.like("%glaciers-suisses%"))).one()
+        assert text is not None
+        assert "Read more" not in text
+        assert text.endswith("hydropower.")
+
+
+class TestBrokenFeeds:
+    """Failures are recorded on the feed row while the rest of the pass goes on."""
+
+    def test_http_500_and_malformed_xml(self, store: Store, world: World) -> None:
+        """A 500 and an unparseable body are recorded; the healthy feeds are ingested."""
+        alpha = world["alpha"]
+        alpha.routes["/broken"] = lambda r: (500, {"Content-Type": "text/plain"}, b"oops")
+        alpha.static("/garbage.xml", b"<rss><channel><title>x</title><item><title>unclosed", "application/xml")
+        alpha.static("/notafeed", "<!DOCTYPE html><html><body>hello</body></html>")
+        subscribe(store, *feed_urls(world), alpha.url("/broken"), alpha.url("/garbage.xml"), alpha.url("/notafeed"))
+        run(store, settings_for(store.url))
+        with store.session() as s:
+            feeds = {f.url: f for f in s.scalars(select(Feed))}
+            stored = s.scalar(select(func.count()).select_from(Article).where(Article.status == "ok"))
+        assert stored == 5
+        broken = feeds[alpha.url("/broken")]
+        assert broken.last_status == 500
+        assert broken.last_error_kind == "http_5xx"
+        assert broken.error_count == 1
+        assert broken.next_fetch_at is not None
+        assert feeds[alpha.url("/notafeed")].last_error_kind == "not_a_feed"
+        garbage = feeds[alpha.url("/garbage.xml")]
+        assert garbage.last_error_kind in {"malformed", "parse_error"}
+        assert garbage.last_error
+        assert feeds[alpha.url("/rss.xml")].error_count == 0
+
+    def test_failed_page_is_retried_not_lost(self, store: Store, world: World) -> None:
+        """A page that fails once is fetched again on the next pass and then stored."""
+        alpha = world["alpha"]
+        calls = {"n": 0}
+        good = page("Harbour Street bakery closes after 62 years", LOCAL).encode()
+
+        def flaky(request: object) -> tuple[int, dict[str, str], bytes]:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                return 503, {"Content-Type": "text/plain"}, b"busy"
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, good
+
+        alpha.routes["/bakery.html"] = flaky
+        subscribe(store, alpha.url("/rss.xml"))
+        first = run(store, settings_for(store.url))
+        assert first.pages_failed == 1  # type: ignore[attr-defined]
+        second = run(store, settings_for(store.url))
+        assert second.stored == 1  # type: ignore[attr-defined]
+        with store.session() as s:
+            bakery = s.scalars(select(Article).where(Article.url.like("%bakery%"))).one()
+        assert bakery.status == "ok"
+        assert bakery.text is not None and "rye loaves" in bakery.text
