@@ -28,7 +28,9 @@ from ingest.extract import Extracted, SiteBoilerplate, block_keys
 from ingest.feeds import Item, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, Response
 from ingest.pool import ExtractPool
+from ingest import schedule
 from ingest.robots import RobotsCache
+from ingest.schedule import FeedState
 from ingest.urls import canonical_url, site_of
 from store import repo
 from store.db import Store
@@ -242,46 +244,41 @@ class Pipeline:
     def _finish_feed(self, poll: FeedPoll, outcomes: Sequence[PageOutcome], *, outage: bool) -> None:
         """Record the fetch on the feed's row and schedule its next poll; the lease is released after."""
         feed, now = poll.feed, utcnow()
-        schedule = self.settings.schedule
-        interval = feed.interval or schedule.default_interval
+        state = FeedState(feed.interval, feed.error_count, feed.failing_since)
         values: dict[str, Any] = {"last_fetched_at": now}
         response, error = poll.response, poll.error
         if error is None:
             assert response is not None
-            values.update(last_status=response.status, last_error=None, last_error_kind=None, error_count=0,
-                          failing_since=None, last_success_at=now, retry_after=None)
+            values.update(last_status=response.status, last_error=None, last_error_kind=None,
+                          last_success_at=now, retry_after=None)
             retry_pages = any(o.status == "failed" for o in outcomes)
             if response.status != 304 and not retry_pages:
                 values.update(etag=response.headers.get("etag"),
                               last_modified=response.headers.get("last-modified"),
                               body_hash=hashlib.sha256(response.body).hexdigest())
+            hint = None
             if poll.parsed is not None:
                 values["title"] = feed.title or poll.parsed.title
                 values["site_url"] = poll.parsed.site_url
+                hint = poll.parsed.ttl_seconds
                 if poll.parsed.malformed:
                     values.update(last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
                                   last_error_kind="malformed")
-                if poll.parsed.ttl_seconds and not feed.interval:
-                    interval = min(max(interval, poll.parsed.ttl_seconds), schedule.max_interval)
             self._follow_permanent_redirect(feed, response, values)
-            next_at = now + timedelta(seconds=interval * random.uniform(0.95, 1.05))
+            plan = schedule.after_success(state, self.settings.schedule, now, hinted_interval=hint)
         else:
             status = error.status if isinstance(error, HTTPStatusError) else None
             retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
-            count = feed.error_count if outage else feed.error_count + 1
-            failing_since = feed.failing_since or now
+            plan = schedule.after_failure(state, self.settings.schedule, now, status=status,
+                                          retry_after=retry_after, outage=outage, error=str(error))
             values.update(last_status=status, last_error=str(error), last_error_kind=error.kind,
-                          error_count=count, failing_since=None if outage else failing_since,
                           retry_after=retry_after)
-            backoff = min(schedule.max_interval, interval * 2 ** min(count, 12)) * random.uniform(0.8, 1.2)
-            next_at = max(now + timedelta(seconds=backoff), retry_after or now)
-            if status == 410:
-                values.update(disabled=True, disabled_reason="HTTP 410 Gone")
-            elif not outage and now - failing_since >= timedelta(days=schedule.disable_after_days):
-                values.update(disabled=True,
-                              disabled_reason=f"failing for {schedule.disable_after_days:g} days: {error}")
+            if plan.disable_reason:
+                values.update(disabled=True, disabled_reason=plan.disable_reason)
             log.warning("feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error),
                         outage=outage)
+        values.update(error_count=plan.error_count, failing_since=plan.failing_since)
+        next_at = plan.next_fetch_at
         values["next_fetch_at"] = next_at
         stored = sum(1 for o in outcomes if o.status == "stored")
         with self.store.session() as session:
