@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,13 +21,19 @@ class ConfigError(Exception):
     """The configuration cannot be loaded or is inconsistent."""
 
 
-class DatabaseSettings(BaseModel):
+class Section(BaseModel):
+    """A config section: a misspelt key is an error, not a silently ignored line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
     """Where the store lives."""
 
     url: str = DEFAULT_DATABASE_URL
 
 
-class FetchSettings(BaseModel):
+class FetchSettings(Section):
     """HTTP behaviour toward publishers."""
 
     timeout: float = Field(default=20.0, gt=0)
@@ -54,7 +60,7 @@ class FetchSettings(BaseModel):
         return value
 
 
-class ScheduleSettings(BaseModel):
+class ScheduleSettings(Section):
     """How often feeds are polled."""
 
     default_interval: int = Field(default=900, ge=10)
@@ -71,21 +77,21 @@ class ScheduleSettings(BaseModel):
         return self
 
 
-class ExtractSettings(BaseModel):
+class ExtractSettings(Section):
     """Article extraction limits."""
 
     timeout: float = Field(default=30.0, gt=0)
     workers: int = Field(default=0, ge=0)  # 0 = one per CPU
 
 
-class DedupeSettings(BaseModel):
+class DedupeSettings(Section):
     """Near-duplicate clustering."""
 
     threshold: float = Field(default=0.8, gt=0, le=1)
     window_days: int = Field(default=3, ge=1)
 
 
-class LogSettings(BaseModel):
+class LogSettings(Section):
     """Logging output."""
 
     format: Literal["auto", "console", "json"] = "auto"
