@@ -38,6 +38,7 @@ class PageContext:
     titles: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     captions: frozenset[str] = field(default_factory=frozenset)
+    links: frozenset[str] = field(default_factory=frozenset)
     boilerplate: SiteBoilerplate | None = None
 
 
@@ -51,10 +52,10 @@ _AGENCIES = (
 # "(Photo: AFP)", "Photo : AFP", "Foto: dpa", "© Getty Images", "REUTERS/Name", "Getty Images".
 CREDIT_TAIL = re.compile(
     r"(?:"
-    r"[\(\[]\s*(?:photos?|fotos?|images?|pictures?|pics?|crédits?(?: photo)?|credits?|bild|"
+    r"(?i:[\(\[]\s*(?:photos?|fotos?|images?|pictures?|pics?|crédits?(?: photo)?|credits?|bild|"
     r"illustrations?|source|quelle|fuente)\s*:?[^()\[\]]{1,80}[\)\]]"
     r"|\b(?:photos?|fotos?|images?|pictures?|crédits? photos?|crédits?|credits?|photo credit|bild|"
-    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,80}"
+    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,80})"
     r"|©\s*[^.!?]{1,80}"
     r"|\bvia\s+(?:" + _AGENCIES + r")"
     r"|(?:^|[.)]\s|\s[-–—|]\s)(?:" + _AGENCIES + r")(?:\s?/\s?[\w.'’ -]{1,40})?"
@@ -203,6 +204,87 @@ def is_prompt(block: str) -> bool:
     return RELATED_PROMPT.match(text) is not None or CALL_TO_ACTION.match(text) is not None
 
 
+# A block without a single letter or digit: "___", "*****", "•".
+_NO_WORD = re.compile(r"^\W*$")
+# "Jane Doe is a reporter for ..." closing an article: the author's biography.
+_BIO = re.compile(
+    r"^(?:[A-Z][\w.&-]*['’]s\s)?(?:[A-Z][\w'’.-]*\s){0,2}[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,3}\s(?:is|was|est|ist|es)\s"
+    r"(?:a|an|the|un|une|la|le|ein|eine|el|una|currently|also|our|an award-winning)?\s?"
+    r"(?:[\w-]+\s){0,4}(?:writer|reporter|journalist|editor|correspondent|columnist|contributor|author|"
+    r"producer|analyst|critic|fellow|journaliste|rédacteur|rédactrice|correspondant|correspondante|"
+    r"chroniqueur|chroniqueuse|journalistin|redakteur|redakteurin|korrespondent|korrespondentin|"
+    r"periodista|redactor|redactora|corresponsal|columnista)\b"
+)
+# The heading of a closing list of other stories: "More from The Nation", "Related stories".
+_RELATED_HEADING = re.compile(
+    r"^(?:more from\b.{0,40}|more (?:stories|news|coverage)|related(?: (?:stories|articles|content|coverage|"
+    r"reading|news))?|you (?:may|might) also like|recommended(?: for you| reading| stories)?|read next|"
+    r"most (?:read|popular|viewed)|popular|trending(?: now)?|editor'?s'? picks|"
+    r"à lire aussi|lire aussi|sur le même sujet|dans la même rubrique|les plus lus|nos articles|"
+    r"plus d'actualités.{0,30}|mehr zum thema|mehr aus.{0,30}|das könnte sie auch interessieren|"
+    r"meistgelesen|más noticias|te puede interesar|noticias relacionadas|lo más leído)\s*:?$",
+    re.IGNORECASE,
+)
+# A closing list is short blocks only; a longer block after the heading means it was not a list.
+MAX_RELATED_ITEM_WORDS = 60
+MAX_RELATED_SHARE = 0.5
+MAX_BIO_WORDS = 90
+MAX_HEADLINE_WORDS = 20
+BIO_WINDOW = 3
+
+
+def _doubled(text: str) -> bool:
+    """Tell whether a block is one short text written twice ("Title Title"), as card links render."""
+    half = len(text) // 2
+    if len(text) <= 20 or _words(text) > 2 * MAX_HEADLINE_WORDS:
+        return False
+    return text[:half].strip() == text[half:].strip()
+
+
+def _is_headline(block: str, links: frozenset[str]) -> bool:
+    """Tell whether a block reads as a story card's headline: a link, or short without a full stop."""
+    folded = normalise(block)
+    if folded in links or _doubled(folded):
+        return True
+    return _words(block) <= MAX_HEADLINE_WORDS and not block.rstrip().endswith((".", "!", "?", ":", ";"))
+
+
+def _related_tail(blocks: Sequence[str], why: dict[int, str], links: frozenset[str]) -> int | None:
+    """Return where a closing list of other stories starts: a heading, then headlines with blurbs."""
+    total = sum(_words(b) for b in blocks)
+    for index, block in enumerate(blocks):
+        if index in why or not _RELATED_HEADING.match(block.strip()):
+            continue
+        tail = blocks[index + 1 :]
+        if sum(_words(b) for b in tail) > MAX_RELATED_SHARE * total:
+            continue
+        # Each item is a headline, optionally followed by one blurb; body paragraphs do not alternate so.
+        after_headline = True
+        for item in tail:
+            if _is_headline(item, links):
+                after_headline = True
+            elif after_headline and _words(item) <= MAX_RELATED_ITEM_WORDS:
+                after_headline = False
+            else:
+                break
+        else:
+            return index
+    return None
+
+
+def is_author_bio(block: str, authors: Sequence[str]) -> bool:
+    """Tell whether a block is the author's biography ("Jane Doe is a reporter ...")."""
+    if _words(block) > MAX_BIO_WORDS:
+        return False
+    text = block.strip()
+    folded = normalise(text)
+    for author in authors:
+        name = normalise(author)
+        if name and folded.startswith((f"{name} is ", f"{name} was ", f"{name} est ", f"{name} ist ")):
+            return True
+    return _BIO.match(text) is not None
+
+
 def _title_index(blocks: Sequence[str], titles: Sequence[str]) -> int | None:
     """Return the index of the leading block that repeats the title, if any."""
     folded_titles = [normalise(t) for t in titles if t and t.strip()]
@@ -229,8 +311,13 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
     for index, block in enumerate(blocks):
         if index in why:
             continue
-        if UI_LABEL.match(block.strip()):
+        folded = normalise(block)
+        if _NO_WORD.match(block):
+            why[index] = "separator"
+        elif UI_LABEL.match(block.strip()):
             why[index] = "navigation"
+        elif folded in context.links or _doubled(folded):
+            why[index] = "related_link"
         elif is_byline(block, context.authors):
             why[index] = "byline"
         elif is_date_line(block):
@@ -239,6 +326,13 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "photo_caption"
         elif is_prompt(block):
             why[index] = "share_prompt"
+    for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
+        if index not in why and is_author_bio(blocks[index], context.authors):
+            why[index] = "author_bio"
+    tail_at = _related_tail(blocks, why, context.links)
+    if tail_at is not None:
+        for index in range(tail_at, len(blocks)):
+            why.setdefault(index, "related_stories")
     remaining = [i for i in range(len(blocks)) if i not in why]
     for position in find_repeated_teasers([blocks[i] for i in remaining]):
         why[remaining[position]] = "repeated_teaser"

@@ -36,7 +36,7 @@ __all__ = [
 TRAFILATURA_OPTIONS: dict[str, Any] = {
     "deduplicate": False,  # its cache is process-global: answers would change from run to run
     "include_comments": False,
-    "include_tables": True,
+    "include_tables": False,
     "include_images": False,
     "favor_precision": False,
     "favor_recall": False,
@@ -60,6 +60,9 @@ _LISTING_PATH = re.compile(
     re.IGNORECASE,
 )
 _HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:-[a-z]{2})?/?)?(?:index\.\w+)?$", re.IGNORECASE)
+MIN_LINK_SPACES = 3
+# Only links long enough to be a headline are worth normalising (XPath filters them in C).
+_LONG_LINKS = "//a[string-length(normalize-space()) > 15]"
 _PUBLISHED_KEYS = (
     "article:published_time", "og:published_time", "datepublished", "parsely-pub-date", "pubdate",
     "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date",
@@ -102,6 +105,7 @@ class _Meta:
     canonical: str | None
     language: str | None
     captions: frozenset[str]
+    links: frozenset[str]
     h1: tuple[str, ...]
     title_tag: str | None
     has_video: bool
@@ -120,8 +124,19 @@ def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
                 yield from _walk_json_ld(node[key])
 
 
+def _names(value: Any) -> list[str]:
+    """Return the person or organisation names of a JSON-LD author or publisher field."""
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip() and not name.strip().startswith("http"):
+            names.append(" ".join(name.split()))
+    return names
+
+
 def _json_ld(tree: Any) -> dict[str, str]:
-    """Return the article fields of the page's JSON-LD (dates, type, headline)."""
+    """Return the article fields of the page's JSON-LD: dates, type, headline, authors, publisher."""
     found: dict[str, str] = {}
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
@@ -130,13 +145,17 @@ def _json_ld(tree: Any) -> dict[str, str]:
             continue
         for node in _walk_json_ld(data):
             kind = node.get("@type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            for key in ("datePublished", "dateModified", "headline"):
+            kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
+            for key in ("datePublished", "dateModified", "headline", "description"):
                 value = node.get(key)
                 if isinstance(value, str) and key.lower() not in found:
                     found[key.lower()] = value
-            if any(isinstance(k, str) for k in kinds) and "@type" not in found:
-                found["@type"] = ",".join(k for k in kinds if isinstance(k, str))
+            if "author" in node and "author" not in found and _names(node["author"]):
+                found["author"] = "; ".join(dict.fromkeys(_names(node["author"])))
+            if "publisher" in node and "publisher" not in found and _names(node["publisher"]):
+                found["publisher"] = _names(node["publisher"])[0]
+            if kinds and "@type" not in found:
+                found["@type"] = ",".join(kinds)
     return found
 
 
@@ -172,6 +191,12 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
         )
         if len(text) > 3
     )
+    # Links of four words or more: a block that is nothing but one of them points to another story.
+    links = frozenset(
+        text
+        for text in (normalise(_text_of(a)) for a in tree.xpath(_LONG_LINKS))
+        if text.count(" ") >= MIN_LINK_SPACES
+    )
     title_nodes = tree.xpath("//title")
     headline_links = tree.xpath(
         "//h1//a[string-length(normalize-space())>20]|//h2//a[string-length(normalize-space())>20]"
@@ -183,6 +208,7 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
         canonical=canonical,
         language=language,
         captions=captions,
+        links=links,
         h1=tuple(_text_of(node) for node in tree.xpath("//h1")[:3]),
         title_tag=_text_of(title_nodes[0]) if title_nodes else None,
         has_video=bool(tree.xpath("//video|//iframe[contains(@src,'youtube') or contains(@src,'player')"
@@ -260,6 +286,35 @@ def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
     return None
 
 
+def _first(*values: str | None) -> str | None:
+    """Return the first non-blank value, whitespace collapsed."""
+    for value in values:
+        if value and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
+
+
+def _title(meta: _Meta) -> str | None:
+    """Return the headline: og:title, JSON-LD headline, the first <h1>, then <title> without site name."""
+    title_tag = _TITLE_SUFFIX.sub("", meta.title_tag) if meta.title_tag else None
+    h1 = meta.h1[0] if len(meta.h1) == 1 else None
+    return _first(meta.values.get("og:title"), meta.values.get("twitter:title"), meta.json_ld.get("headline"),
+                  h1, title_tag)
+
+
+def _author(meta: _Meta) -> str | None:
+    """Return the author(s), "; "-separated, from meta tags or JSON-LD (never a profile URL)."""
+    for value in (meta.values.get("author"), meta.values.get("article:author"), meta.json_ld.get("author"),
+                  meta.values.get("parsely-author"), meta.values.get("dc.creator"), meta.values.get("byl"),
+                  meta.values.get("sailthru.author")):
+        if value and value.strip() and not value.strip().startswith("http"):
+            return " ".join(value.split())
+    return None
+
+
 def _split_blocks(text: str | None) -> list[str]:
     """Split trafilatura's text output into its paragraphs."""
     return [line.strip() for line in (text or "").split("\n") if line.strip()]
@@ -279,22 +334,23 @@ def extract_page(
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers)
     result = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, output_format="python", **TRAFILATURA_OPTIONS
+        tree, url=url, with_metadata=False, output_format="python", **TRAFILATURA_OPTIONS
     )
     document = result if isinstance(result, Document) else Document()
-    title = document.title or meta.values.get("og:title") or meta.title_tag
+    title = _title(meta)
     candidates = (title, meta.values.get("og:title"), meta.title_tag, *meta.h1, meta.json_ld.get("headline"))
     titles = tuple(t for t in candidates if t)
-    author = document.author or None
+    author = _author(meta)
     context = PageContext(
         titles=titles,
         authors=tuple(a.strip() for a in (author or "").split(";") if a.strip()),
         captions=meta.captions,
+        links=meta.links,
         boilerplate=boilerplate,
     )
     kept, removed = clean_blocks(_split_blocks(document.text), context)
     text = "\n\n".join(kept)
-    published = _first_date(meta, _PUBLISHED_KEYS, "datepublished") or parse_datetime(document.date)
+    published = _first_date(meta, _PUBLISHED_KEYS, "datepublished")
     reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta)
     return Extracted(
         url=url,
@@ -305,8 +361,10 @@ def extract_page(
         published=published,
         modified=_first_date(meta, _MODIFIED_KEYS, "datemodified"),
         language=_language(meta.language),
-        site_name=document.sitename or meta.values.get("og:site_name"),
-        description=document.description or meta.values.get("description"),
+        site_name=_first(meta.values.get("og:site_name"), meta.json_ld.get("publisher"),
+                         meta.values.get("application-name")),
+        description=_first(meta.values.get("description"), meta.values.get("og:description"),
+                           meta.json_ld.get("description")),
         removed=tuple(removed),
         is_article=reason is None,
         not_article_reason=reason,

@@ -182,12 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             worse.append((raw_f1 - ours_f1, name, raw_f1, ours_f1))
     worse.sort(reverse=True)
     beyond = [w for w in worse if w[0] > WORSE_POINTS]
-    print(f"pages where wirefeed is worse: {len(worse)} (more than {WORSE_POINTS * 100:.0f} points: {len(beyond)})")
+    points = WORSE_POINTS * 100
+    print(f"pages where wirefeed is worse: {len(worse)} (more than {points:.0f} points: {len(beyond)})")
     for delta, name, raw_f1, ours_f1 in worse if args.show_worse else beyond:
-        print(f"  {name:<28} trafilatura F1 {raw_f1:.3f}  wirefeed F1 {ours_f1:.3f}  (-{delta * 100:.1f} points)")
+        print(f"  {name:<28} trafilatura F1 {raw_f1:.3f}  wirefeed F1 {ours_f1:.3f}  (-{delta * 100:.1f})")
     if args.json:
         pages = {
-            name: {system: scores[system][i].counts.prf()[2] for system in systems} for i, name in enumerate(names)
+            name: {system: scores[system][i].counts.prf()[2] for system in systems}
+            for i, name in enumerate(names)
         }
         args.json.write_text(json.dumps({"summary": summary, "pages": pages}, indent=2), encoding="utf-8")
     return 0

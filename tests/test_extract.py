@@ -11,6 +11,11 @@ import pytest
 from ingest.extract import Extracted, SiteBoilerplate, block_keys, decode_html, extract_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
+BODY = (
+    "Le conseil municipal a voté mardi soir le budget de l'année prochaine, après trois heures de débats "
+    "animés. L'opposition a dénoncé une hausse des impôts locaux, que la majorité juge indispensable pour "
+    "financer la rénovation des écoles et l'entretien des routes communales."
+)
 FIXTURES = sorted(path.name.removesuffix(".expected.json") for path in PAGES.glob("*.expected.json"))
 
 
@@ -163,7 +168,7 @@ class TestBlockKeys:
         """A paragraph present in most of a site's articles is removed as site boilerplate."""
         footer = "Cet article vous a été proposé par la rédaction, qui vous remercie de votre fidélité."
         page = extract_page(
-            "<html><body><article><p>" + "Texte de l'article du jour. " * 20 + f"</p><p>{footer}</p>"
+            f"<html><body><article><p>{BODY}</p><p>{footer}</p>"
             "</article></body></html>",
             url="https://news.example/a/9",
             boilerplate=SiteBoilerplate(doc_count=20, block_counts={block_keys(footer)[0]: 15}),
@@ -175,7 +180,7 @@ class TestBlockKeys:
         """Below the minimum number of articles nothing is removed."""
         footer = "Cet article vous a été proposé par la rédaction, qui vous remercie de votre fidélité."
         page = extract_page(
-            "<html><body><article><p>" + "Texte de l'article du jour. " * 20 + f"</p><p>{footer}</p>"
+            f"<html><body><article><p>{BODY}</p><p>{footer}</p>"
             "</article></body></html>",
             url="https://news.example/a/9",
             boilerplate=SiteBoilerplate(doc_count=5, block_counts={block_keys(footer)[0]: 5}),
