@@ -65,6 +65,9 @@ _CREDITS: tuple[re.Pattern[str], ...] = (
 def agency_of(text: str) -> str | None:
     """Return the canonical name of the agency credited by `text` (earliest credit wins), or None."""
     best: tuple[int, str] | None = None
+    if len(text) > 1200:
+        # Credits stand at the top (dateline) or the bottom (copyright, sign-off) of a text.
+        text = text[:600] + "\n" + text[-600:]
     for pattern in _CREDITS:
         for match in pattern.finditer(text):
             spelling = match.group("name")

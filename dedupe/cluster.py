@@ -18,19 +18,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from dedupe.agency import agency_of
 from dedupe.index import KEY_MASK, CandidateIndex, Entry, InMemoryIndex
 from dedupe.model import Decision, Doc
-from dedupe.text import U64, Mask, Tokens, mix64, text_hash, tokens
+from dedupe.text import U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
 
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
 _GAP_MAX = 6  # an uncovered run of at most this many words is a substitution, longer is an insertion
 _EVICT_EVERY = timedelta(hours=1)
+_CACHE_LIMIT = 200_000  # features kept for verification; undated documents are only dropped by this
+# Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
+_BAND_MULT = mix64(np.arange(1, 17, dtype=np.uint64)) | np.uint64(1)
+_DF_BITS = 21
+_DF_WIDTH = 1 << _DF_BITS
+_DF_MASK = np.uint64(_DF_WIDTH - 1)
 
 
 def story_id(doc_id: str) -> str:
@@ -45,7 +52,6 @@ class Features:
     tokens: Tokens
     text_hash: str
     title: str
-    agency: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +66,11 @@ class Match:
 
 def features(doc: Doc) -> Features:
     """Compute the comparison features of a document (the title joins very short bodies)."""
-    body = doc.text
-    t = tokens(body)
+    cleaned = clean(doc.text)
+    t = tokens_of_clean(cleaned)
     if len(t.words) < MIN_WORDS:
-        body = f"{doc.title}.\n{doc.text}"
-        t = tokens(body)
-    return Features(tokens=t, text_hash=text_hash(doc.text), title=doc.title, agency=agency_of(doc.text))
+        t = tokens(f"{doc.title}.\n{doc.text}")
+    return Features(tokens=t, text_hash=hash_of_clean(cleaned), title=doc.title)
 
 
 def _covered(member: Mask, n_words: int) -> Mask:
@@ -98,32 +103,53 @@ def _conflicts(small: Tokens, covered: Mask) -> int:
     return count
 
 
-def compare(new: Features, old: Features, *, conflict_penalty: float = 0.15) -> Match:
-    """Verify a new document against an earlier one; score is lead-anchored containment minus penalties."""
+def _trailing_run(flags: Mask) -> int:
+    """Return how many flags at the end are set."""
+    unset = np.flatnonzero(~flags)
+    return len(flags) if len(unset) == 0 else len(flags) - 1 - int(unset[-1])
+
+
+def compare(
+    new: Features,
+    old: Features,
+    *,
+    conflict_penalty: float = 0.15,
+    new_common: Mask | None = None,
+    old_common: Mask | None = None,
+) -> Match:
+    """Verify a new document against an earlier one; score is lead-anchored containment minus penalties.
+
+    `new_common`/`old_common` flag, per shingle position, shingles that are boilerplate (seen in
+    several stories of the window); they neither count for nor against containment.
+    """
     if new.text_hash == old.text_hash:
         return Match(1.0, 1.0, 0, updated=False)
     new_is_small = len(new.tokens.shingles) <= len(old.tokens.shingles)
     small, large = (new.tokens, old.tokens) if new_is_small else (old.tokens, new.tokens)
+    common = new_common if new_is_small else old_common
     if len(small.shingles) == 0 or len(large.shingles) == 0:
         return Match(0.0, 0.0, 0, updated=False)
-    member = np.isin(small.shingles, large.shingle_set, assume_unique=False)
-    containment = float(member.mean())
-    if containment == 0.0:
+    member = contains(large.shingle_set, small.shingles)
+    if not member.any():
         return Match(0.0, 0.0, 0, updated=False)
-    lead = float(member[:LEAD].mean())
-    if lead >= 0.5:
-        score = containment
-    else:
-        # The overlap does not start where the shorter text starts: a shared footer or a reused
-        # paragraph, not a copy. Only symmetric similarity can vouch for it.
-        inter = len(np.intersect1d(small.shingle_set, large.shingle_set, assume_unique=True))
-        score = inter / (len(small.shingle_set) + len(large.shingle_set) - inter)
+    back = contains(small.shingle_set, large.shingles)
+    keep = np.ones(len(member), dtype=np.bool_) if common is None else ~common
+    # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
+    tail = min(_trailing_run(member), _trailing_run(back))
+    if tail >= 8 and len(member) - tail >= 5:
+        keep[len(member) - tail :] = False
+    if not keep.any():
+        return Match(0.0, 0.0, 0, updated=False)
+    kept = member[keep]
+    containment = float(kept.mean())
+    lead = float(kept[:LEAD].mean())
+    # An overlap that does not start where the shorter text starts is a reused paragraph, not a copy.
+    score = containment if lead >= 0.5 else containment * lead
     conflicts = _conflicts(small, _covered(member, len(small.words)))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
-    if not new_is_small and conflicts == 0:
-        back = np.isin(large.shingles, small.shingle_set)
-        top = int(np.argmax(back)) if back.any() else 0
+    if not new_is_small and conflicts == 0 and back.any():
+        top = int(np.argmax(back))
         updated = top >= 15 and len(large.words) - len(small.words) >= 20
     return Match(score, containment, conflicts, updated)
 
@@ -150,11 +176,12 @@ class Clusterer:
         bands: int = 16,
         lead_keys: int = 6,
         max_candidates: int = 12,
+        boilerplate_df: int = 2,
         seed: int = 1,
     ) -> None:
         """Set the thresholds, the window and the MinHash LSH shape (num_perm = bands * rows)."""
-        if num_perm % bands:
-            raise ValueError("num_perm must be a multiple of bands")
+        if num_perm % bands or num_perm // bands >= len(_BAND_MULT):
+            raise ValueError("num_perm must be a multiple of bands, with at most 15 rows per band")
         if 2 * lead_keys > num_perm:
             raise ValueError("lead_keys needs 2 * lead_keys <= num_perm")
         self.index = index
@@ -171,7 +198,11 @@ class Clusterer:
         rng = np.random.default_rng(seed)
         self._a: U64 = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._b: U64 = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-        self._features: dict[str, tuple[datetime | None, Features]] = {}
+        self.boilerplate_df = boilerplate_df
+        # Count-min sketch (2 rows): per shingle, how many live documents brought it as new material
+        # (a story's first document, or what a copy adds to the copy it matched).
+        self._df = np.zeros((2, _DF_WIDTH), dtype=np.int32)
+        self._features: dict[str, tuple[datetime | None, Features, U64 | None]] = {}
         self._clock: datetime | None = None
         self._evicted_at: datetime | None = None
 
@@ -197,11 +228,11 @@ class Clusterer:
         """Fold each band of `rows` signature values into one non-negative 63-bit key."""
         rows = rows or self.rows
         grid = signature.reshape(-1, rows)
-        acc = mix64(np.arange(base, base + grid.shape[0], dtype=np.uint64))
         with np.errstate(over="ignore"):
+            acc = np.arange(base, base + grid.shape[0], dtype=np.uint64) * _BAND_MULT[0]
             for column in range(rows):
-                acc = mix64(acc ^ grid[:, column])
-        return tuple(int(k) & KEY_MASK for k in acc.tolist())
+                acc = acc + grid[:, column] * _BAND_MULT[column + 1]
+        return tuple(k & KEY_MASK for k in mix64(acc).tolist())
 
     def _features_of(self, entry: Entry) -> Features:
         """Return cached features of an indexed document, computing them on a miss."""
@@ -209,8 +240,38 @@ class Clusterer:
         if cached is not None:
             return cached[1]
         found = features(entry.doc)
-        self._features[entry.doc.id] = (entry.doc.published, found)
+        self._features[entry.doc.id] = (entry.doc.published, found, None)
         return found
+
+    def _slots(self, shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Return the two count-min columns of each shingle."""
+        return (
+            (shingles & _DF_MASK).astype(np.intp),
+            ((shingles >> np.uint64(_DF_BITS)) & _DF_MASK).astype(np.intp),
+        )
+
+    def _count(self, shingle_set: U64, delta: int) -> None:
+        """Add `delta` to the story frequency of each shingle of a story's first document."""
+        first, second = self._slots(shingle_set)
+        # Plain fancy-index updates: two shingles of one document rarely share a column, and a missed
+        # increment only makes the sketch slightly less eager to call a shingle boilerplate.
+        self._df[0, first] += delta
+        self._df[1, second] += delta
+
+    def _novel(self, mine: Features, decision: Decision) -> U64:
+        """Return the shingles a document brings that the copy it matched lacks (all for an original)."""
+        if decision.duplicate_of is None:
+            return mine.tokens.shingle_set
+        cached = self._features.get(decision.duplicate_of)
+        if cached is None:
+            return mine.tokens.shingle_set[:0]
+        mine_set = mine.tokens.shingle_set
+        return mine_set[~contains(cached[1].tokens.shingle_set, mine_set)]
+
+    def _common(self, shingles: U64) -> Mask:
+        """Flag shingles that occur in at least `boilerplate_df` live stories (footers, templates)."""
+        first, second = self._slots(shingles)
+        return np.asarray(np.minimum(self._df[0, first], self._df[1, second]) >= self.boilerplate_df)
 
     def _tick(self, published: datetime | None) -> None:
         """Advance the clock and evict index entries and cached features older than the window."""
@@ -223,8 +284,20 @@ class Clusterer:
         self._evicted_at = self._clock
         before = self._clock - self.window
         self.index.evict(before)
-        for doc_id in [i for i, (t, _) in self._features.items() if t is not None and t < before]:
-            del self._features[doc_id]
+        # The cache is in arrival order, which is close to time order: drop from the front.
+        expired = []
+        for doc_id, (time, _, _) in self._features.items():
+            if time is not None and time >= before:
+                break
+            expired.append(doc_id)
+        for doc_id in expired:
+            counted = self._features.pop(doc_id)[2]
+            if counted is not None:
+                self._count(counted, -1)
+        while len(self._features) > _CACHE_LIMIT:
+            counted = self._features.pop(next(iter(self._features)))[2]
+            if counted is not None:
+                self._count(counted, -1)
 
     def add(self, doc: Doc) -> Decision:
         """Assign `doc` to the best earlier story in the window or start a new story, and index it."""
@@ -232,7 +305,9 @@ class Clusterer:
         mine = features(doc)
         keys = self._keys(mine.tokens.shingles)
         decision = self._decide(doc, mine, keys)
-        self._features[doc.id] = (doc.published, mine)
+        counted = self._novel(mine, decision)
+        self._count(counted, 1)
+        self._features[doc.id] = (doc.published, mine, counted)
         self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash)
         return decision
 
@@ -254,10 +329,12 @@ class Clusterer:
         for entry in found:
             anchors.setdefault(entry.cluster, entry)
         matches: dict[int, Match] = {}
+        mine_common = self._common(mine.tokens.shingles)
+        mine_agency: str | None = ""  # computed on the first verified candidate
         best: tuple[float, float, int, Entry, Match] | None = None
         for entry in chosen:
             other = self._features_of(entry)
-            match = compare(mine, other, conflict_penalty=self.conflict_penalty)
+            match = self._compare(mine, mine_common, other)
             matches[id(entry)] = match
             if other.text_hash == mine.text_hash:
                 return Decision(doc.id, entry.cluster, entry.doc.id, 1.0, "exact")
@@ -270,10 +347,13 @@ class Clusterer:
                 effective = min(1.0, effective + self.title_bonus)
             if effective < self.threshold:
                 continue
-            if not self._anchored(mine, entry, anchors[entry.cluster], matches):
+            if not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches):
                 continue
             # Prefer the agency's own copy among near-equal matches, then the earliest.
-            bonus = 0.02 if other.agency is not None and other.agency in (mine.agency, None) else 0.0
+            if mine_agency == "":
+                mine_agency = agency_of(doc.text)
+            theirs = agency_of(entry.doc.text)
+            bonus = 0.02 if theirs is not None and theirs in (mine_agency, None) else 0.0
             rank = (effective + bonus, effective, -order[id(entry)])
             if best is None or rank > (best[0], best[1], best[2]):
                 best = (rank[0], rank[1], rank[2], entry, match)
@@ -283,13 +363,25 @@ class Clusterer:
         relation = "updated" if match.updated else "near_duplicate"
         return Decision(doc.id, entry.cluster, entry.doc.id, round(match.score, 4), relation)
 
-    def _anchored(self, mine: Features, entry: Entry, anchor: Entry, matches: dict[int, Match]) -> bool:
+    def _compare(self, mine: Features, mine_common: Mask, other: Features) -> Match:
+        """Verify the new document against an earlier one with the current boilerplate statistics."""
+        return compare(
+            mine,
+            other,
+            conflict_penalty=self.conflict_penalty,
+            new_common=mine_common,
+            old_common=self._common(other.tokens.shingles),
+        )
+
+    def _anchored(
+        self, mine: Features, mine_common: Mask, entry: Entry, anchor: Entry, matches: dict[int, Match]
+    ) -> bool:
         """Check the document also resembles its would-be story's anchor (guards against chaining)."""
         if anchor is entry:
             return True
         match = matches.get(id(anchor))
         if match is None:
-            match = compare(mine, self._features_of(anchor), conflict_penalty=self.conflict_penalty)
+            match = self._compare(mine, mine_common, self._features_of(anchor))
             matches[id(anchor)] = match
         return match.conflicts == 0 and match.containment >= self.anchor_threshold
 

@@ -130,8 +130,8 @@ class InMemoryIndex:
     def evict(self, before: datetime) -> int:
         """Drop entries whose time is before `before`; return how many were dropped."""
         dropped = 0
-        kept: deque[_Slot] = deque()
-        # Entries arrive roughly in time order, so stop scanning at the first recent one.
+        # Entries arrive roughly in time order, so stop scanning at the first recent one; a late entry
+        # older than `before` stays stored a little longer but `candidates` filters it by time.
         while self._order and self._order[0].time < before:
             slot = self._order.popleft()
             if not slot.alive:
@@ -148,14 +148,5 @@ class InMemoryIndex:
                     bucket.popleft()
                 if not bucket:
                     del self._buckets[key]
-        for slot in self._order:
-            if slot.time < before and slot.alive:
-                kept.append(slot)
-        # Late, out-of-order entries older than `before` are rare; drop them in a second pass.
-        for slot in kept:
-            slot.alive = False
-            dropped += 1
-            if self._hashes.get(slot.text_hash) is slot:
-                del self._hashes[slot.text_hash]
         self._size -= dropped
         return dropped

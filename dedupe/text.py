@@ -35,7 +35,7 @@ _DATELINE = re.compile(
     )\s*""",
     re.VERBOSE,
 )
-_SENTENCE_END = frozenset('.!?:;"\n')
+_SENTENCES = re.compile(r'(?<=[.!?:;"\n])\s+')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -56,7 +56,13 @@ def normalise(text: str) -> str:
 
 def text_hash(text: str) -> str:
     """Return the hex blake2b-128 of the normalised text (exact-duplicate and database content hash)."""
-    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).hexdigest()
+    return hash_of_clean(clean(text))
+
+
+def hash_of_clean(cleaned: str) -> str:
+    """Return `text_hash` of an already `clean`ed text."""
+    normal = _SPACE.sub(" ", cleaned.casefold()).strip()
+    return hashlib.blake2b(normal.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def strip_dateline(text: str) -> str:
@@ -96,39 +102,56 @@ class Tokens:
 
 def tokens(text: str) -> Tokens:
     """Tokenise a body into words, salient flags and word-shingle hashes."""
-    body = strip_dateline(clean(text))
-    words: list[str] = []
-    salient: list[bool] = []
-    previous_end = 0
-    for match in _WORD.finditer(body):
-        word = match.group()
-        start = match.start()
-        gap = body[previous_end:start]
-        previous_end = match.end()
-        sentence_start = not words or any(ch in _SENTENCE_END for ch in gap)
-        salient.append(any(ch.isdigit() for ch in word) or (word[0].isupper() and not sentence_start))
-        words.append(word.casefold())
+    return tokens_of_clean(clean(text))
+
+
+def tokens_of_clean(cleaned: str) -> Tokens:
+    """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
+    found: list[str] = []
+    starts: list[int] = []
+    for sentence in _SENTENCES.split(strip_dateline(cleaned)):
+        starts.append(len(found))
+        found.extend(_WORD.findall(sentence))
+    words = [w.lower() for w in found]
+    # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
+    salient = np.array(list(map(str.__ne__, found, words)), dtype=np.bool_)
+    if found:
+        salient[[i for i in starts if i < len(found)]] = False
+        salient |= ~np.array(list(map(str.isalpha, words)), dtype=np.bool_)
+    shingles = shingle_hashes(words)
     return Tokens(
         words=tuple(words),
         salient=np.array(salient, dtype=np.bool_),
-        shingles=(sh := shingle_hashes(words)),
-        shingle_set=np.unique(sh),
+        shingles=shingles,
+        shingle_set=np.unique(shingles),
     )
+
+
+def contains(sorted_set: U64, values: U64) -> Mask:
+    """Flag which values occur in a sorted array of unique values (faster than np.isin here)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=np.bool_)
+    where = np.searchsorted(sorted_set, values)
+    where[where == len(sorted_set)] = 0
+    return np.asarray(sorted_set[where] == values)
 
 
 def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
     """Return one 64-bit hash per word 3-shingle, in text order (the whole text when shorter)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    ids = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    found = list(map(_WORD_HASHES.get, words))
+    if None in found:
+        found = [_word_hash(w) for w in words]
+    ids = np.array(found, dtype=np.uint64)
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
     n = len(ids) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        acc = np.zeros(n, dtype=np.uint64)
-        for offset, mult in enumerate(_SHINGLE_MULT):
-            acc = mix64(acc + ids[offset : offset + n] * mult)
-    return acc
+        acc = (
+            ids[:n] * _SHINGLE_MULT[0] + ids[1 : n + 1] * _SHINGLE_MULT[1] + ids[2 : n + 2] * _SHINGLE_MULT[2]
+        )
+    return mix64(acc)
 
 
 def numbers(text: str) -> frozenset[str]:
