@@ -67,7 +67,7 @@ class ScheduleSettings(Section):
     min_interval: int = Field(default=300, ge=10)
     max_interval: int = Field(default=86400, ge=60)
     tick: int = Field(default=30, ge=1)
-    lease_seconds: int = Field(default=600, ge=10)
+    lease_seconds: int = Field(default=600, ge=2)
     disable_after_days: float = Field(default=14.0, gt=0)
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ from dedupe.cluster import Clusterer
 from dedupe.model import Doc
 from dedupe.text import text_hash
 from ingest.errors import ExtractError, FeedError, FetchError, HTTPStatusError, WirefeedError
-from ingest.extract import Extracted, SiteBoilerplate, block_keys
+from ingest.extract import EXTRACTOR_VERSION, OPTIONS, Extracted, SiteBoilerplate, boilerplate_keys
 from ingest.feeds import Item, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, Response
 from ingest.pool import ExtractPool
@@ -166,9 +166,11 @@ class Pipeline:
                     )
                 if not feeds:
                     break
+                renewer = asyncio.create_task(self._renew_leases())
                 try:
                     await self._feed_batch(fetcher, robots, feeds, summary)
                 finally:
+                    renewer.cancel()
                     with self.store.session() as session:
                         repo.release_feeds(session, self.owner, [f.id for f in feeds])
         log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
@@ -176,6 +178,14 @@ class Pipeline:
                  duplicates=summary.duplicates, not_article=summary.not_article,
                  pages_failed=summary.pages_failed, stories_new=summary.stories_new)
         return summary
+
+    async def _renew_leases(self) -> None:
+        """Keep this worker's leases alive while a long batch runs (a killed worker's leases just expire)."""
+        lease = self.settings.schedule.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            with self.store.session() as session:
+                repo.renew_leases(session, self.owner, utcnow() + timedelta(seconds=lease))
 
     async def _feed_batch(
         self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
@@ -319,18 +329,23 @@ class Pipeline:
         if not jobs:
             return []
         known = self._known_urls(jobs)
-        prepared = await asyncio.gather(
-            *(self._prepare(job, known, fetcher, robots) for job in jobs), return_exceptions=False
-        )
+        tasks = [asyncio.ensure_future(self._prepare(job, known, fetcher, robots)) for job in jobs]
         outcomes: list[PageOutcome] = []
-        for job, result in zip(jobs, prepared, strict=True):
-            if isinstance(result, PageOutcome):
-                outcome = result
-                if outcome.status == "failed" or outcome.status == "duplicate_url":
-                    self._store_failure_or_link(outcome, known)
-            else:
-                outcome = self._store(job, *result)
-            outcomes.append(outcome)
+        try:
+            # Pages are fetched and extracted concurrently but stored strictly in job order, each as soon
+            # as it and every page before it are ready: clustering is deterministic and progress durable.
+            for job, task in zip(jobs, tasks, strict=True):
+                result = await task
+                if isinstance(result, PageOutcome):
+                    outcome = result
+                    if outcome.status in ("failed", "duplicate_url"):
+                        self._store_failure_or_link(outcome, known)
+                else:
+                    outcome = self._store(job, *result)
+                outcomes.append(outcome)
+        finally:
+            for task in tasks:
+                task.cancel()
         return outcomes
 
     def _known_urls(self, jobs: Sequence[PageJob]) -> dict[str, tuple[int, str, int]]:
@@ -445,18 +460,12 @@ class Pipeline:
                 return PageOutcome(job, "not_article", article_id=article_id, error=extracted.not_article_reason)
             article = session.get(Article, article_id)
             assert article is not None
-            repo.count_site_blocks(session, values["site"], self._site_keys(extracted))
+            repo.count_site_blocks(session, values["site"], boilerplate_keys(extracted))
             decision = self._cluster(session, article)
         log.info("article_stored", article_id=article_id, url=job.url, story_id=decision.cluster,
                  relation=decision.relation, score=round(decision.score, 3))
         return PageOutcome(job, "stored", article_id=article_id, story_id=decision.cluster,
                            relation=decision.relation)
-
-    @staticmethod
-    def _site_keys(extracted: Extracted) -> list[str]:
-        """Paragraph keys counted for the site model, including blocks already removed as boilerplate."""
-        removed = "\n\n".join(r.text for r in extracted.removed if r.why == "site_boilerplate")
-        return block_keys(extracted.text) + (block_keys(removed) if removed else [])
 
     def _upsert_article(self, session: Any, values: dict[str, Any]) -> int | None:
         """Insert a new article, or complete a previously failed one; None when the URL is already stored."""
@@ -483,6 +492,66 @@ class Pipeline:
             score=decision.score, agency=agency_of(article.text or ""),
         )
         return decision
+
+
+    # Re-extraction ------------------------------------------------------------------------------
+
+    async def reextract(self, article_ids: Sequence[int]) -> list[PageOutcome]:
+        """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""
+        outcomes = []
+        for article_id in article_ids:
+            with self.store.session() as session:
+                loaded = repo.raw_page_for(session, article_id)
+            if loaded is None:
+                continue
+            article, raw, body = loaded
+            job = PageJob(url=article.url, feed_id=article.feed_id, guid=article.guid, title=article.title,
+                          published=article.published, fetched=article.fetched)
+            if article.extractor_version == EXTRACTOR_VERSION and article.extractor_options == OPTIONS:
+                outcomes.append(PageOutcome(job, "unchanged", article_id=article_id, story_id=article.story_id))
+                continue
+            try:
+                extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers,
+                                                    boilerplate=self._boilerplate(article.site or ""))
+            except ExtractError as exc:
+                outcomes.append(PageOutcome(job, "failed", article_id=article_id, error=f"{exc.kind}: {exc}"))
+                continue
+            outcomes.append(self._restore(article_id, job, extracted))
+        return outcomes
+
+    def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
+        """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""
+        with self.store.session() as session:
+            repo.lock_for_dedupe(session)
+            article = session.get(Article, article_id)
+            assert article is not None
+            old_hash = article.content_hash
+            new_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
+            article.title = extracted.title or article.title
+            article.text = extracted.text if extracted.is_article else None
+            article.content_hash = new_hash
+            article.author = extracted.author or article.author
+            article.published = extracted.published or article.published
+            article.modified = extracted.modified
+            article.language = extracted.language
+            article.site_name = extracted.site_name
+            article.description = extracted.description
+            article.status = "ok" if extracted.is_article else "not_article"
+            article.error = extracted.not_article_reason
+            article.removed = [{"text": r.text, "why": r.why} for r in extracted.removed]
+            article.extractor = extracted.extractor
+            article.extractor_version = extracted.extractor_version
+            article.extractor_options = extracted.options
+            if new_hash == old_hash and article.story_id is not None:
+                return PageOutcome(job, "reextracted", article_id=article_id, story_id=article.story_id,
+                                   relation="same_text")
+            repo.leave_story(session, article)
+            session.flush()
+            if not extracted.is_article:
+                return PageOutcome(job, "not_article", article_id=article_id)
+            decision = self._cluster(session, article)
+        return PageOutcome(job, "reextracted", article_id=article_id, story_id=decision.cluster,
+                           relation=decision.relation)
 
 
 def jobs_from_urls(urls: Iterable[str]) -> list[PageJob]:

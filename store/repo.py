@@ -127,6 +127,12 @@ def release_feeds(session: Session, owner: str, feed_ids: Iterable[int] | None =
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def renew_leases(session: Session, owner: str, until: datetime) -> int:
+    """Extend every lease one worker holds."""
+    result = session.execute(update(Feed).where(Feed.lease_owner == owner).values(lease_until=until))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def update_feed(session: Session, feed_id: int, **values: Any) -> None:
     """Write fields of one feed row."""
     session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
@@ -203,6 +209,25 @@ def raw_page_body(page: RawPage) -> bytes:
     return zlib.decompress(page.body)
 
 
+def raw_page_for(session: Session, article_id: int) -> tuple[Article, RawPage, bytes] | None:
+    """An article with its raw page and the decompressed HTML, or None when no raw page was kept."""
+    article = session.get(Article, article_id)
+    page = session.get(RawPage, article_id)
+    if article is None or page is None:
+        return None
+    return article, page, raw_page_body(page)
+
+
+def articles_for_reextraction(session: Session, since: datetime | None, site: str | None) -> list[int]:
+    """Ids of articles with a raw page, fetched since a time and of one site when given, oldest first."""
+    query = select(Article.id).join(RawPage, RawPage.article_id == Article.id).order_by(Article.id)
+    if since is not None:
+        query = query.where(Article.fetched >= since)
+    if site is not None:
+        query = query.where(Article.site == site.lower().removeprefix("www."))
+    return [int(i) for i in session.scalars(query)]
+
+
 # Stories -------------------------------------------------------------------------------------------
 
 
@@ -230,6 +255,21 @@ def join_story(
     article.story_id = story_id
     session.flush()
     refresh_story(session, story)
+
+
+def leave_story(session: Session, article: Article) -> None:
+    """Take an article out of its story (before re-clustering it); an emptied story is deleted."""
+    if article.story_id is None:
+        return
+    story = session.get(Story, article.story_id)
+    session.execute(delete(StoryMember).where(StoryMember.article_id == article.id))
+    session.execute(delete(LshBand).where(LshBand.article_id == article.id))
+    article.story_id = None
+    session.flush()
+    if story is not None:
+        refresh_story(session, story)
+        if story.size == 0:
+            session.delete(story)
 
 
 def refresh_story(session: Session, story: Story) -> None:
