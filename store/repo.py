@@ -29,6 +29,8 @@ from store.models import (
 
 # One lock id for the story-assignment critical section on PostgreSQL (SQLite serialises writers itself).
 DEDUPE_LOCK_ID = 0x77697265
+# SQLAlchemy 2.1 leaves rowcount at -1 for an INSERT on psycopg unless asked to keep it.
+COUNT_ROWS = {"preserve_rowcount": True}
 
 
 def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
@@ -39,9 +41,9 @@ def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[st
     table = model.__table__
     if dialect == "postgresql":
         pg_stmt = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-        return int(session.execute(pg_stmt).rowcount or 0)  # type: ignore[attr-defined]
+        return int(session.execute(pg_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
     lite_stmt = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-    return int(session.execute(lite_stmt).rowcount or 0)  # type: ignore[attr-defined]
+    return int(session.execute(lite_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def lock_for_dedupe(session: Session) -> None:
