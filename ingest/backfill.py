@@ -1,0 +1,451 @@
+"""Backfill: sitemaps, URL lists, WARC archives and re-extraction, through the one pipeline, resumably.
+
+A run is identified by its normalised arguments. Work goes to `Pipeline.ingest_pages` (or `reextract`)
+in chunks; after each chunk the outcome of every item is committed to `backfill_items`, so a run that
+was interrupted (Ctrl-C, kill -9, reboot) and started again with the same arguments skips what is done.
+Items stored by the pipeline but not yet recorded when the run died come back as known URLs: the
+pipeline answers `duplicate_url` without fetching them again, so nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select, update
+
+from ingest.extract import EXTRACTOR_VERSION, OPTIONS
+from ingest.fetch import Fetcher
+from ingest.pipeline import PageJob, PageOutcome, Pipeline
+from ingest.robots import RobotsCache
+from ingest.sitemaps import CrawlStats, crawl_sitemaps, in_range
+from ingest.urllist import UrlList, parse_url_list
+from ingest.urls import canonical_url, site_of
+from ingest.warc import WarcDamaged, WarcStats, read_warc
+from store import repo
+from store.models import BackfillItem, BackfillRun, utcnow
+
+log = structlog.get_logger("wirefeed.backfill")
+
+DEFAULT_CHUNK = 100
+PROGRESS_EVERY = 10.0  # seconds between two `backfill_progress` log lines when there is no terminal
+
+
+class BackfillError(Exception):
+    """A backfill cannot start: a missing input file or contradictory options."""
+
+
+@dataclass(slots=True)
+class BackfillOptions:
+    """What to backfill; `since_text`/`until_text` are the arguments as given, part of the run's identity."""
+
+    sitemaps: list[str] = field(default_factory=list)
+    urls: str | None = None
+    warcs: list[str] = field(default_factory=list)
+    reextract: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    since_text: str | None = None
+    until_text: str | None = None
+    site: str | None = None
+    chunk_size: int = DEFAULT_CHUNK
+
+    def validate(self) -> None:
+        """Raise BackfillError for options that cannot run."""
+        if self.reextract and (self.sitemaps or self.urls or self.warcs):
+            raise BackfillError("--reextract works on stored pages; do not combine it with a source")
+        if not self.reextract and not (self.sitemaps or self.urls or self.warcs):
+            raise BackfillError("nothing to backfill: give --sitemap, --urls, --warc or --reextract")
+        if self.reextract and self.until is not None:
+            raise BackfillError("--until is not supported with --reextract (use --since)")
+        if self.chunk_size < 1:
+            raise BackfillError("--chunk-size must be at least 1")
+        for path in [*([self.urls] if self.urls else []), *self.warcs]:
+            if not Path(path).is_file():
+                raise BackfillError(f"no such file: {path}")
+
+    def identity(self) -> dict[str, Any]:
+        """The normalised arguments that name a run: the same ones resume it."""
+        args: dict[str, Any] = {
+            "sitemaps": [s.strip() for s in self.sitemaps],
+            "urls": str(Path(self.urls).resolve()) if self.urls else None,
+            "warcs": [str(Path(w).resolve()) for w in self.warcs],
+            "reextract": self.reextract,
+            "since": self.since_text,
+            "until": self.until_text,
+            "site": _site_name(self.site),
+        }
+        if self.reextract:
+            # A later extractor upgrade is new work, not a finished run.
+            args["extractor"] = [EXTRACTOR_VERSION, OPTIONS]
+        return args
+
+    def run_key(self) -> str:
+        """sha256 of the normalised arguments."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
+
+
+def _site_name(site: str | None) -> str | None:
+    if not site:
+        return None
+    return site_of(site if "://" in site else f"http://{site}")
+
+
+@dataclass(slots=True)
+class BackfillSummary:
+    """Counts for one backfill invocation."""
+
+    run_id: int = 0
+    resumed: bool = False
+    items: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    not_article: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # done by an earlier invocation of the same run
+    junk_lines: int = 0
+    junk_examples: list[str] = field(default_factory=list)
+    out_of_range: int = 0
+    other_site: int = 0
+    invalid_entries: int = 0
+    not_html: int = 0
+    unchanged: int = 0
+    reextracted: int = 0
+    changed: int = 0
+    source_errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed_total(self) -> int:
+        """Pages that failed, whatever the reason."""
+        return sum(self.failed.values())
+
+    def add(self, outcome: PageOutcome) -> None:
+        """Count one pipeline outcome."""
+        self.items += 1
+        status = outcome.status
+        if status == "stored":
+            self.stored += 1
+        elif status.startswith("duplicate"):
+            self.duplicates += 1
+        elif status == "not_article":
+            self.not_article += 1
+        elif status == "unchanged":
+            self.unchanged += 1
+        elif status == "reextracted":
+            self.reextracted += 1
+            if outcome.relation != "same_text":
+                self.changed += 1
+        else:
+            kind = (outcome.error or "error").split(":", 1)[0]
+            self.failed[kind] = self.failed.get(kind, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as a log event's keys."""
+        return {
+            "run_id": self.run_id, "resumed": self.resumed, "items": self.items, "stored": self.stored,
+            "duplicates": self.duplicates, "not_article": self.not_article, "failed": self.failed_total,
+            "failed_by_reason": dict(sorted(self.failed.items())), "skipped": self.skipped,
+            "junk_lines": self.junk_lines, "out_of_range": self.out_of_range, "other_site": self.other_site,
+            "invalid_entries": self.invalid_entries, "not_html": self.not_html, "unchanged": self.unchanged,
+            "reextracted": self.reextracted, "changed": self.changed, "source_errors": len(self.source_errors),
+        }
+
+
+@dataclass(slots=True)
+class Work:
+    """One unit of backfill work: its key in `backfill_items`, and the page job (None for re-extraction)."""
+
+    key: str
+    job: PageJob | None = None
+    article_id: int | None = None
+
+
+class Progress:
+    """A tqdm bar on a terminal; periodic `backfill_progress` log lines otherwise."""
+
+    def __init__(self, summary: BackfillSummary, *, bar: bool, total: int | None = None) -> None:
+        self.summary = summary
+        self.started = time.monotonic()
+        self.last_log = self.started
+        self.done = 0
+        self.total = total
+        self._bar: Any = None
+        if bar:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="page", desc="backfill", file=sys.stderr, dynamic_ncols=True)
+
+    def set_total(self, total: int | None) -> None:
+        """Announce how many items the sources hold, once known."""
+        self.total = total
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
+
+    def advance(self, count: int) -> None:
+        """Count items done (processed or skipped) and show or log progress."""
+        self.done += count
+        s = self.summary
+        if self._bar is not None:
+            self._bar.update(count)
+            self._bar.set_postfix(stored=s.stored, dup=s.duplicates, failed=s.failed_total, refresh=False)
+            return
+        now = time.monotonic()
+        if now - self.last_log >= PROGRESS_EVERY:
+            self.last_log = now
+            self._log(now)
+
+    def _log(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.summary.items / elapsed
+        eta = None
+        if self.total is not None and rate > 0:
+            eta = round(max(self.total - self.done, 0) / rate, 1)
+        log.info("backfill_progress", done=self.done, total=self.total, rate=round(rate, 2), eta_seconds=eta,
+                 stored=self.summary.stored, duplicates=self.summary.duplicates,
+                 failed=self.summary.failed_total, skipped=self.summary.skipped)
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self._bar is not None:
+            self._bar.close()
+
+
+class Backfill:
+    """One backfill invocation: open or resume its run, feed the pipeline in chunks, record progress."""
+
+    def __init__(self, pipeline: Pipeline, options: BackfillOptions, *, progress_bar: bool = False) -> None:
+        options.validate()
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.options = options
+        self.summary = BackfillSummary()
+        self.progress = Progress(self.summary, bar=progress_bar)
+        self.site = _site_name(options.site)
+        self._done: set[str] = set()
+        self._seen: set[str] = set()
+        self._feeds: dict[str, int | None] = {}
+
+    # Run bookkeeping ---------------------------------------------------------------------------
+
+    def _open_run(self) -> None:
+        key = self.options.run_key()
+        with self.store.session() as session:
+            created = repo.insert_ignore(session, BackfillRun, [{
+                "key": key, "args": self.options.identity(), "started_at": utcnow(), "position": 0,
+            }], ["key"])
+            run = session.scalars(select(BackfillRun).where(BackfillRun.key == key)).one()
+            self.summary.run_id = run.id
+            self.summary.resumed = not created
+            # Failed items are not done: a rerun tries them again (the pipeline caps page retries).
+            self._done = set(session.scalars(
+                select(BackfillItem.item_key).where(BackfillItem.run_id == run.id, BackfillItem.outcome != "failed")
+            ))
+        log.info("backfill_started", run_id=self.summary.run_id, resumed=self.summary.resumed,
+                 done_before=len(self._done), **{k: v for k, v in self.options.identity().items() if v})
+
+    def _record(self, works: Sequence[Work], outcomes: Sequence[PageOutcome]) -> None:
+        """Commit the chunk's outcomes; a key that failed before and now succeeded is overwritten."""
+        rows = [{"run_id": self.summary.run_id, "item_key": w.key, "outcome": o.status, "error": o.error,
+                 "article_id": o.article_id} for w, o in zip(works, outcomes, strict=True)]
+        with self.store.session() as session:
+            keys = [w.key for w in works]
+            session.execute(delete(BackfillItem).where(BackfillItem.run_id == self.summary.run_id,
+                                                       BackfillItem.item_key.in_(keys)))
+            repo.insert_ignore(session, BackfillItem, rows, ["run_id", "item_key"])
+            session.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
+                            .values(position=BackfillRun.position + len(rows)))
+        self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status != "failed")
+
+    def _finish_run(self) -> None:
+        with self.store.session() as session:
+            session.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
+                            .values(finished_at=utcnow()))
+
+    # Running -----------------------------------------------------------------------------------
+
+    async def run(self) -> BackfillSummary:
+        """Run (or resume) the backfill to its end and return the counts."""
+        self._open_run()
+        try:
+            if self.options.reextract:
+                await self._run_reextract()
+            else:
+                async with Fetcher(self.pipeline.settings.fetch, self.pipeline.transport) as fetcher:
+                    robots = RobotsCache(fetcher, enabled=self.pipeline.settings.fetch.obey_robots)
+                    await self._run_sources(fetcher, robots)
+        except BaseException:
+            log.warning("backfill_interrupted", run_id=self.summary.run_id, **self._counts())
+            raise
+        finally:
+            self.progress.close()
+        self._finish_run()
+        log.info("backfill_finished", **self.summary.as_dict())
+        return self.summary
+
+    def _counts(self) -> dict[str, Any]:
+        return {"stored": self.summary.stored, "skipped": self.summary.skipped, "items": self.summary.items}
+
+    async def _run_sources(self, fetcher: Fetcher, robots: RobotsCache) -> None:
+        listed: list[Work] = []
+        if self.options.sitemaps:
+            listed.extend([w async for w in self._sitemap_work(fetcher)])
+        if self.options.urls:
+            listed.extend(self._url_work(self.options.urls))
+        warcs = self.options.warcs
+        self.progress.set_total(len(listed) if not warcs else None)
+        await self._process(_chunks(iter(listed), self.options.chunk_size), fetcher, robots)
+        for path in warcs:
+            await self._process(_chunks(self._warc_work(path), self.options.chunk_size), fetcher, robots)
+
+    async def _process(self, chunks: Iterator[list[Work]], fetcher: Fetcher, robots: RobotsCache) -> None:
+        for chunk in chunks:
+            todo: list[Work] = []
+            for work in chunk:
+                if work.key in self._done:
+                    self.summary.skipped += 1
+                elif work.key in self._seen:
+                    self.summary.duplicates += 1  # the same page twice in the input
+                else:
+                    self._seen.add(work.key)
+                    todo.append(work)
+            if todo:
+                jobs = [w.job for w in todo if w.job is not None]
+                outcomes = await self.pipeline.ingest_pages(jobs, fetcher=fetcher, robots=robots)
+                for outcome in outcomes:
+                    self.summary.add(outcome)
+                self._record(todo, outcomes)
+            self.progress.advance(len(chunk))
+
+    async def _run_reextract(self) -> None:
+        with self.store.session() as session:
+            ids = repo.articles_for_reextraction(session, self.options.since, self.site)
+        self.progress.set_total(len(ids))
+        works = [Work(f"article:{i}", article_id=i) for i in ids]
+        for chunk in _chunks(iter(works), self.options.chunk_size):
+            todo = [w for w in chunk if w.key not in self._done]
+            self.summary.skipped += len(chunk) - len(todo)
+            if todo:
+                outcomes = await self.pipeline.reextract([w.article_id for w in todo if w.article_id is not None])
+                by_id = {o.article_id: o for o in outcomes}
+                # reextract leaves out articles whose raw page vanished since the query: nothing to record.
+                kept = [w for w in todo if w.article_id in by_id]
+                ordered = [by_id[w.article_id] for w in kept]
+                for outcome in ordered:
+                    self.summary.add(outcome)
+                self._record(kept, ordered)
+            self.progress.advance(len(chunk))
+
+    # Sources -----------------------------------------------------------------------------------
+
+    def _keep(self, url: str, when: datetime | None) -> bool:
+        """Apply --site and --since/--until to one entry (an undated entry passes the date filter)."""
+        if self.site is not None and site_of(url) != self.site:
+            self.summary.other_site += 1
+            return False
+        if not in_range(when, self.options.since, self.options.until):
+            self.summary.out_of_range += 1
+            return False
+        return True
+
+    async def _sitemap_work(self, fetcher: Fetcher) -> AsyncIterator[Work]:
+        stats = CrawlStats()
+        async for entry in crawl_sitemaps(fetcher, self.options.sitemaps, since=self.options.since,
+                                          until=self.options.until, stats=stats):
+            if self._keep(entry.url, None):
+                job = PageJob(url=entry.url, title=entry.title, published=entry.published)
+                yield Work(canonical_url(entry.url), job)
+        self.summary.out_of_range += stats.out_of_range
+        self.summary.invalid_entries += stats.invalid_entries
+        for error in stats.errors:
+            self.summary.source_errors.append(f"sitemap {error}")
+
+    def _url_work(self, path: str) -> list[Work]:
+        with Path(path).open(encoding="utf-8", errors="replace") as handle:
+            parsed: UrlList = parse_url_list(handle)
+        self.summary.junk_lines += parsed.junk
+        self.summary.junk_examples.extend(f"{path}:{j.line}: {j.reason}" for j in parsed.junk_lines)
+        if parsed.junk:
+            log.warning("url_list_junk", path=path, junk_lines=parsed.junk,
+                        first=[f"{j.line}: {j.reason}" for j in parsed.junk_lines[:5]])
+        works = []
+        for entry in parsed.entries:
+            if not self._keep(entry.url, entry.published):
+                continue
+            job = PageJob(url=entry.url, title=entry.title, published=entry.published,
+                          feed_id=self._feed_id(entry.feed))
+            works.append(Work(canonical_url(entry.url), job))
+        return works
+
+    def _feed_id(self, feed_url: str | None) -> int | None:
+        """The id of a subscribed feed named by a URL list record; an unknown feed is not subscribed."""
+        if feed_url is None:
+            return None
+        if feed_url not in self._feeds:
+            with self.store.session() as session:
+                feed = repo.feed_by_url(session, feed_url)
+                self._feeds[feed_url] = feed.id if feed is not None else None
+        return self._feeds[feed_url]
+
+    def _warc_work(self, path: str) -> Iterator[Work]:
+        stats = WarcStats()
+        try:
+            for page in read_warc(path, stats):
+                response = page.response
+                if not response.url or not self._keep(response.url, page.fetched):
+                    continue
+                job = PageJob(url=response.url, response=response, fetched=page.fetched)
+                yield Work(canonical_url(response.url), job)
+        except WarcDamaged as exc:
+            self.summary.source_errors.append(f"warc {exc}")
+            log.warning("warc_damaged", path=exc.path, record=exc.record, offset=exc.offset, reason=exc.reason)
+        finally:
+            self.summary.not_html += stats.not_html
+            log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html)
+
+
+def _chunks(works: Iterator[Work], size: int) -> Iterator[list[Work]]:
+    chunk: list[Work] = []
+    for work in works:
+        chunk.append(work)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def format_summary(summary: BackfillSummary, *, reextract: bool = False) -> list[str]:
+    """The end-of-run summary as lines for a person."""
+    lines = []
+    state = "resumed" if summary.resumed else "new"
+    if reextract:
+        lines.append(f"re-extraction run {summary.run_id} ({state}): {summary.items} articles: "
+                     f"changed {summary.changed}, same text {summary.reextracted - summary.changed}, "
+                     f"unchanged (same extractor) {summary.unchanged}, not articles {summary.not_article}, "
+                     f"failed {summary.failed_total}; skipped (already done) {summary.skipped}")
+    else:
+        lines.append(f"backfill run {summary.run_id} ({state}): {summary.items} pages: stored {summary.stored}, "
+                     f"duplicates {summary.duplicates}, not articles {summary.not_article}, "
+                     f"failed {summary.failed_total}; skipped (already done) {summary.skipped}")
+        extras = [f"junk lines {summary.junk_lines}", f"out of date range {summary.out_of_range}"]
+        if summary.other_site:
+            extras.append(f"other sites {summary.other_site}")
+        if summary.invalid_entries:
+            extras.append(f"invalid sitemap entries {summary.invalid_entries}")
+        if summary.not_html:
+            extras.append(f"non-HTML WARC responses {summary.not_html}")
+        lines.append("  " + ", ".join(extras))
+    if summary.failed:
+        lines.append("  failed by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.failed.items())))
+    lines.extend(f"  junk: {example}" for example in summary.junk_examples[:5])
+    lines.extend(f"  error: {error}" for error in summary.source_errors)
+    return lines

@@ -1,0 +1,122 @@
+"""WARC archives for backfill: HTML response records read with warcio, without any network access.
+
+A damaged or truncated archive is read up to the damaged record; what came before is kept and the
+damage is reported with the file, the record number and its byte offset.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from ingest.extract import parse_datetime
+from ingest.fetch import Response
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# warcio hands out the payload de-chunked and decompressed, so these headers no longer describe it.
+DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+class WarcDamaged(Exception):
+    """A WARC file is damaged or truncated at a record; the records before it were read."""
+
+    def __init__(self, path: str, record: int, offset: int, reason: str) -> None:
+        self.path = path
+        self.record = record
+        self.offset = offset
+        self.reason = reason
+        super().__init__(f"{path}: damaged at record {record} (byte offset {offset}): {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class WarcPage:
+    """One archived HTML response: the page as it was fetched, and where it sits in the file."""
+
+    response: Response
+    fetched: datetime | None
+    record: int
+    offset: int
+
+
+@dataclass(slots=True)
+class WarcStats:
+    """What reading the archives found."""
+
+    records: int = 0
+    responses: int = 0
+    pages: int = 0
+    not_html: int = 0
+    damaged: list[WarcDamaged] = field(default_factory=list)
+
+
+def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """HTTP headers lowercased, repeated ones joined with a comma, as httpx reports them."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        if key in DROPPED_HEADERS:
+            continue
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+def _is_html(status: int, headers: dict[str, str]) -> bool:
+    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return status == 200 and media in HTML_TYPES
+
+
+def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[WarcPage]:
+    """Yield the 200 text/html responses of a WARC file (gzipped or not); raise WarcDamaged at damage.
+
+    Raises FileNotFoundError for a missing file before yielding anything.
+    """
+    stats = stats if stats is not None else WarcStats()
+    name = str(path)
+    with Path(path).open("rb") as handle:
+        size = Path(path).stat().st_size
+        records = ArchiveIterator(handle)
+        number = 0
+        try:
+            for record in records:
+                number += 1
+                stats.records += 1
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                stats.responses += 1
+                status = int(record.http_headers.get_statuscode() or 0)
+                headers = _headers(record.http_headers.headers)
+                if not _is_html(status, headers):
+                    stats.not_html += 1
+                    continue
+                body = record.content_stream().read()
+                if record.raw_stream.limit > 0:
+                    # The record's Content-Length promised more bytes than the file holds.
+                    raise WarcDamaged(name, number, records.get_record_offset(),
+                                      f"record truncated ({record.raw_stream.limit} bytes missing)")
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                stats.pages += 1
+                yield WarcPage(
+                    response=Response(url=url, status=status, headers=headers, body=body),
+                    fetched=parse_datetime(record.rec_headers.get_header("WARC-Date")),
+                    record=number,
+                    offset=records.get_record_offset(),
+                )
+        except ArchiveLoadFailed as exc:
+            raise WarcDamaged(name, number + 1, records.offset, _first_line(str(exc))) from exc
+        except (zlib.error, EOFError, OSError, ValueError) as exc:
+            raise WarcDamaged(name, number, records.offset, f"{type(exc).__name__}: {exc}") from exc
+        # A gzip member cut short ends warcio's iteration silently: the bytes left over are the damage.
+        if records.offset < size:
+            raise WarcDamaged(name, number + 1, records.offset,
+                              f"unreadable data ({size - records.offset} bytes) after the last complete record")
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "invalid record"
+    return line[:120]
