@@ -31,6 +31,7 @@ LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
 _GAP_MAX = 6  # an uncovered run of at most this many words is a substitution, longer is an insertion
+_RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _EVICT_EVERY = timedelta(hours=1)
 _CACHE_LIMIT = 200_000  # features kept for verification; undated documents are only dropped by this
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
@@ -148,8 +149,10 @@ def compare(
     conflicts = _conflicts(small, _covered(member, len(small.words)))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
-    if not new_is_small and conflicts == 0 and back.any():
-        top = int(np.argmax(back))
+    if not new_is_small and conflicts == 0 and len(back) >= _RUN:
+        # Where the old text starts inside the new one: the first run of matched shingles.
+        runs = np.flatnonzero(np.convolve(back, np.ones(_RUN, dtype=np.int64), "valid") == _RUN)
+        top = int(runs[0]) if len(runs) else 0
         updated = top >= 15 and len(large.words) - len(small.words) >= 20
     return Match(score, containment, conflicts, updated)
 
@@ -353,7 +356,7 @@ class Clusterer:
             if mine_agency == "":
                 mine_agency = agency_of(doc.text)
             theirs = agency_of(entry.doc.text)
-            bonus = 0.02 if theirs is not None and theirs in (mine_agency, None) else 0.0
+            bonus = 0.02 if theirs is not None and mine_agency in (theirs, None) else 0.0
             rank = (effective + bonus, effective, -order[id(entry)])
             if best is None or rank > (best[0], best[1], best[2]):
                 best = (rank[0], rank[1], rank[2], entry, match)

@@ -1,0 +1,349 @@
+"""Tests for dedupe.cluster: relations, hard negatives, determinism, windows and anti-chaining."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dedupe.cluster import Clusterer, cluster_docs, story_id
+from dedupe.index import KEY_MASK, InMemoryIndex
+from dedupe.model import Decision, Doc
+from dedupe.text import text_hash
+
+T0 = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
+
+STORY = [
+    "The European Central Bank kept its key interest rates unchanged on Thursday, but its president "
+    "Christine Lagarde signalled that a first cut could come as early as June if inflation keeps easing.",
+    "Inflation in the eurozone slowed to 2.4 percent in March, close to the bank's target of two percent, "
+    "after peaking above ten percent in the autumn of 2022 when energy prices soared.",
+    "Speaking at a press conference in Frankfurt, Lagarde said the governing council had discussed a "
+    "reduction and that a few members already felt confident enough to support one this month.",
+    "Markets reacted calmly to the decision. The euro slipped slightly against the dollar while "
+    "government bond yields in Germany and Italy edged lower during the afternoon session.",
+    "Economists said the bank was likely to move before the US Federal Reserve, which has pushed back "
+    "expectations of its own cuts after a run of stronger than expected American data.",
+    "Wage growth remains the main worry for policymakers, who fear that rising pay in services could "
+    "keep price pressures alive even as goods inflation fades across the single currency area.",
+    "The bank will publish new staff projections at its next meeting, giving investors a clearer view "
+    "of how far and how fast borrowing costs could fall during the rest of the year.",
+    "Lagarde declined to commit to a series of moves, repeating that decisions would be taken meeting "
+    "by meeting and would depend on the data available at the time.",
+]
+HISTOIRE = [
+    "Le gouvernement a présenté mercredi en Conseil des ministres un projet de loi destiné à simplifier "
+    "les démarches des petites entreprises, a annoncé la porte-parole de l'exécutif.",
+    "Le texte prévoit notamment la suppression de plusieurs formulaires jugés redondants et la création "
+    "d'un guichet numérique unique pour les déclarations sociales et fiscales des artisans.",
+    "Les organisations patronales ont salué « un pas dans la bonne direction », tout en regrettant "
+    "l'absence de mesures sur le coût de l'énergie, qui pèse sur les commerçants depuis deux ans.",
+    "Les syndicats, eux, s'inquiètent d'un affaiblissement des contrôles et demandent à être reçus par "
+    "la ministre avant l'examen du texte à l'Assemblée nationale, prévu au printemps.",
+    "Selon l'entourage de la ministre, une concertation sera ouverte dès la semaine prochaine avec "
+    "l'ensemble des partenaires sociaux afin d'amender le projet avant son passage au Parlement.",
+]
+FOOTER = (
+    "Subscribe to the Daily Courier newsletter to get the day's top stories delivered to your inbox "
+    "every morning, plus exclusive offers from our partners. You can unsubscribe at any time. We use "
+    "cookies and similar technologies to personalise content and ads, to provide social media features "
+    "and to analyse our traffic. © 2024 Daily Courier Media Group. All rights reserved. This material "
+    "may not be published, broadcast, rewritten or redistributed without permission."
+)
+
+
+def doc(doc_id: str, text: str, *, title: str = "", hours: float = 0.0, url: str | None = None) -> Doc:
+    """Build a document published `hours` after T0."""
+    return Doc(doc_id, title or doc_id, text, url, T0 + timedelta(hours=hours))
+
+
+def body(paragraphs: list[str]) -> str:
+    """Join paragraphs the way extracted article text is joined."""
+    return "\n\n".join(paragraphs)
+
+
+def football(home: str, away: str, score: str, scorer: str, *, minute: int, crowd: str) -> str:
+    """Write a results-service match report (template story)."""
+    return body(
+        [
+            f"{home} beat {away} {score} in the Premier League on Saturday in front of {crowd} fans.",
+            f"{scorer} scored the decisive goal in the {minute}th minute after a first half in which "
+            "both sides created chances but neither goalkeeper was seriously tested.",
+            "The Premier League season continues next weekend with a full programme of fixtures, and "
+            "both managers will speak to the media at their post-match press conferences.",
+        ]
+    )
+
+
+def market(index: str, change: str, level: str, gainer: str, loser: str) -> str:
+    """Write an automated market report (template story)."""
+    return body(
+        [
+            f"The {index} closed {change} percent higher at {level} points on Tuesday as investors weighed "
+            "fresh economic data and comments from central bank officials.",
+            f"{gainer} shares led the gains after quarterly results, while {loser} fell the most. Analysts "
+            "said markets would remain sensitive to the next inflation figures due at the end of the month.",
+        ]
+    )
+
+
+def weather(city: str, high: int, low: int, wind: int) -> str:
+    """Write an automated weather report (template story)."""
+    return body(
+        [
+            f"Weather forecast for {city} on Monday: cloudy with sunny spells, highs of {high}C and lows of "
+            f"{low}C. Winds will blow at {wind} km/h in the afternoon.",
+            "Forecasts are updated several times a day by the national weather service, and warnings are "
+            "issued for storms, heat and flooding when needed.",
+        ]
+    )
+
+
+def run(*docs: Doc, **params: float) -> list[Decision]:
+    """Cluster documents in order with default settings unless overridden."""
+    return cluster_docs(docs, **params)
+
+
+class TestRelations:
+    """Each copy of a story is recognised with the right relation."""
+
+    def test_first_document_starts_a_story(self) -> None:
+        """The first document is the original, with a deterministic story id from its doc id."""
+        [d] = run(doc("a", body(STORY)))
+        assert d == Decision("a", story_id("a"), None, 0.0, "original")
+        assert d.cluster.startswith("s")
+        assert len(d.cluster) == 16
+
+    def test_exact_copy(self) -> None:
+        """The same text with other spacing and quotes is an exact copy."""
+        copy = body(STORY).replace("  ", " ").replace("'", "’")
+        a, b = run(doc("a", body(STORY)), doc("b", copy, title="Other headline", hours=1))
+        assert (b.relation, b.duplicate_of, b.cluster, b.score) == ("exact", "a", a.cluster, 1.0)
+
+    @pytest.mark.parametrize(
+        "copy",
+        [
+            pytest.param("PARIS (AFP) - " + body(STORY), id="dateline"),
+            pytest.param(body(STORY[:4]), id="trimmed"),
+            pytest.param(body(STORY) + "\n\nChristine Lagarde in Frankfurt. (Photo by Jane Doe / AFP)", id="caption"),
+            pytest.param(body(STORY[:5]) + "\n\nRead more: Fed holds rates steady again", id="read-more"),
+            pytest.param(" ".join(STORY[0].split()[:30]) + "…\n\nRead more", id="teaser"),
+            pytest.param(body(STORY) + "\n\n" + FOOTER, id="footer"),
+        ],
+    )
+    def test_near_duplicates(self, copy: str) -> None:
+        """Republication edits keep the copy in the story of the original."""
+        a, b = run(doc("a", "FRANKFURT (AFP) - " + body(STORY)), doc("b", copy, title="ECB holds", hours=2))
+        assert (b.relation, b.duplicate_of, b.cluster) == ("near_duplicate", "a", a.cluster)
+        assert 0.0 < b.score <= 1.0
+
+    def test_french_copy_with_dateline_and_trim(self) -> None:
+        """A French agency story and a trimmed copy without its dateline are one story."""
+        a, b = run(doc("a", "Paris (AFP) - " + body(HISTOIRE)), doc("b", body(HISTOIRE[:3]), hours=3))
+        assert (b.relation, b.cluster) == ("near_duplicate", a.cluster)
+
+    def test_updated_version(self) -> None:
+        """A later version with new paragraphs on top is an update of the earlier one."""
+        new_top = [
+            "UPDATE: The European Central Bank said on Thursday evening that it would publish the minutes "
+            "of the meeting earlier than usual, a move analysts read as a sign of an imminent rate cut.",
+            "Several members of the governing council were reported to have pushed for a cut this month, "
+            "according to people familiar with the discussions who asked not to be named.",
+        ]
+        a, b = run(doc("a", body(STORY)), doc("b", body(new_top + STORY), hours=4))
+        assert (b.relation, b.duplicate_of, b.cluster) == ("updated", "a", a.cluster)
+
+    def test_copy_of_update_joins_the_same_story(self) -> None:
+        """A trimmed copy of the updated version lands in the original story too."""
+        top = ["BREAKING: " + STORY[2].replace("Frankfurt", "Frankfurt on Thursday evening")]
+        a, b, c = run(
+            doc("a", body(STORY)),
+            doc("b", body(top + STORY), hours=4),
+            doc("c", body((top + STORY)[:5]), hours=5),
+        )
+        assert a.cluster == b.cluster == c.cluster
+
+    def test_agency_copy_is_preferred(self) -> None:
+        """Among equally good earlier copies, the one with the agency credit is duplicate_of."""
+        plain = body(STORY)
+        credited = "FRANKFURT (AFP) - " + body(STORY) + "\n\n© AFP"
+        _, _, c = run(doc("a", plain), doc("b", credited, hours=1), doc("c", body(STORY[:6]), hours=2))
+        assert c.duplicate_of == "b"
+
+
+class TestHardNegatives:
+    """Different stories that look alike stay apart."""
+
+    def test_shared_footer(self) -> None:
+        """Two different short articles with the same long site footer are two stories."""
+        one = "The town council approved the new cycle lane on Elm Street after a two-hour debate on Monday."
+        two = "Police are looking for witnesses after a van was stolen from a car park near the station."
+        a, b = run(doc("a", one + "\n\n" + FOOTER), doc("b", two + "\n\n" + FOOTER, hours=1))
+        assert b.relation == "original"
+        assert a.cluster != b.cluster
+
+    def test_footer_learnt_over_many_articles(self) -> None:
+        """A stream of different briefs from one site never merges through the footer."""
+        briefs = [f"Brief number {i}: " + " ".join(STORY[i % len(STORY)].split()[i : i + 12]) for i in range(12)]
+        decisions = run(*(doc(f"d{i}", b + "\n\n" + FOOTER, hours=i) for i, b in enumerate(briefs)))
+        assert all(d.relation == "original" for d in decisions)
+
+    def test_football_results(self) -> None:
+        """Two match reports from one template with other teams and scores are two stories."""
+        _a, b = run(
+            doc("a", football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78, crowd="60,000")),
+            doc("b", football("Liverpool", "Everton", "3-0", "Mohamed Salah", minute=64, crowd="53,000"), hours=1),
+        )
+        assert b.relation == "original"
+
+    def test_football_result_differing_in_score_only(self) -> None:
+        """The same fixture with another score and scorer is another match."""
+        _a, b = run(
+            doc("a", football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78, crowd="60,000")),
+            doc("b", football("Arsenal", "Chelsea", "0-0", "Kai Havertz", minute=12, crowd="59,000"), hours=30),
+        )
+        assert b.relation == "original"
+
+    def test_market_reports(self) -> None:
+        """Two market reports that differ only in figures and company names are two stories."""
+        _a, b = run(
+            doc("a", market("FTSE 100", "0.45", "7,654", "Unilever", "Barclays")),
+            doc("b", market("FTSE 100", "1.12", "7,720", "Shell", "BP"), hours=24),
+        )
+        assert b.relation == "original"
+
+    def test_weather_reports(self) -> None:
+        """Weather reports for two cities are two stories."""
+        _a, b, c = run(
+            doc("a", weather("Lyon", 24, 13, 20)),
+            doc("b", weather("Nantes", 19, 11, 35), hours=0.1),
+            doc("c", weather("Lyon", 26, 15, 10), hours=24),
+        )
+        assert [b.relation, c.relation] == ["original", "original"]
+
+    def test_template_copy_still_joins(self) -> None:
+        """A republished copy of one match report joins that report, not another match."""
+        a, b, c = run(
+            doc("a", football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78, crowd="60,000")),
+            doc("b", football("Liverpool", "Everton", "3-0", "Mohamed Salah", minute=64, crowd="53,000"), hours=1),
+            doc(
+                "c",
+                "LONDON (AP) - " + football("Liverpool", "Everton", "3-0", "Mohamed Salah", minute=64, crowd="53,000"),
+            ),
+        )
+        assert c.cluster == b.cluster != a.cluster
+
+    def test_follow_up_reusing_the_lead(self) -> None:
+        """A follow-up story that reuses the lead sentence is a new story."""
+        follow = [
+            STORY[0],
+            "On Friday, bank officials briefed reporters on the technical details of the planned changes "
+            "to the minimum reserve regime, which will take effect in September after a consultation.",
+            "Commercial lenders had asked for more time to adapt their systems, arguing that the "
+            "original timetable was too short for smaller institutions in the Baltic states.",
+            "The new regime will reduce the remuneration paid on some deposits, saving the central "
+            "bank several billion euros a year according to its own estimates.",
+        ]
+        _a, b = run(doc("a", body(STORY)), doc("b", body(follow), title=STORY[0][:60], hours=20))
+        assert b.relation == "original"
+
+
+class TestDeterminism:
+    """Same documents in the same order give the same decisions."""
+
+    def corpus(self) -> list[Doc]:
+        """Build a small mixed corpus."""
+        return [
+            doc("a", body(STORY)),
+            doc("b", football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78, crowd="60,000"), hours=1),
+            doc("c", "PARIS (AFP) - " + body(STORY[:5]), hours=2),
+            doc("d", body(HISTOIRE), hours=3),
+            doc("e", body(HISTOIRE[:3]) + "\n\n" + FOOTER, hours=4),
+        ]
+
+    def test_two_runs_are_identical(self) -> None:
+        """Two runs in one process agree."""
+        assert run(*self.corpus()) == run(*self.corpus())
+
+    def test_runs_agree_across_processes(self) -> None:
+        """A run in another interpreter (another hash seed) gives the same clusters and keys."""
+        code = (
+            "import sys; sys.path.insert(0, '.');"
+            "from tests.test_dedupe_cluster import TestDeterminism, run, STORY;"
+            "from dedupe.cluster import Clusterer; from dedupe.index import InMemoryIndex;"
+            "print([d.cluster + d.relation for d in run(*TestDeterminism().corpus())]);"
+            "print(Clusterer(InMemoryIndex()).keys_for(' '.join(STORY)))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}
+        )
+        keys = Clusterer(InMemoryIndex()).keys_for(" ".join(STORY))
+        assert out.stdout.splitlines() == [str([d.cluster + d.relation for d in run(*self.corpus())]), str(keys)]
+
+    def test_keys_are_bigint_sized(self) -> None:
+        """LSH keys are non-negative and fit a signed 64-bit column."""
+        keys = Clusterer(InMemoryIndex()).keys_for(body(STORY))
+        assert keys
+        assert all(0 <= k <= KEY_MASK for k in keys)
+
+
+class TestWindow:
+    """The time window limits matching and evicts old entries."""
+
+    def test_copy_outside_the_window_starts_a_story(self) -> None:
+        """A copy published after the window is a new story."""
+        _a, b = run(doc("a", body(STORY)), doc("b", body(STORY[:5]), hours=24 * 5), window_days=3)
+        assert b.relation == "original"
+
+    def test_old_entries_are_evicted(self) -> None:
+        """Entries older than the window leave the index."""
+        index = InMemoryIndex()
+        clusterer = Clusterer(index, window_days=1)
+        clusterer.add(doc("a", body(STORY)))
+        clusterer.add(doc("b", body(HISTOIRE), hours=2))
+        assert len(index) == 2
+        clusterer.add(doc("c", weather("Lyon", 24, 13, 20), hours=25))
+        assert len(index) == 2
+        assert index.by_hash(text_hash(body(STORY))) is None
+        assert index.by_hash(text_hash(body(HISTOIRE))) is not None
+
+    def test_undated_documents_match_everything(self) -> None:
+        """A document without a date is compared with the whole index."""
+        a = doc("a", body(STORY))
+        b = Doc("b", "t", body(STORY[:5]))
+        _, d = run(a, b)
+        assert d.relation == "near_duplicate"
+
+
+class TestAntiChaining:
+    """A document joins one story, and stories do not grow by chaining."""
+
+    def test_template_chain_does_not_grow(self) -> None:
+        """A season of match reports stays one story per match."""
+        teams = ["Arsenal", "Chelsea", "Liverpool", "Everton", "Fulham", "Brentford", "Wolves", "Burnley"]
+        reports = [
+            football(teams[i % 8], teams[(i + 3) % 8], f"{i % 4}-{i % 3}", f"Player {i}", minute=10 + i,
+                     crowd=f"{40 + i},000")
+            for i in range(24)
+        ]  # fmt: skip
+        docs = [doc(f"m{i}", report, hours=i) for i, report in enumerate(reports)]
+        assert {d.relation for d in run(*docs)} == {"original"}
+
+    def test_document_joins_one_story(self) -> None:
+        """A document resembling two stories joins exactly one of them, the better match."""
+        a, _b, c = run(
+            doc("a", body(STORY)),
+            doc("b", body(HISTOIRE), hours=1),
+            doc("c", body(STORY[:6]) + "\n\n" + HISTOIRE[0], hours=2),
+        )
+        assert c.cluster == a.cluster
+        assert c.duplicate_of == "a"
+
+    def test_drifting_copies_need_the_story_anchor(self) -> None:
+        """A copy that only resembles a late member, not the story's first document, starts a story."""
+        half = len(STORY) // 2
+        mixed = body(STORY[half:] + HISTOIRE)
+        a, b, c = run(doc("a", body(STORY)), doc("b", mixed, hours=1), doc("c", body(HISTOIRE), hours=2))
+        assert b.cluster != a.cluster or c.cluster != a.cluster

@@ -1,0 +1,74 @@
+"""Tests for dedupe.index.InMemoryIndex against the CandidateIndex contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dedupe.index import CandidateIndex, Entry, InMemoryIndex
+from dedupe.model import Doc
+
+T0 = datetime(2024, 5, 6, tzinfo=UTC)
+
+
+def entry(doc_id: str, keys: tuple[int, ...], hours: float | None = 0.0) -> Entry:
+    """Build an entry published `hours` after T0 (undated when None)."""
+    published = None if hours is None else T0 + timedelta(hours=hours)
+    return Entry(Doc(doc_id, doc_id, doc_id, None, published), "s" + doc_id, keys)
+
+
+class TestInMemoryIndex:
+    """InMemoryIndex."""
+
+    def test_is_a_candidate_index(self) -> None:
+        """The in-memory index satisfies the protocol the SQL index implements."""
+        index: CandidateIndex = InMemoryIndex()
+        assert index.candidates([1], None) == []
+
+    def test_candidates_share_a_key_in_insertion_order_once(self) -> None:
+        """Entries sharing any key come back once each, oldest insertion first."""
+        index = InMemoryIndex()
+        for e in (entry("a", (1, 2)), entry("b", (3,)), entry("c", (2, 1, 4))):
+            index.add(e, e.doc.id)
+        assert [e.doc.id for e in index.candidates([1, 2, 4], None)] == ["a", "c"]
+
+    def test_since_filters_by_time(self) -> None:
+        """Entries published before `since` are not candidates."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1,), hours=0), "a")
+        index.add(entry("b", (1,), hours=10), "b")
+        found = index.candidates([1], T0 + timedelta(hours=5))
+        assert [e.doc.id for e in found] == ["b"]
+
+    def test_by_hash_returns_the_first_entry(self) -> None:
+        """The exact path finds the earliest entry with a text hash."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1,)), "h")
+        index.add(entry("b", (2,)), "h")
+        found = index.by_hash("h")
+        assert found is not None
+        assert found.doc.id == "a"
+        assert index.by_hash("other") is None
+
+    def test_evict_drops_old_entries(self) -> None:
+        """evict() removes entries older than the cut-off from keys and hashes and counts them."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1,), hours=0), "ha")
+        index.add(entry("b", (1,), hours=10), "hb")
+        assert index.evict(T0 + timedelta(hours=5)) == 1
+        assert len(index) == 1
+        assert [e.doc.id for e in index.candidates([1], None)] == ["b"]
+        assert index.by_hash("ha") is None
+
+    def test_undated_entries_take_the_index_clock(self) -> None:
+        """An undated entry is timed at the latest date seen, so it is evicted with its peers."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1,), hours=10), "a")
+        index.add(entry("b", (1,), hours=None), "b")
+        assert index.evict(T0 + timedelta(hours=11)) == 2
+
+    def test_hot_keys_are_capped(self) -> None:
+        """A key shared by more than max_per_key entries keeps only the most recent ones."""
+        index = InMemoryIndex(max_per_key=3)
+        for i in range(5):
+            index.add(entry(f"d{i}", (7,), hours=i), f"h{i}")
+        assert [e.doc.id for e in index.candidates([7], None)] == ["d2", "d3", "d4"]

@@ -1,0 +1,69 @@
+"""Tests for dedupe.text: normalisation, hashing, datelines, shingles, names and numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from dedupe.text import names, normalise, numbers, shingle_hashes, strip_dateline, text_hash, tokens
+
+
+class TestNormalise:
+    """normalise() and text_hash()."""
+
+    def test_typography_and_spacing_do_not_matter(self) -> None:
+        """Curly quotes, dashes, non-breaking spaces and case normalise to one form."""
+        a = "The minister said “we will act” — today,\u00a0in  Paris."
+        b = 'the minister said "we will act" - today, in Paris.'
+        assert normalise(a) == normalise(b)
+        assert text_hash(a) == text_hash(b)
+
+    def test_thousands_separators_are_removed(self) -> None:
+        """1,000 and 1 000 and 1000 are the same number."""
+        assert normalise("1,000 people") == normalise("1\u202f000 people") == "1000 people"
+
+    def test_hash_is_stable_across_processes(self) -> None:
+        """The content hash does not depend on the interpreter's hash seed."""
+        code = "from dedupe.text import text_hash; print(text_hash('Bonjour à tous'))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == text_hash("Bonjour à tous")
+        assert len(text_hash("x")) == 32
+
+
+class TestStripDateline:
+    """strip_dateline()."""
+
+    def test_agency_datelines_are_removed(self) -> None:
+        """English and French agency datelines go, the sentence stays."""
+        assert strip_dateline("PARIS (AFP) - Le président a parlé.") == "Le président a parlé."
+        assert strip_dateline("Paris (AFP) - Le président a parlé.") == "Le président a parlé."
+        assert strip_dateline("WASHINGTON, Feb 28 (Reuters) - The U.S. said.") == "The U.S. said."
+        assert strip_dateline("BERLIN - Die Regierung hat beschlossen.") == "Die Regierung hat beschlossen."
+
+    def test_ordinary_sentences_are_kept(self) -> None:
+        """A sentence with brackets and a dash is not a dateline."""
+        text = "The man (42) - a teacher - was arrested."
+        assert strip_dateline(text) == text
+
+
+class TestTokens:
+    """tokens(), shingle_hashes(), names() and numbers()."""
+
+    def test_salient_words_are_names_and_numbers(self) -> None:
+        """Capitalised words inside a sentence and numbers are salient; sentence starts are not."""
+        t = tokens("The mayor of Lyon met 12 people. Then she left.")
+        salient = {w for w, s in zip(t.words, t.salient.tolist(), strict=True) if s}
+        assert salient == {"lyon", "12"}
+
+    def test_shingles_follow_word_order(self) -> None:
+        """Each position has one shingle hash, equal words give equal hashes."""
+        a = shingle_hashes(["a", "b", "c", "d"])
+        b = shingle_hashes(["b", "c", "d"])
+        assert len(a) == 2
+        assert a[1] == b[0]
+
+    def test_names_and_numbers(self) -> None:
+        """names() and numbers() extract proper-name candidates and figures."""
+        text = "Arsenal beat Chelsea 2-1 on Saturday in front of 60,000 fans."
+        assert numbers(text) == {"2", "1", "60000"}
+        assert {"chelsea", "saturday"} <= names(text)
