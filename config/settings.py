@@ -138,9 +138,7 @@ def load_settings(config_file: str | Path | None = None, database_url: str | Non
         settings_cls = type("_FileSettings", (Settings,), {"toml_path": path})
         settings = settings_cls(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError derives from ValueError
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc

@@ -102,7 +102,10 @@ def cmd_init(app: App) -> int:
 
     applied = ensure_schema(store.engine)
     store.close()
-    print(f"database ready: {_safe_url(app.settings.database.url)}" + (" (schema created/upgraded)" if applied else ""))
+    print(
+        f"database ready: {_safe_url(app.settings.database.url)}"
+        + (" (schema created/upgraded)" if applied else "")
+    )
     return 0
 
 
@@ -116,7 +119,9 @@ def cmd_feeds_add(app: App) -> int:
     from ingest.subscribe import resolve_feed_urls
     from store import repo
 
-    resolved = asyncio.run(resolve_feed_urls(app.args.urls, app.settings.fetch, discover=not app.args.no_discover))
+    resolved = asyncio.run(
+        resolve_feed_urls(app.args.urls, app.settings.fetch, discover=not app.args.no_discover)
+    )
     with app.store.session() as session:
         for given, url, note in resolved:
             created = repo.add_feed(session, url, app.args.interval)
@@ -163,10 +168,19 @@ def cmd_feeds_list(app: App) -> int:
         feeds = repo.list_feeds(session)
     if app.args.json:
         rows = [
-            {"url": f.url, "title": f.title, "last_status": f.last_status, "last_error": f.last_error,
-             "error_kind": f.last_error_kind, "error_count": f.error_count, "next_fetch_at": iso(f.next_fetch_at),
-             "last_fetched_at": iso(f.last_fetched_at), "disabled": f.disabled,
-             "disabled_reason": f.disabled_reason, "interval": f.interval}
+            {
+                "url": f.url,
+                "title": f.title,
+                "last_status": f.last_status,
+                "last_error": f.last_error,
+                "error_kind": f.last_error_kind,
+                "error_count": f.error_count,
+                "next_fetch_at": iso(f.next_fetch_at),
+                "last_fetched_at": iso(f.last_fetched_at),
+                "disabled": f.disabled,
+                "disabled_reason": f.disabled_reason,
+                "interval": f.interval,
+            }
             for f in feeds
         ]
         print(dump_json(rows))
@@ -191,8 +205,16 @@ def cmd_feeds_enable(app: App) -> int:
             feed = repo.feed_by_url(session, url)
             if feed is None:
                 raise UsageError(f"not subscribed: {url}")
-            repo.update_feed(session, feed.id, disabled=False, disabled_reason=None, error_count=0,
-                             failing_since=None, next_fetch_at=utcnow(), retry_after=None)
+            repo.update_feed(
+                session,
+                feed.id,
+                disabled=False,
+                disabled_reason=None,
+                error_count=0,
+                failing_since=None,
+                next_fetch_at=utcnow(),
+                retry_after=None,
+            )
             print(f"enabled: {url}")
     return 0
 
@@ -249,15 +271,27 @@ def cmd_extract(app: App) -> int:
             body = gzip.decompress(body)
     result = extract_page(body, url=url, headers=headers)
     if app.args.json:
-        print(dump_json({
-            "url": result.url, "canonical_url": result.canonical_url, "title": result.title,
-            "text": result.text, "author": result.author, "published": result.published,
-            "modified": result.modified, "language": result.language, "site_name": result.site_name,
-            "description": result.description, "is_article": result.is_article,
-            "not_article_reason": result.not_article_reason,
-            "removed": [{"text": r.text, "why": r.why} for r in result.removed],
-            "extractor": result.extractor, "extractor_version": result.extractor_version,
-        }))
+        print(
+            dump_json(
+                {
+                    "url": result.url,
+                    "canonical_url": result.canonical_url,
+                    "title": result.title,
+                    "text": result.text,
+                    "author": result.author,
+                    "published": result.published,
+                    "modified": result.modified,
+                    "language": result.language,
+                    "site_name": result.site_name,
+                    "description": result.description,
+                    "is_article": result.is_article,
+                    "not_article_reason": result.not_article_reason,
+                    "removed": [{"text": r.text, "why": r.why} for r in result.removed],
+                    "extractor": result.extractor,
+                    "extractor_version": result.extractor_version,
+                }
+            )
+        )
     else:
         if result.title:
             print(result.title, end="\n\n")
@@ -284,8 +318,18 @@ def cmd_dedupe(app: App) -> int:
     decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days)
     with output(app.args.output) as out:
         for d in decisions:
-            out.write(dump_json({"id": d.id, "cluster": d.cluster, "duplicate_of": d.duplicate_of,
-                                 "score": round(d.score, 4), "relation": d.relation}) + "\n")
+            out.write(
+                dump_json(
+                    {
+                        "id": d.id,
+                        "cluster": d.cluster,
+                        "duplicate_of": d.duplicate_of,
+                        "score": round(d.score, 4),
+                        "relation": d.relation,
+                    }
+                )
+                + "\n"
+            )
     stories = len({d.cluster for d in decisions})
     print(f"{len(docs)} documents, {stories} stories", file=sys.stderr)
     return 0
@@ -312,8 +356,13 @@ def _doc_from_line(line: str, number: int, path: Path, ids: set[str]) -> Any:
             raise UsageError(f"{path}:{number}: 'published' is not ISO 8601: {row['published']!r}") from exc
         if published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
-    return Doc(id=doc_id, title=str(row.get("title") or ""), text=str(row["text"]), url=row.get("url"),
-               published=published)
+    return Doc(
+        id=doc_id,
+        title=str(row.get("title") or ""),
+        text=str(row["text"]),
+        url=row.get("url"),
+        published=published,
+    )
 
 
 def _since(app: App) -> datetime | None:
@@ -328,20 +377,34 @@ def cmd_stories(app: App) -> int:
 
     with app.store.session() as session:
         stories = repo.stories_since(session, _since(app))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for story, members in stories:
-            rows.append({
-                "story_id": story.id, "title": story.title, "size": story.size, "agency": story.agency,
-                "first_published": iso(story.first_published),
-                "original": story.original_article_id,
-                "members": [
-                    {"article_id": a.id, "outlet": site_of(a.url), "url": a.url, "title": a.title,
-                     "published": iso(a.published), "fetched": iso(a.fetched), "relation": m.relation,
-                     "score": round(m.score, 4), "duplicate_of": m.duplicate_of, "agency": m.agency,
-                     "chars": len(a.text or "")}
-                    for m, a in members
-                ],
-            })
+            rows.append(
+                {
+                    "story_id": story.id,
+                    "title": story.title,
+                    "size": story.size,
+                    "agency": story.agency,
+                    "first_published": iso(story.first_published),
+                    "original": story.original_article_id,
+                    "members": [
+                        {
+                            "article_id": a.id,
+                            "outlet": site_of(a.url),
+                            "url": a.url,
+                            "title": a.title,
+                            "published": iso(a.published),
+                            "fetched": iso(a.fetched),
+                            "relation": m.relation,
+                            "score": round(m.score, 4),
+                            "duplicate_of": m.duplicate_of,
+                            "agency": m.agency,
+                            "chars": len(a.text or ""),
+                        }
+                        for m, a in members
+                    ],
+                }
+            )
     if app.args.json:
         print(dump_json(rows))
         return 0
@@ -350,17 +413,33 @@ def cmd_stories(app: App) -> int:
     for row in rows:
         outlets = sorted({m["outlet"] for m in row["members"]})
         agency = f" [{row['agency']}]" if row["agency"] else ""
-        print(f"{row['story_id']}  {row['size']} cop{'y' if row['size'] == 1 else 'ies'}, "
-              f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}{agency}: {row['title']}")
+        print(
+            f"{row['story_id']}  {row['size']} cop{'y' if row['size'] == 1 else 'ies'}, "
+            f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}{agency}: {row['title']}"
+        )
         for m in row["members"]:
             mark = "*" if m["article_id"] == row["original"] else " "
-            print(f"   {mark} {m['published'] or m['fetched']}  {m['outlet']:<28} {m['relation']:<14} "
-                  f"{m['score']:.2f} {m['chars']:>6} chars  {m['url']}")
+            print(
+                f"   {mark} {m['published'] or m['fetched']}  {m['outlet']:<28} {m['relation']:<14} "
+                f"{m['score']:.2f} {m['chars']:>6} chars  {m['url']}"
+            )
     return 0
 
 
-EXPORT_FIELDS = ["id", "story_id", "url", "canonical_url", "feed_url", "guid", "title", "text", "author",
-                 "published", "fetched", "language"]
+EXPORT_FIELDS = [
+    "id",
+    "story_id",
+    "url",
+    "canonical_url",
+    "feed_url",
+    "guid",
+    "title",
+    "text",
+    "author",
+    "published",
+    "fetched",
+    "language",
+]
 
 
 def cmd_export(app: App) -> int:
@@ -472,10 +551,16 @@ def add_backfill_parser(sub: Any) -> None:
 
 
 def _command(
-    sub: Any, name: str, func: Callable[[App], int], help_text: str, example: str,
+    sub: Any,
+    name: str,
+    func: Callable[[App], int],
+    help_text: str,
+    example: str,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(
-        name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
+        name,
+        help=help_text,
+        description=f"{help_text}\n\nexample:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=func)
@@ -490,65 +575,141 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed ingest && wirefeed stories",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML config file (see config/wirefeed.example.toml)")
-    parser.add_argument("--db", metavar="URL", help="database URL (overrides env and config; default sqlite:///wirefeed.db)")
-    parser.add_argument("--log-format", choices=["auto", "console", "json"], help="log format (default: auto)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML config file (see config/wirefeed.example.toml)"
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (overrides env and config; default sqlite:///wirefeed.db)"
+    )
+    parser.add_argument(
+        "--log-format", choices=["auto", "console", "json"], help="log format (default: auto)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    _command(sub, "init", cmd_init, "Create or upgrade the database schema.", "wirefeed --db sqlite:///news.db init")
+    _command(
+        sub,
+        "init",
+        cmd_init,
+        "Create or upgrade the database schema.",
+        "wirefeed --db sqlite:///news.db init",
+    )
 
-    feeds = sub.add_parser("feeds", help="Manage subscriptions: add, import, export, list, enable.",
-                           description="Manage feed subscriptions.")
+    feeds = sub.add_parser(
+        "feeds",
+        help="Manage subscriptions: add, import, export, list, enable.",
+        description="Manage feed subscriptions.",
+    )
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
-    p = _command(feeds_sub, "add", cmd_feeds_add,
-                 "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
-                 "wirefeed feeds add https://example.org/rss.xml --interval 600")
+    p = _command(
+        feeds_sub,
+        "add",
+        cmd_feeds_add,
+        "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
+        "wirefeed feeds add https://example.org/rss.xml --interval 600",
+    )
     p.add_argument("urls", nargs="+", metavar="URL")
     p.add_argument("--interval", type=int, metavar="SECONDS", help="poll interval for these feeds")
     p.add_argument("--no-discover", action="store_true", help="add the URLs as given, without fetching them")
-    p = _command(feeds_sub, "import", cmd_feeds_import, "Subscribe to every feed of an OPML file.",
-                 "wirefeed feeds import subscriptions.opml")
+    p = _command(
+        feeds_sub,
+        "import",
+        cmd_feeds_import,
+        "Subscribe to every feed of an OPML file.",
+        "wirefeed feeds import subscriptions.opml",
+    )
     p.add_argument("file", metavar="FILE.opml")
     p.add_argument("--interval", type=int, metavar="SECONDS")
-    _command(feeds_sub, "export", cmd_feeds_export, "Print the subscriptions as OPML on stdout.",
-             "wirefeed feeds export > subscriptions.opml")
-    p = _command(feeds_sub, "list", cmd_feeds_list, "List feeds with status, last error and next poll.",
-                 "wirefeed feeds list --json")
+    _command(
+        feeds_sub,
+        "export",
+        cmd_feeds_export,
+        "Print the subscriptions as OPML on stdout.",
+        "wirefeed feeds export > subscriptions.opml",
+    )
+    p = _command(
+        feeds_sub,
+        "list",
+        cmd_feeds_list,
+        "List feeds with status, last error and next poll.",
+        "wirefeed feeds list --json",
+    )
     p.add_argument("--json", action="store_true", help="a JSON list of feed records")
-    p = _command(feeds_sub, "enable", cmd_feeds_enable, "Re-enable disabled feeds and poll them at once.",
-                 "wirefeed feeds enable https://example.org/rss.xml")
+    p = _command(
+        feeds_sub,
+        "enable",
+        cmd_feeds_enable,
+        "Re-enable disabled feeds and poll them at once.",
+        "wirefeed feeds enable https://example.org/rss.xml",
+    )
     p.add_argument("urls", nargs="+", metavar="URL")
 
-    p = _command(sub, "ingest", cmd_ingest,
-                 "One ingestion pass over due feeds, then exit (for cron). Failing feeds are recorded; exit 0.",
-                 "wirefeed ingest --all")
-    p.add_argument("--all", action="store_true", help="poll every enabled feed, ignoring intervals (not Retry-After)")
-    _command(sub, "run", cmd_run, "Run the polling daemon until SIGTERM/SIGINT.", "wirefeed --config /etc/wirefeed.toml run")
-    p = _command(sub, "extract", cmd_extract, "Extract one page (file or URL) to clean text.",
-                 "wirefeed extract page.html --url https://example.org/a --json")
+    p = _command(
+        sub,
+        "ingest",
+        cmd_ingest,
+        "One ingestion pass over due feeds, then exit (for cron). Failing feeds are recorded; exit 0.",
+        "wirefeed ingest --all",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="poll every enabled feed, ignoring intervals (not Retry-After)"
+    )
+    _command(
+        sub,
+        "run",
+        cmd_run,
+        "Run the polling daemon until SIGTERM/SIGINT.",
+        "wirefeed --config /etc/wirefeed.toml run",
+    )
+    p = _command(
+        sub,
+        "extract",
+        cmd_extract,
+        "Extract one page (file or URL) to clean text.",
+        "wirefeed extract page.html --url https://example.org/a --json",
+    )
     p.add_argument("source", metavar="PATH|URL")
     p.add_argument("--url", help="the page's URL (for relative links and metadata) when extracting a file")
     p.add_argument("--json", action="store_true", help="JSON with metadata and the removed blocks")
-    p = _command(sub, "dedupe", cmd_dedupe,
-                 "Cluster a JSONL corpus ({id, title, text, [url], [published]}) without a database.",
-                 "wirefeed dedupe corpus.jsonl -o clusters.jsonl")
+    p = _command(
+        sub,
+        "dedupe",
+        cmd_dedupe,
+        "Cluster a JSONL corpus ({id, title, text, [url], [published]}) without a database.",
+        "wirefeed dedupe corpus.jsonl -o clusters.jsonl",
+    )
     p.add_argument("input", metavar="IN.jsonl")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="output file (default stdout)")
-    p = _command(sub, "stories", cmd_stories, "Show stories with their outlets, times, original and sizes.",
-                 "wirefeed stories --since 24h")
+    p = _command(
+        sub,
+        "stories",
+        cmd_stories,
+        "Show stories with their outlets, times, original and sizes.",
+        "wirefeed stories --since 24h",
+    )
     p.add_argument("--since", type=parse_duration, metavar="DURATION", help="e.g. 90m, 24h, 7d")
     p.add_argument("--json", action="store_true")
-    p = _command(sub, "export", cmd_export, "Export stored articles, one record each, with their story_id.",
-                 "wirefeed export --format csv --since 7d -o articles.csv")
+    p = _command(
+        sub,
+        "export",
+        cmd_export,
+        "Export stored articles, one record each, with their story_id.",
+        "wirefeed export --format csv --since 7d -o articles.csv",
+    )
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--since", type=parse_duration, metavar="DURATION")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default stdout)")
-    p = _command(sub, "stats", cmd_stats, "Counts of feeds, articles, stories and raw pages.", "wirefeed stats")
+    p = _command(
+        sub, "stats", cmd_stats, "Counts of feeds, articles, stories and raw pages.", "wirefeed stats"
+    )
     p.add_argument("--json", action="store_true")
-    _command(sub, "demo", cmd_demo,
-             "Serve bundled sample feeds on 127.0.0.1, ingest them into the database and print the stories.",
-             "wirefeed demo")
+    _command(
+        sub,
+        "demo",
+        cmd_demo,
+        "Serve bundled sample feeds on 127.0.0.1, ingest them into the database and print the stories.",
+        "wirefeed demo",
+    )
     add_backfill_parser(sub)
     return parser
 

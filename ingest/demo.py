@@ -6,8 +6,8 @@ import asyncio
 import html
 import json
 import threading
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -29,8 +29,10 @@ def render_page(outlet: dict[str, Any], article: dict[str, Any], base: str) -> s
     paras = "\n".join(f"      <p>{html.escape(p)}</p>" for p in article["paragraphs"])
     caption = ""
     if article.get("caption"):
-        caption = (f'    <figure><img src="/img/{article["slug"].replace("/", "-")}.jpg" alt="">'
-                   f"<figcaption>{html.escape(article['caption'])}</figcaption></figure>\n")
+        caption = (
+            f'    <figure><img src="/img/{article["slug"].replace("/", "-")}.jpg" alt="">'
+            f"<figcaption>{html.escape(article['caption'])}</figcaption></figure>\n"
+        )
     after = "".join(f"      <p>{html.escape(line)}</p>\n" for line in article.get("after", []))
     teaser = ""
     if article.get("teaser"):
@@ -38,24 +40,24 @@ def render_page(outlet: dict[str, Any], article: dict[str, Any], base: str) -> s
         teaser = f'    <div class="teaser"><p>{html.escape(glued[: len(glued) - 60].rstrip())}...</p></div>\n'
     url = f"{base}/{outlet['slug']}/{article['slug']}.html"
     return f"""<!DOCTYPE html>
-<html lang="{outlet['lang']}">
+<html lang="{outlet["lang"]}">
 <head>
   <meta charset="utf-8">
-  <title>{html.escape(article['title'])} | {html.escape(outlet['name'])}</title>
+  <title>{html.escape(article["title"])} | {html.escape(outlet["name"])}</title>
   <link rel="canonical" href="{url}">
-  <meta property="og:site_name" content="{html.escape(outlet['name'])}">
-  <meta property="article:published_time" content="{article['published']}">
+  <meta property="og:site_name" content="{html.escape(outlet["name"])}">
+  <meta property="article:published_time" content="{article["published"]}">
 </head>
 <body>
-  <header><nav><a href="/{outlet['slug']}/">Home</a> <a href="/{outlet['slug']}/world">World</a>
-  <a href="/{outlet['slug']}/search">Search</a></nav></header>
+  <header><nav><a href="/{outlet["slug"]}/">Home</a> <a href="/{outlet["slug"]}/world">World</a>
+  <a href="/{outlet["slug"]}/search">Search</a></nav></header>
   <main>
     <article>
-      <h1>{html.escape(article['title'])}</h1>
+      <h1>{html.escape(article["title"])}</h1>
 {caption}{paras}
 {after}{teaser}    </article>
   </main>
-  <footer><p>© {html.escape(outlet['name'])}. All rights reserved.</p></footer>
+  <footer><p>© {html.escape(outlet["name"])}. All rights reserved.</p></footer>
 </body>
 </html>
 """
@@ -68,19 +70,19 @@ def render_feed(outlet: dict[str, Any], articles: list[dict[str, Any]], base: st
         link = f"{base}/{outlet['slug']}/{article['slug']}.html?utm_source=rss&utm_medium=feed"
         published = format_datetime(datetime.fromisoformat(article["published"]))
         items.append(f"""    <item>
-      <title>{html.escape(article['title'])}</title>
+      <title>{html.escape(article["title"])}</title>
       <link>{html.escape(link)}</link>
-      <guid isPermaLink="false">{outlet['slug']}-{html.escape(article['slug'])}</guid>
+      <guid isPermaLink="false">{outlet["slug"]}-{html.escape(article["slug"])}</guid>
       <pubDate>{published}</pubDate>
-      <description>{html.escape(article['paragraphs'][0][:140])}</description>
+      <description>{html.escape(article["paragraphs"][0][:140])}</description>
     </item>""")
     body = "\n".join(items)
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0">
   <channel>
-    <title>{html.escape(outlet['name'])}</title>
-    <link>{base}/{outlet['slug']}/</link>
-    <description>Latest news from {html.escape(outlet['name'])}</description>
+    <title>{html.escape(outlet["name"])}</title>
+    <link>{base}/{outlet["slug"]}/</link>
+    <description>Latest news from {html.escape(outlet["name"])}</description>
 {body}
   </channel>
 </rss>
@@ -164,15 +166,19 @@ def run_demo(app: App) -> int:
         with app.store.session() as session:
             for url in server.feed_urls():
                 repo.add_feed(session, url)
-        print(f"serving {len(server.feed_urls())} demo feeds on 127.0.0.1; ingesting into "
-              f"{settings.database.url}")
+        print(
+            f"serving {len(server.feed_urls())} demo feeds on 127.0.0.1; ingesting into "
+            f"{settings.database.url}"
+        )
         pipeline = Pipeline(app.store, settings)
         try:
             summary = asyncio.run(pipeline.run_pass(all_feeds=True))
         finally:
             pipeline.close()
-    print(f"stored {summary.stored} articles ({summary.duplicates} already known, {summary.pages_failed} failed), "
-          f"{summary.stories_new} new stories\n")
+    print(
+        f"stored {summary.stored} articles ({summary.duplicates} already known, {summary.pages_failed} failed), "
+        f"{summary.stories_new} new stories\n"
+    )
     app.args.since = None
     app.args.json = False
     return cmd_stories(app)

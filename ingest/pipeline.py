@@ -17,18 +17,19 @@ from typing import Any
 
 import httpx
 import structlog
+from sqlalchemy import update
 
 from config.settings import Settings
 from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer
 from dedupe.model import Doc
 from dedupe.text import text_hash
+from ingest import schedule
 from ingest.errors import ExtractError, FeedError, FetchError, HTTPStatusError, WirefeedError
 from ingest.extract import EXTRACTOR_VERSION, OPTIONS, Extracted, SiteBoilerplate, boilerplate_keys
 from ingest.feeds import Item, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, Response
 from ingest.pool import ExtractPool
-from ingest import schedule
 from ingest.robots import RobotsCache
 from ingest.schedule import FeedState
 from ingest.urls import canonical_url, site_of
@@ -160,9 +161,13 @@ class Pipeline:
                     break
                 with self.store.session() as session:
                     feeds = repo.claim_feeds(
-                        session, self.owner, now=utcnow(),
-                        lease=timedelta(seconds=self.settings.schedule.lease_seconds), limit=batch,
-                        include_not_due=all_feeds, fetched_before=started,
+                        session,
+                        self.owner,
+                        now=utcnow(),
+                        lease=timedelta(seconds=self.settings.schedule.lease_seconds),
+                        limit=batch,
+                        include_not_due=all_feeds,
+                        fetched_before=started,
                     )
                 if not feeds:
                     break
@@ -173,10 +178,18 @@ class Pipeline:
                     renewer.cancel()
                     with self.store.session() as session:
                         repo.release_feeds(session, self.owner, [f.id for f in feeds])
-        log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
-                 not_modified=summary.not_modified, items_new=summary.items_new, stored=summary.stored,
-                 duplicates=summary.duplicates, not_article=summary.not_article,
-                 pages_failed=summary.pages_failed, stories_new=summary.stories_new)
+        log.info(
+            "pass_finished",
+            feeds=summary.feeds,
+            feeds_failed=summary.feeds_failed,
+            not_modified=summary.not_modified,
+            items_new=summary.items_new,
+            stored=summary.stored,
+            duplicates=summary.duplicates,
+            not_article=summary.not_article,
+            pages_failed=summary.pages_failed,
+            stories_new=summary.stories_new,
+        )
         return summary
 
     async def _renew_leases(self) -> None:
@@ -219,7 +232,10 @@ class Pipeline:
         poll = FeedPoll(feed)
         try:
             poll.response = await fetcher.get(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified, trusted=True,
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                trusted=True,
                 accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
             )
             if poll.response.status == 304:
@@ -244,8 +260,16 @@ class Pipeline:
         for item in items:
             if item.guid in seen or not item.link:
                 continue
-            jobs.append(PageJob(url=item.link, feed_id=feed.id, guid=item.guid, title=item.title,
-                                published=item.published, author=item.author))
+            jobs.append(
+                PageJob(
+                    url=item.link,
+                    feed_id=feed.id,
+                    guid=item.guid,
+                    title=item.title,
+                    published=item.published,
+                    author=item.author,
+                )
+            )
             if len(jobs) >= self.settings.fetch.max_articles_per_feed:
                 break
         # Oldest first, so a story's first copy is stored first; the feed order breaks ties.
@@ -259,34 +283,52 @@ class Pipeline:
         response, error = poll.response, poll.error
         if error is None:
             assert response is not None
-            values.update(last_status=response.status, last_error=None, last_error_kind=None,
-                          last_success_at=now, retry_after=None)
+            values.update(
+                last_status=response.status,
+                last_error=None,
+                last_error_kind=None,
+                last_success_at=now,
+                retry_after=None,
+            )
             retry_pages = any(o.status == "failed" for o in outcomes)
             if response.status != 304 and not retry_pages:
-                values.update(etag=response.headers.get("etag"),
-                              last_modified=response.headers.get("last-modified"),
-                              body_hash=hashlib.sha256(response.body).hexdigest())
+                values.update(
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    body_hash=hashlib.sha256(response.body).hexdigest(),
+                )
             hint = None
             if poll.parsed is not None:
                 values["title"] = feed.title or poll.parsed.title
                 values["site_url"] = poll.parsed.site_url
                 hint = poll.parsed.ttl_seconds
                 if poll.parsed.malformed:
-                    values.update(last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
-                                  last_error_kind="malformed")
+                    values.update(
+                        last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
+                        last_error_kind="malformed",
+                    )
             self._follow_permanent_redirect(feed, response, values)
             plan = schedule.after_success(state, self.settings.schedule, now, hinted_interval=hint)
         else:
             status = error.status if isinstance(error, HTTPStatusError) else None
             retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
-            plan = schedule.after_failure(state, self.settings.schedule, now, status=status,
-                                          retry_after=retry_after, outage=outage, error=str(error))
-            values.update(last_status=status, last_error=str(error), last_error_kind=error.kind,
-                          retry_after=retry_after)
+            plan = schedule.after_failure(
+                state,
+                self.settings.schedule,
+                now,
+                status=status,
+                retry_after=retry_after,
+                outage=outage,
+                error=str(error),
+            )
+            values.update(
+                last_status=status, last_error=str(error), last_error_kind=error.kind, retry_after=retry_after
+            )
             if plan.disable_reason:
                 values.update(disabled=True, disabled_reason=plan.disable_reason)
-            log.warning("feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error),
-                        outage=outage)
+            log.warning(
+                "feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error), outage=outage
+            )
         values.update(error_count=plan.error_count, failing_since=plan.failing_since)
         next_at = plan.next_fetch_at
         values["next_fetch_at"] = next_at
@@ -294,16 +336,26 @@ class Pipeline:
         with self.store.session() as session:
             repo.update_feed(session, feed.id, **values)
             repo.log_fetch(
-                session, feed_id=feed.id, started_at=now, duration_ms=int((response.elapsed if response else 0) * 1000),
+                session,
+                feed_id=feed.id,
+                started_at=now,
+                duration_ms=int((response.elapsed if response else 0) * 1000),
                 status=values.get("last_status"),
                 outcome=error.kind if error else ("not_modified" if poll.unchanged else "ok"),
-                error=str(error) if error else None, bytes=len(response.body) if response else 0,
+                error=str(error) if error else None,
+                bytes=len(response.body) if response else 0,
                 items_new=stored,
             )
         if error is None:
-            log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
-                     bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,
-                     unchanged=poll.unchanged)
+            log.info(
+                "feed_fetched",
+                feed_id=feed.id,
+                status=response.status if response else None,
+                bytes=len(response.body) if response else 0,
+                items_new=len(poll.jobs),
+                stored=stored,
+                unchanged=poll.unchanged,
+            )
 
     def _follow_permanent_redirect(self, feed: Feed, response: Response, values: dict[str, Any]) -> None:
         target = response.permanent_url
@@ -370,7 +422,9 @@ class Pipeline:
                     raise FetchError(job.url, "no fetcher for a page without stored bytes")
                 if robots is not None:
                     await robots.check(job.url)
-                response = await fetcher.get(job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+                response = await fetcher.get(
+                    job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+                )
                 job.response = response
             boilerplate = self._boilerplate(site_of(response.url))
             extracted = await self.pool.extract(
@@ -398,15 +452,27 @@ class Pipeline:
                 return
             existing = known.get(job.canonical)
             if existing is None:
-                article_id = repo.insert_article(session, {
-                    "canonical_url": job.canonical, "url": job.url, "feed_id": job.feed_id, "guid": job.guid,
-                    "site": site_of(job.url), "title": job.title, "published": job.published,
-                    "fetched": utcnow(), "status": "failed", "error": outcome.error, "attempts": 1,
-                })
+                article_id = repo.insert_article(
+                    session,
+                    {
+                        "canonical_url": job.canonical,
+                        "url": job.url,
+                        "feed_id": job.feed_id,
+                        "guid": job.guid,
+                        "site": site_of(job.url),
+                        "title": job.title,
+                        "published": job.published,
+                        "fetched": utcnow(),
+                        "status": "failed",
+                        "error": outcome.error,
+                        "attempts": 1,
+                    },
+                )
             else:
                 article_id = existing[0]
                 session.execute(
-                    Article.__table__.update().where(Article.id == article_id)
+                    update(Article)
+                    .where(Article.id == article_id)
                     .values(attempts=Article.attempts + 1, error=outcome.error, fetched=utcnow())
                 )
             outcome.article_id = article_id
@@ -414,8 +480,13 @@ class Pipeline:
             # poll sees the item again and retries the page, up to PAGE_RETRY_LIMIT attempts.
 
     def _item_row(self, job: PageJob) -> dict[str, Any]:
-        return {"guid": job.guid, "url": job.url, "canonical_url": job.canonical, "title": job.title,
-                "published": job.published}
+        return {
+            "guid": job.guid,
+            "url": job.url,
+            "canonical_url": job.canonical,
+            "title": job.title,
+            "published": job.published,
+        }
 
     def _store(self, job: PageJob, response: Response, extracted: Extracted) -> PageOutcome:
         """Store one extracted page: exact dedupe, story assignment, raw page, feed item; one transaction."""
@@ -431,19 +502,31 @@ class Pipeline:
                     if job.feed_id is not None and job.guid is not None:
                         repo.record_item(session, job.feed_id, self._item_row(job), same_text.id)
                     log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
-                    return PageOutcome(job, "duplicate_text", article_id=same_text.id,
-                                       story_id=same_text.story_id)
+                    return PageOutcome(
+                        job, "duplicate_text", article_id=same_text.id, story_id=same_text.story_id
+                    )
             values = {
-                "canonical_url": canonical, "url": job.url, "feed_id": job.feed_id, "guid": job.guid,
+                "canonical_url": canonical,
+                "url": job.url,
+                "feed_id": job.feed_id,
+                "guid": job.guid,
                 "site": site_of(response.url),
-                "title": extracted.title or job.title, "text": extracted.text if extracted.is_article else None,
-                "content_hash": content_hash, "author": extracted.author or job.author,
-                "published": extracted.published or job.published, "modified": extracted.modified,
-                "fetched": fetched, "language": extracted.language, "site_name": extracted.site_name,
-                "description": extracted.description, "status": status,
-                "error": extracted.not_article_reason, "attempts": 1,
+                "title": extracted.title or job.title,
+                "text": extracted.text if extracted.is_article else None,
+                "content_hash": content_hash,
+                "author": extracted.author or job.author,
+                "published": extracted.published or job.published,
+                "modified": extracted.modified,
+                "fetched": fetched,
+                "language": extracted.language,
+                "site_name": extracted.site_name,
+                "description": extracted.description,
+                "status": status,
+                "error": extracted.not_article_reason,
+                "attempts": 1,
                 "removed": [{"text": r.text, "why": r.why} for r in extracted.removed],
-                "extractor": extracted.extractor, "extractor_version": extracted.extractor_version,
+                "extractor": extracted.extractor,
+                "extractor_version": extracted.extractor_version,
                 "extractor_options": extracted.options,
             }
             article_id = self._upsert_article(session, values)
@@ -452,20 +535,36 @@ class Pipeline:
                 if job.feed_id is not None and job.guid is not None:
                     repo.record_item(session, job.feed_id, self._item_row(job), existing.id)
                 return PageOutcome(job, "duplicate_url", article_id=existing.id, story_id=existing.story_id)
-            repo.save_raw_page(session, article_id, response.url, response.status, response.headers,
-                               response.body, fetched)
+            repo.save_raw_page(
+                session,
+                article_id,
+                url=response.url,
+                status=response.status,
+                headers=response.headers,
+                body=response.body,
+                fetched=fetched,
+            )
             if job.feed_id is not None and job.guid is not None:
                 repo.record_item(session, job.feed_id, self._item_row(job), article_id)
             if not extracted.is_article:
-                return PageOutcome(job, "not_article", article_id=article_id, error=extracted.not_article_reason)
+                return PageOutcome(
+                    job, "not_article", article_id=article_id, error=extracted.not_article_reason
+                )
             article = session.get(Article, article_id)
             assert article is not None
-            repo.count_site_blocks(session, values["site"], boilerplate_keys(extracted))
+            repo.count_site_blocks(session, site_of(response.url), boilerplate_keys(extracted))
             decision = self._cluster(session, article)
-        log.info("article_stored", article_id=article_id, url=job.url, story_id=decision.cluster,
-                 relation=decision.relation, score=round(decision.score, 3))
-        return PageOutcome(job, "stored", article_id=article_id, story_id=decision.cluster,
-                           relation=decision.relation)
+        log.info(
+            "article_stored",
+            article_id=article_id,
+            url=job.url,
+            story_id=decision.cluster,
+            relation=decision.relation,
+            score=round(decision.score, 3),
+        )
+        return PageOutcome(
+            job, "stored", article_id=article_id, story_id=decision.cluster, relation=decision.relation
+        )
 
     def _upsert_article(self, session: Any, values: dict[str, Any]) -> int | None:
         """Insert a new article, or complete a previously failed one; None when the URL is already stored."""
@@ -483,16 +582,24 @@ class Pipeline:
     def _cluster(self, session: Any, article: Article) -> Any:
         dedupe = self.settings.dedupe
         clusterer = Clusterer(SqlIndex(session), threshold=dedupe.threshold, window_days=dedupe.window_days)
-        doc = Doc(id=str(article.id), title=article.title or "", text=article.text or "", url=article.url,
-                  published=article.published or article.fetched)
+        doc = Doc(
+            id=str(article.id),
+            title=article.title or "",
+            text=article.text or "",
+            url=article.url,
+            published=article.published or article.fetched,
+        )
         decision = clusterer.add(doc)
         repo.join_story(
-            session, story_id=decision.cluster, article=article, relation=decision.relation,
+            session,
+            story_id=decision.cluster,
+            article=article,
+            relation=decision.relation,
             duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
-            score=decision.score, agency=agency_of(article.text or ""),
+            score=decision.score,
+            agency=agency_of(article.text or ""),
         )
         return decision
-
 
     # Re-extraction ------------------------------------------------------------------------------
 
@@ -505,14 +612,23 @@ class Pipeline:
             if loaded is None:
                 continue
             article, raw, body = loaded
-            job = PageJob(url=article.url, feed_id=article.feed_id, guid=article.guid, title=article.title,
-                          published=article.published, fetched=article.fetched)
+            job = PageJob(
+                url=article.url,
+                feed_id=article.feed_id,
+                guid=article.guid,
+                title=article.title,
+                published=article.published,
+                fetched=article.fetched,
+            )
             if article.extractor_version == EXTRACTOR_VERSION and article.extractor_options == OPTIONS:
-                outcomes.append(PageOutcome(job, "unchanged", article_id=article_id, story_id=article.story_id))
+                outcomes.append(
+                    PageOutcome(job, "unchanged", article_id=article_id, story_id=article.story_id)
+                )
                 continue
             try:
-                extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers,
-                                                    boilerplate=self._boilerplate(article.site or ""))
+                extracted = await self.pool.extract(
+                    body, url=raw.url, headers=raw.headers, boilerplate=self._boilerplate(article.site or "")
+                )
             except ExtractError as exc:
                 outcomes.append(PageOutcome(job, "failed", article_id=article_id, error=f"{exc.kind}: {exc}"))
                 continue
@@ -543,15 +659,17 @@ class Pipeline:
             article.extractor_version = extracted.extractor_version
             article.extractor_options = extracted.options
             if new_hash == old_hash and article.story_id is not None:
-                return PageOutcome(job, "reextracted", article_id=article_id, story_id=article.story_id,
-                                   relation="same_text")
+                return PageOutcome(
+                    job, "reextracted", article_id=article_id, story_id=article.story_id, relation="same_text"
+                )
             repo.leave_story(session, article)
             session.flush()
             if not extracted.is_article:
                 return PageOutcome(job, "not_article", article_id=article_id)
             decision = self._cluster(session, article)
-        return PageOutcome(job, "reextracted", article_id=article_id, story_id=decision.cluster,
-                           relation=decision.relation)
+        return PageOutcome(
+            job, "reextracted", article_id=article_id, story_id=decision.cluster, relation=decision.relation
+        )
 
 
 def jobs_from_urls(urls: Iterable[str]) -> list[PageJob]:

@@ -20,7 +20,7 @@ WORKER_MEMORY_BYTES = 2 * 1024**3
 
 def _limit_memory() -> None:
     """Worker initializer: cap the address space so one pathological page cannot exhaust the machine."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
@@ -43,8 +43,9 @@ class ExtractPool:
     ) -> Extracted:
         """Extract one page in a worker; raise ExtractTimeout or ExtractError."""
         future = self._pool.schedule(
-            extract_page, args=(body,), kwargs={"url": url, "headers": dict(headers or {}),
-                                                "boilerplate": boilerplate},
+            extract_page,
+            args=(body,),
+            kwargs={"url": url, "headers": dict(headers or {}), "boilerplate": boilerplate},
             timeout=self.timeout,
         )
         try:
@@ -60,9 +61,9 @@ class ExtractPool:
 
     def close(self) -> None:
         """Stop the workers."""
-        self._pool.close()
+        self._pool.close()  # type: ignore[no-untyped-call]
         self._pool.join(timeout=10)
-        self._pool.stop()
+        self._pool.stop()  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> ExtractPool:
         return self

@@ -43,17 +43,37 @@ async def _daemon(store: Store, settings: Settings) -> int:
     def health() -> None:
         with store.session() as session:
             now = utcnow()
-            due = session.scalar(select(func.count()).select_from(Feed).where(
-                Feed.disabled.is_(False), Feed.next_fetch_at <= now)) or 0
+            due = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Feed)
+                    .where(Feed.disabled.is_(False), Feed.next_fetch_at <= now)
+                )
+                or 0
+            )
             failing = session.scalar(select(func.count()).select_from(Feed).where(Feed.error_count > 0)) or 0
             leased = session.scalar(select(func.count()).select_from(Feed).where(Feed.lease_until > now)) or 0
         log.info("health", feeds_due=due, feeds_in_flight=leased, feeds_failing=failing)
 
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(tick, "interval", seconds=settings.schedule.tick, next_run_time=utcnow(),
-                      max_instances=1, coalesce=True, id="tick")
-    scheduler.add_job(health, "interval", minutes=1, next_run_time=utcnow() + timedelta(seconds=5),
-                      max_instances=1, coalesce=True, id="health")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=settings.schedule.tick,
+        next_run_time=utcnow(),
+        max_instances=1,
+        coalesce=True,
+        id="tick",
+    )
+    scheduler.add_job(
+        health,
+        "interval",
+        minutes=1,
+        next_run_time=utcnow() + timedelta(seconds=5),
+        max_instances=1,
+        coalesce=True,
+        id="health",
+    )
     scheduler.start()
     log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
     try:

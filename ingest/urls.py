@@ -19,7 +19,9 @@ def canonical_url(url: str) -> str:
         normalised = url
     parts = urlsplit(normalised)
     query = "&".join(
-        pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].lower() not in EXTRA_TRACKERS
+        pair
+        for pair in parts.query.split("&")
+        if pair and pair.split("=", 1)[0].lower() not in EXTRA_TRACKERS
     )
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))

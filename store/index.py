@@ -53,6 +53,11 @@ class SqlIndex:
 
 
 def _entry(article: Article) -> Entry:
-    doc = Doc(id=str(article.id), title=article.title or "", text=article.text or "", url=article.url,
-              published=article.published or article.fetched)
+    doc = Doc(
+        id=str(article.id),
+        title=article.title or "",
+        text=article.text or "",
+        url=article.url,
+        published=article.published or article.fetched,
+    )
     return Entry(doc=doc, cluster=article.story_id or "", keys=())

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, text, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,14 +32,19 @@ DEDUPE_LOCK_ID = 0x77697265
 COUNT_ROWS = {"preserve_rowcount": True}
 
 
-def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> int:
+def insert_ignore(
+    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> int:
     """INSERT ... ON CONFLICT (keys) DO NOTHING; return how many rows were inserted."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     table = model.__table__
+    assert isinstance(table, Table)
     if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+        pg_stmt = (
+            postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+        )
         return int(session.execute(pg_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
     lite_stmt = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
     return int(session.execute(lite_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
@@ -58,8 +62,20 @@ def lock_for_dedupe(session: Session) -> None:
 def add_feed(session: Session, url: str, interval: int | None = None, title: str | None = None) -> bool:
     """Subscribe to a feed; return False when it was already there (its interval is then updated)."""
     inserted = insert_ignore(
-        session, Feed, [{"url": url, "interval": interval, "title": title, "next_fetch_at": utcnow(),
-                         "error_count": 0, "disabled": False, "created_at": utcnow()}], ["url"]
+        session,
+        Feed,
+        [
+            {
+                "url": url,
+                "interval": interval,
+                "title": title,
+                "next_fetch_at": utcnow(),
+                "error_count": 0,
+                "disabled": False,
+                "created_at": utcnow(),
+            }
+        ],
+        ["url"],
     )
     if not inserted and interval is not None:
         session.execute(update(Feed).where(Feed.url == url).values(interval=interval))
@@ -91,7 +107,7 @@ def claim_feeds(
     Due feeds only, unless `include_not_due` (ingest --all), which still honours a server's Retry-After
     and skips feeds fetched since `fetched_before` (the start of this pass).
     """
-    query: Select[tuple[int]] = select(Feed.id).where(
+    query: Select[int] = select(Feed.id).where(
         Feed.disabled.is_(False),
         or_(Feed.lease_until.is_(None), Feed.lease_until < now),
         or_(Feed.retry_after.is_(None), Feed.retry_after <= now),
@@ -107,12 +123,16 @@ def claim_feeds(
     ids = list(session.scalars(query))
     if not ids:
         return []
-    claimed = session.execute(
-        update(Feed)
-        .where(Feed.id.in_(ids), or_(Feed.lease_until.is_(None), Feed.lease_until < now))
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(Feed.id)
-    ).scalars().all()
+    claimed = (
+        session.execute(
+            update(Feed)
+            .where(Feed.id.in_(ids), or_(Feed.lease_until.is_(None), Feed.lease_until < now))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(Feed.id)
+        )
+        .scalars()
+        .all()
+    )
     session.flush()
     feeds = session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)).all()
     for feed in feeds:
@@ -154,7 +174,9 @@ def seen_guids(session: Session, feed_id: int, guids: Sequence[str]) -> set[str]
     for start in range(0, len(guids), 500):
         chunk = guids[start : start + 500]
         seen.update(
-            session.scalars(select(FeedItem.guid).where(FeedItem.feed_id == feed_id, FeedItem.guid.in_(chunk)))
+            session.scalars(
+                select(FeedItem.guid).where(FeedItem.feed_id == feed_id, FeedItem.guid.in_(chunk))
+            )
         )
     return seen
 
@@ -194,14 +216,29 @@ def insert_article(session: Session, values: Mapping[str, Any]) -> int | None:
 
 
 def save_raw_page(
-    session: Session, article_id: int, url: str, status: int, headers: Mapping[str, str], body: bytes,
+    session: Session,
+    article_id: int,
+    *,
+    url: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
     fetched: datetime,
 ) -> None:
     """Keep the raw page (zlib-compressed) with its headers."""
     insert_ignore(
-        session, RawPage,
-        [{"article_id": article_id, "url": url, "status": status, "headers": dict(headers),
-          "body": zlib.compress(body, 6), "fetched": fetched}],
+        session,
+        RawPage,
+        [
+            {
+                "article_id": article_id,
+                "url": url,
+                "status": status,
+                "headers": dict(headers),
+                "body": zlib.compress(body, 6),
+                "fetched": fetched,
+            }
+        ],
         ["article_id"],
     )
 
@@ -251,8 +288,14 @@ def join_story(
         session.add(story)
         session.flush()
     session.add(
-        StoryMember(article_id=article.id, story_id=story_id, duplicate_of=duplicate_of, score=score,
-                    relation=relation, agency=agency)
+        StoryMember(
+            article_id=article.id,
+            story_id=story_id,
+            duplicate_of=duplicate_of,
+            score=score,
+            relation=relation,
+            agency=agency,
+        )
     )
     article.story_id = story_id
     session.flush()
@@ -304,7 +347,9 @@ def refresh_story(session: Session, story: Story) -> None:
 def site_counts(session: Session, site: str) -> tuple[int, dict[str, int]]:
     """(articles seen for the site, block key -> number of articles containing it)."""
     stat = session.get(SiteStat, site)
-    blocks = dict(session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).all())
+    blocks = dict(
+        session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).all()
+    )
     return (stat.articles if stat else 0), blocks
 
 
@@ -314,9 +359,12 @@ def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:
     insert_ignore(session, SiteStat, [{"site": site, "articles": 0}], ["site"])
     session.execute(update(SiteStat).where(SiteStat.site == site).values(articles=SiteStat.articles + 1))
     if unique:
-        insert_ignore(session, SiteBlock, [{"site": site, "block": k, "count": 0} for k in unique], ["site", "block"])
+        insert_ignore(
+            session, SiteBlock, [{"site": site, "block": k, "count": 0} for k in unique], ["site", "block"]
+        )
         session.execute(
-            update(SiteBlock).where(SiteBlock.site == site, SiteBlock.block.in_(unique))
+            update(SiteBlock)
+            .where(SiteBlock.site == site, SiteBlock.block.in_(unique))
             .values(count=SiteBlock.count + 1)
         )
 
@@ -328,7 +376,7 @@ def add_bands(session: Session, article_id: int, keys: Iterable[int], added: dat
     """Index an article's LSH band keys."""
     rows = [{"key": k, "article_id": article_id, "added": added} for k in sorted(set(keys))]
     if rows:
-        session.execute(LshBand.__table__.insert(), rows)
+        session.execute(insert(LshBand), rows)
 
 
 def band_matches(session: Session, keys: Sequence[int], since: datetime | None) -> list[int]:
@@ -352,6 +400,7 @@ def evict_bands(session: Session, before: datetime) -> int:
 
 def stats(session: Session) -> dict[str, Any]:
     """Counts a user wants at a glance."""
+
     def count(stmt: Any) -> int:
         return int(session.scalar(stmt) or 0)
 
@@ -362,7 +411,9 @@ def stats(session: Session) -> dict[str, Any]:
         "feed_items": count(select(func.count()).select_from(FeedItem)),
         "articles": count(select(func.count()).select_from(Article).where(Article.status == "ok")),
         "articles_failed": count(select(func.count()).select_from(Article).where(Article.status == "failed")),
-        "pages_not_article": count(select(func.count()).select_from(Article).where(Article.status == "not_article")),
+        "pages_not_article": count(
+            select(func.count()).select_from(Article).where(Article.status == "not_article")
+        ),
         "stories": count(select(func.count()).select_from(Story)),
         "stories_multi_outlet": count(select(func.count()).select_from(Story).where(Story.size > 1)),
         "raw_pages": count(select(func.count()).select_from(RawPage)),
@@ -370,7 +421,9 @@ def stats(session: Session) -> dict[str, Any]:
     }
 
 
-def stories_since(session: Session, since: datetime | None) -> list[tuple[Story, list[tuple[StoryMember, Article]]]]:
+def stories_since(
+    session: Session, since: datetime | None
+) -> list[tuple[Story, list[Any]]]:
     """Stories updated since a time, newest first, each with its members (original first)."""
     query = select(Story).order_by(Story.first_published.desc().nulls_last(), Story.id)
     if since is not None:

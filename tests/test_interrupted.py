@@ -33,21 +33,27 @@ def _paragraphs(topic: str) -> list[str]:
 
 def _env(lease_seconds: int = 2) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "WIREFEED_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
-        "WIREFEED_FETCH__PER_HOST_DELAY": "0",
-        "WIREFEED_EXTRACT__WORKERS": "1",
-        "WIREFEED_SCHEDULE__LEASE_SECONDS": str(lease_seconds),
-        "WIREFEED_LOG__FORMAT": "json",
-        "WIREFEED_FETCH__TIMEOUT": "60",
-    })
+    env.update(
+        {
+            "WIREFEED_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
+            "WIREFEED_FETCH__PER_HOST_DELAY": "0",
+            "WIREFEED_EXTRACT__WORKERS": "1",
+            "WIREFEED_SCHEDULE__LEASE_SECONDS": str(lease_seconds),
+            "WIREFEED_LOG__FORMAT": "json",
+            "WIREFEED_FETCH__TIMEOUT": "60",
+        }
+    )
     return env
 
 
 def _ingest(db: str, cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest.cli", "--db", db, "ingest", "--all"],
-        cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
@@ -62,7 +68,9 @@ def _snapshot(db: str) -> dict[str, object]:
                 "stories": _partition(stories),
                 "items": s.scalar(select(func.count()).select_from(FeedItem)),
                 "raw": s.scalar(select(func.count()).select_from(RawPage)),
-                "leases": s.scalar(select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None))),
+                "leases": s.scalar(
+                    select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None))
+                ),
             }
     finally:
         store.close()
@@ -84,8 +92,14 @@ def world() -> Iterator[World]:
         for n, topic in enumerate(TOPICS):
             path = f"/{topic}.html"
             site.static(path, page(f"The {topic} review", _paragraphs(topic)))
-            items.append({"title": topic, "link": site.url(path), "guid": f"g{n}",
-                          "published": f"2026-11-20T0{n}:00:00+00:00"})
+            items.append(
+                {
+                    "title": topic,
+                    "link": site.url(path),
+                    "guid": f"g{n}",
+                    "published": f"2026-11-20T0{n}:00:00+00:00",
+                }
+            )
         site.static("/rss.xml", rss("Site", items), "application/rss+xml")
         yield w
 
@@ -108,8 +122,23 @@ class TestKilledPass:
 
         site.routes["/library.html"] = hang
         reference_url = f"sqlite:///{tmp_path}/reference.db"
-        subprocess.run([sys.executable, "-m", "ingest.cli", "--db", db_url, "feeds", "add", "--no-discover",
-                        site.url("/rss.xml")], check=True, env=_env(), cwd=tmp_path, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ingest.cli",
+                "--db",
+                db_url,
+                "feeds",
+                "add",
+                "--no-discover",
+                site.url("/rss.xml"),
+            ],
+            check=True,
+            env=_env(),
+            cwd=tmp_path,
+            capture_output=True,
+        )
         proc = _ingest(db_url, tmp_path)
         store = Store(db_url)
         try:
@@ -134,8 +163,23 @@ class TestKilledPass:
         _, err = rerun.communicate(timeout=120)
         assert rerun.returncode == 0, err.decode()[-2000:]
 
-        subprocess.run([sys.executable, "-m", "ingest.cli", "--db", reference_url, "feeds", "add", "--no-discover",
-                        site.url("/rss.xml")], check=True, env=_env(), cwd=tmp_path, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ingest.cli",
+                "--db",
+                reference_url,
+                "feeds",
+                "add",
+                "--no-discover",
+                site.url("/rss.xml"),
+            ],
+            check=True,
+            env=_env(),
+            cwd=tmp_path,
+            capture_output=True,
+        )
         clean = _ingest(reference_url, tmp_path)
         _, err = clean.communicate(timeout=120)
         assert clean.returncode == 0, err.decode()[-2000:]

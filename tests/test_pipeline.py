@@ -21,7 +21,7 @@ WIRE = [
     "scientists said on Tuesday.",
     "The Swiss glacier monitoring network said the loss was equal to about three cubic kilometres of ice, "
     "enough to cover the whole country in a layer of water 7 centimetres deep.",
-    "\"We are seeing small glaciers disappear entirely, and larger ones break apart into separate pieces,\" "
+    '"We are seeing small glaciers disappear entirely, and larger ones break apart into separate pieces," '
     "said Matthias Huss, who leads the network, adding that several measuring sites had to be abandoned.",
     "Scientists have warned that the Alps could lose most of their glaciers by the end of the century if "
     "greenhouse gas emissions are not cut sharply, with consequences for drinking water and hydropower.",
@@ -69,25 +69,72 @@ def world() -> Iterator[World]:
         alpha.static("/glaciers.html", page("Swiss glaciers suffer second-worst melt on record", WIRE))
         alpha.static("/bakery.html", page("Harbour Street bakery closes after 62 years", LOCAL))
         beta.static("/news/alps-ice.html", page("Alps lose 4% of glacier ice in a year", WIRE[:3]))
-        gamma.static("/monde/glaciers-suisses.html", page("Glaciers: the Alps melt again", [
-            *WIRE, "Read more: Why glaciers matter for Europe's rivers"]))
-        gamma.static("/nantes/passerelle.html", page("Nantes inaugure sa passerelle sur la Loire", FRENCH, lang="fr"))
-        alpha.static("/rss.xml", rss("Alpha", [
-            {"title": "Swiss glaciers", "link": alpha.url("/glaciers.html?utm_source=rss"), "guid": "a1",
-             "published": "2026-11-20T06:00:00+00:00"},
-            {"title": "Bakery", "link": alpha.url("/bakery.html"), "guid": "a2",
-             "published": "2026-11-20T08:00:00+00:00"},
-        ]), "application/rss+xml")
-        beta.static("/feed.xml", rss("Beta", [
-            {"title": "Alps ice", "link": beta.url("/news/alps-ice.html"), "guid": "b1",
-             "published": "2026-11-20T07:00:00+00:00"},
-        ]), "application/rss+xml")
-        gamma.static("/rss", rss("Gamma", [
-            {"title": "Glaciers", "link": gamma.url("/monde/glaciers-suisses.html#top"), "guid": "g1",
-             "published": "2026-11-20T09:00:00+00:00"},
-            {"title": "Passerelle", "link": gamma.url("/nantes/passerelle.html"), "guid": "g2",
-             "published": "2026-11-20T10:00:00+00:00"},
-        ]), "application/rss+xml")
+        gamma.static(
+            "/monde/glaciers-suisses.html",
+            page(
+                "Glaciers: the Alps melt again", [*WIRE, "Read more: Why glaciers matter for Europe's rivers"]
+            ),
+        )
+        gamma.static(
+            "/nantes/passerelle.html", page("Nantes inaugure sa passerelle sur la Loire", FRENCH, lang="fr")
+        )
+        alpha.static(
+            "/rss.xml",
+            rss(
+                "Alpha",
+                [
+                    {
+                        "title": "Swiss glaciers",
+                        "link": alpha.url("/glaciers.html?utm_source=rss"),
+                        "guid": "a1",
+                        "published": "2026-11-20T06:00:00+00:00",
+                    },
+                    {
+                        "title": "Bakery",
+                        "link": alpha.url("/bakery.html"),
+                        "guid": "a2",
+                        "published": "2026-11-20T08:00:00+00:00",
+                    },
+                ],
+            ),
+            "application/rss+xml",
+        )
+        beta.static(
+            "/feed.xml",
+            rss(
+                "Beta",
+                [
+                    {
+                        "title": "Alps ice",
+                        "link": beta.url("/news/alps-ice.html"),
+                        "guid": "b1",
+                        "published": "2026-11-20T07:00:00+00:00",
+                    },
+                ],
+            ),
+            "application/rss+xml",
+        )
+        gamma.static(
+            "/rss",
+            rss(
+                "Gamma",
+                [
+                    {
+                        "title": "Glaciers",
+                        "link": gamma.url("/monde/glaciers-suisses.html#top"),
+                        "guid": "g1",
+                        "published": "2026-11-20T09:00:00+00:00",
+                    },
+                    {
+                        "title": "Passerelle",
+                        "link": gamma.url("/nantes/passerelle.html"),
+                        "guid": "g2",
+                        "published": "2026-11-20T10:00:00+00:00",
+                    },
+                ],
+            ),
+            "application/rss+xml",
+        )
         yield w
 
 
@@ -142,8 +189,11 @@ class TestPass:
             rows = s.execute(select(Article.url, Article.story_id)).all()
             by_url = {url.split("?")[0].split("#")[0]: story for url, story in rows}
             members = s.scalars(select(StoryMember)).all()
-        wire = {by_url[world["alpha"].url("/glaciers.html")], by_url[world["beta"].url("/news/alps-ice.html")],
-                by_url[world["gamma"].url("/monde/glaciers-suisses.html")]}
+        wire = {
+            by_url[world["alpha"].url("/glaciers.html")],
+            by_url[world["beta"].url("/news/alps-ice.html")],
+            by_url[world["gamma"].url("/monde/glaciers-suisses.html")],
+        }
         assert len(wire) == 1
         assert len(set(by_url.values())) == 3
         relations = sorted(m.relation for m in members if m.story_id in wire)
@@ -168,9 +218,13 @@ class TestBrokenFeeds:
         """A 500 and an unparseable body are recorded; the healthy feeds are ingested."""
         alpha = world["alpha"]
         alpha.routes["/broken"] = lambda r: (500, {"Content-Type": "text/plain"}, b"oops")
-        alpha.static("/garbage.xml", b"<rss><channel><title>x</title><item><title>unclosed", "application/xml")
+        alpha.static(
+            "/garbage.xml", b"<rss><channel><title>x</title><item><title>unclosed", "application/xml"
+        )
         alpha.static("/notafeed", "<!DOCTYPE html><html><body>hello</body></html>")
-        subscribe(store, *feed_urls(world), alpha.url("/broken"), alpha.url("/garbage.xml"), alpha.url("/notafeed"))
+        subscribe(
+            store, *feed_urls(world), alpha.url("/broken"), alpha.url("/garbage.xml"), alpha.url("/notafeed")
+        )
         run(store, settings_for(store.url))
         with store.session() as s:
             feeds = {f.url: f for f in s.scalars(select(Feed))}
@@ -208,4 +262,5 @@ class TestBrokenFeeds:
         with store.session() as s:
             bakery = s.scalars(select(Article).where(Article.url.like("%bakery%"))).one()
         assert bakery.status == "ok"
-        assert bakery.text is not None and "rye loaves" in bakery.text
+        assert bakery.text is not None
+        assert "rye loaves" in bakery.text

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -130,7 +130,7 @@ def rss(title: str, items: list[dict[str, str]]) -> str:
             published = f"<pubDate>{format_datetime(datetime.fromisoformat(item['published']))}</pubDate>"
         parts.append(
             f"<item><title>{html.escape(item['title'])}</title><link>{html.escape(item['link'])}</link>"
-            f"<guid isPermaLink=\"false\">{html.escape(item['guid'])}</guid>{published}</item>"
+            f'<guid isPermaLink="false">{html.escape(item["guid"])}</guid>{published}</item>'
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
