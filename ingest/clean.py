@@ -145,6 +145,7 @@ _DATE_EVIDENCE = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_CREDIT_WORDS = 12
+CREDIT_WINDOW = 120
 
 
 def _words(text: str) -> int:
@@ -156,7 +157,7 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     """Tell whether a block is a photo caption or credit (with positive evidence only)."""
     if _words(block) > MAX_CAPTION_WORDS:
         return False
-    if normalise(block) in captions:
+    if " ".join(block.split()) in captions:
         return True
     text = block.strip()
     # "... said AFP." ends with a full stop; a credit line does not, unless bracketed.
@@ -165,7 +166,8 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     tail = _SENTENCE_END.split(text)[-1]
     if "/" in tail and _words(tail) <= MAX_CREDIT_WORDS and _SLASH_CREDIT.search(tail):
         return True
-    match = CREDIT_TAIL.search(text)
+    # Credits sit at the end: searching only the tail keeps the end-anchored regex linear.
+    match = CREDIT_TAIL.search(text, max(0, len(text) - CREDIT_WINDOW))
     if match is None:
         return False
     credit = match.group(0).strip()
@@ -243,8 +245,8 @@ def _doubled(text: str) -> bool:
 
 def _is_headline(block: str, links: frozenset[str]) -> bool:
     """Tell whether a block reads as a story card's headline: a link, or short without a full stop."""
-    folded = normalise(block)
-    if folded in links or _doubled(folded):
+    spaced = " ".join(block.split())
+    if spaced in links or _doubled(spaced):
         return True
     return _words(block) <= MAX_HEADLINE_WORDS and not block.rstrip().endswith((".", "!", "?", ":", ";"))
 
@@ -311,12 +313,12 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
     for index, block in enumerate(blocks):
         if index in why:
             continue
-        folded = normalise(block)
+        spaced = " ".join(block.split())
         if _NO_WORD.match(block):
             why[index] = "separator"
         elif UI_LABEL.match(block.strip()):
             why[index] = "navigation"
-        elif folded in context.links or _doubled(folded):
+        elif spaced in context.links or _doubled(spaced):
             why[index] = "related_link"
         elif is_byline(block, context.authors):
             why[index] = "byline"

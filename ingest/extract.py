@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,7 +18,6 @@ from trafilatura.utils import load_html
 from ingest.boilerplate import SiteBoilerplate, block_keys
 from ingest.charset import decode_html
 from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
-from ingest.teaser import normalise
 
 __all__ = [
     "CLEAN_VERSION",
@@ -61,8 +60,14 @@ _LISTING_PATH = re.compile(
 )
 _HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:-[a-z]{2})?/?)?(?:index\.\w+)?$", re.IGNORECASE)
 MIN_LINK_SPACES = 3
-# Only links long enough to be a headline are worth normalising (XPath filters them in C).
-_LONG_LINKS = "//a[string-length(normalize-space()) > 15]"
+MIN_LINK_CHARS = 15
+MIN_CAPTION_CHARS = 3
+MAX_H1 = 3
+_HEADLINE_LINKS = "|".join(f"//h{n}//a[string-length(normalize-space()) > 20]" for n in range(1, 5))
+_VIDEO = (
+    "//video|//iframe[contains(@src,'youtube') or contains(@src,'player') or contains(@src,'dailymotion')"
+    " or contains(@src,'vimeo')]"
+)
 _PUBLISHED_KEYS = (
     "article:published_time", "og:published_time", "datepublished", "parsely-pub-date", "pubdate",
     "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date",
@@ -108,8 +113,6 @@ class _Meta:
     links: frozenset[str]
     h1: tuple[str, ...]
     title_tag: str | None
-    has_video: bool
-    linked_headlines: int
 
 
 def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
@@ -135,12 +138,12 @@ def _names(value: Any) -> list[str]:
     return names
 
 
-def _json_ld(tree: Any) -> dict[str, str]:
+def _json_ld(scripts: Iterable[str]) -> dict[str, str]:
     """Return the article fields of the page's JSON-LD: dates, type, headline, authors, publisher."""
     found: dict[str, str] = {}
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
+    for script in scripts:
         try:
-            data = json.loads(script.text or "")
+            data = json.loads(script)
         except ValueError:
             continue
         for node in _walk_json_ld(data):
@@ -167,53 +170,57 @@ def _text_of(element: Any) -> str:
 def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
     """Collect what the page declares about itself, before trafilatura prunes the tree."""
     values: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
-        content = meta.get("content")
-        if key and content and key.lower() not in values:
-            values[key.lower()] = content.strip()
-    for node in tree.xpath("//*[@itemprop][@datetime]"):
-        values.setdefault(node.get("itemprop").lower(), node.get("datetime"))
-    canonical = None
-    for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            canonical = link.get("href").strip()
-            break
+    canonical: str | None = None
+    captions: set[str] = set()
+    links: set[str] = set()
+    h1: list[str] = []
+    title_tag: str | None = None
+    scripts: list[str] = []
+    # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
+    for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
+        tag = node.tag
+        if tag == "a":
+            text = node.text_content()
+            # Links of four words or more: a block that is only one of them points to another story.
+            if len(text) > MIN_LINK_CHARS and len(text.split()) > MIN_LINK_SPACES:
+                links.add(" ".join(text.split()))
+        elif tag == "meta":
+            key = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
+            content = node.get("content")
+            if key and content and key.lower() not in values:
+                values[key.lower()] = content.strip()
+        elif tag == "img":
+            alt = " ".join((node.get("alt") or "").split())
+            if len(alt) > MIN_CAPTION_CHARS:
+                captions.add(alt)
+        elif tag == "figcaption":
+            captions.add(_text_of(node))
+        elif tag == "time":
+            if node.get("itemprop") and node.get("datetime"):
+                values.setdefault(node.get("itemprop").lower(), node.get("datetime"))
+        elif tag == "script":
+            if (node.get("type") or "").lower() == "application/ld+json" and node.text:
+                scripts.append(node.text)
+        elif tag == "link":
+            if canonical is None and "canonical" in (node.get("rel") or "").lower().split() and node.get("href"):
+                canonical = node.get("href").strip()
+        elif tag == "title":
+            title_tag = title_tag or _text_of(node)
+        elif len(h1) < MAX_H1:
+            h1.append(_text_of(node))
     language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     language = language or values.get("content-language") or values.get("og:locale")
     if not language and headers:
         language = next((v for k, v in headers.items() if k.lower() == "content-language"), None)
-    captions = frozenset(
-        normalise(text)
-        for text in (
-            *(_text_of(node) for node in tree.xpath("//figcaption|//*[contains(@class,'caption')]")),
-            *(str(alt) for alt in tree.xpath("//img/@alt")),
-        )
-        if len(text) > 3
-    )
-    # Links of four words or more: a block that is nothing but one of them points to another story.
-    links = frozenset(
-        text
-        for text in (normalise(_text_of(a)) for a in tree.xpath(_LONG_LINKS))
-        if text.count(" ") >= MIN_LINK_SPACES
-    )
-    title_nodes = tree.xpath("//title")
-    headline_links = tree.xpath(
-        "//h1//a[string-length(normalize-space())>20]|//h2//a[string-length(normalize-space())>20]"
-        "|//h3//a[string-length(normalize-space())>20]|//h4//a[string-length(normalize-space())>20]"
-    )
     return _Meta(
         values=values,
-        json_ld=_json_ld(tree),
+        json_ld=_json_ld(scripts),
         canonical=canonical,
         language=language,
-        captions=captions,
-        links=links,
-        h1=tuple(_text_of(node) for node in tree.xpath("//h1")[:3]),
-        title_tag=_text_of(title_nodes[0]) if title_nodes else None,
-        has_video=bool(tree.xpath("//video|//iframe[contains(@src,'youtube') or contains(@src,'player')"
-                                  " or contains(@src,'dailymotion') or contains(@src,'vimeo')]")),
-        linked_headlines=len(headline_links),
+        captions=frozenset(captions),
+        links=frozenset(links),
+        h1=tuple(h1),
+        title_tag=title_tag,
     )
 
 
@@ -261,7 +268,17 @@ def _language(value: str | None) -> str | None:
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
 
 
-def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
+def _linked_headlines(tree: Any) -> int:
+    """Count the headlines that link elsewhere, as listing pages show them."""
+    return len(tree.xpath(_HEADLINE_LINKS))
+
+
+def _has_video(tree: Any) -> bool:
+    """Tell whether the page embeds a video player."""
+    return bool(tree.xpath(_VIDEO))
+
+
+def _not_article_reason(url: str | None, text: str, meta: _Meta, tree: Any) -> str | None:
     """Say why a page is not an article (home, listing, video, too little text), or None."""
     words = len(text.split())
     kind = (meta.values.get("og:type") or "").lower()
@@ -273,11 +290,11 @@ def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
     if kind == "website" and path in {"", "/"}:
         return "home_page"
     if not is_declared_article and words < MAX_LISTING_WORDS and (
-        (path is not None and _LISTING_PATH.search(path)) or meta.linked_headlines >= MIN_LISTING_HEADLINES
+        (path is not None and _LISTING_PATH.search(path)) or _linked_headlines(tree) >= MIN_LISTING_HEADLINES
     ):
         return "listing_page"
     if words < MAX_VIDEO_PAGE_WORDS and (kind.startswith("video") or "videoobject" in ld_type or (
-            meta.has_video and words < MIN_ARTICLE_WORDS)):
+            words < MIN_ARTICLE_WORDS and _has_video(tree))):
         return "video_page"
     if words == 0:
         return "no_text"
@@ -351,7 +368,7 @@ def extract_page(
     kept, removed = clean_blocks(_split_blocks(document.text), context)
     text = "\n\n".join(kept)
     published = _first_date(meta, _PUBLISHED_KEYS, "datepublished")
-    reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta)
+    reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta, tree)
     return Extracted(
         url=url,
         canonical_url=_absolute(meta.canonical, url) or _absolute(meta.values.get("og:url"), url),

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import accumulate
 
 from rapidfuzz import fuzz
@@ -22,6 +23,8 @@ ANCHOR_CHARS = 24
 MARKED_CUTOFF = 90.0
 # How far (in characters) from a paragraph start an unmarked copy may begin.
 BOUNDARY_SLACK = 2
+# Longest marker text looked for at a block's end.
+MARKER_WINDOW = 60
 
 _READ_ON = (
     r"lire la suite|la suite|lire plus|en savoir plus|read more|read the full (?:story|article)|"
@@ -44,18 +47,19 @@ TEASER_MARKER = re.compile(
 )
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "«": '"', "»": '"',
                          "„": '"', "‟": '"', "\u00a0": " ", "\u202f": " ", "–": "-", "—": "-"})
-_SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Return text folded for comparison: NFKC, casefolded, one kind of quote, single spaces."""
-    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _SPACES.sub(" ", folded).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().split())
 
 
 def strip_marker(text: str) -> tuple[str, bool]:
     """Return the text without a trailing teaser marker, and whether there was one."""
-    match = TEASER_MARKER.search(text)
+    # The marker is at the end: searching only the tail keeps the end-anchored regex linear.
+    offset = max(0, len(text) - MARKER_WINDOW)
+    match = TEASER_MARKER.search(text, offset)
     if match is None or match.start() == 0:
         return text, False
     return text[: match.start()].rstrip(), True
@@ -107,9 +111,9 @@ def _is_repeat(body: str, marked: bool, others: Sequence[str]) -> bool:
     return False
 
 
-def find_repeated_teasers(blocks: Sequence[str]) -> list[int]:
+def find_repeated_teasers(blocks: Sequence[str], normalised: Sequence[str] | None = None) -> list[int]:
     """Return the indexes of blocks that repeat other blocks of the page (teasers and duplicates)."""
-    norm = [normalise(block) for block in blocks]
+    norm = list(normalised) if normalised is not None else [normalise(block) for block in blocks]
     removed: set[int] = set()
     first_seen: dict[str, int] = {}
     for index, text in enumerate(norm):
