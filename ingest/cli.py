@@ -390,7 +390,7 @@ def cmd_stories(app: App) -> int:
                     "members": [
                         {
                             "article_id": a.id,
-                            "outlet": site_of(a.url),
+                            "outlet": a.site_name or site_of(a.url),
                             "url": a.url,
                             "title": a.title,
                             "published": iso(a.published),

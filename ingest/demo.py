@@ -29,15 +29,17 @@ def render_page(outlet: dict[str, Any], article: dict[str, Any], base: str) -> s
     paras = "\n".join(f"      <p>{html.escape(p)}</p>" for p in article["paragraphs"])
     caption = ""
     if article.get("caption"):
+        # Like many sites, the caption sits in the body as a plain paragraph under the photo.
         caption = (
-            f'    <figure><img src="/img/{article["slug"].replace("/", "-")}.jpg" alt="">'
-            f"<figcaption>{html.escape(article['caption'])}</figcaption></figure>\n"
+            f'      <img src="/img/{article["slug"].replace("/", "-")}.jpg" alt="">\n'
+            f"      <p>{html.escape(article['caption'])}</p>\n"
         )
     after = "".join(f"      <p>{html.escape(line)}</p>\n" for line in article.get("after", []))
     teaser = ""
     if article.get("teaser"):
+        # The seed case: the first two paragraphs again, glued together and cut off with "...".
         glued = "".join(article["paragraphs"][:2])
-        teaser = f'    <div class="teaser"><p>{html.escape(glued[: len(glued) - 60].rstrip())}...</p></div>\n'
+        teaser = f"      <p>{html.escape(glued[: len(glued) - 60].rstrip())}...</p>\n"
     url = f"{base}/{outlet['slug']}/{article['slug']}.html"
     return f"""<!DOCTYPE html>
 <html lang="{outlet["lang"]}">
@@ -158,6 +160,11 @@ def run_demo(app: App) -> int:
     from ingest.pipeline import Pipeline
     from store import repo
 
+    from ingest.logs import configure_logging
+
+    if not app.args.verbose:
+        # The demo is read by a person: show warnings only, and the stories at the end.
+        configure_logging(app.args.log_format or "console", "warning")
     settings = app.settings.model_copy(deep=True)
     settings.fetch.allowed_networks = [*settings.fetch.allowed_networks, "127.0.0.1/32"]
     settings.fetch.per_host_delay = 0.0
@@ -179,6 +186,10 @@ def run_demo(app: App) -> int:
         f"stored {summary.stored} articles ({summary.duplicates} already known, {summary.pages_failed} failed), "
         f"{summary.stories_new} new stories\n"
     )
+    with app.store.session() as session:
+        removed = repo.removal_counts(session)
+    if removed:
+        print("cleaning removed: " + ", ".join(f"{n} x {why}" for why, n in sorted(removed.items())) + "\n")
     app.args.since = None
     app.args.json = False
     return cmd_stories(app)

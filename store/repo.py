@@ -441,6 +441,15 @@ def stories_since(
     return result
 
 
+def removal_counts(session: Session) -> dict[str, int]:
+    """How many blocks the cleaning removed from stored articles, by reason."""
+    counts: dict[str, int] = {}
+    for removed in session.scalars(select(Article.removed).where(Article.removed.is_not(None))):
+        for block in removed or []:
+            counts[block["why"]] = counts.get(block["why"], 0) + 1
+    return counts
+
+
 def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, Any]]:
     """One record per stored article, oldest first, streamed."""
     query = (
