@@ -69,6 +69,14 @@ class ScheduleSettings(Section):
     tick: int = Field(default=30, ge=1)
     lease_seconds: int = Field(default=600, ge=2)
     disable_after_days: float = Field(default=14.0, gt=0)
+    # One poll in N (at random) drops If-None-Match/If-Modified-Since, to catch servers that answer 304
+    # although the feed changed; the body hash still spares an unchanged body from parsing. 0 = never.
+    refetch_unconditional_every: int = Field(default=20, ge=0)
+    # Seconds a stopping daemon lets in-flight work finish before it releases the remaining leases.
+    shutdown_grace: float = Field(default=30.0, ge=0)
+    # Feeds claimed per batch, and batches in flight at once, per process.
+    batch_size: int = Field(default=50, ge=1)
+    batches_in_flight: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _bounds(self) -> ScheduleSettings:

@@ -14,6 +14,7 @@ WirefeedError
  │    └── RobotsDisallowed       robots
  ├── FeedError
  │    ├── NotAFeed               not_a_feed (HTML page, empty body)
+ │    ├── FeedEncodingError      encoding (bytes that no declared or detectable charset decodes)
  │    └── FeedParseError         parse_error (nothing recoverable)
  └── ExtractError
       └── ExtractTimeout         extract_timeout
@@ -115,6 +116,12 @@ class NotAFeed(FeedError):
     """The body is empty or an HTML page rather than a feed."""
 
     kind = "not_a_feed"
+
+
+class FeedEncodingError(FeedError):
+    """The feed's bytes cannot be decoded with its declared charset, nor as UTF-8."""
+
+    kind = "encoding"
 
 
 class FeedParseError(FeedError):

@@ -8,6 +8,7 @@ import ipaddress
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -160,7 +161,9 @@ class Fetcher:
         self.policy = AddressPolicy.from_settings(settings)
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_delay)
         self._global = asyncio.Semaphore(settings.concurrency)
-        limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+        limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
         self.client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout),
@@ -192,7 +195,8 @@ class Fetcher:
         """GET a URL, following redirects by hand; raise a FetchError subclass on failure.
 
         A 304 is returned as a Response; other statuses >= 400 raise HTTPStatusError.
-        Untrusted URLs (article links, anything a feed points at) pass the SSRF guard at every hop.
+        Untrusted URLs (article links, anything a feed points at) pass the SSRF guard at every hop; a
+        trusted URL (a feed the operator subscribed to) skips it, but a redirect to another host does not.
         """
         headers: dict[str, str] = {}
         if etag:
@@ -203,30 +207,31 @@ class Fetcher:
             headers["Accept"] = accept
         started = time.monotonic()
         hops: list[tuple[int, str]] = []
-        seen = {url}
+        seen = {_loop_key(url)}
         current = url
-        async with self._global:
-            try:
-                async with asyncio.timeout(self.settings.timeout * (self.settings.max_redirects + 1)):
-                    while True:
-                        if not trusted:
-                            await self.policy.check(current)
-                        status, resp_headers, body = await self._one(current, headers)
-                        if status in REDIRECT_STATUSES and "location" in resp_headers:
-                            target = urljoin(current, resp_headers["location"])
-                            if urlsplit(target).scheme not in ("http", "https"):
-                                raise RedirectError(url, f"redirect to unsupported URL {target}")
-                            hops.append((status, target))
-                            if target in seen:
-                                raise RedirectError(url, f"redirect loop at {target}")
-                            if len(hops) > self.settings.max_redirects:
-                                raise RedirectError(url, f"more than {self.settings.max_redirects} redirects")
-                            seen.add(target)
-                            current = target
-                            continue
-                        break
-            except TimeoutError as exc:
-                raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
+        trusted_host = urlsplit(url).hostname if trusted else None
+        try:
+            # The whole chain is bounded too, so a server cannot hold us with a slow redirect chain.
+            async with asyncio.timeout(self.settings.timeout * (self.settings.max_redirects + 1)):
+                while True:
+                    if trusted_host is None or urlsplit(current).hostname != trusted_host:
+                        await self.policy.check(current)
+                    status, resp_headers, body = await self._one(current, headers)
+                    if status in REDIRECT_STATUSES and "location" in resp_headers:
+                        target = urljoin(current, resp_headers["location"].strip())
+                        if urlsplit(target).scheme not in ("http", "https"):
+                            raise RedirectError(url, f"redirect to unsupported URL {target}")
+                        hops.append((status, target))
+                        if _loop_key(target) in seen:
+                            raise RedirectError(url, f"redirect loop at {target}")
+                        if len(hops) > self.settings.max_redirects:
+                            raise RedirectError(url, f"more than {self.settings.max_redirects} redirects")
+                        seen.add(_loop_key(target))
+                        current = target
+                        continue
+                    break
+        except TimeoutError as exc:
+            raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
         elapsed = time.monotonic() - started
         if status >= 400:
             raise HTTPStatusError(current, status, parse_retry_after(resp_headers.get("retry-after")))
@@ -238,34 +243,106 @@ class Fetcher:
         wait = self.gate.blocked_for(host)
         if wait > 0:
             raise HTTPStatusError(url, 429, datetime.now(UTC) + timedelta(seconds=wait))
+        # The host's turn first, then a global slot: a request waiting out a host's delay holds no slot.
         slot = await self.gate(host)
         try:
-            async with asyncio.timeout(self.settings.timeout):
-                async with self.client.stream("GET", url, headers=headers) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    if response.status_code < 300 or response.status_code >= 400:
-                        async for chunk in response.aiter_bytes():
-                            size += len(chunk)
-                            if size > self.settings.max_bytes:
-                                raise TooLarge(url, f"body larger than {self.settings.max_bytes} bytes")
-                            chunks.append(chunk)
-                    resp_headers = {k.lower(): v for k, v in response.headers.items()}
-                    if response.status_code in (429, 503):
-                        retry = parse_retry_after(resp_headers.get("retry-after"))
-                        if retry is not None:
-                            self.gate.block(host, retry)
-                    return response.status_code, resp_headers, b"".join(chunks)
+            async with (
+                self._global,
+                asyncio.timeout(self.settings.timeout),
+                self.client.stream("GET", url, headers=headers) as response,
+            ):
+                resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                body = b""
+                if response.status_code < 300 or response.status_code >= 400:
+                    body = await self._read(url, response, resp_headers.get("content-encoding", ""))
+                if response.status_code in (429, 503):
+                    retry = parse_retry_after(resp_headers.get("retry-after"))
+                    if retry is not None:
+                        self.gate.block(host, retry)
+                return response.status_code, resp_headers, body
         except TimeoutError as exc:
             raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
         except httpx.TimeoutException as exc:
             raise FetchTimeout(url, f"timed out after {self.settings.timeout:g}s") from exc
-        except httpx.DecodingError as exc:
-            raise NetworkError(url, f"cannot decode body: {exc}") from exc
         except httpx.TransportError as exc:
             raise classify_transport_error(url, exc) from exc
         finally:
             slot.release()
+
+    async def _read(self, url: str, response: httpx.Response, encoding: str) -> bytes:
+        """Stream the raw body and decompress it ourselves, so the cap counts decompressed bytes."""
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if not encoding and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(url, f"body of {declared} bytes is larger than {limit} bytes")
+        decoder = BodyDecoder(url, encoding, limit)
+        async for chunk in response.aiter_raw():
+            decoder.feed(chunk)
+        return decoder.finish()
+
+
+class BodyDecoder:
+    """gzip/deflate decoding with a hard cap on output: a decompression bomb stops at `limit` bytes."""
+
+    def __init__(self, url: str, encoding: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+        parts = (part.strip().lower() for part in encoding.split(","))
+        codings = [c for c in parts if c not in ("", "identity")]
+        if len(codings) > 1:
+            raise NetworkError(url, f"unsupported content-encoding {encoding!r}")
+        self.coding = codings[0] if codings else ""
+        self.zlib: zlib._Decompress | None = None
+        if self.coding in ("gzip", "x-gzip"):
+            self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self.zlib = None  # zlib-wrapped or raw; decided on the first bytes
+        elif self.coding:
+            raise NetworkError(url, f"unsupported content-encoding {encoding!r}")
+
+    def feed(self, chunk: bytes) -> None:
+        """Take raw bytes from the wire."""
+        if not self.coding:
+            self._emit(chunk)
+            return
+        if self.zlib is None:
+            # RFC 9110 deflate is zlib-wrapped; some servers send raw deflate instead.
+            wrapped = len(chunk) >= 2 and (chunk[0] & 0x0F) == 8 and ((chunk[0] << 8) | chunk[1]) % 31 == 0
+            self.zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        data = chunk
+        while data:
+            try:
+                out = self.zlib.decompress(data, self.limit - self.size + 1)
+            except zlib.error as exc:
+                raise NetworkError(self.url, f"cannot decode {self.coding} body: {exc}") from exc
+            self._emit(out)
+            data = self.zlib.unconsumed_tail
+            if self.zlib.eof:
+                break
+
+    def _emit(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise TooLarge(self.url, f"body larger than {self.limit} bytes (after decompression)")
+        if data:
+            self.chunks.append(data)
+
+    def finish(self) -> bytes:
+        """The decoded body."""
+        if self.zlib is not None and not self.zlib.eof and self.coding:
+            try:
+                self._emit(self.zlib.flush())
+            except zlib.error as exc:
+                raise NetworkError(self.url, f"truncated {self.coding} body: {exc}") from exc
+        return b"".join(self.chunks)
+
+
+def _loop_key(url: str) -> str:
+    """A URL as redirect-loop detection compares it: fragment dropped, scheme and host lower-cased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path or '/'}?{parts.query}"
 
 
 def classify_transport_error(url: str, exc: BaseException) -> FetchError:

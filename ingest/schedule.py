@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import random
+import re
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.settings import ScheduleSettings
+
+# Items older than this say nothing about how often a feed publishes today.
+RATE_WINDOW = timedelta(days=30)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +23,7 @@ class FeedState:
     interval: int | None  # the operator's override, seconds
     error_count: int
     failing_since: datetime | None
+    key: str = ""  # the feed's URL: spreads feeds that would otherwise fire together
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +34,66 @@ class Plan:
     error_count: int
     failing_since: datetime | None
     disable_reason: str | None = None
+    interval: int = 0  # the interval chosen, seconds (for logs and `feeds list`)
+
+
+def observed_interval(published: Sequence[datetime | None], now: datetime) -> int | None:
+    """Half the mean gap between the feed's recent publications; None with fewer than two dated items.
+
+    Polling twice per average gap catches a new item within about half a gap, and a feed that posts
+    once a day is not polled every five minutes.
+    """
+    recent = sorted({p for p in published if p is not None and now - RATE_WINDOW <= p <= now + timedelta(hours=1)})
+    if len(recent) < 2:
+        return None
+    span = (recent[-1] - recent[0]).total_seconds()
+    gap = span / (len(recent) - 1)
+    # A feed that has gone quiet since its last item is polled less often than its old rhythm says.
+    quiet = (now - recent[-1]).total_seconds() / 4
+    return int(max(gap / 2, quiet, 1))
+
+
+def cache_max_age(headers: Mapping[str, str]) -> int | None:
+    """Seconds of Cache-Control max-age (or s-maxage), None when absent or no-cache."""
+    value = headers.get("cache-control") or ""
+    if "no-cache" in value.lower() or "no-store" in value.lower():
+        return None
+    match = _MAX_AGE.search(value)
+    return int(match.group(1)) if match else None
+
+
+def spread(now: datetime, interval: float, key: str) -> datetime:
+    """`now + interval`, shifted within +-10% by a fixed fraction of the key.
+
+    Feeds of one host that were added or failed together get different, stable offsets, so their polls
+    drift apart instead of firing in the same tick.
+    """
+    fraction = (zlib.crc32(key.encode()) % 10_000) / 10_000 if key else random.random()
+    return now + timedelta(seconds=interval * (0.9 + 0.2 * fraction))
 
 
 def after_success(
-    state: FeedState, settings: ScheduleSettings, now: datetime, *, hinted_interval: int | None = None
+    state: FeedState,
+    settings: ScheduleSettings,
+    now: datetime,
+    *,
+    hinted_interval: int | None = None,
+    observed: int | None = None,
+    max_age: int | None = None,
 ) -> Plan:
-    """Schedule the next poll after a good fetch: the operator's interval, else the feed's hint or the default."""
-    interval = state.interval or settings.default_interval
-    if state.interval is None and hinted_interval:
-        interval = max(interval, hinted_interval)
-    interval = state.interval or min(max(interval, settings.min_interval), settings.max_interval)
-    # Jitter spreads feeds that were added together so they do not keep firing together.
-    return Plan(now + timedelta(seconds=interval * random.uniform(0.95, 1.05)), 0, None)
+    """Schedule the next poll after a good fetch.
+
+    The operator's interval wins. Otherwise the feed's observed publishing rate (or the default) is
+    used, never shorter than what the publisher asks for (`<ttl>`, `sy:updatePeriod`, Cache-Control
+    max-age), and bounded by `[schedule] min_interval` and `max_interval`.
+    """
+    if state.interval:
+        interval = state.interval
+    else:
+        interval = observed or settings.default_interval
+        floor = max(hinted_interval or 0, max_age or 0)
+        interval = min(max(interval, floor, settings.min_interval), settings.max_interval)
+    return Plan(spread(now, interval, state.key), 0, None, interval=interval)
 
 
 def after_failure(
@@ -58,10 +114,21 @@ def after_failure(
     count = state.error_count if outage else state.error_count + 1
     failing_since = state.failing_since if outage else (state.failing_since or now)
     backoff = min(settings.max_interval, interval * 2 ** min(count, 16)) * random.uniform(0.8, 1.2)
+    if outage:
+        backoff = min(backoff, interval)  # retry soon: nothing is wrong with the feed
     next_at = max(now + timedelta(seconds=backoff), retry_after or now)
     reason = None
     if status == 410:
         reason = "HTTP 410 Gone"
     elif failing_since is not None and now - failing_since >= timedelta(days=settings.disable_after_days):
         reason = f"failing for {settings.disable_after_days:g} days: {error}"
-    return Plan(next_at, count, failing_since, reason)
+    return Plan(next_at, count, failing_since, reason, interval=int(backoff))
+
+
+def refetch_unconditionally(every: int) -> bool:
+    """Whether this poll should drop the validators (one poll in `every`, at random; 0 means never).
+
+    Some servers answer 304 although the feed changed; an occasional full fetch, compared by body hash,
+    catches them without a column of bookkeeping.
+    """
+    return every > 0 and random.randrange(every) == 0
