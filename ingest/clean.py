@@ -55,7 +55,7 @@ CREDIT_TAIL = re.compile(
     r"(?i:[\(\[]\s*(?:photos?|fotos?|images?|pictures?|pics?|crédits?(?: photo)?|credits?|bild|"
     r"illustrations?|source|quelle|fuente)\s*:?[^()\[\]]{1,80}[\)\]]"
     r"|\b(?:photos?|fotos?|images?|pictures?|crédits? photos?|crédits?|credits?|photo credit|bild|"
-    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,80})"
+    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,60})"
     r"|©\s*[^.!?]{1,80}"
     r"|\bvia\s+(?:" + _AGENCIES + r")"
     r"|(?:^|[.)]\s|\s[-–—|]\s)(?:" + _AGENCIES + r")(?:\s?/\s?[\w.'’ -]{1,40})?"
@@ -75,7 +75,7 @@ _LABEL_WORDS = (
     r"search|menu|home|latest news|breaking news|top stories|log ?in|sign ?in|sign ?up|register|"
     r"subscribe|newsletters?|share|tweet|email|e-mail|print|comments?|advertisement|ad|"
     r"skip to (?:main )?content|close|more|related|related (?:articles|stories|content|coverage)|"
-    r"most read|most popular|trending|recommended|listen(?: to this article)?|"
+    r"most read|most popular|popular|trending|recommended|listen(?: to this article)?|"
     r"copy link|link copied|read more|see also|watch|play video|"
     # French
     r"rechercher|recherche|accueil|dernières infos|dernières nouvelles|à la une|en direct|"
@@ -109,11 +109,19 @@ CALL_TO_ACTION = re.compile(
     r"(?:abonnez-vous|inscrivez-vous|recevez)\b.*\b(?:newsletter|lettre|offre|alertes?|abonnement)\b|"
     r"(?:jetzt )?(?:newsletter abonnieren|abonnieren sie)\b|"
     r"suscríbete\b|(?:this|the) (?:article|story) (?:was|is) (?:available|free)\b.*\bsubscri|"
-    r"click here to\b|cliquez ici\b|hier klicken\b|haz clic aquí\b)",
+    r"click here to\b|cliquez ici\b|hier klicken\b|haz clic aquí\b|subscribe to\b|"
+    r"join (?:our|the) (?:commenting|comments?|discussion|conversation|community)\b)",
     re.IGNORECASE,
 )
+# A subscription pitch anywhere in a short block: "... Start your Premium subscription today."
+SUBSCRIPTION_PITCH = re.compile(
+    r"\b(?:start|begin|get) your\b.{0,40}\bsubscription\b|\bsubscribe (?:now|today)\b|"
+    r"\babonnez-vous\b|\bjetzt abonnieren\b|\bsuscr[íi]bete\b|\bnewsletter abonnieren\b",
+    re.IGNORECASE,
+)
+MAX_PITCH_WORDS = 30
 _BYLINE = re.compile(
-    r"^(?:by|par|von|por|texte|text|texto|written by|reporting by)\s*:?\s+"
+    r"^(?i:by|par|von|por|texte|text|texto|written by|reporting by)\s*:?\s+"
     r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+|,\s*|\s+(?:and|et|und|y|&)\s+)?){1,8}"
     r"(?:\s*[,|–—/-]\s*[^.!?]{0,60})?$",
 )
@@ -140,11 +148,11 @@ _HAS_DIGIT = re.compile(r"\d")
 # A date line must hold a date: a month or weekday name, or a numeric date or time.
 _DATE_EVIDENCE = re.compile(
     r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[:h]\d{2}|\b(?:jan|feb|fév|mar|apr|avr|may|mai|jun|jui|jul|"
-    r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic)[a-zéûä]*\.?\s|\b\d{1,2}(?:st|nd|rd|th|er)?\s",
+    r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic|mär|jän)[a-zéûä]*\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-MAX_CREDIT_WORDS = 12
+MAX_CREDIT_WORDS = 8
 CREDIT_WINDOW = 120
 
 
@@ -171,6 +179,8 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     if match is None:
         return False
     credit = match.group(0).strip()
+    if _words(credit) > MAX_CREDIT_WORDS:
+        return False  # "The image: a bridge over the river at dawn ..." is a sentence, not a credit
     return bool(_CREDIT_WORD.search(credit) or _AGENCY_ONLY.search(match.group(0)))
 
 
@@ -200,6 +210,10 @@ def is_prompt(block: str) -> bool:
     """Tell whether a block is a share, subscribe, newsletter, read-more or related-story prompt."""
     text = block.strip()
     if UI_LABEL.match(text):
+        return True
+    if _words(text) > MAX_PITCH_WORDS:
+        return False
+    if SUBSCRIPTION_PITCH.search(text):
         return True
     if _words(text) > MAX_PROMPT_WORDS:
         return False
@@ -255,7 +269,7 @@ def _related_tail(blocks: Sequence[str], why: dict[int, str], links: frozenset[s
     """Return where a closing list of other stories starts: a heading, then headlines with blurbs."""
     total = sum(_words(b) for b in blocks)
     for index, block in enumerate(blocks):
-        if index in why or not _RELATED_HEADING.match(block.strip()):
+        if why.get(index, "navigation") != "navigation" or not _RELATED_HEADING.match(block.strip()):
             continue
         tail = blocks[index + 1 :]
         if sum(_words(b) for b in tail) > MAX_RELATED_SHARE * total:
@@ -334,7 +348,7 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
     tail_at = _related_tail(blocks, why, context.links)
     if tail_at is not None:
         for index in range(tail_at, len(blocks)):
-            why.setdefault(index, "related_stories")
+            why[index] = "related_stories" if why.get(index, "navigation") == "navigation" else why[index]
     remaining = [i for i in range(len(blocks)) if i not in why]
     for position in find_repeated_teasers([blocks[i] for i in remaining]):
         why[remaining[position]] = "repeated_teaser"
