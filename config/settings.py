@@ -69,9 +69,10 @@ class ScheduleSettings(Section):
     tick: int = Field(default=30, ge=1)
     lease_seconds: int = Field(default=600, ge=2)
     disable_after_days: float = Field(default=14.0, gt=0)
-    # One poll in N (at random) drops If-None-Match/If-Modified-Since, to catch servers that answer 304
-    # although the feed changed; the body hash still spares an unchanged body from parsing. 0 = never.
-    refetch_unconditional_every: int = Field(default=20, ge=0)
+    # Once per this many seconds (per feed, staggered) a poll drops If-None-Match/If-Modified-Since, to
+    # catch servers that answer 304 although the feed changed; the body hash still spares an unchanged
+    # body from parsing. 0 = never.
+    refetch_unconditional_after: int = Field(default=86400, ge=0)
     # Seconds a stopping daemon lets in-flight work finish before it releases the remaining leases.
     shutdown_grace: float = Field(default=30.0, ge=0)
     # Feeds claimed per batch, and batches in flight at once, per process.

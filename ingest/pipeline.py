@@ -40,7 +40,6 @@ from store.models import Article, Feed, utcnow
 
 log = structlog.get_logger("wirefeed.pipeline")
 
-FEED_BATCH = 50
 PAGE_RETRY_LIMIT = 3
 # Kinds that say "our network is down" rather than "this feed is broken" when every feed shows them at once.
 OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
@@ -150,55 +149,45 @@ class Pipeline:
     # Passes -------------------------------------------------------------------------------------
 
     async def run_pass(self, *, all_feeds: bool = False, limit: int | None = None) -> PassSummary:
-        """One pass over due feeds (every enabled feed with all_feeds), in leased batches."""
+        """One pass over due feeds (every enabled feed with all_feeds), in leased batches.
+
+        A few batches are in flight at once, so one slow feed does not hold up the rest; each batch is
+        claimed with a lease and released when its feeds are recorded (or when the pass is cancelled).
+        """
         summary = PassSummary()
         started = utcnow()
-        async with Fetcher(self.settings.fetch, self.transport) as fetcher:
-            robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
+        sched = self.settings.schedule
+        reserved = 0
+
+        async def worker(fetcher: Fetcher, robots: RobotsCache) -> None:
+            nonlocal reserved
             while not self.stopping.is_set():
-                batch = FEED_BATCH if limit is None else min(FEED_BATCH, limit - summary.feeds)
-                if batch <= 0:
-                    break
+                size = sched.batch_size if limit is None else min(sched.batch_size, limit - reserved)
+                if size <= 0:
+                    return
+                reserved += size
                 with self.store.session() as session:
                     feeds = repo.claim_feeds(
-                        session,
-                        self.owner,
-                        now=utcnow(),
-                        lease=timedelta(seconds=self.settings.schedule.lease_seconds),
-                        limit=batch,
-                        include_not_due=all_feeds,
-                        fetched_before=started,
+                        session, self.owner, now=utcnow(), lease=timedelta(seconds=sched.lease_seconds),
+                        limit=size, include_not_due=all_feeds, fetched_before=started,
                     )
+                reserved -= size - len(feeds)
                 if not feeds:
-                    break
-                renewer = asyncio.create_task(self._renew_leases())
+                    return
                 try:
                     await self._feed_batch(fetcher, robots, feeds, summary)
                 finally:
-                    renewer.cancel()
                     with self.store.session() as session:
                         repo.release_feeds(session, self.owner, [f.id for f in feeds])
-        log.info(
-            "pass_finished",
-            feeds=summary.feeds,
-            feeds_failed=summary.feeds_failed,
-            not_modified=summary.not_modified,
-            items_new=summary.items_new,
-            stored=summary.stored,
-            duplicates=summary.duplicates,
-            not_article=summary.not_article,
-            pages_failed=summary.pages_failed,
-            stories_new=summary.stories_new,
-        )
-        return summary
 
-    async def _renew_leases(self) -> None:
-        """Keep this worker's leases alive while a long batch runs (a killed worker's leases just expire)."""
-        lease = self.settings.schedule.lease_seconds
-        while True:
-            await asyncio.sleep(lease / 3)
-            with self.store.session() as session:
-                repo.renew_leases(session, self.owner, utcnow() + timedelta(seconds=lease))
+        async with Fetcher(self.settings.fetch, self.transport) as fetcher:
+            robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
+            await asyncio.gather(*(worker(fetcher, robots) for _ in range(sched.batches_in_flight)))
+        log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
+                 not_modified=summary.not_modified, items_new=summary.items_new, stored=summary.stored,
+                 duplicates=summary.duplicates, not_article=summary.not_article,
+                 pages_failed=summary.pages_failed, stories_new=summary.stories_new)
+        return summary
 
     async def _feed_batch(
         self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
@@ -206,7 +195,15 @@ class Pipeline:
         polls = await asyncio.gather(*(self._poll(fetcher, feed) for feed in feeds))
         outage = self._is_outage(polls)
         jobs = [job for poll in polls for job in poll.jobs]
-        outcomes = await self.ingest_pages(jobs, fetcher=fetcher, robots=robots)
+        if self.settings.fetch.fetch_articles:
+            outcomes = await self.ingest_pages(jobs, fetcher=fetcher, robots=robots)
+        else:
+            # `[fetch] fetch_articles = false`: the items (GUID, link, title) are recorded without their
+            # pages, so they are not fetched later either; the feed's own health and schedule still are.
+            outcomes = []
+            with self.store.session() as session:
+                repo.record_items(session, [
+                    dict(self._item_row(job), feed_id=job.feed_id) for job in jobs if job.feed_id is not None])
         for outcome in outcomes:
             summary.add(outcome)
         by_feed: dict[int, list[PageOutcome]] = {}
@@ -220,7 +217,9 @@ class Pipeline:
                 summary.feeds_failed += 1
             elif poll.unchanged:
                 summary.not_modified += 1
-            self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage)
+        with self.store.session() as session:
+            for poll in polls:
+                self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage, session=session)
 
     @staticmethod
     def _is_outage(polls: Sequence[FeedPoll]) -> bool:
@@ -229,13 +228,14 @@ class Pipeline:
         return len(hosts) >= 3 and all(p.error is not None and p.error.kind in OUTAGE_KINDS for p in polls)
 
     async def _poll(self, fetcher: Fetcher, feed: Feed) -> FeedPoll:
+        """Fetch one feed (conditionally, mostly) and parse it unless its body is unchanged."""
         poll = FeedPoll(feed)
+        conditional = not schedule.refetch_unconditionally(
+            feed.url, feed.last_fetched_at, utcnow(), self.settings.schedule.refetch_unconditional_after)
         try:
             poll.response = await fetcher.get(
-                feed.url,
-                etag=feed.etag,
-                last_modified=feed.last_modified,
-                trusted=True,
+                feed.url, etag=feed.etag if conditional else None,
+                last_modified=feed.last_modified if conditional else None, trusted=True,
                 accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
             )
             if poll.response.status == 304:
@@ -245,9 +245,12 @@ class Pipeline:
             if digest == feed.body_hash:
                 poll.unchanged = True
                 return poll
-            poll.parsed = await asyncio.to_thread(
-                parse_feed, poll.response.url, poll.response.body, poll.response.headers
-            )
+            if len(poll.response.body) < 256 * 1024:
+                poll.parsed = parse_feed(poll.response.url, poll.response.body, poll.response.headers)
+            else:  # a big feed, or one feedparser must recover, should not stall the other fetches
+                poll.parsed = await asyncio.to_thread(
+                    parse_feed, poll.response.url, poll.response.body, poll.response.headers
+                )
             poll.jobs = self._new_jobs(feed, poll.parsed.items)
         except (FetchError, FeedError) as exc:
             poll.error = exc
@@ -275,95 +278,83 @@ class Pipeline:
         # Oldest first, so a story's first copy is stored first; the feed order breaks ties.
         return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC))
 
-    def _finish_feed(self, poll: FeedPoll, outcomes: Sequence[PageOutcome], *, outage: bool) -> None:
+    def _finish_feed(
+        self, poll: FeedPoll, outcomes: Sequence[PageOutcome], *, outage: bool, session: Any = None
+    ) -> None:
         """Record the fetch on the feed's row and schedule its next poll; the lease is released after."""
+        if session is None:
+            with self.store.session() as own:
+                self._finish_feed(poll, outcomes, outage=outage, session=own)
+            return
         feed, now = poll.feed, utcnow()
-        state = FeedState(feed.interval, feed.error_count, feed.failing_since)
+        state = FeedState(feed.interval, feed.error_count, feed.failing_since, key=feed.url)
         values: dict[str, Any] = {"last_fetched_at": now}
         response, error = poll.response, poll.error
         if error is None:
             assert response is not None
-            values.update(
-                last_status=response.status,
-                last_error=None,
-                last_error_kind=None,
-                last_success_at=now,
-                retry_after=None,
-            )
+            values.update(last_status=response.status, last_error=None, last_error_kind=None,
+                          last_success_at=now, retry_after=None)
             retry_pages = any(o.status == "failed" for o in outcomes)
             if response.status != 304 and not retry_pages:
-                values.update(
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                    body_hash=hashlib.sha256(response.body).hexdigest(),
-                )
-            hint = None
+                values.update(etag=response.headers.get("etag"),
+                              last_modified=response.headers.get("last-modified"),
+                              body_hash=hashlib.sha256(response.body).hexdigest())
+            hint = observed = None
             if poll.parsed is not None:
                 values["title"] = feed.title or poll.parsed.title
                 values["site_url"] = poll.parsed.site_url
                 hint = poll.parsed.ttl_seconds
+                observed = schedule.observed_interval([i.published for i in poll.parsed.items], now)
                 if poll.parsed.malformed:
-                    values.update(
-                        last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
-                        last_error_kind="malformed",
-                    )
-            self._follow_permanent_redirect(feed, response, values)
-            plan = schedule.after_success(state, self.settings.schedule, now, hinted_interval=hint)
+                    values.update(last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
+                                  last_error_kind="malformed")
+            self._follow_permanent_redirect(feed, response, values, session=session)
+            plan = schedule.after_success(state, self.settings.schedule, now, hinted_interval=hint,
+                                          observed=observed, max_age=schedule.cache_max_age(response.headers))
         else:
             status = error.status if isinstance(error, HTTPStatusError) else None
             retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
-            plan = schedule.after_failure(
-                state,
-                self.settings.schedule,
-                now,
-                status=status,
-                retry_after=retry_after,
-                outage=outage,
-                error=str(error),
-            )
-            values.update(
-                last_status=status, last_error=str(error), last_error_kind=error.kind, retry_after=retry_after
-            )
+            plan = schedule.after_failure(state, self.settings.schedule, now, status=status,
+                                          retry_after=retry_after, outage=outage, error=str(error))
+            values.update(last_status=status, last_error=str(error), last_error_kind=error.kind,
+                          retry_after=retry_after)
             if plan.disable_reason:
                 values.update(disabled=True, disabled_reason=plan.disable_reason)
-            log.warning(
-                "feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error), outage=outage
-            )
+                log.warning("feed_disabled", feed_id=feed.id, url=feed.url, reason=plan.disable_reason)
+            if retry_after is not None and status in (429, 503):
+                # The whole host asked us to wait, not just this feed.
+                host = httpx.URL(feed.url).host
+                deferred = repo.defer_host(session, host, retry_after, except_feed=feed.id)
+                log.info("host_deferred", host=host, until=retry_after.isoformat(), feeds=deferred)
+            log.warning("feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error),
+                        outage=outage)
         values.update(error_count=plan.error_count, failing_since=plan.failing_since)
-        next_at = plan.next_fetch_at
-        values["next_fetch_at"] = next_at
+        values["next_fetch_at"] = plan.next_fetch_at
         stored = sum(1 for o in outcomes if o.status == "stored")
-        with self.store.session() as session:
-            repo.update_feed(session, feed.id, **values)
-            repo.log_fetch(
-                session,
-                feed_id=feed.id,
-                started_at=now,
-                duration_ms=int((response.elapsed if response else 0) * 1000),
-                status=values.get("last_status"),
-                outcome=error.kind if error else ("not_modified" if poll.unchanged else "ok"),
-                error=str(error) if error else None,
-                bytes=len(response.body) if response else 0,
-                items_new=stored,
-            )
+        unchanged = "not_modified" if response is not None and response.status == 304 else "unchanged"
+        repo.update_feed(session, feed.id, **values)
+        repo.log_fetch(
+            session, feed_id=feed.id, started_at=now,
+            duration_ms=int((response.elapsed if response else 0) * 1000), status=values.get("last_status"),
+            outcome=error.kind if error else (unchanged if poll.unchanged else "ok"),
+            error=str(error) if error else None, bytes=len(response.body) if response else 0,
+            items_new=stored if self.settings.fetch.fetch_articles else len(poll.jobs),
+        )
         if error is None:
-            log.info(
-                "feed_fetched",
-                feed_id=feed.id,
-                status=response.status if response else None,
-                bytes=len(response.body) if response else 0,
-                items_new=len(poll.jobs),
-                stored=stored,
-                unchanged=poll.unchanged,
-            )
+            log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
+                      bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,
+                      unchanged=poll.unchanged, next_in=plan.interval)
 
-    def _follow_permanent_redirect(self, feed: Feed, response: Response, values: dict[str, Any]) -> None:
+    def _follow_permanent_redirect(
+        self, feed: Feed, response: Response, values: dict[str, Any], *, session: Any
+    ) -> None:
+        """A 301/308 chain moves the subscription to its target; the old URL is kept for the record."""
         target = response.permanent_url
         if not target or target == feed.url:
             return
-        with self.store.session() as session:
-            if repo.feed_by_url(session, target) is not None:
-                return
+        if repo.feed_by_url(session, target) is not None:
+            log.info("feed_moved_to_existing", feed_id=feed.id, url=feed.url, new_url=target)
+            return
         values["url"] = target
         values["old_urls"] = [*(feed.old_urls or []), feed.url]
         log.info("feed_moved", feed_id=feed.id, old_url=feed.url, new_url=target)

@@ -476,3 +476,57 @@ def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, 
             "fetched": article.fetched,
             "language": article.language,
         }
+
+
+# Feed health and scheduling (issue 3) ----------------------------------------------------------------
+
+
+def record_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Remember many feed entries at once (GUID per feed, no article); idempotent; return how many were new."""
+    now = utcnow()
+    full = [dict(row, article_id=None, seen_at=now) for row in rows]
+    inserted = 0
+    for start in range(0, len(full), 500):
+        inserted += insert_ignore(session, FeedItem, full[start : start + 500], ["feed_id", "guid"])
+    return inserted
+
+
+def _host_patterns(host: str) -> list[str]:
+    escaped = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [f"{scheme}://{escaped}{end}" for scheme in ("http", "https") for end in ("/%", ":%")] + [
+        f"{scheme}://{escaped}" for scheme in ("http", "https")]
+
+
+def defer_host(session: Session, host: str, until: datetime, *, except_feed: int | None = None) -> int:
+    """Hold every feed of a host until a time (its Retry-After); return how many feeds were deferred."""
+    patterns = _host_patterns(host.lower())
+    stmt = update(Feed).where(
+        or_(*(func.lower(Feed.url).like(p, escape="\\") for p in patterns)),
+        or_(Feed.retry_after.is_(None), Feed.retry_after < until),
+    )
+    if except_feed is not None:
+        stmt = stmt.where(Feed.id != except_feed)
+    result = session.execute(stmt.values(retry_after=until))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def expire_leases(session: Session, now: datetime) -> int:
+    """Clear leases that ran out (their process died); claims ignore them anyway, this only tidies."""
+    result = session.execute(
+        update(Feed).where(Feed.lease_until.is_not(None), Feed.lease_until < now)
+        .values(lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def health_counts(session: Session, now: datetime) -> dict[str, int]:
+    """Feeds due, in flight (leased), failing and disabled: the daemon's health line."""
+    def count(*where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(Feed).where(*where)) or 0)
+
+    return {
+        "feeds_due": count(Feed.disabled.is_(False), Feed.next_fetch_at <= now),
+        "feeds_in_flight": count(Feed.lease_until.is_not(None), Feed.lease_until > now),
+        "feeds_failing": count(Feed.disabled.is_(False), Feed.error_count > 0),
+        "feeds_disabled": count(Feed.disabled.is_(True)),
+    }
