@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from datetime import timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
 
 from config.settings import Settings
 from ingest.pipeline import Pipeline
 from store import repo
 from store.db import Store
-from store.models import Feed, utcnow
+from store.models import utcnow
 
 log = structlog.get_logger("wirefeed.daemon")
 
-GRACE_SECONDS = 30
+HEALTH_EVERY = timedelta(minutes=1)
 
 
 def run_daemon(store: Store, settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT; in-flight work gets a grace period, then leases are released."""
+    """Run until SIGTERM/SIGINT; in-flight work gets `[schedule] shutdown_grace`, then leases are released."""
     return asyncio.run(_daemon(store, settings))
 
 
@@ -38,22 +38,15 @@ async def _daemon(store: Store, settings: Settings) -> int:
         current = state["pass"]
         if stop.is_set() or (current is not None and not current.done()):
             return
+        if current is not None and not current.cancelled() and current.exception() is not None:
+            log.error("pass_failed", error=str(current.exception()))
         state["pass"] = asyncio.create_task(pipeline.run_pass())
 
     def health() -> None:
         with store.session() as session:
-            now = utcnow()
-            due = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Feed)
-                    .where(Feed.disabled.is_(False), Feed.next_fetch_at <= now)
-                )
-                or 0
-            )
-            failing = session.scalar(select(func.count()).select_from(Feed).where(Feed.error_count > 0)) or 0
-            leased = session.scalar(select(func.count()).select_from(Feed).where(Feed.lease_until > now)) or 0
-        log.info("health", feeds_due=due, feeds_in_flight=leased, feeds_failing=failing)
+            counts = repo.health_counts(session, utcnow())
+        current = state["pass"]
+        log.info("health", **counts, pass_running=current is not None and not current.done())
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -68,7 +61,7 @@ async def _daemon(store: Store, settings: Settings) -> int:
     scheduler.add_job(
         health,
         "interval",
-        minutes=1,
+        seconds=HEALTH_EVERY.total_seconds(),
         next_run_time=utcnow() + timedelta(seconds=5),
         max_instances=1,
         coalesce=True,
@@ -78,16 +71,21 @@ async def _daemon(store: Store, settings: Settings) -> int:
     log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
     try:
         await stop.wait()
-        log.info("daemon_stopping", grace_seconds=GRACE_SECONDS)
+        grace = settings.schedule.shutdown_grace
+        log.info("daemon_stopping", grace_seconds=grace)
         scheduler.shutdown(wait=False)
-        pipeline.stopping.set()
+        pipeline.stopping.set()  # no new batch is claimed from here on
         current = state["pass"]
         if current is not None and not current.done():
             try:
-                await asyncio.wait_for(asyncio.shield(current), GRACE_SECONDS)
+                await asyncio.wait_for(asyncio.shield(current), grace)
             except TimeoutError:
                 current.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await current
                 log.warning("pass_abandoned", reason="grace period over")
+            except Exception as exc:  # a failed pass must not stop the shutdown
+                log.error("pass_failed", error=str(exc))
     finally:
         with store.session() as session:
             released = repo.release_feeds(session, pipeline.owner)
