@@ -157,10 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
 def run_demo(app: App) -> int:
     """Serve the world, subscribe to its feeds, run one pass and print the stories."""
     from ingest.cli import cmd_stories
+    from ingest.logs import configure_logging
     from ingest.pipeline import Pipeline
     from store import repo
-
-    from ingest.logs import configure_logging
 
     if not app.args.verbose:
         # The demo is read by a person: show warnings only, and the stories at the end.
