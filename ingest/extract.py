@@ -63,6 +63,8 @@ MIN_LINK_SPACES = 3
 MIN_LINK_CHARS = 15
 MIN_CAPTION_CHARS = 3
 MAX_H1 = 3
+MAX_AUTHORS = 5
+MAX_AUTHOR_CHARS = 60
 _HEADLINE_LINKS = "|".join(f"//h{n}//a[string-length(normalize-space()) > 20]" for n in range(1, 5))
 _VIDEO = (
     "//video|//iframe[contains(@src,'youtube') or contains(@src,'player') or contains(@src,'dailymotion')"
@@ -176,11 +178,16 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
     h1: list[str] = []
     title_tag: str | None = None
     scripts: list[str] = []
+    rel_authors: list[str] = []
     # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
     for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
         tag = node.tag
         if tag == "a":
             text = node.text_content()
+            if "author" in (node.get("rel") or "") and len(rel_authors) < MAX_AUTHORS:
+                name = " ".join(text.split()).strip(" ,;|")
+                if name and len(name) <= MAX_AUTHOR_CHARS and name not in rel_authors:
+                    rel_authors.append(name)
             # Links of four words or more: a block that is only one of them points to another story.
             if len(text) > MIN_LINK_CHARS and len(text.split()) > MIN_LINK_SPACES:
                 links.add(" ".join(text.split()))
@@ -208,6 +215,8 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
             title_tag = title_tag or _text_of(node)
         elif len(h1) < MAX_H1:
             h1.append(_text_of(node))
+    if rel_authors:
+        values.setdefault("wirefeed:rel-author", "; ".join(rel_authors))
     language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     language = language or values.get("content-language") or values.get("og:locale")
     if not language and headers:
@@ -323,12 +332,14 @@ def _title(meta: _Meta) -> str | None:
 
 
 def _author(meta: _Meta) -> str | None:
-    """Return the author(s), "; "-separated, from meta tags or JSON-LD (never a profile URL)."""
-    for value in (meta.values.get("author"), meta.values.get("article:author"), meta.json_ld.get("author"),
+    """Return the author(s), "; "-separated, from JSON-LD or meta tags; never a URL or the publisher."""
+    publishers = {v.casefold() for v in (meta.values.get("og:site_name"), meta.json_ld.get("publisher")) if v}
+    for value in (meta.json_ld.get("author"), meta.values.get("article:author"), meta.values.get("author"),
                   meta.values.get("parsely-author"), meta.values.get("dc.creator"), meta.values.get("byl"),
-                  meta.values.get("sailthru.author")):
-        if value and value.strip() and not value.strip().startswith("http"):
-            return " ".join(value.split())
+                  meta.values.get("sailthru.author"), meta.values.get("wirefeed:rel-author")):
+        name = " ".join(word for word in (value or "").split() if not word.startswith(("http:", "https:")))
+        if name and name.casefold() not in publishers:
+            return name
     return None
 
 
