@@ -309,8 +309,12 @@ def cmd_dedupe(app: App) -> int:
         raise UsageError(f"no such file: {path}")
     docs: list[Doc] = []
     ids: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
             if not line.strip():
                 continue
             docs.append(_doc_from_line(line, number, path, ids))
@@ -344,6 +348,8 @@ def _doc_from_line(line: str, number: int, path: Path, ids: set[str]) -> Any:
         raise UsageError(f"{path}:{number}: not JSON: {exc.msg}") from exc
     if not isinstance(row, dict) or "id" not in row or "text" not in row:
         raise UsageError(f"{path}:{number}: each line needs at least 'id' and 'text'")
+    if not isinstance(row["text"], str):
+        raise UsageError(f"{path}:{number}: 'text' must be a string, not {type(row['text']).__name__}")
     doc_id = str(row["id"])
     if doc_id in ids:
         raise UsageError(f"{path}:{number}: duplicate id {doc_id!r}")
