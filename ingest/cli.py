@@ -604,7 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     feeds = sub.add_parser(
         "feeds",
         help="Manage subscriptions: add, import, export, list, enable.",
-        description="Manage feed subscriptions.",
+        description="Manage feed subscriptions: add, import, export, list, enable.\n\n"
+        "example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed feeds list",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     p = _command(
