@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -24,6 +25,7 @@ log = structlog.get_logger("wirefeed.cli")
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MIN_INTERVAL = 10
 
 
 class UsageError(Exception):
@@ -36,6 +38,26 @@ def parse_duration(value: str) -> timedelta:
     if not match:
         raise argparse.ArgumentTypeError(f"not a duration: {value!r} (use e.g. 90s, 15m, 24h, 7d, 2w)")
     return timedelta(seconds=float(match.group(1)) * UNITS[match.group(2)])
+
+
+def feed_url(value: str) -> str:
+    """A URL to subscribe to: http(s) with a host, surrounding whitespace dropped."""
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    return url
+
+
+def poll_interval(value: str) -> int:
+    """--interval: whole seconds, at least MIN_INTERVAL (the floor [schedule] intervals have too)."""
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if seconds < MIN_INTERVAL:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_INTERVAL} seconds, got {seconds}")
+    return seconds
 
 
 def iso(value: datetime | None) -> str | None:
@@ -616,8 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
         "wirefeed feeds add https://example.org/rss.xml --interval 600",
     )
-    p.add_argument("urls", nargs="+", metavar="URL")
-    p.add_argument("--interval", type=int, metavar="SECONDS", help="poll interval for these feeds")
+    p.add_argument("urls", nargs="+", type=feed_url, metavar="URL")
+    p.add_argument("--interval", type=poll_interval, metavar="SECONDS", help="poll interval for these feeds")
     p.add_argument("--no-discover", action="store_true", help="add the URLs as given, without fetching them")
     p = _command(
         feeds_sub,
@@ -627,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
         "wirefeed feeds import subscriptions.opml",
     )
     p.add_argument("file", metavar="FILE.opml")
-    p.add_argument("--interval", type=int, metavar="SECONDS")
+    p.add_argument("--interval", type=poll_interval, metavar="SECONDS")
     _command(
         feeds_sub,
         "export",
