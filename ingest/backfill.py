@@ -171,8 +171,11 @@ class Work:
 class Progress:
     """A tqdm bar on a terminal; periodic `backfill_progress` log lines otherwise."""
 
-    def __init__(self, summary: BackfillSummary, *, bar: bool, total: int | None = None) -> None:
+    def __init__(
+        self, summary: BackfillSummary, *, bar: bool, total: int | None = None, every: float = PROGRESS_EVERY
+    ) -> None:
         self.summary = summary
+        self.every = every
         self.started = time.monotonic()
         self.last_log = self.started
         self.done = 0
@@ -199,7 +202,7 @@ class Progress:
             self._bar.set_postfix(stored=s.stored, dup=s.duplicates, failed=s.failed_total, refresh=False)
             return
         now = time.monotonic()
-        if now - self.last_log >= PROGRESS_EVERY:
+        if now - self.last_log >= self.every:
             self.last_log = now
             self._log(now)
 
@@ -222,13 +225,20 @@ class Progress:
 class Backfill:
     """One backfill invocation: open or resume its run, feed the pipeline in chunks, record progress."""
 
-    def __init__(self, pipeline: Pipeline, options: BackfillOptions, *, progress_bar: bool = False) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        options: BackfillOptions,
+        *,
+        progress_bar: bool = False,
+        progress_every: float = PROGRESS_EVERY,
+    ) -> None:
         options.validate()
         self.pipeline = pipeline
         self.store = pipeline.store
         self.options = options
         self.summary = BackfillSummary()
-        self.progress = Progress(self.summary, bar=progress_bar)
+        self.progress = Progress(self.summary, bar=progress_bar, every=progress_every)
         self.site = _site_name(options.site)
         self._done: set[str] = set()
         self._seen: set[str] = set()
