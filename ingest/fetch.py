@@ -92,11 +92,11 @@ class AddressPolicy:
             address = address.ipv4_mapped
         if any(address in net for net in self.allowed):
             return True
-        if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
+        if address.is_link_local or address.is_multicast or address.is_unspecified:
             return False
-        if address.is_private or address.is_loopback:
+        if address.is_loopback or address.is_private:  # before is_reserved, which ::1 also is
             return self.allow_private
-        return address.is_global
+        return address.is_global and not address.is_reserved
 
     async def check(self, url: str) -> None:
         """Raise BlockedAddress unless every address the host resolves to is permitted."""
