@@ -31,6 +31,7 @@ LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
 _GAP_MAX = 6  # an uncovered run of at most this many words is a substitution, longer is an insertion
+_APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _EVICT_EVERY = timedelta(hours=1)
 _CACHE_LIMIT = 200_000  # features kept for verification; undated documents are only dropped by this
@@ -110,6 +111,33 @@ def _trailing_run(flags: Mask) -> int:
     return len(flags) if len(unset) == 0 else len(flags) - 1 - int(unset[-1])
 
 
+def _contained(text: Tokens, member: Mask, other: Mask, common: Mask | None) -> float:
+    """Return the lead-anchored share of one text's shingles found in the other (`member` flags them)."""
+    keep = np.ones(len(member), dtype=np.bool_)
+    matched = np.flatnonzero(member)
+    if common is not None and len(matched):
+        # What follows the overlap and is mostly boilerplate seen in other stories (a site footer,
+        # with perhaps a caption before it) counts neither way -- unless it states figures of its own.
+        after = int(matched[-1]) + 1
+        if (
+            after < len(member)
+            and common[after:].mean() >= _APPENDED_COMMON
+            and not (text.numeric[after:] & ~_covered(common, len(text.words))[after:]).any()
+        ):
+            keep[after:] = False
+    # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
+    tail = min(_trailing_run(member), _trailing_run(other))
+    if tail >= 8 and len(member) - tail >= 5:
+        keep[len(member) - tail :] = False
+    if not keep.any():
+        return 0.0
+    kept = member[keep]
+    containment = float(kept.mean())
+    lead = float(kept[:LEAD].mean())
+    # An overlap that does not start where the text starts is a reused paragraph, not a copy.
+    return containment if lead >= 0.5 else containment * lead
+
+
 def compare(
     new: Features,
     old: Features,
@@ -134,18 +162,12 @@ def compare(
     if not member.any():
         return Match(0.0, 0.0, 0, updated=False)
     back = contains(small.shingle_set, large.shingles)
-    keep = np.ones(len(member), dtype=np.bool_) if common is None else ~common
-    # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
-    tail = min(_trailing_run(member), _trailing_run(back))
-    if tail >= 8 and len(member) - tail >= 5:
-        keep[len(member) - tail :] = False
-    if not keep.any():
-        return Match(0.0, 0.0, 0, updated=False)
-    kept = member[keep]
-    containment = float(kept.mean())
-    lead = float(kept[:LEAD].mean())
-    # An overlap that does not start where the shorter text starts is a reused paragraph, not a copy.
-    score = containment if lead >= 0.5 else containment * lead
+    # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
+    score = max(
+        _contained(small, member, back, common),
+        _contained(large, back, member, old_common if new_is_small else new_common),
+    )
+    containment = float(member.mean())
     conflicts = _conflicts(small, _covered(member, len(small.words)))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
@@ -179,7 +201,7 @@ class Clusterer:
         bands: int = 16,
         lead_keys: int = 6,
         max_candidates: int = 12,
-        boilerplate_df: int = 2,
+        boilerplate_df: int = 3,
         seed: int = 1,
     ) -> None:
         """Set the thresholds, the window and the MinHash LSH shape (num_perm = bands * rows)."""

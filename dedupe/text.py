@@ -96,6 +96,7 @@ class Tokens:
 
     words: tuple[str, ...]  # lower-case
     salient: Mask  # per word: contains a digit, or is capitalised away from a sentence start
+    numeric: Mask  # per word: contains a digit
     shingles: U64  # per position i: hash of words[i : i + SHINGLE]; empty when too few words
     shingle_set: U64  # sorted unique shingle hashes
 
@@ -115,13 +116,15 @@ def tokens_of_clean(cleaned: str) -> Tokens:
     words = [w.lower() for w in found]
     # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
     salient = np.array(list(map(str.__ne__, found, words)), dtype=np.bool_)
+    numeric = ~np.array(list(map(str.isalpha, words)), dtype=np.bool_)
     if found:
         salient[[i for i in starts if i < len(found)]] = False
-        salient |= ~np.array(list(map(str.isalpha, words)), dtype=np.bool_)
+        salient |= numeric
     shingles = shingle_hashes(words)
     return Tokens(
         words=tuple(words),
-        salient=np.array(salient, dtype=np.bool_),
+        salient=salient,
+        numeric=numeric,
         shingles=shingles,
         shingle_set=np.unique(shingles),
     )

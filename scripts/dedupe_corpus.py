@@ -232,12 +232,13 @@ class Record:
 
 
 class Markov:
-    """Order-2 word chain over real paragraphs that writes fresh sentences."""
+    """Word chain (order 2, backing off to order 1) over real paragraphs that writes fresh sentences."""
 
     def __init__(self, paragraphs: list[str], rng: random.Random) -> None:
         """Train on paragraphs; `rng` drives generation."""
         self.rng = rng
         self.chain: dict[tuple[str, str], list[str]] = {}
+        self.follow: dict[str, list[str]] = {}
         self.starts: list[tuple[str, str]] = []
         for paragraph in paragraphs:
             words = paragraph.split()
@@ -249,6 +250,7 @@ class Markov:
                 if sentence_start and words[i][:1].isupper():
                     self.starts.append(key)
                 self.chain.setdefault(key, []).append(words[i + 2])
+                self.follow.setdefault(words[i + 1], []).append(words[i + 2])
                 sentence_start = words[i].endswith((".", "!", "?"))
 
     def sentence(self, limit: int = 40) -> list[str]:
@@ -256,7 +258,10 @@ class Markov:
         a, b = self.rng.choice(self.starts)
         words = [a, b]
         while len(words) < limit and not words[-1].endswith((".", "!", "?")):
-            options = self.chain.get((words[-2], words[-1]))
+            # Back off to a one-word context now and then, so stories do not replay the source's
+            # word triples (real articles share few 3-shingles with each other).
+            backoff = self.rng.random() < 0.4
+            options = self.follow.get(words[-1]) if backoff else self.chain.get((words[-2], words[-1]))
             if not options:
                 break
             words.append(self.rng.choice(options))
