@@ -40,10 +40,10 @@ class RobotsCache:
                 parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
             except HTTPStatusError as exc:
                 if exc.status in (401, 403):
-                    parser.disallow_all = True
+                    parser.disallow_all = True  # type: ignore[attr-defined]  # undocumented but stable since 3.0
                 else:
-                    parser.allow_all = True
+                    parser.allow_all = True  # type: ignore[attr-defined]
             except FetchError:
-                parser.allow_all = True
+                parser.allow_all = True  # type: ignore[attr-defined]
             self._rules[origin] = parser
             return parser
