@@ -491,7 +491,7 @@ class TestResume:
         second = backfill(store, BackfillOptions(urls=str(listing), chunk_size=2))
         assert (second.resumed, second.skipped, second.stored) == (True, 2, 1)
         with store.session() as s:
-            outcomes = dict(s.execute(select(BackfillItem.item_key, BackfillItem.outcome)))
+            outcomes = dict(s.execute(select(BackfillItem.item_key, BackfillItem.outcome)).all())
             runs = s.scalar(select(func.count()).select_from(BackfillRun))
         assert sorted(outcomes.values()) == ["stored", "stored", "stored"]
         assert runs == 1
