@@ -84,14 +84,16 @@ class _Haystack:
         return bisect_right(self.starts, end - 1) - bisect_right(self.starts, start)
 
 
+def _anchors(body: str, marked: bool) -> tuple[str, ...]:
+    """Return the verbatim pieces a repeat must share: its start, and for a marked teaser its end."""
+    head = body[:ANCHOR_CHARS]
+    if not marked:
+        return (head,)
+    return head, body[-ANCHOR_CHARS:].rsplit(" ", 1)[0]
+
+
 def _is_repeat(body: str, marked: bool, others: Sequence[str]) -> bool:
     """Tell whether a (marker-less) block repeats the text of the other blocks."""
-    head, tail = body[:ANCHOR_CHARS], body[-ANCHOR_CHARS:].rsplit(" ", 1)[0]
-    glued_plain = "".join(others)
-    spaced_plain = " ".join(others)
-    anchors = (head, tail) if marked else (head,)
-    if not any(a in glued_plain or a in spaced_plain for a in anchors if a):
-        return False
     for separator in (" ", ""):
         hay = _Haystack(others, separator)
         if marked:
@@ -124,9 +126,14 @@ def find_repeated_teasers(blocks: Sequence[str], normalised: Sequence[str] | Non
     # Marked blocks first, then the longest: a glued copy of two paragraphs must go before either
     # paragraph is compared with it, or the real paragraph would look like the copy.
     order = sorted(range(len(norm)), key=lambda i: (not stripped[i][1], -len(stripped[i][0]), i))
+    # Cheap prefilter on the whole page: an anchor must occur more often than in the block itself.
+    pages = (" ".join(norm), "".join(norm))
     for index in order:
         body, marked = stripped[index]
         if index in removed or len(body) < MIN_TEASER_CHARS:
+            continue
+        anchors = [a for a in _anchors(body, marked) if a]
+        if not any(page.count(a) > norm[index].count(a) for a in anchors for page in pages):
             continue
         others = [norm[j] for j in range(len(norm)) if j != index and j not in removed]
         if others and _is_repeat(body, marked, others):
