@@ -8,6 +8,7 @@ WirefeedError
  │    ├── TLSError               tls
  │    ├── NetworkError           network
  │    ├── HTTPStatusError        http_4xx / http_5xx (with retry_after when the server gave one)
+ │    ├── HostDeferred           deferred (not sent: the host asked us to wait; not held against the feed)
  │    ├── TooLarge               too_large
  │    ├── BlockedAddress         blocked (SSRF guard: link-local, private, loopback...)
  │    ├── RedirectError          redirects (too many, or a loop)
@@ -80,6 +81,16 @@ class HTTPStatusError(FetchError):
         self.retry_after = retry_after
         self.kind = "http_5xx" if status >= 500 else "http_4xx"
         super().__init__(url, f"HTTP {status}")
+
+
+class HostDeferred(FetchError):
+    """The request was not sent: its host answered 429/503 with a Retry-After that has not passed yet."""
+
+    kind = "deferred"
+
+    def __init__(self, url: str, retry_after: datetime) -> None:
+        self.retry_after = retry_after
+        super().__init__(url, f"host asked us to wait until {retry_after:%Y-%m-%d %H:%M:%S} UTC")
 
 
 class TooLarge(FetchError):

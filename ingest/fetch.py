@@ -23,6 +23,7 @@ from ingest.errors import (
     DNSError,
     FetchError,
     FetchTimeout,
+    HostDeferred,
     HTTPStatusError,
     NetworkError,
     RedirectError,
@@ -240,12 +241,12 @@ class Fetcher:
     async def _one(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """One request without redirects, body streamed and capped after decompression."""
         host = urlsplit(url).hostname or ""
-        wait = self.gate.blocked_for(host)
-        if wait > 0:
-            raise HTTPStatusError(url, 429, datetime.now(UTC) + timedelta(seconds=wait))
         # The host's turn first, then a global slot: a request waiting out a host's delay holds no slot.
         slot = await self.gate(host)
         try:
+            wait = self.gate.blocked_for(host)  # checked after our turn: the request before may have set it
+            if wait > 0:
+                raise HostDeferred(url, datetime.now(UTC) + timedelta(seconds=wait))
             async with (
                 self._global,
                 asyncio.timeout(self.settings.timeout),

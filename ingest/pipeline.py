@@ -25,7 +25,7 @@ from dedupe.cluster import Clusterer
 from dedupe.model import Doc
 from dedupe.text import text_hash
 from ingest import schedule
-from ingest.errors import ExtractError, FeedError, FetchError, HTTPStatusError, WirefeedError
+from ingest.errors import ExtractError, FeedError, FetchError, HostDeferred, HTTPStatusError, WirefeedError
 from ingest.extract import EXTRACTOR_VERSION, OPTIONS, Extracted, SiteBoilerplate, boilerplate_keys
 from ingest.feeds import Item, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, Response
@@ -313,9 +313,11 @@ class Pipeline:
                                           observed=observed, max_age=schedule.cache_max_age(response.headers))
         else:
             status = error.status if isinstance(error, HTTPStatusError) else None
-            retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
+            retry_after = error.retry_after if isinstance(error, HTTPStatusError | HostDeferred) else None
+            # A request held back because its host asked us to wait says nothing against this feed.
+            held = outage or isinstance(error, HostDeferred)
             plan = schedule.after_failure(state, self.settings.schedule, now, status=status,
-                                          retry_after=retry_after, outage=outage, error=str(error))
+                                          retry_after=retry_after, outage=held, error=str(error))
             values.update(last_status=status, last_error=str(error), last_error_kind=error.kind,
                           retry_after=retry_after)
             if plan.disable_reason:
