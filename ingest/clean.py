@@ -93,7 +93,8 @@ _LABEL_WORDS = (
 UI_LABEL = re.compile(r"^(?:" + _LABEL_WORDS + r")\s*[:.!»›>→]*$", re.IGNORECASE)
 # A related-story or read-more prompt followed by a headline: "Read more: ...", "Lire aussi - ...".
 RELATED_PROMPT = re.compile(
-    r"^[\[(]?(?:read more|read also|also read|more on this(?: story)?|related|see also|watch|"
+    r"^[\[(]?(?:read more|read also|also read|more on this(?: story)?|"
+    r"related(?: (?:video|videos|story|stories|articles?|coverage|content|reading|links?))?|see also|watch|"
     r"more from \w+|lire aussi|à lire aussi|a lire aussi|lire également|à lire également|voir aussi|"
     r"sur le même sujet|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|"
     r"siehe auch|lee también|lea también|leer más|te puede interesar|también te puede interesar|"
@@ -110,7 +111,8 @@ CALL_TO_ACTION = re.compile(
     r"(?:jetzt )?(?:newsletter abonnieren|abonnieren sie)\b|"
     r"suscríbete\b|(?:this|the) (?:article|story) (?:was|is) (?:available|free)\b.*\bsubscri|"
     r"click here to\b|cliquez ici\b|hier klicken\b|haz clic aquí\b|subscribe to\b|"
-    r"join (?:our|the) (?:commenting|comments?|discussion|conversation|community)\b)",
+    r"join (?:our|the) (?:commenting|comments?|discussion|conversation|community)\b|"
+    r"join\b.{0,40}\b(?:conversations?|discussions?|debates?)\b.{0,60}\b(?:readers|replies|comments)\b)",
     re.IGNORECASE,
 )
 # A subscription pitch anywhere in a short block: "... Start your Premium subscription today."
@@ -246,7 +248,7 @@ MAX_RELATED_ITEM_WORDS = 60
 MAX_RELATED_SHARE = 0.5
 MAX_BIO_WORDS = 90
 MAX_HEADLINE_WORDS = 20
-BIO_WINDOW = 3
+BIO_WINDOW = 5
 
 
 def _doubled(text: str) -> bool:
