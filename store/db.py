@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +84,8 @@ def ensure_schema(engine: Engine) -> bool:
             current = MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
         raise StoreError(f"database unreachable: {_first_line(exc)}") from exc
+    except DBAPIError as exc:  # e.g. SQLite's "file is not a database"
+        raise StoreError(f"cannot open database: {_first_line(exc)}") from exc
     if current == head:
         return False
     try:
