@@ -471,6 +471,13 @@ class TestIngest:
         assert "database unreachable" in result.err
         assert result.out == ""
 
+    def test_not_a_database(self, tmp_path: Path) -> None:
+        """A --db file that is not a SQLite database: non-zero exit, one line, no traceback."""
+        (tmp_path / "notes.txt").write_text("not a database\n" * 100, encoding="utf-8")
+        result = wirefeed_process("--db", "sqlite:///notes.txt", "ingest", cwd=tmp_path)
+        assert_one_line_error(result)
+        assert "file is not a database" in result.err
+
     @pytest.mark.parametrize(
         ("toml", "message"),
         [

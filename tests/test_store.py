@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -399,10 +400,17 @@ class TestSqliteConnection:
 class TestOpenErrors:
     """A database that cannot be used is a StoreError with a one-line reason."""
 
-    def test_missing_directory(self, tmp_path: object) -> None:
+    def test_missing_directory(self, tmp_path: Path) -> None:
         """A SQLite path in a directory that does not exist is reported, not created."""
         with pytest.raises(StoreError, match="does not exist"):
             Store(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+
+    def test_not_a_database_file(self, tmp_path: Path) -> None:
+        """A file that is not a SQLite database is a StoreError, not a raw driver exception."""
+        path = tmp_path / "notes.db"
+        path.write_text("these are my notes, not a database\n" * 100, encoding="utf-8")
+        with pytest.raises(StoreError, match="file is not a database"):
+            Store(f"sqlite:///{path}")
 
     def test_unreachable_server(self) -> None:
         """A PostgreSQL server that refuses connections is 'database unreachable'."""
