@@ -30,7 +30,6 @@ from dedupe.text import U64, Mask, Tokens, clean, contains, hash_of_clean, mix64
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
-_GAP_MAX = 6  # an uncovered run of at most this many words is a substitution, longer is an insertion
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _EVICT_EVERY = timedelta(hours=1)
@@ -64,6 +63,7 @@ class Match:
     containment: float  # share of the shorter text's shingles found in the longer one
     conflicts: int  # short substitutions of names or numbers inside the overlap
     updated: bool  # the new text contains the old one plus a new top
+    new_is_shorter: bool = True  # containment was measured for the new text inside the old one
 
 
 def features(doc: Doc) -> Features:
@@ -84,8 +84,19 @@ def _covered(member: Mask, n_words: int) -> Mask:
     return covered
 
 
+def _runs(member: Mask, length: int = 3) -> Mask:
+    """Keep only matches that belong to a run of `length` matched shingles (drop stray hits)."""
+    if len(member) < length:
+        return member
+    full = np.convolve(member, np.ones(length, dtype=np.int64), "valid") == length
+    strong = np.zeros(len(member), dtype=np.bool_)
+    for offset in range(length):
+        strong[offset : offset + len(full)] |= full
+    return strong
+
+
 def _conflicts(small: Tokens, covered: Mask) -> int:
-    """Count short uncovered runs holding a name or number between the first and last covered word."""
+    """Count uncovered runs holding a name or number between the first and last covered word."""
     hit = np.flatnonzero(covered)
     if len(hit) < 2:
         return 0
@@ -100,7 +111,7 @@ def _conflicts(small: Tokens, covered: Mask) -> int:
     ends = np.flatnonzero(edges == -1)
     count = 0
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if end - start <= _GAP_MAX and salient[start:end].any():
+        if salient[start:end].any():
             count += 1
     return count
 
@@ -127,7 +138,7 @@ def _contained(text: Tokens, member: Mask, other: Mask, common: Mask | None) -> 
             keep[after:] = False
     # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
     tail = min(_trailing_run(member), _trailing_run(other))
-    if tail >= 8 and len(member) - tail >= 5:
+    if tail >= 8 and len(member) - tail >= 2:
         keep[len(member) - tail :] = False
     if not keep.any():
         return 0.0
@@ -168,7 +179,11 @@ def compare(
         _contained(large, back, member, old_common if new_is_small else new_common),
     )
     containment = float(member.mean())
-    conflicts = _conflicts(small, _covered(member, len(small.words)))
+    # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
+    conflicts = min(
+        _conflicts(small, _covered(_runs(member), len(small.words))),
+        _conflicts(large, _covered(_runs(back), len(large.words))),
+    )
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
     if not new_is_small and conflicts == 0 and len(back) >= _RUN:
@@ -176,7 +191,7 @@ def compare(
         runs = np.flatnonzero(np.convolve(back, np.ones(_RUN, dtype=np.int64), "valid") == _RUN)
         top = int(runs[0]) if len(runs) else 0
         updated = top >= 15 and len(large.words) - len(small.words) >= 20
-    return Match(score, containment, conflicts, updated)
+    return Match(score, containment, conflicts, updated, new_is_shorter=new_is_small)
 
 
 def _title_similarity(a: str, b: str) -> float:
@@ -228,6 +243,8 @@ class Clusterer:
         # (a story's first document, or what a copy adds to the copy it matched).
         self._df = np.zeros((2, _DF_WIDTH), dtype=np.int32)
         self._features: dict[str, tuple[datetime | None, Features, U64 | None]] = {}
+        self._anchors: dict[str, str] = {}  # story -> its first document, while its features are cached
+        self._anchor_of: dict[str, str] = {}  # the reverse
         self._clock: datetime | None = None
         self._evicted_at: datetime | None = None
 
@@ -315,14 +332,20 @@ class Clusterer:
             if time is not None and time >= before:
                 break
             expired.append(doc_id)
+        overflow = len(self._features) - len(expired) - _CACHE_LIMIT
+        if overflow > 0:
+            expired.extend(list(self._features)[len(expired) : len(expired) + overflow])
         for doc_id in expired:
-            counted = self._features.pop(doc_id)[2]
-            if counted is not None:
-                self._count(counted, -1)
-        while len(self._features) > _CACHE_LIMIT:
-            counted = self._features.pop(next(iter(self._features)))[2]
-            if counted is not None:
-                self._count(counted, -1)
+            self._forget(doc_id)
+
+    def _forget(self, doc_id: str) -> None:
+        """Drop a document's cached features, its boilerplate counts and its anchor role."""
+        counted = self._features.pop(doc_id)[2]
+        if counted is not None:
+            self._count(counted, -1)
+        story = self._anchor_of.pop(doc_id, None)
+        if story is not None:
+            del self._anchors[story]
 
     def add(self, doc: Doc) -> Decision:
         """Assign `doc` to the best earlier story in the window or start a new story, and index it."""
@@ -333,6 +356,9 @@ class Clusterer:
         counted = self._novel(mine, decision)
         self._count(counted, 1)
         self._features[doc.id] = (doc.published, mine, counted)
+        if decision.relation == "original":
+            self._anchors[decision.cluster] = doc.id
+            self._anchor_of[doc.id] = decision.cluster
         self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash)
         return decision
 
@@ -349,18 +375,18 @@ class Clusterer:
         order = {id(e): i for i, e in enumerate(found)}
         ranked = sorted(found, key=lambda e: (-len(mykeys.intersection(e.keys)), order[id(e)]))
         chosen = ranked[: self.max_candidates]
-        # The earliest retrieved member of each story is its anchor (found is in insertion order).
-        anchors: dict[str, Entry] = {}
+        # A story's anchor is its first document while cached, else its earliest retrieved member.
+        anchors: dict[str, Entry | str] = {}
         for entry in found:
-            anchors.setdefault(entry.cluster, entry)
-        matches: dict[int, Match] = {}
+            anchors.setdefault(entry.cluster, self._anchors.get(entry.cluster, entry))
+        matches: dict[str, Match] = {}
         mine_common = self._common(mine.tokens.shingles)
         mine_agency: str | None = ""  # computed on the first verified candidate
         best: tuple[float, float, int, Entry, Match] | None = None
         for entry in chosen:
             other = self._features_of(entry)
             match = self._compare(mine, mine_common, other)
-            matches[id(entry)] = match
+            matches[entry.doc.id] = match
             if other.text_hash == mine.text_hash:
                 return Decision(doc.id, entry.cluster, entry.doc.id, 1.0, "exact")
             effective = match.score
@@ -372,7 +398,11 @@ class Clusterer:
                 effective = min(1.0, effective + self.title_bonus)
             if effective < self.threshold:
                 continue
-            if not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches):
+            # A shorter copy is vouched for by its match alone; a longer one brings text of its own, so
+            # it must also resemble the story's anchor (stops chains: teaser -> follow-up -> ...).
+            if not match.new_is_shorter and not self._anchored(
+                mine, mine_common, entry, anchors[entry.cluster], matches
+            ):
                 continue
             # Prefer the agency's own copy among near-equal matches, then the earliest.
             if mine_agency == "":
@@ -399,15 +429,22 @@ class Clusterer:
         )
 
     def _anchored(
-        self, mine: Features, mine_common: Mask, entry: Entry, anchor: Entry, matches: dict[int, Match]
+        self, mine: Features, mine_common: Mask, entry: Entry, anchor: Entry | str, matches: dict[str, Match]
     ) -> bool:
         """Check the document also resembles its would-be story's anchor (guards against chaining)."""
-        if anchor is entry:
+        anchor_id = anchor if isinstance(anchor, str) else anchor.doc.id
+        if anchor_id == entry.doc.id:
             return True
-        match = matches.get(id(anchor))
+        match = matches.get(anchor_id)
         if match is None:
-            match = self._compare(mine, mine_common, self._features_of(anchor))
-            matches[id(anchor)] = match
+            if isinstance(anchor, str):
+                cached = self._features.get(anchor)
+                if cached is None:
+                    return True
+                other = cached[1]
+            else:
+                other = self._features_of(anchor)
+            match = matches[anchor_id] = self._compare(mine, mine_common, other)
         return match.conflicts == 0 and match.containment >= self.anchor_threshold
 
 
