@@ -85,10 +85,15 @@ def output(path: str | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     target = Path(path)
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: directory {target.parent} does not exist")
     tmp = target.with_name(f".{target.name}.partial")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        yield handle
-    tmp.replace(target)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class App:
