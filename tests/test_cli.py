@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import build_parser, main
+from ingest.cli import build_parser, main, output
 from ingest.opml import Subscription, read_opml, write_opml
 from store import repo
 from store.db import Store
@@ -591,6 +591,26 @@ class TestExport:
         assert result.out == ""
         assert len(target.read_text(encoding="utf-8").splitlines()) == 5
         assert [p.name for p in tmp_path.iterdir()] == ["articles.jsonl"]  # no partial file left behind
+
+    def test_output_directory_missing(self, ingested: Ingested, tmp_path: Path) -> None:
+        """-o into a directory that does not exist is one error line naming that directory."""
+        result = wirefeed("--db", ingested.db, "export", "-o", str(tmp_path / "no" / "such" / "out.jsonl"))
+        assert_one_line_error(result)
+        assert f"{tmp_path / 'no' / 'such'}" in result.err
+        assert ".partial" not in result.err
+
+    def test_output_file_all_or_nothing(self, tmp_path: Path) -> None:
+        """A write that fails midway leaves neither the target nor a partial file behind."""
+        target = tmp_path / "out.jsonl"
+
+        def write_then_fail() -> None:
+            with output(str(target)) as handle:
+                handle.write('{"id": 1}\n')
+                raise RuntimeError("disk full")
+
+        with pytest.raises(RuntimeError, match="disk full"):
+            write_then_fail()
+        assert list(tmp_path.iterdir()) == []
 
     def test_since(self, ingested: Ingested) -> None:
         """--since keeps only articles fetched within the window: all of them, fetched just now."""
