@@ -30,6 +30,7 @@ from dedupe.text import U64, Mask, Tokens, clean, contains, hash_of_clean, mix64
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
+_MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _EVICT_EVERY = timedelta(hours=1)
@@ -64,6 +65,7 @@ class Match:
     conflicts: int  # short substitutions of names or numbers inside the overlap
     updated: bool  # the new text contains the old one plus a new top
     new_is_shorter: bool = True  # containment was measured for the new text inside the old one
+    matched: int = 0  # shingles of the shorter text found in the longer one
 
 
 def features(doc: Doc) -> Features:
@@ -191,7 +193,9 @@ def compare(
         runs = np.flatnonzero(np.convolve(back, np.ones(_RUN, dtype=np.int64), "valid") == _RUN)
         top = int(runs[0]) if len(runs) else 0
         updated = top >= 15 and len(large.words) - len(small.words) >= 20
-    return Match(score, containment, conflicts, updated, new_is_shorter=new_is_small)
+    return Match(
+        score, containment, conflicts, updated, new_is_shorter=new_is_small, matched=int(member.sum())
+    )
 
 
 def _title_similarity(a: str, b: str) -> float:
@@ -399,9 +403,11 @@ class Clusterer:
             if effective < self.threshold:
                 continue
             # A shorter copy is vouched for by its match alone; a longer one brings text of its own, so
-            # it must also resemble the story's anchor (stops chains: teaser -> follow-up -> ...).
-            if not match.new_is_shorter and not self._anchored(
-                mine, mine_common, entry, anchors[entry.cluster], matches
+            # it must share more than a lead sentence and also resemble the story's anchor (this stops
+            # chains such as teaser -> follow-up reusing the teaser's lead -> ...).
+            if not match.new_is_shorter and (
+                match.matched < _MIN_EVIDENCE
+                or not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches)
             ):
                 continue
             # Prefer the agency's own copy among near-equal matches, then the earliest.
