@@ -21,6 +21,8 @@ from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
 
 __all__ = [
     "CLEAN_VERSION",
+    "EXTRACTOR_VERSION",
+    "OPTIONS",
     "TRAFILATURA_OPTIONS",
     "Extracted",
     "Removed",
@@ -29,6 +31,7 @@ __all__ = [
     "boilerplate_keys",
     "decode_html",
     "extract_page",
+    "parse_datetime",
 ]
 
 # The trafilatura options behind every text; see docs/extraction.md for why each one is set.
