@@ -23,15 +23,16 @@ class SqlIndex:
 
     def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
         """Stored articles sharing a band key, within the window, oldest first."""
-        ids = repo.band_matches(self.session, keys, since)
+        shared = repo.band_matches(self.session, keys, since)
         # A key shared by very many articles is boilerplate or a template: keep the most recent ones.
-        ids = ids[-self.max_candidates :]
+        ids = sorted(shared)[-self.max_candidates :]
         if not ids:
             return []
         rows = self.session.scalars(
             select(Article).where(Article.id.in_(ids), Article.story_id.is_not(None)).order_by(Article.id)
         )
-        return [_entry(article) for article in rows]
+        # Each entry carries the keys it shares with the query: the clusterer ranks candidates by them.
+        return [_entry(article, tuple(sorted(shared[article.id]))) for article in rows]
 
     def by_hash(self, text_hash: str) -> Entry | None:
         """The earliest clustered article with this normalised-text hash."""
@@ -52,7 +53,7 @@ class SqlIndex:
         return repo.evict_bands(self.session, before)
 
 
-def _entry(article: Article) -> Entry:
+def _entry(article: Article, keys: tuple[int, ...] = ()) -> Entry:
     doc = Doc(
         id=str(article.id),
         title=article.title or "",
@@ -60,4 +61,4 @@ def _entry(article: Article) -> Entry:
         url=article.url,
         published=article.published or article.fetched,
     )
-    return Entry(doc=doc, cluster=article.story_id or "", keys=())
+    return Entry(doc=doc, cluster=article.story_id or "", keys=keys)

@@ -379,14 +379,17 @@ def add_bands(session: Session, article_id: int, keys: Iterable[int], added: dat
         session.execute(insert(LshBand), rows)
 
 
-def band_matches(session: Session, keys: Sequence[int], since: datetime | None) -> list[int]:
-    """Article ids sharing at least one band key, indexed at or after `since`, oldest first."""
+def band_matches(session: Session, keys: Sequence[int], since: datetime | None) -> dict[int, set[int]]:
+    """Article id -> the band keys it shares with `keys`, for articles indexed at or after `since`."""
     if not keys:
-        return []
-    query = select(LshBand.article_id).where(LshBand.key.in_(list(set(keys)))).distinct()
+        return {}
+    query = select(LshBand.article_id, LshBand.key).where(LshBand.key.in_(sorted(set(keys))))
     if since is not None:
         query = query.where(LshBand.added >= since)
-    return sorted(int(i) for i in session.scalars(query))
+    shared: dict[int, set[int]] = {}
+    for article_id, key in session.execute(query):
+        shared.setdefault(int(article_id), set()).add(int(key))
+    return shared
 
 
 def evict_bands(session: Session, before: datetime) -> int:
