@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import Extracted, SiteBoilerplate, block_keys, decode_html, extract_page
+from ingest.extract import (
+    Extracted,
+    SiteBoilerplate,
+    block_keys,
+    boilerplate_keys,
+    decode_html,
+    extract_page,
+    parse_datetime,
+)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 BODY = (
@@ -188,3 +196,41 @@ class TestBlockKeys:
             boilerplate=SiteBoilerplate(doc_count=5, block_counts={block_keys(footer)[0]: 5}),
         )
         assert footer in page.text
+
+    def test_boilerplate_keys_include_removed_footer(self) -> None:
+        """Keys to count keep the removed site boilerplate, so its share does not decay."""
+        footer = "Cet article vous a été proposé par la rédaction, qui vous remercie de votre fidélité."
+        key = block_keys(footer)[0]
+        page = extract_page(
+            f"<html><body><article><p>{BODY}</p><p>{footer}</p></article></body></html>",
+            url="https://news.example/a/9",
+            boilerplate=SiteBoilerplate(doc_count=20, block_counts={key: 15}),
+        )
+        assert key in boilerplate_keys(page)
+        assert block_keys(BODY)[0] in boilerplate_keys(page)
+
+
+class TestParseDatetime:
+    """Dates from meta tags, sitemaps and feeds come out timezone-aware."""
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("2024-03-04T10:32:00Z", datetime(2024, 3, 4, 10, 32, tzinfo=UTC)),
+            ("2024-03-04T10:32:00+01:00", datetime(2024, 3, 4, 10, 32, tzinfo=timezone(timedelta(hours=1)))),
+            ("2024-03-04 10:32:00", datetime(2024, 3, 4, 10, 32, tzinfo=UTC)),
+            ("2024-03-04", datetime(2024, 3, 4, tzinfo=UTC)),
+            ("Mon, 04 Mar 2024 10:32:00 GMT", datetime(2024, 3, 4, 10, 32, tzinfo=UTC)),
+        ],
+    )
+    def test_parsed(self, value: str, expected: datetime) -> None:
+        """ISO 8601 and RFC 2822 values parse; a missing offset means UTC."""
+        parsed = parse_datetime(value)
+        assert parsed == expected
+        assert parsed is not None
+        assert parsed.tzinfo is not None
+
+    @pytest.mark.parametrize("value", [None, "", "garbage", "31/31/2024"])
+    def test_unparseable(self, value: str | None) -> None:
+        """Garbage gives None, never an exception."""
+        assert parse_datetime(value) is None
