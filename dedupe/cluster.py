@@ -64,8 +64,8 @@ class Match:
     containment: float  # share of the shorter text's shingles found in the longer one
     conflicts: int  # short substitutions of names or numbers inside the overlap
     updated: bool  # the new text contains the old one plus a new top
-    new_is_shorter: bool = True  # containment was measured for the new text inside the old one
-    matched: int = 0  # shingles of the shorter text found in the longer one
+    new_inside: bool = True  # the score measured the new text inside the old one (not the reverse)
+    matched: int = 0  # shingles behind the score: those of the measured text found in the other
 
 
 def features(doc: Doc) -> Features:
@@ -176,10 +176,12 @@ def compare(
         return Match(0.0, 0.0, 0, updated=False)
     back = contains(small.shingle_set, large.shingles)
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
-    score = max(
-        _contained(small, member, back, common),
-        _contained(large, back, member, old_common if new_is_small else new_common),
-    )
+    small_inside = _contained(small, member, back, common)
+    large_inside = _contained(large, back, member, old_common if new_is_small else new_common)
+    score = max(small_inside, large_inside)
+    # Whether the winning direction measured the new text inside the old one, and on how many shingles.
+    new_inside = (small_inside >= large_inside) == new_is_small
+    matched = int(member.sum()) if small_inside >= large_inside else int(back.sum())
     containment = float(member.mean())
     # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
     conflicts = min(
@@ -193,9 +195,7 @@ def compare(
         runs = np.flatnonzero(np.convolve(back, np.ones(_RUN, dtype=np.int64), "valid") == _RUN)
         top = int(runs[0]) if len(runs) else 0
         updated = top >= 15 and len(large.words) - len(small.words) >= 20
-    return Match(
-        score, containment, conflicts, updated, new_is_shorter=new_is_small, matched=int(member.sum())
-    )
+    return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched)
 
 
 def _title_similarity(a: str, b: str) -> float:
@@ -405,7 +405,7 @@ class Clusterer:
             # A shorter copy is vouched for by its match alone; a longer one brings text of its own, so
             # it must share more than a lead sentence and also resemble the story's anchor (this stops
             # chains such as teaser -> follow-up reusing the teaser's lead -> ...).
-            if not match.new_is_shorter and (
+            if not match.new_inside and (
                 match.matched < _MIN_EVIDENCE
                 or not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches)
             ):
