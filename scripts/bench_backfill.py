@@ -1,0 +1,318 @@
+"""Benchmark a WARC backfill: wirefeed's whole pipeline on 2 cores against raw trafilatura in one process.
+
+Usage: python scripts/bench_backfill.py [--pages N] [--workers N] [--chunk-size N] [--keep DIR] [--profile FILE]
+
+Generates a WARC file of N article pages from this script's own texts (stories republished by several
+outlets, trimmed or extended copies, tracking-parameter URL variants, listing pages and a few non-HTML
+records, so dedupe and the store have realistic work), then in the same run:
+  1. raw `trafilatura.extract` over every HTML page, single process;
+  2. `wirefeed backfill --warc` into a fresh SQLite file: WARC reading, extraction in the process pool,
+     cleaning, exact and near-duplicate dedupe, story assignment and storage of articles and raw pages.
+Prints pages/s for both and the ratio (target >= 1.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config.settings import DatabaseSettings, ExtractSettings, Settings
+from ingest.backfill import Backfill, BackfillOptions, BackfillSummary
+from ingest.pipeline import Pipeline
+from ingest.warc import read_warc
+from store.db import Store
+
+TARGET = 1.7
+OUTLETS = ["dailyherald.example", "lemonde-libre.example", "northtimes.example", "wirewatch.example",
+           "citypost.example", "la-gazette.example", "morningstar.example", "coastnews.example"]
+AGENCIES = ["(Reuters)", "(AP)", "(AFP)", ""]
+PLACES = ["Geneva", "Nantes", "Oslo", "Lisbon", "Montreal", "Dakar", "Lyon", "Bergen", "Porto", "Quebec",
+          "Toulouse", "Tromso", "Brest", "Seville", "Turin", "Ghent"]
+SUBJECTS = ["the city council", "the regional government", "the port authority", "a group of residents",
+            "the national railway", "the health ministry", "the university", "the fishermen's union",
+            "the energy regulator", "a local charity", "the airport operator", "the water board"]
+VERBS = ["announced", "approved", "rejected", "postponed", "criticised", "defended", "unveiled", "questioned"]
+OBJECTS = ["a plan to expand the harbour", "new rules for short-term rentals", "a budget for school repairs",
+           "the closure of a maternity ward", "a tram line to the northern suburbs", "higher parking fees",
+           "a ban on night flights", "a programme to insulate social housing", "the sale of the old hospital",
+           "a pilot scheme for free buses", "a new bridge over the river", "stricter fishing quotas"]
+DETAILS = ["which would cost about {n} million euros over {m} years",
+           "after {m} months of consultation with {n} local associations",
+           "in a vote of {n} to {m} late on {day}",
+           "despite a petition signed by {n} thousand people",
+           "citing a report that found {n} percent of buildings below standard",
+           "saying the first works could begin within {m} weeks"]
+QUOTES = ["\"This is a decision for the next generation, not the next election,\" said {person}.",
+          "\"We were not consulted, and we will take this to court if we must,\" said {person}.",
+          "\"The figures speak for themselves,\" {person} told reporters outside the building.",
+          "\"Nobody here wanted this, but nobody had a better idea either,\" said {person}."]
+PEOPLE = ["Marie Dubois", "Anders Lie", "Joana Silva", "Moussa Diop", "Claire Martin", "Erik Solberg",
+          "Ana Ferreira", "Luc Tremblay", "Ingrid Haugen", "Paulo Costa"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def sentence(rng: random.Random) -> str:
+    """One news-like sentence from the templates."""
+    detail = rng.choice(DETAILS).format(n=rng.randint(2, 900), m=rng.randint(2, 30), day=rng.choice(DAYS))
+    return (f"In {rng.choice(PLACES)}, {rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}, "
+            f"{detail}.")
+
+
+def story(rng: random.Random) -> tuple[str, list[str]]:
+    """A headline and 4-7 paragraphs."""
+    place = rng.choice(PLACES)
+    title = f"{place}: {rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+    paragraphs = []
+    for i in range(rng.randint(4, 7)):
+        parts = [sentence(rng) for _ in range(rng.randint(2, 3))]
+        if i == 2:
+            parts.append(rng.choice(QUOTES).format(person=rng.choice(PEOPLE)))
+        paragraphs.append(" ".join(parts))
+    agency = rng.choice(AGENCIES)
+    paragraphs[0] = f"{place.upper()} {agency} - {paragraphs[0]}".replace("  ", " ")
+    return title, paragraphs
+
+
+def chrome(outlet: str, rng: random.Random, headlines: list[str]) -> tuple[str, str]:
+    """Site header (mega-menu), and sidebar, teaser rails, comments and footer around the article.
+
+    Real article pages weigh 100-400 KB of HTML (the fundus-eval pages average 370 KB), most of it site
+    chrome; extraction cost grows with it, the store's does not, so page weight matters to the ratio.
+    """
+    sections = ["World", "Politics", "Business", "Sport", "Culture", "Science", "Opinion", "Regions", "Video",
+                "Climate", "Tech", "Health", "Travel", "Food", "Books", "Music", "Cinema", "Education"]
+    menu = "".join(
+        f'<li class="menu-section"><a href="https://{outlet}/{s.lower()}/">{s}</a><ul class="sub">'
+        + "".join(f'<li><a href="https://{outlet}/{s.lower()}/{p.lower()}/">{p}</a></li>' for p in PLACES)
+        + "</ul></li>"
+        for s in sections
+    )
+    icons = "".join(f'<svg class="icon" viewBox="0 0 24 24"><path d="M{i} {i}h{i + 4}v{i + 2}H{i}z"/></svg>'
+                    for i in range(40))
+    header = (f'<div class="cookie-banner"><p>We use cookies to improve your experience on {outlet}.</p>'
+              '<button>Accept</button><button>Settings</button></div>'
+              f'<header class="site"><a class="logo" href="https://{outlet}/">{outlet}</a>{icons}'
+              f'<nav class="mega"><ul>{menu}</ul></nav><form action="/search"><input name="q"></form></header>')
+
+    def rail(title: str, count: int, teaser: bool) -> str:
+        items = []
+        for h in rng.sample(headlines, min(count, len(headlines))):
+            blurb = f"<p class=\"teaser\">{escape(sentence(rng))}</p>" if teaser else ""
+            items.append(f'<li class="card"><div class="card-media"><img src="https://{outlet}/img/'
+                         f'{rng.randint(1, 10**6)}.jpg" alt=""></div><div class="card-body"><h3><a href="'
+                         f'https://{outlet}/a/{rng.randint(1, 10**6)}.html">{escape(h)}</a></h3>{blurb}</div></li>')
+        return f'<section class="rail"><h2>{title}</h2><ul>{"".join(items)}</ul></section>'
+
+    comments = "".join(
+        f'<div class="comment"><span class="author">{rng.choice(PEOPLE)}</span><p>{escape(sentence(rng))}</p>'
+        '<a href="#reply">Reply</a> <a href="#report">Report</a></div>'
+        for _ in range(rng.randint(3, 12))
+    )
+    links = "".join(f'<li><a href="https://{outlet}/{s.lower()}/{p.lower()}/">{p} {s}</a></li>'
+                    for s in sections for p in PLACES[:6])
+    script = "var config=" + "{" + ",".join(f'"k{i}":"{rng.randint(0, 10**9)}"' for i in range(400)) + "};"
+    footer = (rail("Most read", 10, False) + rail(f"More from {outlet}", 12, True)
+              + f'<section class="comments"><h2>Comments</h2>{comments}</section>'
+              + f'<footer><ul class="sitemap">{links}</ul><p>© {outlet} 2026. All rights reserved.</p>'
+              + '<p><a href="/legal">Legal notice</a> · <a href="/privacy">Privacy</a> · '
+              + f'<a href="/cookies">Cookies</a></p></footer><script>{script}</script>')
+    return header, footer
+
+
+def article_html(outlet: str, title: str, paragraphs: list[str], published: datetime, *, rng: random.Random,
+                 headlines: list[str]) -> str:
+    """A whole article page with metadata, chrome and a byline."""
+    header, footer = chrome(outlet, rng, headlines)
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | {outlet}</title>'
+        f'<meta property="og:title" content="{escape(title)}"><meta property="og:type" content="article">'
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+        f'"headline": {json.dumps(title)}, "datePublished": "{published.isoformat()}"}}</script>'
+        f'<meta property="article:published_time" content="{published.isoformat()}">'
+        '<style>body{font-family:serif}.related{float:right}</style></head><body>'
+        f'{header}<main><article><h1>{escape(title)}</h1><p class="byline">By {rng.choice(PEOPLE)}</p>'
+        f"\n{body}\n</article></main>{footer}</body></html>"
+    )
+
+
+def listing_html(outlet: str, headlines: list[str], rng: random.Random) -> str:
+    """A section page: many linked headlines, no article."""
+    header, footer = chrome(outlet, rng, headlines)
+    items = "".join(f'<li><h3><a href="https://{outlet}/a/{rng.randint(1, 10**6)}.html">{escape(h)}</a></h3></li>'
+                    for h in rng.sample(headlines, min(20, len(headlines))))
+    return (f"<!DOCTYPE html><html><head><title>Regions | {outlet}</title></head><body>{header}<ul>{items}</ul>"
+            f"{footer}</body></html>")
+
+
+def generate(pages: int, seed: int = 7) -> list[tuple[str, str, bytes, datetime]]:
+    """(url, content type, body, fetch time) records: ~`pages` HTML pages plus a few images."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    records: list[tuple[str, str, bytes, datetime]] = []
+    headlines: list[str] = []
+    n = 0
+    while len(records) < pages:
+        title, paragraphs = story(rng)
+        headlines.append(title)
+        published = start + timedelta(minutes=37 * n)
+        copies = rng.choices([1, 2, 3, 4], weights=[50, 25, 15, 10])[0]
+        for copy, outlet in enumerate(rng.sample(OUTLETS, copies)):
+            text = list(paragraphs)
+            if copy and rng.random() < 0.5:
+                text = text[:-1]  # a trimmed copy
+            if copy and rng.random() < 0.3:
+                text.append(f"Read more: {rng.choice(headlines)}")
+            when = published + timedelta(minutes=20 * copy)
+            url = f"https://{outlet}/{when:%Y/%m/%d}/story-{n}-{copy}.html"
+            html = article_html(outlet, title if not copy else f"{title} ({outlet.split('.')[0]})", text, when,
+                                rng=rng, headlines=headlines)
+            records.append((url, "text/html; charset=utf-8", html.encode(), when + timedelta(minutes=5)))
+            if rng.random() < 0.03:  # the same page again under a tracking-parameter URL
+                records.append((url + "?utm_source=social", "text/html; charset=utf-8", html.encode(),
+                                when + timedelta(hours=1)))
+        if n % 97 == 0:
+            outlet = rng.choice(OUTLETS)
+            records.append((f"https://{outlet}/regions/", "text/html; charset=utf-8",
+                            listing_html(outlet, headlines, rng).encode(), published))
+        if n % 151 == 0:
+            records.append((f"https://{rng.choice(OUTLETS)}/img/{n}.jpg", "image/jpeg", bytes(2048), published))
+        n += 1
+    return records
+
+
+def write_warc(path: Path, records: list[tuple[str, str, bytes, datetime]]) -> None:
+    """Write the records as gzipped WARC response records."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, content_type, body, when in records:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body), http_headers=headers,
+                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            )
+            writer.write_record(record)
+
+
+def run_raw(warc: Path) -> tuple[int, float]:
+    """Raw trafilatura.extract over every HTML page of the WARC, one process; bodies read beforehand."""
+    pages = [(p.response.body, p.response.url) for p in read_warc(warc)]
+    start = time.perf_counter()
+    for body, url in pages:
+        trafilatura.extract(body.decode("utf-8", errors="replace"), url=url, deduplicate=False)
+    return len(pages), time.perf_counter() - start
+
+
+class Breakdown:
+    """Wall time spent in the main process's per-page stages (wrapping pipeline methods, for this script only)."""
+
+    STAGES = (("Pipeline._store", Pipeline, "_store"), ("Pipeline._cluster", Pipeline, "_cluster"),
+              ("Pipeline._boilerplate", Pipeline, "_boilerplate"), ("Pipeline._upsert_article", Pipeline,
+                                                                     "_upsert_article"))
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        for name, owner, attr in self.STAGES:
+            setattr(owner, attr, self._timed(name, getattr(owner, attr)))
+
+    def _timed(self, name: str, func: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+
+def run_backfill(warc: Path, db: Path, workers: int, chunk_size: int) -> tuple[BackfillSummary, float]:
+    """The whole backfill into a fresh SQLite file, timed from pipeline start to the last commit."""
+    settings = Settings(database=DatabaseSettings(url=f"sqlite:///{db}"),
+                        extract=ExtractSettings(workers=workers))
+    store = Store(settings.database.url)
+    start = time.perf_counter()
+    pipeline = Pipeline(store, settings)
+    try:
+        options = BackfillOptions(warcs=[str(warc)], chunk_size=chunk_size)
+        summary = asyncio.run(Backfill(pipeline, options).run())
+    finally:
+        pipeline.close()
+        store.close()
+    return summary, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2, help="extraction workers (the cores to compare)")
+    parser.add_argument("--chunk-size", type=int, default=100)
+    parser.add_argument("--keep", type=Path, help="write the WARC and database here instead of a temp dir")
+    parser.add_argument("--profile", type=Path, help="cProfile the backfill's main process into this file")
+    parser.add_argument("--breakdown", action="store_true", help="time the main process's per-page stages")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > args.workers:
+        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.workers]))
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up only
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        warc, db = folder / "bench.warc.gz", folder / "bench.db"
+        db.unlink(missing_ok=True)
+        records = generate(args.pages)
+        write_warc(warc, records)
+        html = [r for r in records if r[1].startswith("text/html")]
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        average = sum(len(r[2]) for r in html) / len(html) / 1e3
+        print(f"WARC: {len(records)} records ({len(html)} HTML pages, {average:.0f} KB average), "
+              f"{warc.stat().st_size / 1e6:.1f} MB gzipped; cores: {cores}; "
+              f"load average before: {os.getloadavg()[0]:.2f}")
+        # Raw trafilatura runs before and after the backfill; its best round is kept, so a machine that is
+        # busy during one of them favours the baseline, not wirefeed.
+        html_pages, raw_first = run_raw(warc)
+        breakdown = Breakdown() if args.breakdown else None
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        summary, seconds = run_backfill(warc, db, args.workers, args.chunk_size)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        _, raw_second = run_raw(warc)
+        raw_seconds = min(raw_first, raw_second)
+        raw_rate = html_pages / raw_seconds
+        print(f"raw trafilatura.extract, 1 process: {html_pages} pages in {raw_seconds:.1f}s = {raw_rate:.1f} pages/s "
+              f"(rounds: {raw_first:.1f}s, {raw_second:.1f}s)")
+        rate = html_pages / seconds
+        print(f"wirefeed backfill --warc, {args.workers} extraction workers: {html_pages} pages in {seconds:.1f}s "
+              f"= {rate:.1f} pages/s (stored {summary.stored}, duplicates {summary.duplicates}, "
+              f"not articles {summary.not_article}, failed {summary.failed_total}, non-HTML {summary.not_html})")
+        if breakdown is not None:
+            for name, spent in sorted(breakdown.seconds.items(), key=lambda kv: -kv[1]):
+                print(f"  main process, {name}: {spent:.1f}s = {spent / html_pages * 1000:.1f} ms/page")
+        ratio = rate / raw_rate
+        print(f"ratio: {ratio:.2f}x (target >= {TARGET}x): {'met' if ratio >= TARGET else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
