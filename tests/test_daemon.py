@@ -1,0 +1,112 @@
+"""`wirefeed run` as a real process: it polls, and on SIGTERM stops claiming, finishes or releases, exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from store import repo
+from store.db import Store
+from store.models import Feed
+from tests.world import World, rss, slow
+
+ROOT = Path(__file__).parents[1]
+
+
+def _daemon(db: str, grace: float) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update({
+        "WIREFEED_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
+        "WIREFEED_FETCH__PER_HOST_DELAY": "0",
+        "WIREFEED_FETCH__FETCH_ARTICLES": "false",
+        "WIREFEED_FETCH__TIMEOUT": "30",
+        "WIREFEED_EXTRACT__WORKERS": "1",
+        "WIREFEED_SCHEDULE__TICK": "1",
+        "WIREFEED_SCHEDULE__SHUTDOWN_GRACE": str(grace),
+        "WIREFEED_LOG__FORMAT": "json",
+    })
+    return subprocess.Popen([sys.executable, "-m", "ingest.cli", "--db", db, "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _events(output: bytes) -> list[str]:
+    events = []
+    for line in output.decode(errors="replace").splitlines():
+        try:
+            events.append(json.loads(line)["event"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return events
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """A fast feed and a feed that takes seconds to answer."""
+    with World("site") as w:
+        site = w["site"]
+        body = rss("Feed", [{"title": "t", "link": site.url("/a"), "guid": "a"}]).encode()
+        site.routes["/fast.xml"] = lambda r: (200, {"Content-Type": "application/rss+xml"}, body)
+        site.routes["/slow.xml"] = slow(lambda r: (200, {"Content-Type": "application/rss+xml"}, body), 3)
+        yield w
+
+
+def _start(sqlite_url: str, world: World, grace: float) -> tuple[Store, subprocess.Popen[bytes]]:
+    store = Store(sqlite_url)
+    with store.session() as session:
+        repo.add_feed(session, world["site"].url("/fast.xml"))
+        repo.add_feed(session, world["site"].url("/slow.xml"))
+    proc = _daemon(sqlite_url, grace)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not world["site"].hits("/slow.xml"):
+        time.sleep(0.05)
+    assert world["site"].hits("/slow.xml"), "the daemon never polled"
+    return store, proc
+
+
+def _leased(store: Store) -> int:
+    with store.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None))) or 0)
+
+
+class TestShutdown:
+    """SIGTERM in the middle of a poll."""
+
+    def test_in_flight_work_finishes_within_grace(self, sqlite_url: str, world: World) -> None:
+        """With a long grace, the slow feed is finished and recorded, then the daemon exits 0 with no lease held."""
+        store, proc = _start(sqlite_url, world, grace=20)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out.decode()[-2000:]
+        events = _events(out)
+        assert "daemon_stopping" in events
+        assert "daemon_stopped" in events
+        assert "pass_abandoned" not in events
+        with store.session() as session:
+            slow_feed = repo.feed_by_url(session, world["site"].url("/slow.xml"))
+            assert slow_feed is not None
+            assert slow_feed.last_fetched_at is not None
+        assert _leased(store) == 0
+        store.close()
+
+    def test_grace_over_releases_leases(self, sqlite_url: str, world: World) -> None:
+        """With a short grace, the slow poll is abandoned, its lease released, and the exit code is still 0."""
+        store, proc = _start(sqlite_url, world, grace=0.2)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out.decode()[-2000:]
+        assert "pass_abandoned" in _events(out)
+        assert _leased(store) == 0
+        with store.session() as session:
+            slow_feed = repo.feed_by_url(session, world["site"].url("/slow.xml"))
+            assert slow_feed is not None
+            assert slow_feed.last_fetched_at is None  # not recorded: it will be polled again
+        store.close()
