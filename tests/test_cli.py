@@ -474,7 +474,7 @@ class TestIngest:
     def test_not_a_database(self, tmp_path: Path) -> None:
         """A --db file that is not a SQLite database: non-zero exit, one line, no traceback."""
         (tmp_path / "notes.txt").write_text("not a database\n" * 100, encoding="utf-8")
-        result = wirefeed_process("--db", "sqlite:///notes.txt", "ingest", cwd=tmp_path)
+        result = wirefeed("--db", "sqlite:///notes.txt", "ingest")
         assert_one_line_error(result)
         assert "file is not a database" in result.err
 
@@ -489,17 +489,28 @@ class TestIngest:
         ids=["invalid-toml", "unknown-key", "wrong-type", "inconsistent"],
     )
     def test_bad_config(self, tmp_path: Path, toml: str, message: str) -> None:
-        """A bad config file: non-zero exit, one line naming the problem, no traceback, no database touched."""
+        """A bad config file: exit 2, one line naming the problem, no traceback, no database touched."""
         config = tmp_path / "bad.toml"
         config.write_text(toml, encoding="utf-8")
-        result = wirefeed_process("--config", str(config), "ingest", cwd=tmp_path)
+        result = wirefeed("--config", str(config), "ingest")
         assert_one_line_error(result)
+        assert result.code == 2
         assert message in result.err
         assert not (tmp_path / "wirefeed.db").exists()
 
-    def test_bad_env_value(self, tmp_path: Path) -> None:
+    def test_bad_config_in_a_process(self, tmp_path: Path) -> None:
+        """Run as cron runs it, an invalid TOML file gives a non-zero status and one stderr line."""
+        config = tmp_path / "bad.toml"
+        config.write_text("[fetch\ntimeout = 3\n", encoding="utf-8")
+        result = wirefeed_process("--config", str(config), "ingest", cwd=tmp_path)
+        assert_one_line_error(result)
+        assert "cannot read config file" in result.err
+        assert result.out == ""
+
+    def test_bad_env_value(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """A wrongly typed environment override is reported like a bad config file."""
-        result = wirefeed_process("ingest", cwd=tmp_path, env={"WIREFEED_FETCH__CONCURRENCY": "lots"})
+        monkeypatch.setenv("WIREFEED_FETCH__CONCURRENCY", "lots")
+        result = wirefeed("ingest")
         assert_one_line_error(result)
         assert "fetch.concurrency" in result.err
 
