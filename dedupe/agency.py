@@ -42,6 +42,8 @@ _NAMES = "|".join(
 )
 _DASH = r"[-‐‑‒–—―]"
 
+_ANY = re.compile(rf"(?:{_NAMES})", re.IGNORECASE)
+
 # Credits that name an agency unambiguously; each pattern captures the spelling in group "name".
 _CREDITS: tuple[re.Pattern[str], ...] = (
     # "(AFP)", "(Reuters)", "(AP)", "(dpa/AFP)" -- a parenthesised agency credit near a dateline.
@@ -68,6 +70,8 @@ def agency_of(text: str) -> str | None:
     if len(text) > 1200:
         # Credits stand at the top (dateline) or the bottom (copyright, sign-off) of a text.
         text = text[:600] + "\n" + text[-600:]
+    if _ANY.search(text) is None:
+        return None
     for pattern in _CREDITS:
         for match in pattern.finditer(text):
             spelling = match.group("name")

@@ -90,7 +90,10 @@ def _runs(member: Mask, length: int = 3) -> Mask:
     """Keep only matches that belong to a run of `length` matched shingles (drop stray hits)."""
     if len(member) < length:
         return member
-    full = np.convolve(member, np.ones(length, dtype=np.int64), "valid") == length
+    n = len(member) - length + 1
+    full = member[:n].copy()
+    for offset in range(1, length):
+        full &= member[offset : offset + n]
     strong = np.zeros(len(member), dtype=np.bool_)
     for offset in range(length):
         strong[offset : offset + len(full)] |= full
@@ -99,42 +102,36 @@ def _runs(member: Mask, length: int = 3) -> Mask:
 
 def _conflicts(small: Tokens, covered: Mask) -> int:
     """Count uncovered runs holding a name or number between the first and last covered word."""
-    hit = np.flatnonzero(covered)
-    if len(hit) < 2:
+    if not covered.any():
         return 0
-    first, last = int(hit[0]), int(hit[-1])
+    first = int(covered.argmax())
+    last = len(covered) - 1 - int(covered[::-1].argmax())
     inner = ~covered[first : last + 1]
     if not inner.any():
         return 0
-    salient = small.salient[first : last + 1]
-    # Boundaries of uncovered runs: +1 where a run starts, -1 after it ends.
-    edges = np.diff(np.concatenate(([0], inner.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    count = 0
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if salient[start:end].any():
-            count += 1
-    return count
+    # Number each uncovered run, then count the runs that hold a salient word.
+    starts = inner & ~np.concatenate(([False], inner[:-1]))
+    run_id = np.cumsum(starts)
+    hits = run_id[inner & small.salient[first : last + 1]]
+    return len(np.unique(hits)) if len(hits) else 0
 
 
 def _trailing_run(flags: Mask) -> int:
     """Return how many flags at the end are set."""
-    unset = np.flatnonzero(~flags)
-    return len(flags) if len(unset) == 0 else len(flags) - 1 - int(unset[-1])
+    reverse = flags[::-1]
+    return len(flags) if reverse.all() else int(reverse.argmin())
 
 
 def _contained(text: Tokens, member: Mask, other: Mask, common: Mask | None) -> float:
     """Return the lead-anchored share of one text's shingles found in the other (`member` flags them)."""
     keep = np.ones(len(member), dtype=np.bool_)
-    matched = np.flatnonzero(member)
-    if common is not None and len(matched):
+    if common is not None:
         # What follows the overlap and is mostly boilerplate seen in other stories (a site footer,
         # with perhaps a caption before it) counts neither way -- unless it states figures of its own.
-        after = int(matched[-1]) + 1
+        after = len(member) - _trailing_run(~member)
         if (
-            after < len(member)
-            and common[after:].mean() >= _APPENDED_COMMON
+            0 < after < len(member)
+            and np.count_nonzero(common[after:]) >= _APPENDED_COMMON * (len(member) - after)
             and not (text.numeric[after:] & ~_covered(common, len(text.words))[after:]).any()
         ):
             keep[after:] = False
@@ -145,8 +142,8 @@ def _contained(text: Tokens, member: Mask, other: Mask, common: Mask | None) -> 
     if not keep.any():
         return 0.0
     kept = member[keep]
-    containment = float(kept.mean())
-    lead = float(kept[:LEAD].mean())
+    containment = np.count_nonzero(kept) / len(kept)
+    lead = np.count_nonzero(kept[:LEAD]) / len(kept[:LEAD])
     # An overlap that does not start where the text starts is a reused paragraph, not a copy.
     return containment if lead >= 0.5 else containment * lead
 
@@ -181,13 +178,12 @@ def compare(
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
-    matched = int(member.sum()) if small_inside >= large_inside else int(back.sum())
-    containment = float(member.mean())
+    matched = int(np.count_nonzero(member if small_inside >= large_inside else back))
+    containment = np.count_nonzero(member) / len(member)
     # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
-    conflicts = min(
-        _conflicts(small, _covered(_runs(member), len(small.words))),
-        _conflicts(large, _covered(_runs(back), len(large.words))),
-    )
+    conflicts = _conflicts(small, _covered(_runs(member), len(small.words)))
+    if conflicts:
+        conflicts = min(conflicts, _conflicts(large, _covered(_runs(back), len(large.words))))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
     if not new_is_small and conflicts == 0 and len(back) >= _RUN:
@@ -249,6 +245,7 @@ class Clusterer:
         self._features: dict[str, tuple[datetime | None, Features, U64 | None]] = {}
         self._anchors: dict[str, str] = {}  # story -> its first document, while its features are cached
         self._anchor_of: dict[str, str] = {}  # the reverse
+        self._agencies: dict[str, str | None] = {}
         self._clock: datetime | None = None
         self._evicted_at: datetime | None = None
 
@@ -345,6 +342,7 @@ class Clusterer:
     def _forget(self, doc_id: str) -> None:
         """Drop a document's cached features, its boilerplate counts and its anchor role."""
         counted = self._features.pop(doc_id)[2]
+        self._agencies.pop(doc_id, None)
         if counted is not None:
             self._count(counted, -1)
         story = self._anchor_of.pop(doc_id, None)
@@ -413,7 +411,7 @@ class Clusterer:
             # Prefer the agency's own copy among near-equal matches, then the earliest.
             if mine_agency == "":
                 mine_agency = agency_of(doc.text)
-            theirs = agency_of(entry.doc.text)
+            theirs = self._agency_of(entry.doc)
             bonus = 0.02 if theirs is not None and mine_agency in (theirs, None) else 0.0
             rank = (effective + bonus, effective, -order[id(entry)])
             if best is None or rank > (best[0], best[1], best[2]):
@@ -423,6 +421,12 @@ class Clusterer:
         entry, match = best[3], best[4]
         relation = "updated" if match.updated else "near_duplicate"
         return Decision(doc.id, entry.cluster, entry.doc.id, round(match.score, 4), relation)
+
+    def _agency_of(self, doc: Doc) -> str | None:
+        """Return the agency credited by an indexed document, memoised while it is cached."""
+        if doc.id not in self._agencies:
+            self._agencies[doc.id] = agency_of(doc.text)
+        return self._agencies[doc.id]
 
     def _compare(self, mine: Features, mine_common: Mask, other: Features) -> Match:
         """Verify the new document against an earlier one with the current boilerplate statistics."""
