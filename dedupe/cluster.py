@@ -30,6 +30,8 @@ from dedupe.text import U64, Mask, Tokens, clean, contains, hash_of_clean, mix64
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
+_AGENCY_MARGIN = 0.02  # scores this close to the best count as equal when preferring an agency copy
+_PER_STORY = 3  # candidates verified per story
 _MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
@@ -113,7 +115,8 @@ def _conflicts(small: Tokens, covered: Mask) -> int:
     starts = inner & ~np.concatenate(([False], inner[:-1]))
     run_id = np.cumsum(starts)
     hits = run_id[inner & small.salient[first : last + 1]]
-    return len(np.unique(hits)) if len(hits) else 0
+    # Run numbers never decrease along the text, so distinct runs are the steps plus one.
+    return int(np.count_nonzero(np.diff(hits))) + 1 if len(hits) else 0
 
 
 def _trailing_run(flags: Mask) -> int:
@@ -376,15 +379,23 @@ class Clusterer:
         mykeys = set(keys)
         order = {id(e): i for i, e in enumerate(found)}
         ranked = sorted(found, key=lambda e: (-len(mykeys.intersection(e.keys)), order[id(e)]))
-        chosen = ranked[: self.max_candidates]
+        # Copies of one story look alike: verifying its best few members is enough.
+        per_story: dict[str, int] = {}
+        chosen = []
+        for entry in ranked:
+            seen = per_story.get(entry.cluster, 0)
+            if seen < _PER_STORY:
+                per_story[entry.cluster] = seen + 1
+                chosen.append(entry)
+                if len(chosen) == self.max_candidates:
+                    break
         # A story's anchor is its first document while cached, else its earliest retrieved member.
         anchors: dict[str, Entry | str] = {}
         for entry in found:
             anchors.setdefault(entry.cluster, self._anchors.get(entry.cluster, entry))
         matches: dict[str, Match] = {}
         mine_common = self._common(mine.tokens.shingles)
-        mine_agency: str | None = ""  # computed on the first verified candidate
-        best: tuple[float, float, int, Entry, Match] | None = None
+        passed: list[tuple[float, int, Entry, Match]] = []
         for entry in chosen:
             other = self._features_of(entry)
             match = self._compare(mine, mine_common, other)
@@ -408,19 +419,23 @@ class Clusterer:
                 or not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches)
             ):
                 continue
-            # Prefer the agency's own copy among near-equal matches, then the earliest.
-            if mine_agency == "":
-                mine_agency = agency_of(doc.text)
-            theirs = self._agency_of(entry.doc)
-            bonus = 0.02 if theirs is not None and mine_agency in (theirs, None) else 0.0
-            rank = (effective + bonus, effective, -order[id(entry)])
-            if best is None or rank > (best[0], best[1], best[2]):
-                best = (rank[0], rank[1], rank[2], entry, match)
-        if best is None:
+            passed.append((effective, -order[id(entry)], entry, match))
+        if not passed:
             return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
-        entry, match = best[3], best[4]
+        entry, match = self._best(doc, passed)
         relation = "updated" if match.updated else "near_duplicate"
         return Decision(doc.id, entry.cluster, entry.doc.id, round(match.score, 4), relation)
+
+    def _best(self, doc: Doc, passed: list[tuple[float, int, Entry, Match]]) -> tuple[Entry, Match]:
+        """Pick the best verified candidate; among near-equal ones prefer the agency's own copy."""
+        top = max(score for score, _, _, _ in passed)
+        close = [p for p in passed if p[0] >= top - _AGENCY_MARGIN]
+        if len(close) > 1:
+            mine = agency_of(doc.text)
+            credited = [p for p in close if (a := self._agency_of(p[2].doc)) is not None and mine in (a, None)]
+            close = credited or close
+        _, _, entry, match = max(close, key=lambda p: (p[0], p[1]))
+        return entry, match
 
     def _agency_of(self, doc: Doc) -> str | None:
         """Return the agency credited by an indexed document, memoised while it is cached."""

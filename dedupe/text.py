@@ -16,14 +16,12 @@ Mask = npt.NDArray[np.bool_]
 
 SHINGLE = 3  # words per shingle
 
-_TYPOGRAPHY = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-        "\u2212": "-", "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
-    }
-)  # fmt: skip
+_TYPOGRAPHY: tuple[tuple[str, str], ...] = tuple(
+    [(c, "'") for c in "\u2018\u2019\u201a\u201b\u2032"]
+    + [(c, '"') for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb"]
+    + [(c, "-") for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"]
+    + [(c, "") for c in "\u00ad\u200b\u200c\u200d\ufeff"]
+)
 _SPACE = re.compile(r"\s+")
 _THOUSANDS = re.compile(r"(?<=\d)[,.\u202f\u00a0' ](?=\d{3}(?!\d))")
 _WORD = re.compile(r"\w+")
@@ -45,13 +43,18 @@ _SHINGLE_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), n
 
 def clean(text: str) -> str:
     """Unify Unicode forms, quotes, dashes, invisible characters and thousands separators; keep case."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    # Chained replace of the few characters present beats str.translate with a dict table.
+    for source, target in _TYPOGRAPHY:
+        if source in text:
+            text = text.replace(source, target)
     return _THOUSANDS.sub("", text)
 
 
 def normalise(text: str) -> str:
     """Return the comparable form of a text: cleaned, case-folded, whitespace collapsed."""
-    return _SPACE.sub(" ", clean(text).casefold()).strip()
+    return " ".join(clean(text).casefold().split())
 
 
 def text_hash(text: str) -> str:
@@ -61,7 +64,7 @@ def text_hash(text: str) -> str:
 
 def hash_of_clean(cleaned: str) -> str:
     """Return `text_hash` of an already `clean`ed text."""
-    normal = _SPACE.sub(" ", cleaned.casefold()).strip()
+    normal = " ".join(cleaned.casefold().split())
     return hashlib.blake2b(normal.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -145,7 +148,9 @@ def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
         return np.zeros(0, dtype=np.uint64)
     found = list(map(_WORD_HASHES.get, words))
     if None in found:
-        found = [_word_hash(w) for w in words]
+        for word in {w for w, h in zip(words, found, strict=True) if h is None}:
+            _word_hash(word)
+        found = list(map(_WORD_HASHES.get, words))
     ids = np.array(found, dtype=np.uint64)
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
