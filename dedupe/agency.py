@@ -33,13 +33,9 @@ AGENCIES: dict[str, tuple[str, ...]] = {
     "Jiji": ("Jiji", "Jiji Press"),
 }
 
-_CANONICAL: dict[str, str] = {
-    spelling.lower(): name for name, spellings in AGENCIES.items() for spelling in spellings
-}
+_CANONICAL: dict[str, str] = {spelling.lower(): name for name, spellings in AGENCIES.items() for spelling in spellings}
 # Longest spelling first so "Associated Press" wins over "AP" inside one alternation.
-_NAMES = "|".join(
-    re.escape(s) for s in sorted({s for ss in AGENCIES.values() for s in ss}, key=len, reverse=True)
-)
+_NAMES = "|".join(re.escape(s) for s in sorted({s for ss in AGENCIES.values() for s in ss}, key=len, reverse=True))
 _DASH = r"[-‐‑‒–—―]"
 
 _ANY = re.compile(rf"(?:{_NAMES})", re.IGNORECASE)

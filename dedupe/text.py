@@ -33,7 +33,8 @@ _DATELINE = re.compile(
     )\s*""",
     re.VERBOSE,
 )
-_SENTENCES = re.compile(r'(?<=[.!?:;"\n])\s+')
+# Each word with the sentence-ending character right before it, if any ("." in ". Next").
+_WORD_AFTER = re.compile(r'([.!?:;"\n]?)[^\w.!?:;"\n]*(\w+)')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -111,18 +112,20 @@ def tokens(text: str) -> Tokens:
 
 def tokens_of_clean(cleaned: str) -> Tokens:
     """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
-    found: list[str] = []
-    starts: list[int] = []
-    for sentence in _SENTENCES.split(strip_dateline(cleaned)):
-        starts.append(len(found))
-        found.extend(_WORD.findall(sentence))
-    words = [w.lower() for w in found]
+    pairs = _WORD_AFTER.findall(strip_dateline(cleaned))
+    if not pairs:
+        empty = np.zeros(0, dtype=np.bool_)
+        return Tokens(
+            words=(), salient=empty, numeric=empty, shingles=shingle_hashes([]), shingle_set=shingle_hashes([])
+        )
+    ends, found = zip(*pairs, strict=True)
+    words = list(map(str.lower, found))
     # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
-    salient = np.array(list(map(str.__ne__, found, words)), dtype=np.bool_)
     numeric = ~np.array(list(map(str.isalpha, words)), dtype=np.bool_)
-    if found:
-        salient[[i for i in starts if i < len(found)]] = False
-        salient |= numeric
+    salient = np.array(list(map(str.__ne__, found, words)), dtype=np.bool_)
+    salient[0] = False
+    salient &= ~np.array(list(map(bool, ends)), dtype=np.bool_)
+    salient |= numeric
     shingles = shingle_hashes(words)
     return Tokens(
         words=tuple(words),
@@ -156,9 +159,7 @@ def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
     n = len(ids) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        acc = (
-            ids[:n] * _SHINGLE_MULT[0] + ids[1 : n + 1] * _SHINGLE_MULT[1] + ids[2 : n + 2] * _SHINGLE_MULT[2]
-        )
+        acc = ids[:n] * _SHINGLE_MULT[0] + ids[1 : n + 1] * _SHINGLE_MULT[1] + ids[2 : n + 2] * _SHINGLE_MULT[2]
     return mix64(acc)
 
 
