@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 from sqlalchemy import delete, select, update
@@ -168,8 +169,28 @@ class Work:
     article_id: int | None = None
 
 
+class _BarSafeStream:
+    """A stderr stand-in for structlog while a bar is shown: each log line is printed above the bar."""
+
+    def __init__(self) -> None:
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        from tqdm import tqdm
+
+        self._partial += text
+        while "\n" in self._partial:
+            line, self._partial = self._partial.split("\n", 1)
+            tqdm.write(line, file=sys.stderr)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 class Progress:
-    """A tqdm bar on a terminal; periodic `backfill_progress` log lines otherwise."""
+    """A tqdm bar on a terminal (log lines printed above it, warnings and errors only); periodic
+    `backfill_progress` log lines otherwise."""
 
     def __init__(
         self, summary: BackfillSummary, *, bar: bool, total: int | None = None, every: float = PROGRESS_EVERY
@@ -181,10 +202,17 @@ class Progress:
         self.done = 0
         self.total = total
         self._bar: Any = None
+        self._saved_config: dict[str, Any] | None = None
         if bar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, unit="page", desc="backfill", file=sys.stderr, dynamic_ncols=True)
+            config = structlog.get_config()
+            self._saved_config = {"logger_factory": config["logger_factory"],
+                                  "wrapper_class": config["wrapper_class"]}
+            # Per-page info lines would scroll the bar away; the summary at the end says the same.
+            structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _BarSafeStream())),
+                                wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     def set_total(self, total: int | None) -> None:
         """Announce how many items the sources hold, once known."""
@@ -217,9 +245,13 @@ class Progress:
                  failed=self.summary.failed_total, skipped=self.summary.skipped)
 
     def close(self) -> None:
-        """Close the bar."""
+        """Close the bar and give structlog its output back."""
         if self._bar is not None:
             self._bar.close()
+            self._bar = None
+        if self._saved_config is not None:
+            structlog.configure(**self._saved_config)
+            self._saved_config = None
 
 
 class Backfill:
@@ -320,10 +352,10 @@ class Backfill:
         for chunk in chunks:
             todo: list[Work] = []
             for work in chunk:
-                if work.key in self._done:
-                    self.summary.skipped += 1
-                elif work.key in self._seen:
+                if work.key in self._seen:
                     self.summary.duplicates += 1  # the same page twice in the input
+                elif work.key in self._done:
+                    self.summary.skipped += 1
                 else:
                     self._seen.add(work.key)
                     todo.append(work)
