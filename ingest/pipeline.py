@@ -199,11 +199,8 @@ class Pipeline:
             outcomes = await self.ingest_pages(jobs, fetcher=fetcher, robots=robots)
         else:
             # `[fetch] fetch_articles = false`: the items (GUID, link, title) are recorded without their
-            # pages, so they are not fetched later either; the feed's own health and schedule still are.
+            # pages (below, with the feed rows), so they are not fetched later either.
             outcomes = []
-            with self.store.session() as session:
-                repo.record_items(session, [
-                    dict(self._item_row(job), feed_id=job.feed_id) for job in jobs if job.feed_id is not None])
         for outcome in outcomes:
             summary.add(outcome)
         by_feed: dict[int, list[PageOutcome]] = {}
@@ -217,9 +214,15 @@ class Pipeline:
                 summary.feeds_failed += 1
             elif poll.unchanged:
                 summary.not_modified += 1
+        writes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         with self.store.session() as session:
+            if not self.settings.fetch.fetch_articles:
+                repo.record_items(session, [
+                    dict(self._item_row(job), feed_id=job.feed_id) for job in jobs if job.feed_id is not None])
             for poll in polls:
-                self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage, session=session)
+                self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage, session=session, writes=writes)
+            repo.update_feeds(session, [(feed_id, values) for feed_id, values, _ in writes])
+            repo.log_fetches(session, [fetch_log for _, _, fetch_log in writes])
 
     @staticmethod
     def _is_outage(polls: Sequence[FeedPoll]) -> bool:
@@ -279,12 +282,22 @@ class Pipeline:
         return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC))
 
     def _finish_feed(
-        self, poll: FeedPoll, outcomes: Sequence[PageOutcome], *, outage: bool, session: Any = None
+        self,
+        poll: FeedPoll,
+        outcomes: Sequence[PageOutcome],
+        *,
+        outage: bool,
+        session: Any = None,
+        writes: list[tuple[int, dict[str, Any], dict[str, Any]]] | None = None,
     ) -> None:
-        """Record the fetch on the feed's row and schedule its next poll; the lease is released after."""
+        """Record the fetch on the feed's row and schedule its next poll; the lease is released after.
+
+        With `writes`, the feed row's values and its fetch-log row are appended there for the caller to
+        write in bulk with the rest of the batch.
+        """
         if session is None:
             with self.store.session() as own:
-                self._finish_feed(poll, outcomes, outage=outage, session=own)
+                self._finish_feed(poll, outcomes, outage=outage, session=own, writes=writes)
             return
         feed, now = poll.feed, utcnow()
         state = FeedState(feed.interval, feed.error_count, feed.failing_since, key=feed.url)
@@ -334,14 +347,21 @@ class Pipeline:
         values["next_fetch_at"] = plan.next_fetch_at
         stored = sum(1 for o in outcomes if o.status == "stored")
         unchanged = "not_modified" if response is not None and response.status == 304 else "unchanged"
-        repo.update_feed(session, feed.id, **values)
-        repo.log_fetch(
-            session, feed_id=feed.id, started_at=now,
-            duration_ms=int((response.elapsed if response else 0) * 1000), status=values.get("last_status"),
-            outcome=error.kind if error else (unchanged if poll.unchanged else "ok"),
-            error=str(error) if error else None, bytes=len(response.body) if response else 0,
-            items_new=stored if self.settings.fetch.fetch_articles else len(poll.jobs),
-        )
+        fetch_log = {
+            "feed_id": feed.id,
+            "started_at": now,
+            "duration_ms": int((response.elapsed if response else 0) * 1000),
+            "status": values.get("last_status"),
+            "outcome": error.kind if error else (unchanged if poll.unchanged else "ok"),
+            "error": str(error) if error else None,
+            "bytes": len(response.body) if response else 0,
+            "items_new": stored if self.settings.fetch.fetch_articles else len(poll.jobs),
+        }
+        if writes is not None:
+            writes.append((feed.id, values, fetch_log))
+        else:
+            repo.update_feed(session, feed.id, **values)
+            repo.log_fetch(session, **fetch_log)
         if error is None:
             log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
                       bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -486,12 +486,17 @@ def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, 
 
 def record_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Remember many feed entries at once (GUID per feed, no article); idempotent; return how many were new."""
+    if not rows:
+        return 0
     now = utcnow()
     full = [dict(row, article_id=None, seen_at=now) for row in rows]
-    inserted = 0
-    for start in range(0, len(full), 500):
-        inserted += insert_ignore(session, FeedItem, full[start : start + 500], ["feed_id", "guid"])
-    return inserted
+    table = FeedItem.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # One compiled statement, executed for many parameter sets (a multi-VALUES literal with thousands of
+    # bound parameters costs more to compile than to run).
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["feed_id", "guid"])
+    result = session.connection().execute(stmt, full)
+    return max(int(result.rowcount or 0), 0)
 
 
 def _host_patterns(host: str) -> list[str]:
@@ -533,3 +538,23 @@ def health_counts(session: Session, now: datetime) -> dict[str, int]:
         "feeds_failing": count(Feed.disabled.is_(False), Feed.error_count > 0),
         "feeds_disabled": count(Feed.disabled.is_(True)),
     }
+
+
+def update_feeds(session: Session, updates: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """Write fields of many feed rows: one executemany per set of columns, not one UPDATE per feed."""
+    table = Feed.__table__
+    assert isinstance(table, Table)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for feed_id, values in updates:
+        row = {f"v_{k}": v for k, v in values.items()}
+        row["k_id"] = feed_id
+        groups.setdefault(tuple(sorted(values)), []).append(row)
+    for keys, rows in groups.items():
+        stmt = table.update().where(table.c.id == bindparam("k_id")).values({k: bindparam(f"v_{k}") for k in keys})
+        session.connection().execute(stmt, rows)
+
+
+def log_fetches(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many fetch outcomes to the fetch log at once."""
+    if rows:
+        session.connection().execute(insert(FetchLog), [dict(r) for r in rows])
