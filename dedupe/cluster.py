@@ -2,11 +2,13 @@
 
 Each document is compared with the earlier documents of the time window that share an LSH key
 (band keys of a MinHash over word 3-shingles, plus "lead" keys over the first shingles so teasers
-and trimmed copies are found). A candidate is verified by how much of the shorter text is contained
-in the longer one, anchored on the shorter text's lead (otherwise only the symmetric Jaccard counts,
-which keeps articles apart that merely share a site footer), minus a penalty for every short
-substitution of names or numbers inside the overlap (template stories, market reports, results).
-The document then joins the story of its best verified candidate, or starts a new story.
+and trimmed copies are found). A candidate is verified by containment of shingles, both ways,
+anchored on the measured text's lead (a shared paragraph elsewhere is not a copy), ignoring a site
+footer (a block the two texts share at their ends, or trailing boilerplate learnt from the stream),
+minus a penalty for every substitution of a name or number inside the overlap (template stories:
+results, market reports, weather). The document then joins the story of its best verified
+candidate, or starts a new story; a document longer than its match must also resemble the story's
+first document, so stories cannot grow by chaining.
 """
 
 from __future__ import annotations
@@ -209,7 +211,7 @@ class Clusterer:
         self,
         index: CandidateIndex,
         *,
-        threshold: float = 0.7,
+        threshold: float = 0.6,
         title_threshold: float = 0.7,
         title_bonus: float = 0.1,
         conflict_penalty: float = 0.15,
