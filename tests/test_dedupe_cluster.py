@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -277,7 +278,12 @@ class TestDeterminism:
             "print(Clusterer(InMemoryIndex()).keys_for(' '.join(STORY)))"
         )
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": "123"},
+            cwd=Path(__file__).resolve().parents[1],
         )
         keys = Clusterer(InMemoryIndex()).keys_for(" ".join(STORY))
         assert out.stdout.splitlines() == [str([d.cluster + d.relation for d in run(*self.corpus())]), str(keys)]
