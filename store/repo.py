@@ -134,9 +134,11 @@ def claim_feeds(
         .all()
     )
     session.flush()
-    feeds = session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)).all()
-    for feed in feeds:
-        session.refresh(feed)
+    # populate_existing: rows already in the session are overwritten with the lease just written (one
+    # SELECT for the batch instead of a refresh per feed).
+    feeds = session.scalars(
+        select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id).execution_options(populate_existing=True)
+    ).all()
     return list(feeds)
 
 
