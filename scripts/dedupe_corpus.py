@@ -313,9 +313,7 @@ class Generator:
     def _footer(self, outlet: str) -> str:
         """Write an outlet's long footer block."""
         rng = random.Random(outlet)
-        extra = " ".join(
-            rng.choice(["news", "daily", "local", "updates", "alerts", "stories"]) for _ in range(6)
-        )
+        extra = " ".join(rng.choice(["news", "daily", "local", "updates", "alerts", "stories"]) for _ in range(6))
         return (
             f"Subscribe to the {outlet.title()} newsletter to get the day's top stories delivered to your "
             f"inbox every morning, plus {extra} and exclusive offers from our partners. You can "

@@ -64,11 +64,7 @@ def negative_kind(x: Record, y: Record) -> str:
     """Name the hard-negative kind of two documents of different stories."""
     if x.family is not None and x.family == y.family:
         return "template"
-    if (
-        y.story == x.followup_of
-        or x.story == y.followup_of
-        or (x.followup_of and x.followup_of == y.followup_of)
-    ):
+    if y.story == x.followup_of or x.story == y.followup_of or (x.followup_of and x.followup_of == y.followup_of):
         return "followup"
     if "footer" in x.edits and "footer" in y.edits and x.outlet == y.outlet:
         return "boilerplate"
@@ -152,8 +148,7 @@ def brute_force(records: Sequence[Record], thresholds: Sequence[float]) -> tuple
             best_j[i], best_s[i] = j, scores[j] / 100.0
     seconds = time.perf_counter() - started
     results = [
-        (t, score(records, greedy(len(texts), lambda i: (int(best_j[i]), float(best_s[i])), t)))
-        for t in thresholds
+        (t, score(records, greedy(len(texts), lambda i: (int(best_j[i]), float(best_s[i])), t))) for t in thresholds
     ]
     t, s = max(results, key=lambda x: x[1].f1)
     return t, s, seconds
@@ -238,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep:
         for threshold in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
             for penalty in (0.1, 0.15, 0.25):
-                s, _, _ = run_wirefeed(
-                    records, **{**params, "threshold": threshold, "conflict_penalty": penalty}
-                )
+                s, _, _ = run_wirefeed(records, **{**params, "threshold": threshold, "conflict_penalty": penalty})
                 print(line(f"wirefeed t={threshold} pen={penalty}", s, ""))
     s, labels, seconds = run_wirefeed(records, **params)
     print(line("wirefeed (defaults)", s, f"{len(records) / seconds:.0f} docs/s"))
