@@ -179,7 +179,9 @@ def compare(
     back = contains(small.shingle_set, large.shingles)
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
     small_inside = _contained(small, member, back, common)
-    large_inside = _contained(large, back, member, old_common if new_is_small else new_common)
+    large_inside = (
+        0.0 if small_inside >= 1.0 else _contained(large, back, member, old_common if new_is_small else new_common)
+    )
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
