@@ -32,7 +32,13 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ["the", "government", "said", "on", "tuesday", "minister", "council", "report", "river", "city", "police", "market", "energy", "price", "talks", "election", "court", "budget", "union", "strike", "weather", "storm", "flood", "school", "hospital", "company", "shares", "profit", "plan", "village", "bridge", "harbour", "museum", "festival", "team", "match", "season", "coach", "players", "fans", "record", "a", "of", "in", "and", "to", "for"]
+WORDS = [
+    "the", "government", "said", "on", "tuesday", "minister", "council", "report", "river", "city", "police",
+    "market", "energy", "price", "talks", "election", "court", "budget", "union", "strike", "weather", "storm",
+    "flood", "school", "hospital", "company", "shares", "profit", "plan", "village", "bridge", "harbour",
+    "museum", "festival", "team", "match", "season", "coach", "players", "fans", "record", "a", "of", "in",
+    "and", "to", "for",
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:
