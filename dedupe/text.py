@@ -23,7 +23,7 @@ _TYPOGRAPHY: tuple[tuple[str, str], ...] = tuple(
     + [(c, "") for c in "\u00ad\u200b\u200c\u200d\ufeff"]
 )
 _SPACE = re.compile(r"\s+")
-_THOUSANDS = re.compile(r"(?<=\d)[,.\u202f\u00a0' ](?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(\d)[,.\u202f\u00a0' ](?=\d{3}(?!\d))")
 _WORD = re.compile(r"\w+")
 # "PARIS (AFP) - ", "WASHINGTON, Feb 28 (Reuters) - ", "Paris (AFP) - ", "BERLIN - ".
 _DATELINE = re.compile(
@@ -50,7 +50,7 @@ def clean(text: str) -> str:
     for source, target in _TYPOGRAPHY:
         if source in text:
             text = text.replace(source, target)
-    return _THOUSANDS.sub("", text)
+    return _THOUSANDS.sub(r"\1", text)
 
 
 def normalise(text: str) -> str:
@@ -132,8 +132,16 @@ def tokens_of_clean(cleaned: str) -> Tokens:
         salient=salient,
         numeric=numeric,
         shingles=shingles,
-        shingle_set=np.unique(shingles),
+        shingle_set=unique(shingles),
     )
+
+
+def unique(values: U64) -> U64:
+    """Return the sorted distinct values (a sort beats np.unique's hashing on these sizes)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def contains(sorted_set: U64, values: U64) -> Mask:
@@ -154,7 +162,7 @@ def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
         for word in {w for w, h in zip(words, found, strict=True) if h is None}:
             _word_hash(word)
         found = list(map(_WORD_HASHES.get, words))
-    ids = np.array(found, dtype=np.uint64)
+    ids = np.array(found, dtype=np.int64).view(np.uint64)  # crc32 values fit; int64 converts faster
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
     n = len(ids) - SHINGLE + 1
