@@ -270,7 +270,8 @@ class Backfill:
         self.store = pipeline.store
         self.options = options
         self.summary = BackfillSummary()
-        self.progress = Progress(self.summary, bar=progress_bar, every=progress_every)
+        self._progress_bar = progress_bar
+        self.progress = Progress(self.summary, bar=False, every=progress_every)
         self.site = _site_name(options.site)
         self._done: set[str] = set()
         self._seen: set[str] = set()
@@ -317,6 +318,8 @@ class Backfill:
     async def run(self) -> BackfillSummary:
         """Run (or resume) the backfill to its end and return the counts."""
         self._open_run()
+        # The bar (and its hold on structlog's output) starts here, so `run` always releases it.
+        self.progress = Progress(self.summary, bar=self._progress_bar, every=self.progress.every)
         try:
             if self.options.reextract:
                 await self._run_reextract()

@@ -600,3 +600,38 @@ class TestKilledAndResumed:
         finally:
             killed.close()
             uninterrupted.close()
+
+
+class TestProgress:
+    """The progress bar and the progress logs."""
+
+    def test_bar_keeps_warnings_and_gives_structlog_back(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """While the bar shows, warnings print above it and info lines are held back; closing restores logging."""
+        import structlog
+
+        from ingest.backfill import Progress
+
+        before = structlog.get_config()["logger_factory"]
+        progress = Progress(BackfillSummary(), bar=True, total=10)
+        logger = structlog.get_logger("test")
+        logger.info("page_noise")
+        logger.warning("page_failed", url="http://a.example/x")
+        progress.advance(4)
+        progress.close()
+        err = capsys.readouterr().err
+        assert "page_failed" in err
+        assert "page_noise" not in err
+        assert "backfill:" in err
+        assert "4/10" in err
+        assert structlog.get_config()["logger_factory"] is before
+
+    def test_progress_logs_without_a_terminal(self) -> None:
+        """Without a bar, `backfill_progress` carries done, total, rate and counts."""
+        from ingest.backfill import Progress
+
+        summary = BackfillSummary(items=3, stored=2)
+        progress = Progress(summary, bar=False, total=10, every=0)
+        with capture_logs() as logs:
+            progress.advance(3)
+        assert logs[0]["event"] == "backfill_progress"
+        assert (logs[0]["done"], logs[0]["total"], logs[0]["stored"]) == (3, 10, 2)
