@@ -435,7 +435,7 @@ class Clusterer:
         top = max(score for score, _, _, _ in passed)
         close = [p for p in passed if p[0] >= top - _AGENCY_MARGIN]
         if len(close) > 1:
-            mine = agency_of(doc.text)
+            mine = self._agency_of(doc)
             credited = [p for p in close if (a := self._agency_of(p[2].doc)) is not None and mine in (a, None)]
             close = credited or close
         _, _, entry, match = max(close, key=lambda p: (p[0], p[1]))
