@@ -16,6 +16,9 @@ The protocol is deliberately small so a SQL table can implement it (store/ does)
 
 Implementations may cap how many entries one key returns (keeping the most recent), because a key
 shared by hundreds of live documents comes from boilerplate or a template and carries no signal.
+A returned ``Entry.keys`` may hold all of the entry's keys or only those it shares with the query:
+the clusterer only counts the shared ones to rank candidates. The clusterer keeps its own caches
+(features, learnt boilerplate, story anchors) in memory, so keep one ``Clusterer`` per process.
 """
 
 from __future__ import annotations
