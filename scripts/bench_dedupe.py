@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         print(
-            f"{r['docs']:>7} docs  {r['docs_per_s']:>6.0f} docs/s  peak RSS {r['peak_rss_mib']:>6.0f} MiB "
+            f"{r['docs']:>7} docs  {r['docs_per_s']:>6.0f} docs/s ({r['cpu_docs_per_s']:.0f} per CPU second)  "
+            f"peak RSS {r['peak_rss_mib']:>6.0f} MiB "
             f"(before clustering {r['rss_before_mib']:.0f})  live index {r['index_live']:>6}  "
             f"P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} "
             f"template merges={r['template_merges']}",
