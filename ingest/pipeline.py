@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import structlog
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from dedupe.agency import agency_of
@@ -193,6 +194,10 @@ class Pipeline:
         self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
     ) -> None:
         polls = await asyncio.gather(*(self._poll(fetcher, feed) for feed in feeds))
+        with self.store.session() as session:  # one transaction for the whole batch's GUID lookups
+            for poll in polls:
+                if poll.parsed is not None and poll.error is None:
+                    poll.jobs = self._new_jobs(session, poll.feed, poll.parsed.items)
         outage = self._is_outage(polls)
         jobs = [job for poll in polls for job in poll.jobs]
         if self.settings.fetch.fetch_articles:
@@ -254,14 +259,13 @@ class Pipeline:
                 poll.parsed = await asyncio.to_thread(
                     parse_feed, poll.response.url, poll.response.body, poll.response.headers
                 )
-            poll.jobs = self._new_jobs(feed, poll.parsed.items)
         except (FetchError, FeedError) as exc:
             poll.error = exc
         return poll
 
-    def _new_jobs(self, feed: Feed, items: Sequence[Item]) -> list[PageJob]:
-        with self.store.session() as session:
-            seen = repo.seen_guids(session, feed.id, [item.guid for item in items])
+    def _new_jobs(self, session: Session, feed: Feed, items: Sequence[Item]) -> list[PageJob]:
+        """Page jobs for the items this feed has not produced before, oldest first."""
+        seen = repo.seen_guids(session, feed.id, [item.guid for item in items])
         jobs = []
         for item in items:
             if item.guid in seen or not item.link:

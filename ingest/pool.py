@@ -31,7 +31,14 @@ class ExtractPool:
     def __init__(self, settings: ExtractSettings) -> None:
         self.timeout = settings.timeout
         self.workers = settings.workers or os.cpu_count() or 1
-        self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=500, initializer=_limit_memory)
+        self._started: pebble.ProcessPool | None = None
+
+    @property
+    def _pool(self) -> pebble.ProcessPool:
+        """The worker processes, started on first use (a feeds-only pass never needs them)."""
+        if self._started is None:
+            self._started = pebble.ProcessPool(max_workers=self.workers, max_tasks=500, initializer=_limit_memory)
+        return self._started
 
     async def extract(
         self,
@@ -61,9 +68,12 @@ class ExtractPool:
 
     def close(self) -> None:
         """Stop the workers."""
-        self._pool.close()  # type: ignore[no-untyped-call]
-        self._pool.join(timeout=10)
-        self._pool.stop()  # type: ignore[no-untyped-call]
+        if self._started is None:
+            return
+        self._started.close()  # type: ignore[no-untyped-call]
+        self._started.join(timeout=10)
+        self._started.stop()  # type: ignore[no-untyped-call]
+        self._started = None
 
     def __enter__(self) -> ExtractPool:
         return self

@@ -264,3 +264,39 @@ class TestBrokenFeeds:
         assert bakery.status == "ok"
         assert bakery.text is not None
         assert "rye loaves" in bakery.text
+
+
+class TestExtractionLimits:
+    """A page whose extraction runs past `[extract] timeout` is abandoned and recorded."""
+
+    def test_extraction_timeout_is_recorded_and_the_pass_goes_on(self, sqlite_url: str, world: World) -> None:
+        """A pathological page (seconds of extraction) is abandoned at the limit; the other pages are stored."""
+        alpha = world["alpha"]
+        blocks = "".join(
+            f"<div><p>Paragraph {i} of a pathological page that goes on and on.</p><span>x</span></div>"
+            for i in range(20000)
+        )
+        alpha.static("/huge.html", f"<html><body><article><h1>Huge</h1>{blocks}</article></body></html>")
+        alpha.static("/huge.xml", rss("Huge", [
+            {"title": "Huge", "link": alpha.url("/huge.html"), "guid": "h1", "published": "2026-11-20T05:00:00+00:00"},
+            {"title": "Bakery", "link": alpha.url("/bakery.html"), "guid": "h2",
+             "published": "2026-11-20T08:00:00+00:00"},
+        ]), "application/rss+xml")
+        store = Store(sqlite_url)
+        try:
+            subscribe(store, alpha.url("/huge.xml"))
+            settings = settings_for(sqlite_url)
+            settings.extract.timeout = 1.0
+            summary = run(store, settings)
+            assert summary.failures == {"extract_timeout": 1}  # type: ignore[attr-defined]
+            assert summary.stored == 1  # type: ignore[attr-defined]
+            with store.session() as s:
+                failed = s.scalars(select(Article).where(Article.status == "failed")).one()
+                feed = s.scalars(select(Feed)).one()
+            assert failed.url.endswith("/huge.html")
+            assert failed.error is not None
+            assert failed.error.startswith("extract_timeout")
+            assert feed.error_count == 0
+            assert feed.lease_owner is None
+        finally:
+            store.close()
