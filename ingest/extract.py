@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,7 +15,7 @@ import trafilatura
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from ingest.boilerplate import SiteBoilerplate, block_keys
+from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
 from ingest.charset import decode_html
 from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
 
@@ -27,6 +27,7 @@ __all__ = [
     "Extracted",
     "Removed",
     "SiteBoilerplate",
+    "apply_site_boilerplate",
     "block_keys",
     "boilerplate_keys",
     "decode_html",
@@ -412,6 +413,24 @@ def _empty(url: str | None, reason: str) -> Extracted:
         language=None, site_name=None, description=None, removed=(), is_article=False,
         not_article_reason=reason, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION, options=OPTIONS,
     )
+
+
+def apply_site_boilerplate(extracted: Extracted, model: SiteBoilerplate) -> Extracted:
+    """Drop the paragraphs a site's boilerplate model recognises, recording each removal.
+
+    The pipeline calls this at store time, in feed order, with the counts of every earlier article of
+    the site, so the result does not depend on which pages happened to be extracted concurrently.
+    """
+    kept: list[str] = []
+    dropped: list[Removed] = []
+    for block in extracted.text.split("\n\n"):
+        if block and len(block) <= MAX_BLOCK_CHARS and model.is_boilerplate(block_key(block)):
+            dropped.append(Removed(text=block, why="site_boilerplate"))
+        else:
+            kept.append(block)
+    if not dropped:
+        return extracted
+    return replace(extracted, text="\n\n".join(kept), removed=(*extracted.removed, *dropped))
 
 
 def boilerplate_keys(extracted: Extracted) -> list[str]:

@@ -27,7 +27,15 @@ from dedupe.model import Doc
 from dedupe.text import text_hash
 from ingest import schedule
 from ingest.errors import ExtractError, FeedError, FetchError, HostDeferred, HTTPStatusError, WirefeedError
-from ingest.extract import EXTRACTOR_VERSION, OPTIONS, Extracted, SiteBoilerplate, boilerplate_keys
+from ingest.extract import (
+    EXTRACTOR_VERSION,
+    OPTIONS,
+    Extracted,
+    SiteBoilerplate,
+    apply_site_boilerplate,
+    block_keys,
+    boilerplate_keys,
+)
 from ingest.feeds import Item, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, Response
 from ingest.pool import ExtractPool
@@ -443,21 +451,19 @@ class Pipeline:
                     job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
                 )
                 job.response = response
-            boilerplate = self._boilerplate(site_of(response.url))
-            extracted = await self.pool.extract(
-                response.body, url=response.url, headers=response.headers, boilerplate=boilerplate
-            )
+            extracted = await self.pool.extract(response.body, url=response.url, headers=response.headers)
         except (FetchError, ExtractError) as exc:
             log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
             return PageOutcome(job, "failed", error=f"{exc.kind}: {exc}")
         return response, extracted
 
-    def _boilerplate(self, site: str) -> SiteBoilerplate | None:
-        with self.store.session() as session:
-            docs, blocks = repo.site_counts(session, site)
-        if docs == 0:
-            return None
-        return SiteBoilerplate(doc_count=docs, block_counts={k: v for k, v in blocks.items() if v >= 2})
+    @staticmethod
+    def _without_site_boilerplate(session: Session, site: str, extracted: Extracted) -> Extracted:
+        """Apply the site's boilerplate model, as counted over every article stored before this one."""
+        if not extracted.text:
+            return extracted
+        docs, counts = repo.site_counts(session, site, block_keys(extracted.text))
+        return apply_site_boilerplate(extracted, SiteBoilerplate(doc_count=docs, block_counts=counts))
 
     def _store_failure_or_link(self, outcome: PageOutcome, known: dict[str, tuple[int, str, int]]) -> None:
         """Record a failed page (so it is retried a few times, never silently lost) or link a known URL."""
@@ -509,10 +515,11 @@ class Pipeline:
         """Store one extracted page: exact dedupe, story assignment, raw page, feed item; one transaction."""
         fetched = job.fetched or utcnow()
         canonical = job.canonical
-        status = "ok" if extracted.is_article else "not_article"
-        content_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
         with self.store.session() as session:
             repo.lock_for_dedupe(session)
+            extracted = self._without_site_boilerplate(session, site_of(response.url), extracted)
+            status = "ok" if extracted.is_article else "not_article"
+            content_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
             if content_hash is not None:
                 same_text = repo.article_by_hash(session, site_of(response.url), content_hash)
                 if same_text is not None:
@@ -643,9 +650,7 @@ class Pipeline:
                 )
                 continue
             try:
-                extracted = await self.pool.extract(
-                    body, url=raw.url, headers=raw.headers, boilerplate=self._boilerplate(article.site or "")
-                )
+                extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers)
             except ExtractError as exc:
                 outcomes.append(PageOutcome(job, "failed", article_id=article_id, error=f"{exc.kind}: {exc}"))
                 continue
@@ -658,6 +663,7 @@ class Pipeline:
             repo.lock_for_dedupe(session)
             article = session.get(Article, article_id)
             assert article is not None
+            extracted = self._without_site_boilerplate(session, article.site or "", extracted)
             old_hash = article.content_hash
             new_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
             article.title = extracted.title or article.title

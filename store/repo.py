@@ -346,13 +346,15 @@ def refresh_story(session: Session, story: Story) -> None:
 # Per-site boilerplate counts -------------------------------------------------------------------------
 
 
-def site_counts(session: Session, site: str) -> tuple[int, dict[str, int]]:
-    """(articles seen for the site, block key -> number of articles containing it)."""
+def site_counts(session: Session, site: str, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(articles seen for the site, block key -> number of its articles containing it) for some keys."""
     stat = session.get(SiteStat, site)
-    blocks = dict(
-        session.execute(select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site)).all()
-    )
-    return (stat.articles if stat else 0), blocks
+    if stat is None or not keys:
+        return (stat.articles if stat else 0), {}
+    rows = session.execute(
+        select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site, SiteBlock.block.in_(sorted(set(keys))))
+    ).all()
+    return stat.articles, {str(block): int(count) for block, count in rows}
 
 
 def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:

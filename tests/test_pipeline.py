@@ -300,3 +300,46 @@ class TestExtractionLimits:
             assert feed.lease_owner is None
         finally:
             store.close()
+
+
+class TestSiteBoilerplate:
+    """The per-site boilerplate model is counted in the store and applied in feed order."""
+
+    def test_footer_recurring_on_a_site_is_dropped_once_the_site_has_enough_articles(
+        self, sqlite_url: str
+    ) -> None:
+        """A neutral footer in every article is kept by the first ten and removed from the later ones."""
+        footer = "The Harbour Gazette is published by Coastline Media Group, 12 Quay Street, Port Ellen."
+        topics = ["ferry", "lighthouse", "market", "school", "regatta", "museum", "quay", "choir", "pier",
+                  "festival", "library", "lifeboat"]
+        with World("gazette") as w:
+            site = w["gazette"]
+            items = []
+            for n, topic in enumerate(topics):
+                paragraphs = [
+                    f"The {topic} committee of Port Ellen met on Tuesday evening to discuss the {topic} and its "
+                    f"future, with {n + 3} members attending and a long agenda ahead of them.",
+                    f"Residents told the {topic} committee that they wanted a decision before the winter, "
+                    f"and several of them brought letters signed by neighbours who could not attend.",
+                    footer,
+                ]
+                site.static(f"/{topic}.html", page(f"The {topic} question", paragraphs))
+                items.append({"title": topic, "link": site.url(f"/{topic}.html"), "guid": topic,
+                              "published": f"2026-11-20T{n:02d}:00:00+00:00"})
+            site.static("/rss.xml", rss("Gazette", items), "application/rss+xml")
+            store = Store(sqlite_url)
+            try:
+                subscribe(store, site.url("/rss.xml"))
+                run(store, settings_for(sqlite_url))
+                with store.session() as s:
+                    articles = s.scalars(select(Article).order_by(Article.published)).all()
+            finally:
+                store.close()
+        assert len(articles) == 12
+        for article in articles[:10]:
+            assert article.text is not None
+            assert footer in article.text
+        for article in articles[10:]:
+            assert article.text is not None
+            assert footer not in article.text
+            assert {"text": footer, "why": "site_boilerplate"} in (article.removed or [])
