@@ -362,14 +362,28 @@ class Clusterer:
         mine = features(doc)
         keys = self._keys(mine.tokens.shingles)
         decision = self._decide(doc, mine, keys)
+        self._remember(doc, mine, decision)
+        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash)
+        return decision
+
+    def learn(self, doc: Doc, decision: Decision) -> None:
+        """Replay a decision made earlier or elsewhere (already in the index) into the in-memory state.
+
+        A process that replays every stored decision in clustering order before its own `add` calls
+        holds the same learnt boilerplate, anchors and caches as one process that made them all, so
+        results do not depend on restarts or on how many workers share the store.
+        """
+        self._tick(doc.published)
+        self._remember(doc, features(doc), decision)
+
+    def _remember(self, doc: Doc, mine: Features, decision: Decision) -> None:
+        """Learn from a placed document: its new material, its features, its story's anchor."""
         counted = self._novel(mine, decision)
         self._count(counted, 1)
         self._features[doc.id] = (doc.published, mine, counted)
         if decision.relation == "original":
             self._anchors[decision.cluster] = doc.id
             self._anchor_of[doc.id] = decision.cluster
-        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash)
-        return decision
 
     def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
         """Pick the story for a document (no side effects on the index)."""

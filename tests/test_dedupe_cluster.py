@@ -353,3 +353,38 @@ class TestAntiChaining:
         mixed = body(STORY[half:] + HISTOIRE)
         a, b, c = run(doc("a", body(STORY)), doc("b", mixed, hours=1), doc("c", body(HISTOIRE), hours=2))
         assert b.cluster != a.cluster or c.cluster != a.cluster
+
+
+class TestLearnReplay:
+    """Replaying stored decisions rebuilds the state a single long-lived clusterer would have."""
+
+    def test_restart_with_replay_gives_the_same_decisions(self) -> None:
+        """A clusterer stopped halfway and rebuilt by `learn` continues exactly like an uninterrupted one."""
+        from datetime import UTC, datetime, timedelta
+
+        from dedupe.cluster import Clusterer
+        from dedupe.index import InMemoryIndex
+        from dedupe.model import Doc
+
+        base = datetime(2026, 11, 20, tzinfo=UTC)
+        footer = "Subscribers get the Coastline briefing every morning with the day's top regional stories."
+        bodies = [
+            f"The {topic} council voted on Monday to extend the {topic} programme by {n + 2} years, after a "
+            f"review found that {n * 7 + 11} families had used it since it began in the spring. {footer}"
+            for n, topic in enumerate(["harbour", "school", "tram", "museum", "bridge", "market", "choir"])
+        ]
+        docs = [Doc(id=str(i), title=f"Story {i}", text=t, published=base + timedelta(hours=i))
+                for i, t in enumerate(bodies)]
+        docs += [Doc(id=f"c{i}", title=f"Copy {i}", text=t.replace(footer, "").strip(),
+                     published=base + timedelta(hours=10 + i)) for i, t in enumerate(bodies[:4])]
+        whole = Clusterer(InMemoryIndex())
+        expected = [whole.add(d) for d in docs]
+
+        index = InMemoryIndex()
+        first = Clusterer(index)
+        done = [first.add(d) for d in docs[:6]]
+        restarted = Clusterer(index)
+        for doc, decision in zip(docs[:6], done, strict=True):
+            restarted.learn(doc, decision)
+        rest = [restarted.add(d) for d in docs[6:]]
+        assert done + rest == expected
