@@ -10,7 +10,8 @@ import hashlib
 import os
 import random
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer
-from dedupe.model import Doc
+from dedupe.model import Decision, Doc
 from dedupe.text import text_hash
 from ingest import schedule
 from ingest.errors import ExtractError, FeedError, FetchError, HostDeferred, HTTPStatusError, WirefeedError
@@ -150,6 +151,8 @@ class Pipeline:
         self.transport = transport
         self.pool = ExtractPool(settings.extract)
         self.stopping = asyncio.Event()
+        self._clusterer: Clusterer | None = None
+        self._synced_seq = 0
 
     def close(self) -> None:
         """Stop the extraction workers."""
@@ -515,7 +518,7 @@ class Pipeline:
         """Store one extracted page: exact dedupe, story assignment, raw page, feed item; one transaction."""
         fetched = job.fetched or utcnow()
         canonical = job.canonical
-        with self.store.session() as session:
+        with self._placing() as session:
             repo.lock_for_dedupe(session)
             extracted = self._without_site_boilerplate(session, site_of(response.url), extracted)
             status = "ok" if extracted.is_article else "not_article"
@@ -603,9 +606,9 @@ class Pipeline:
         session.flush()
         return existing.id
 
-    def _cluster(self, session: Any, article: Article) -> Any:
-        dedupe = self.settings.dedupe
-        clusterer = Clusterer(SqlIndex(session), threshold=dedupe.threshold, window_days=dedupe.window_days)
+    def _cluster(self, session: Session, article: Article) -> Decision:
+        """Place an article in a story with this process's clusterer, after replaying others' decisions."""
+        clusterer = self._clusterer_for(session)
         doc = Doc(
             id=str(article.id),
             title=article.title or "",
@@ -614,7 +617,7 @@ class Pipeline:
             published=article.published or article.fetched,
         )
         decision = clusterer.add(doc)
-        repo.join_story(
+        self._synced_seq = repo.join_story(
             session,
             story_id=decision.cluster,
             article=article,
@@ -624,6 +627,47 @@ class Pipeline:
             agency=agency_of(article.text or ""),
         )
         return decision
+
+    def _clusterer_for(self, session: Session) -> Clusterer:
+        """The process's clusterer, bound to this transaction and caught up with every stored decision.
+
+        The clusterer learns from its history (site footers, story anchors), so it lives as long as the
+        pipeline; decisions made by other workers, or before a restart, are replayed into it in
+        clustering order first. Its state is then a function of the store alone: the same articles in
+        the same order give the same stories, with one worker or several, across restarts.
+        """
+        since = None
+        if self._clusterer is None:
+            settings = self.settings.dedupe
+            self._clusterer = Clusterer(
+                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days
+            )
+            self._synced_seq = 0
+            _, newest = repo.latest_clustered(session)
+            since = newest - timedelta(days=settings.window_days) if newest is not None else None
+        clusterer = self._clusterer
+        clusterer.index = SqlIndex(session)
+        replayed = 0
+        for placed in repo.placements_after(session, self._synced_seq, since=since):
+            doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
+                      url=placed.url, published=placed.when)
+            duplicate_of = str(placed.duplicate_of) if placed.duplicate_of is not None else None
+            clusterer.learn(doc, Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation))
+            self._synced_seq = placed.seq
+            replayed += 1
+        if replayed:
+            log.debug("clusterer_caught_up", replayed=replayed, seq=self._synced_seq)
+        return clusterer
+
+    @contextmanager
+    def _placing(self) -> Iterator[Session]:
+        """A store transaction that may cluster: if it fails, the clusterer is rebuilt from the store."""
+        try:
+            with self.store.session() as session:
+                yield session
+        except BaseException:
+            self._clusterer = None  # it may have learnt a decision that was rolled back
+            raise
 
     # Re-extraction ------------------------------------------------------------------------------
 
@@ -659,7 +703,7 @@ class Pipeline:
 
     def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
         """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""
-        with self.store.session() as session:
+        with self._placing() as session:
             repo.lock_for_dedupe(session)
             article = session.get(Article, article_id)
             assert article is not None

@@ -199,6 +199,8 @@ class StoryMember(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     relation: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str | None] = mapped_column(String(32))
+    # Clustering order across all workers: a process replays decisions it did not make in this order.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
 
 
 class LshBand(Base):

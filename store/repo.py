@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, text, update
@@ -281,8 +282,12 @@ def join_story(
     duplicate_of: int | None,
     score: float,
     agency: str | None,
-) -> None:
-    """Put an article in a story (creating the story when it starts one) and refresh the story's summary."""
+) -> int:
+    """Put an article in a story (creating the story when it starts one); return the membership's seq.
+
+    Callers hold the dedupe lock (`lock_for_dedupe`), so seq numbers are handed out one at a time.
+    """
+    seq = int(session.scalar(select(func.coalesce(func.max(StoryMember.seq), 0))) or 0) + 1
     story = session.get(Story, story_id)
     now = utcnow()
     if story is None:
@@ -297,11 +302,60 @@ def join_story(
             score=score,
             relation=relation,
             agency=agency,
+            seq=seq,
         )
     )
     article.story_id = story_id
     session.flush()
     refresh_story(session, story)
+    return seq
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A stored clustering decision, for replay into a clusterer: the article and where it went."""
+
+    seq: int
+    article_id: int
+    title: str | None
+    text: str | None
+    url: str
+    when: datetime
+    story_id: str
+    duplicate_of: int | None
+    score: float
+    relation: str
+
+
+def placements_after(session: Session, seq: int, *, since: datetime | None = None) -> list[Placement]:
+    """Decisions with a seq above `seq` (of articles dated at or after `since`), in clustering order."""
+    when = func.coalesce(Article.published, Article.fetched)
+    query = (
+        select(StoryMember, Article.title, Article.text, Article.url, Article.published, Article.fetched)
+        .join(Article, Article.id == StoryMember.article_id)
+        .where(StoryMember.seq > seq)
+        .order_by(StoryMember.seq)
+    )
+    if since is not None:
+        query = query.where(when >= since)
+    return [
+        Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
+                  member.duplicate_of, member.score, member.relation)
+        for member, title, text, url, published, fetched in session.execute(query)
+    ]
+
+
+def latest_clustered(session: Session) -> tuple[int, datetime | None]:
+    """The highest membership seq and the newest article date among clustered articles."""
+    seq = session.scalar(select(func.coalesce(func.max(StoryMember.seq), 0))) or 0
+    newest = session.scalar(
+        select(func.max(func.coalesce(Article.published, Article.fetched))).where(Article.story_id.is_not(None))
+    )
+    if isinstance(newest, str):  # SQLite returns the raw text of a computed max()
+        newest = datetime.fromisoformat(newest)
+    if newest is not None and newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    return int(seq), newest
 
 
 def leave_story(session: Session, article: Article) -> None:

@@ -43,7 +43,7 @@ class TestDefaults:
         assert settings.fetch.allow_private_networks is False
         assert settings.fetch.allowed_networks == []
         assert settings.schedule.default_interval == 900
-        assert settings.dedupe.threshold == 0.8
+        assert settings.dedupe.threshold == 0.6
         assert settings.dedupe.window_days == 3
 
     def test_defaults_equal_plain_model(self) -> None:

@@ -343,3 +343,32 @@ class TestSiteBoilerplate:
             assert article.text is not None
             assert footer not in article.text
             assert {"text": footer, "why": "site_boilerplate"} in (article.removed or [])
+
+
+class TestClustererReplay:
+    """A new process rebuilds the clusterer's learnt state from the store alone."""
+
+    def test_fresh_pipeline_catches_up_to_the_same_state(self, store: Store, world: World) -> None:
+        """After a pass, a second pipeline replays the stored decisions into an identical clusterer state."""
+        import numpy as np
+
+        subscribe(store, *feed_urls(world))
+        settings = settings_for(store.url)
+        first = Pipeline(store, settings)
+        try:
+            asyncio.run(first.run_pass(all_feeds=True))
+        finally:
+            first.close()
+        second = Pipeline(store, settings)
+        try:
+            with store.session() as session:
+                rebuilt = second._clusterer_for(session)
+        finally:
+            second.close()
+        original = first._clusterer
+        assert original is not None
+        assert rebuilt._anchors == original._anchors
+        assert len(rebuilt._anchors) == 3
+        assert np.array_equal(rebuilt._df, original._df)
+        assert set(rebuilt._features) == set(original._features)
+        assert second._synced_seq == first._synced_seq == 5

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:02:52.945333
+Create Date: 2026-11-27 21:52:40.249583
 """
 
 from __future__ import annotations
@@ -205,9 +205,11 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('relation', sa.String(length=16), nullable=False),
     sa.Column('agency', sa.String(length=32), nullable=True),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_story_members_article_id_articles'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_story_members_story_id_stories'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('article_id', name=op.f('pk_story_members'))
+    sa.PrimaryKeyConstraint('article_id', name=op.f('pk_story_members')),
+    sa.UniqueConstraint('seq', name=op.f('uq_story_members_seq'))
     )
     with op.batch_alter_table('story_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_story_members_story_id'), ['story_id'], unique=False)
