@@ -460,8 +460,7 @@ class Pipeline:
             return PageOutcome(job, "failed", error=f"{exc.kind}: {exc}")
         return response, extracted
 
-    @staticmethod
-    def _without_site_boilerplate(session: Session, site: str, extracted: Extracted) -> Extracted:
+    def _without_site_boilerplate(self, session: Session, site: str, extracted: Extracted) -> Extracted:
         """Apply the site's boilerplate model, as counted over every article stored before this one."""
         if not extracted.text:
             return extracted

@@ -39,16 +39,19 @@ def insert_ignore(
     """INSERT ... ON CONFLICT (keys) DO NOTHING; return how many rows were inserted."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
     table = model.__table__
     assert isinstance(table, Table)
-    if dialect == "postgresql":
-        pg_stmt = (
-            postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-        )
-        return int(session.execute(pg_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
-    lite_stmt = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-    return int(session.execute(lite_stmt, execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # One cached statement executed with parameter sets: building a multi-VALUES clause per call costs
+    # more than the insert itself (SQLAlchemy coerces every value).
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if len(rows) == 1:
+        result = session.execute(stmt, dict(rows[0]), execution_options=COUNT_ROWS)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    inserted = 0
+    for row in rows:  # executemany gives no reliable per-row count for ON CONFLICT; rows here are few
+        inserted += int(session.execute(stmt, dict(row), execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
+    return inserted
 
 
 def lock_for_dedupe(session: Session) -> None:
@@ -238,7 +241,7 @@ def save_raw_page(
                 "url": url,
                 "status": status,
                 "headers": dict(headers),
-                "body": zlib.compress(body, 6),
+                "body": zlib.compress(body, 1),  # level 1: 4x faster than 6 for ~15% more bytes on HTML
                 "fetched": fetched,
             }
         ],
