@@ -224,9 +224,12 @@ def run_raw(warc: Path) -> tuple[int, float]:
 class Breakdown:
     """Wall time spent in the main process's per-page stages (wrapping pipeline methods, for this script only)."""
 
-    STAGES = (("Pipeline._store", Pipeline, "_store"), ("Pipeline._cluster", Pipeline, "_cluster"),
-              ("Pipeline._without_site_boilerplate", Pipeline, "_without_site_boilerplate"), ("Pipeline._upsert_article", Pipeline,
-                                                                     "_upsert_article"))
+    STAGES = (
+        ("Pipeline._store", Pipeline, "_store"),
+        ("Pipeline._cluster", Pipeline, "_cluster"),
+        ("Pipeline._without_site_boilerplate", Pipeline, "_without_site_boilerplate"),
+        ("Pipeline._upsert_article", Pipeline, "_upsert_article"),
+    )
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
