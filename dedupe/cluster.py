@@ -14,7 +14,8 @@ first document, so stories cannot grow by chaining.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from rapidfuzz.utils import default_process
 from dedupe.agency import agency_of
 from dedupe.index import KEY_MASK, CandidateIndex, Entry, InMemoryIndex
 from dedupe.model import Decision, Doc
-from dedupe.text import U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
+from dedupe.text import SHINGLE, U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
 
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
@@ -76,7 +77,7 @@ def features(doc: Doc) -> Features:
     """Compute the comparison features of a document (the title joins very short bodies)."""
     cleaned = clean(doc.text)
     t = tokens_of_clean(cleaned)
-    if len(t.words) < MIN_WORDS:
+    if t.n_words < MIN_WORDS:
         t = tokens(f"{doc.title}.\n{doc.text}")
     return Features(tokens=t, text_hash=hash_of_clean(cleaned), title=doc.title)
 
@@ -90,67 +91,96 @@ def _covered(member: Mask, n_words: int) -> Mask:
     return covered
 
 
-def _runs(member: Mask, length: int = 3) -> Mask:
-    """Keep only matches that belong to a run of `length` matched shingles (drop stray hits)."""
-    if len(member) < length:
-        return member
-    n = len(member) - length + 1
-    full = member[:n].copy()
-    for offset in range(1, length):
-        full &= member[offset : offset + n]
-    strong = np.zeros(len(member), dtype=np.bool_)
-    for offset in range(length):
-        strong[offset : offset + len(full)] |= full
-    return strong
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The runs of matched shingles of one text: positions [starts[i], ends[i]) of n are matched."""
+
+    n: int
+    starts: list[int]
+    ends: list[int]
+    matched: int
+
+    @classmethod
+    def of(cls, member: Mask) -> _Runs:
+        """Find the runs of set flags (a copy has a few long runs, so the lists stay short)."""
+        padded = np.zeros(len(member) + 2, dtype=np.bool_)
+        padded[1:-1] = member
+        edges: list[int] = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
+        starts, ends = edges[0::2], edges[1::2]
+        return cls(len(member), starts, ends, sum(ends) - sum(starts))
+
+    def matched_before(self, k: int) -> int:
+        """Return how many of the first k positions are matched."""
+        total = 0
+        for start, end in zip(self.starts, self.ends, strict=True):
+            if start >= k:
+                break
+            total += min(end, k) - start
+        return total
+
+    def trailing(self) -> int:
+        """Return how many positions at the end are matched."""
+        return self.ends[-1] - self.starts[-1] if self.ends and self.ends[-1] == self.n else 0
 
 
-def _conflicts(small: Tokens, covered: Mask) -> int:
-    """Count uncovered runs holding a name or number between the first and last covered word."""
-    if not covered.any():
-        return 0
-    first = int(covered.argmax())
-    last = len(covered) - 1 - int(covered[::-1].argmax())
-    inner = ~covered[first : last + 1]
-    if not inner.any():
-        return 0
-    # Number each uncovered run, then count the runs that hold a salient word.
-    starts = inner & ~np.concatenate(([False], inner[:-1]))
-    run_id = np.cumsum(starts)
-    hits = run_id[inner & small.salient[first : last + 1]]
-    # Run numbers never decrease along the text, so distinct runs are the steps plus one.
-    return int(np.count_nonzero(np.diff(hits))) + 1 if len(hits) else 0
+def _conflicts(text: Tokens, runs: _Runs) -> int:
+    """Count uncovered stretches holding a name or number between the first and last covered word.
+
+    A word is covered when it lies in a matched shingle that belongs to a run of at least 3 matched
+    shingles (stray hits do not count).
+    """
+    width = min(SHINGLE, text.n_words - runs.n + 1)  # words per shingle (fewer in a very short text)
+    strong = runs.n >= 3
+    salient = text.salient_at
+    count = 0
+    covered_to = -1
+    for start, end in zip(runs.starts, runs.ends, strict=True):
+        if strong and end - start < 3:
+            continue
+        if 0 <= covered_to < start:
+            # Words [covered_to, start) are uncovered: a conflict when one of them is salient.
+            i = bisect_left(salient, covered_to)
+            if i < len(salient) and salient[i] < start:
+                count += 1
+        covered_to = max(covered_to, end - 1 + width)
+    return count
 
 
-def _trailing_run(flags: Mask) -> int:
-    """Return how many flags at the end are set."""
-    reverse = flags[::-1]
-    return len(flags) if reverse.all() else int(reverse.argmin())
+def _contained(text: Tokens, runs: _Runs, other_tail: int, common: Callable[[], Mask] | None) -> float:
+    """Return the lead-anchored share of one text's shingles found in the other.
 
-
-def _contained(text: Tokens, member: Mask, other: Mask, common: Mask | None) -> float:
-    """Return the lead-anchored share of one text's shingles found in the other (`member` flags them)."""
-    keep = np.ones(len(member), dtype=np.bool_)
+    `other_tail` is how many shingles at the end of the other text are matched; `common` returns, when
+    called, the boilerplate flags of this text's shingles.
+    """
+    n = runs.n
+    keep = n  # positions from here on count neither way
     if common is not None:
         # What follows the overlap and is mostly boilerplate seen in other stories (a site footer,
         # with perhaps a caption before it) counts neither way -- unless it states figures of its own.
-        after = len(member) - _trailing_run(~member)
-        if (
-            0 < after < len(member)
-            and np.count_nonzero(common[after:]) >= _APPENDED_COMMON * (len(member) - after)
-            and not (text.numeric[after:] & ~_covered(common, len(text.words))[after:]).any()
-        ):
-            keep[after:] = False
+        after = runs.ends[-1] if runs.ends else 0
+        if 0 < after < n:
+            flags = common()
+            if (
+                np.count_nonzero(flags[after:]) >= _APPENDED_COMMON * (n - after)
+                and not (text.numeric[after:] & ~_covered(flags, text.n_words)[after:]).any()
+            ):
+                keep = after
     # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
-    tail = min(_trailing_run(member), _trailing_run(other))
-    if tail >= 8 and len(member) - tail >= 2:
-        keep[len(member) - tail :] = False
-    if not keep.any():
+    tail = min(runs.trailing(), other_tail)
+    if tail >= 8 and n - tail >= 2:
+        keep = min(keep, n - tail)
+    if keep == 0:
         return 0.0
-    kept = member[keep]
-    containment = np.count_nonzero(kept) / len(kept)
-    lead = np.count_nonzero(kept[:LEAD]) / len(kept[:LEAD])
+    containment = runs.matched_before(keep) / keep
+    lead_n = min(keep, LEAD)
+    lead = runs.matched_before(lead_n) / lead_n
     # An overlap that does not start where the text starts is a reused paragraph, not a copy.
     return containment if lead >= 0.5 else containment * lead
+
+
+def _constant(mask: Mask | None) -> Callable[[], Mask] | None:
+    """Wrap a precomputed boilerplate mask as the lazy form verification takes."""
+    return None if mask is None else lambda: mask
 
 
 def compare(
@@ -166,38 +196,47 @@ def compare(
     `new_common`/`old_common` flag, per shingle position, shingles that are boilerplate (seen in
     several stories of the window); they neither count for nor against containment.
     """
+    return verify(new, old, conflict_penalty, _constant(new_common), _constant(old_common))
+
+
+def verify(
+    new: Features,
+    old: Features,
+    conflict_penalty: float,
+    new_common: Callable[[], Mask] | None,
+    old_common: Callable[[], Mask] | None,
+) -> Match:
+    """`compare` with boilerplate masks computed only when a trailing block needs them."""
     if new.text_hash == old.text_hash:
         return Match(1.0, 1.0, 0, updated=False)
     new_is_small = len(new.tokens.shingles) <= len(old.tokens.shingles)
     small, large = (new.tokens, old.tokens) if new_is_small else (old.tokens, new.tokens)
-    common = new_common if new_is_small else old_common
     if len(small.shingles) == 0 or len(large.shingles) == 0:
         return Match(0.0, 0.0, 0, updated=False)
     member = contains(large.shingle_set, small.shingles)
     if not member.any():
         return Match(0.0, 0.0, 0, updated=False)
-    back = contains(small.shingle_set, large.shingles)
+    small_runs = _Runs.of(member)
+    large_runs = _Runs.of(contains(small.shingle_set, large.shingles))
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
-    small_inside = _contained(small, member, back, common)
-    large_inside = (
-        0.0 if small_inside >= 1.0 else _contained(large, back, member, old_common if new_is_small else new_common)
-    )
+    small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
+    small_inside = _contained(small, small_runs, large_runs.trailing(), small_common)
+    large_inside = 0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs.trailing(), large_common)
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
-    matched = int(np.count_nonzero(member if small_inside >= large_inside else back))
-    containment = np.count_nonzero(member) / len(member)
+    matched = small_runs.matched if small_inside >= large_inside else large_runs.matched
+    containment = small_runs.matched / small_runs.n
     # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
-    conflicts = _conflicts(small, _covered(_runs(member), len(small.words)))
+    conflicts = _conflicts(small, small_runs)
     if conflicts:
-        conflicts = min(conflicts, _conflicts(large, _covered(_runs(back), len(large.words))))
+        conflicts = min(conflicts, _conflicts(large, large_runs))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
-    if not new_is_small and conflicts == 0 and len(back) >= _RUN:
+    if not new_is_small and conflicts == 0 and large_runs.n >= _RUN:
         # Where the old text starts inside the new one: the first run of matched shingles.
-        runs = np.flatnonzero(np.convolve(back, np.ones(_RUN, dtype=np.int64), "valid") == _RUN)
-        top = int(runs[0]) if len(runs) else 0
-        updated = top >= 15 and len(large.words) - len(small.words) >= 20
+        top = next((a for a, b in zip(large_runs.starts, large_runs.ends, strict=True) if b - a >= _RUN), 0)
+        updated = top >= 15 and large.n_words - small.n_words >= 20
     return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched)
 
 
@@ -245,6 +284,12 @@ class Clusterer:
         rng = np.random.default_rng(seed)
         self._a: U64 = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._b: U64 = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            self._body_base: U64 = np.arange(bands, dtype=np.uint64) * _BAND_MULT[0]
+            self._lead_base: U64 = (
+                np.arange(_LEAD_BAND_BASE, _LEAD_BAND_BASE + lead_keys, dtype=np.uint64) * _BAND_MULT[0]
+            )
+        self._body_mult: U64 = _BAND_MULT[1 : self.rows + 1]
         self.boilerplate_df = boilerplate_df
         # Count-min sketch (2 rows): per shingle, how many live documents brought it as new material
         # (a story's first document, or what a copy adds to the copy it matched).
@@ -264,25 +309,23 @@ class Clusterer:
         """Return band keys and lead keys for a shingle-hash sequence (empty when there is none)."""
         if len(shingles) == 0:
             return ()
-        body = self._band_keys(self._minhash(shingles, len(self._a)), 0)
-        lead = self._band_keys(self._minhash(shingles[:LEAD], 2 * self.lead_keys), _LEAD_BAND_BASE, rows=2)
-        return body + lead
-
-    def _minhash(self, shingles: U64, width: int) -> U64:
-        """Return the MinHash signature (upper 32 bits of a*x+b, minimum over shingles) of width perms."""
+        # MinHash: upper 32 bits of a*x+b, minimum over shingles; the lead signature is the corner of
+        # the same products over the first LEAD shingles and the first 2 * lead_keys permutations.
+        # Taking the minimum before the shift gives the same values (the shift is monotonic).
         with np.errstate(over="ignore"):
-            values = shingles[:, None] * self._a[None, :width] + self._b[None, :width]
-        return np.asarray((values >> np.uint64(32)).min(axis=0), dtype=np.uint64)
-
-    def _band_keys(self, signature: U64, base: int, rows: int | None = None) -> tuple[int, ...]:
-        """Fold each band of `rows` signature values into one non-negative 63-bit key."""
-        rows = rows or self.rows
-        grid = signature.reshape(-1, rows)
+            values = np.multiply(shingles[:, None], self._a[None, :])
+            values += self._b
+        body = values.min(axis=0) >> np.uint64(32)
+        lead = values[:LEAD, : 2 * self.lead_keys].min(axis=0) >> np.uint64(32)
+        # Fold each band of rows into one key (wrapping sums, as the column-by-column fold did).
         with np.errstate(over="ignore"):
-            acc = np.arange(base, base + grid.shape[0], dtype=np.uint64) * _BAND_MULT[0]
-            for column in range(rows):
-                acc = acc + grid[:, column] * _BAND_MULT[column + 1]
-        return tuple(k & KEY_MASK for k in mix64(acc).tolist())
+            folded = np.concatenate(
+                (
+                    self._body_base + (body.reshape(-1, self.rows) * self._body_mult).sum(axis=1, dtype=np.uint64),
+                    self._lead_base + (lead.reshape(-1, 2) * _BAND_MULT[1:3]).sum(axis=1, dtype=np.uint64),
+                )
+            )
+        return tuple(k & KEY_MASK for k in mix64(folded).tolist())
 
     def _features_of(self, entry: Entry) -> Features:
         """Return cached features of an indexed document, computing them on a miss."""
@@ -387,7 +430,7 @@ class Clusterer:
 
     def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
         """Pick the story for a document (no side effects on the index)."""
-        same = self.index.by_hash(mine.text_hash) if len(mine.tokens.words) >= MIN_WORDS else None
+        same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None:
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
         since = doc.published - self.window if doc.published is not None else None
@@ -412,7 +455,14 @@ class Clusterer:
         for entry in found:
             anchors.setdefault(entry.cluster, self._anchors.get(entry.cluster, entry))
         matches: dict[str, Match] = {}
-        mine_common = self._common(mine.tokens.shingles)
+        # The sketch does not change while a document is decided: compute its flags once, if needed.
+        memo: list[Mask] = []
+
+        def mine_common() -> Mask:
+            if not memo:
+                memo.append(self._common(mine.tokens.shingles))
+            return memo[0]
+
         passed: list[tuple[float, int, Entry, Match]] = []
         for entry in chosen:
             other = self._features_of(entry)
@@ -442,7 +492,9 @@ class Clusterer:
             return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
         entry, match = self._best(doc, passed)
         relation = "updated" if match.updated else "near_duplicate"
-        return Decision(doc.id, entry.cluster, entry.doc.id, round(match.score, 4), relation)
+        # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
+        score = float(np.round(match.score, 4))
+        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation)
 
     def _best(self, doc: Doc, passed: list[tuple[float, int, Entry, Match]]) -> tuple[Entry, Match]:
         """Pick the best verified candidate; among near-equal ones prefer the agency's own copy."""
@@ -461,18 +513,17 @@ class Clusterer:
             self._agencies[doc.id] = agency_of(doc.text)
         return self._agencies[doc.id]
 
-    def _compare(self, mine: Features, mine_common: Mask, other: Features) -> Match:
+    def _compare(self, mine: Features, mine_common: Callable[[], Mask], other: Features) -> Match:
         """Verify the new document against an earlier one with the current boilerplate statistics."""
-        return compare(
-            mine,
-            other,
-            conflict_penalty=self.conflict_penalty,
-            new_common=mine_common,
-            old_common=self._common(other.tokens.shingles),
-        )
+        return verify(mine, other, self.conflict_penalty, mine_common, lambda: self._common(other.tokens.shingles))
 
     def _anchored(
-        self, mine: Features, mine_common: Mask, entry: Entry, anchor: Entry | str, matches: dict[str, Match]
+        self,
+        mine: Features,
+        mine_common: Callable[[], Mask],
+        entry: Entry,
+        anchor: Entry | str,
+        matches: dict[str, Match],
     ) -> bool:
         """Check the document also resembles its would-be story's anchor (guards against chaining)."""
         anchor_id = anchor if isinstance(anchor, str) else anchor.doc.id

@@ -35,8 +35,16 @@ _DATELINE = re.compile(
 )
 # Each word with the sentence-ending character right before it, if any ("." in ". Next").
 _WORD_AFTER = re.compile(r'([.!?:;"\n]?)[^\w.!?:;"\n]*(\w+)')
+# The same matches as whole strings: a word with the separator before it. The separator holds a
+# sentence end exactly when _WORD_AFTER's first group is not empty (it then starts the match).
+_SEPARATED_WORD = re.compile(r'[.!?:;"\n]?[^\w.!?:;"\n]*\w+')
+_SENTENCE_END = frozenset('.!?:;"\n')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
+# Separated word -> crc32 of the lower-case word | numeric << 32 | capitalised << 33 | sentence start << 34.
+_CODES: dict[str, int] = {}
+_CODE_CACHE_LIMIT = 1_000_000
+_CRC_MASK = np.int64(0xFFFFFFFF)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _SHINGLE_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
@@ -98,11 +106,18 @@ def _word_hash(word: str) -> int:
 class Tokens:
     """Words of a body (dateline removed) with their shingle hashes and salient-word flags."""
 
-    words: tuple[str, ...]  # lower-case
+    text: str  # the cleaned body the words come from, dateline removed
+    n_words: int
     salient: Mask  # per word: contains a digit, or is capitalised away from a sentence start
     numeric: Mask  # per word: contains a digit
     shingles: U64  # per position i: hash of words[i : i + SHINGLE]; empty when too few words
     shingle_set: U64  # sorted unique shingle hashes
+    salient_at: tuple[int, ...]  # positions of the salient words, ascending
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Return the lower-case words (recomputed: verification only needs their hashes)."""
+        return tuple(word.lower() for _, word in _WORD_AFTER.findall(self.text))
 
 
 def tokens(text: str) -> Tokens:
@@ -110,29 +125,49 @@ def tokens(text: str) -> Tokens:
     return tokens_of_clean(clean(text))
 
 
+def _code(separated: str) -> int:
+    """Return (and memoise) the hash and flags of one word with the separator before it."""
+    word = _WORD.search(separated).group()  # type: ignore[union-attr]  # the match ends with a word
+    lower = word.lower()
+    code = (
+        zlib.crc32(lower.encode("utf-8"))
+        | (not lower.isalpha()) << 32
+        | (word != lower) << 33
+        | (separated[0] in _SENTENCE_END) << 34
+    )
+    if len(_CODES) >= _CODE_CACHE_LIMIT:
+        _CODES.clear()
+    _CODES[separated] = code
+    return code
+
+
 def tokens_of_clean(cleaned: str) -> Tokens:
     """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
-    pairs = _WORD_AFTER.findall(strip_dateline(cleaned))
-    if not pairs:
+    body = strip_dateline(cleaned)
+    found = _SEPARATED_WORD.findall(body)
+    if not found:
         empty = np.zeros(0, dtype=np.bool_)
-        return Tokens(
-            words=(), salient=empty, numeric=empty, shingles=shingle_hashes([]), shingle_set=shingle_hashes([])
-        )
-    ends, found = zip(*pairs, strict=True)
-    words = list(map(str.lower, found))
+        none = np.zeros(0, dtype=np.uint64)
+        return Tokens(body, 0, salient=empty, numeric=empty, shingles=none, shingle_set=none, salient_at=())
+    codes = list(map(_CODES.get, found))
+    if None in codes:
+        codes = [_code(f) if c is None else c for c, f in zip(codes, found, strict=True)]
+    packed = np.array(codes, dtype=np.int64)
+    flags = packed >> 32
+    numeric = (flags & 1).astype(np.bool_)
     # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
-    numeric = ~np.array(list(map(str.isalpha, words)), dtype=np.bool_)
-    salient = np.array(list(map(str.__ne__, found, words)), dtype=np.bool_)
+    salient = (flags & 6) == 2
     salient[0] = False
-    salient &= ~np.array(list(map(bool, ends)), dtype=np.bool_)
     salient |= numeric
-    shingles = shingle_hashes(words)
+    shingles = _shingles_of_ids((packed & _CRC_MASK).view(np.uint64))
     return Tokens(
-        words=tuple(words),
+        body,
+        len(codes),
         salient=salient,
         numeric=numeric,
         shingles=shingles,
         shingle_set=unique(shingles),
+        salient_at=tuple(np.flatnonzero(salient).tolist()),
     )
 
 
@@ -162,7 +197,11 @@ def shingle_hashes(words: list[str] | tuple[str, ...]) -> U64:
         for word in {w for w, h in zip(words, found, strict=True) if h is None}:
             _word_hash(word)
         found = list(map(_WORD_HASHES.get, words))
-    ids = np.array(found, dtype=np.int64).view(np.uint64)  # crc32 values fit; int64 converts faster
+    return _shingles_of_ids(np.array(found, dtype=np.int64).view(np.uint64))  # int64 converts faster
+
+
+def _shingles_of_ids(ids: U64) -> U64:
+    """Return the shingle hashes of a sequence of word hashes."""
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
     n = len(ids) - SHINGLE + 1
