@@ -59,13 +59,47 @@ _CREDITS: tuple[re.Pattern[str], ...] = (
 )
 
 
+_SPELLINGS = tuple(spelling for spellings in AGENCIES.values() for spelling in spellings)
+_COPYRIGHT = ("©", "(c)", "(C)", "opyright", "COPYRIGHT")
+_FULL_NAMES = (
+    "Agence France",
+    "Associated Press",
+    "Deutsche Presse-Agentur",
+    "Xinhua News Agency",
+    "Press Trust of India",
+    "Canadian Press",
+)
+
+
+def _name_ends_a_line(text: str) -> bool:
+    """Tell whether a line ends with an agency spelling, maybe followed by ")" (sign-off credits)."""
+    for line in text.split("\n"):
+        end = line.rstrip()
+        if end.endswith(")"):
+            end = end[:-1].rstrip()
+        if end.endswith(_SPELLINGS):
+            return True
+    return False
+
+
 def agency_of(text: str) -> str | None:
     """Return the canonical name of the agency credited by `text` (earliest credit wins), or None."""
     best: tuple[int, str] | None = None
     if len(text) > 1200:
         # Credits stand at the top (dateline) or the bottom (copyright, sign-off) of a text.
         text = text[:600] + "\n" + text[-600:]
-    for pattern in _CREDITS:
+    # A pattern is scanned only when the text passes a cheap test that each of its matches passes.
+    sign_off = _name_ends_a_line(text)  # the dash and "with"/"source" credits end at a line end
+    possible = (
+        True,
+        any(part in text for part in _COPYRIGHT),
+        sign_off,
+        sign_off,
+        any(part in text for part in _FULL_NAMES),
+    )
+    for pattern, maybe in zip(_CREDITS, possible, strict=True):
+        if not maybe:
+            continue
         for match in pattern.finditer(text):
             spelling = match.group("name")
             name = _CANONICAL.get(spelling.lower())
