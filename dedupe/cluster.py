@@ -14,7 +14,7 @@ first document, so stories cannot grow by chaining.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -101,13 +101,10 @@ class _Runs:
     matched: int
 
     @classmethod
-    def of(cls, member: Mask) -> _Runs:
-        """Find the runs of set flags (a copy has a few long runs, so the lists stay short)."""
-        padded = np.zeros(len(member) + 2, dtype=np.bool_)
-        padded[1:-1] = member
-        edges: list[int] = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
+    def of(cls, n: int, edges: list[int]) -> _Runs:
+        """Build the runs from their alternating start and end positions."""
         starts, ends = edges[0::2], edges[1::2]
-        return cls(len(member), starts, ends, sum(ends) - sum(starts))
+        return cls(n, starts, ends, sum(ends) - sum(starts))
 
     def matched_before(self, k: int) -> int:
         """Return how many of the first k positions are matched."""
@@ -121,6 +118,27 @@ class _Runs:
     def trailing(self) -> int:
         """Return how many positions at the end are matched."""
         return self.ends[-1] - self.starts[-1] if self.ends and self.ends[-1] == self.n else 0
+
+
+def _match_runs(small: Tokens, large: Tokens) -> tuple[_Runs, _Runs] | None:
+    """Return the runs of small's shingles found in large and of large's found in small (None: none)."""
+    large_set = large.shingle_set
+    at = large_set.searchsorted(small.shingle_set)
+    np.minimum(at, len(large_set) - 1, out=at)
+    hit = large_set[at] == small.shingle_set  # per distinct shingle of the small text
+    if not hit.any():
+        return None
+    in_small = np.zeros(len(large_set), dtype=np.bool_)
+    in_small[at[hit]] = True
+    # Both membership sequences in one buffer, each between False flags, so one pass finds all edges.
+    n_small, n_large = len(small.inverse), len(large.inverse)
+    flags = np.zeros(n_small + n_large + 3, dtype=np.bool_)
+    np.take(hit, small.inverse, out=flags[1 : n_small + 1], mode="wrap")
+    np.take(in_small, large.inverse, out=flags[n_small + 2 : n_small + n_large + 2], mode="wrap")
+    edges: list[int] = np.flatnonzero(flags[1:] != flags[:-1]).tolist()
+    split = bisect_right(edges, n_small)
+    offset = n_small + 1
+    return _Runs.of(n_small, edges[:split]), _Runs.of(n_large, [edge - offset for edge in edges[split:]])
 
 
 def _conflicts(text: Tokens, runs: _Runs) -> int:
@@ -213,11 +231,10 @@ def verify(
     small, large = (new.tokens, old.tokens) if new_is_small else (old.tokens, new.tokens)
     if len(small.shingles) == 0 or len(large.shingles) == 0:
         return Match(0.0, 0.0, 0, updated=False)
-    member = contains(large.shingle_set, small.shingles)
-    if not member.any():
+    runs = _match_runs(small, large)
+    if runs is None:
         return Match(0.0, 0.0, 0, updated=False)
-    small_runs = _Runs.of(member)
-    large_runs = _Runs.of(contains(small.shingle_set, large.shingles))
+    small_runs, large_runs = runs
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
     small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
     small_inside = _contained(small, small_runs, large_runs.trailing(), small_common)

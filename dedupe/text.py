@@ -112,6 +112,7 @@ class Tokens:
     numeric: Mask  # per word: contains a digit
     shingles: U64  # per position i: hash of words[i : i + SHINGLE]; empty when too few words
     shingle_set: U64  # sorted unique shingle hashes
+    inverse: npt.NDArray[np.intp]  # per position: index of its shingle in shingle_set
     salient_at: tuple[int, ...]  # positions of the salient words, ascending
 
     @property
@@ -141,6 +142,18 @@ def _code(separated: str) -> int:
     return code
 
 
+def _fill(codes: list[int | None], found: list[str]) -> None:
+    """Replace the missing codes (words not seen yet), scanning the list at C speed between them."""
+    at = codes.index(None)
+    while True:
+        code = _CODES.get(found[at])  # an earlier occurrence in this text may have cached it
+        codes[at] = _code(found[at]) if code is None else code
+        try:
+            at = codes.index(None, at + 1)
+        except ValueError:
+            return
+
+
 def tokens_of_clean(cleaned: str) -> Tokens:
     """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
     body = strip_dateline(cleaned)
@@ -148,10 +161,11 @@ def tokens_of_clean(cleaned: str) -> Tokens:
     if not found:
         empty = np.zeros(0, dtype=np.bool_)
         none = np.zeros(0, dtype=np.uint64)
-        return Tokens(body, 0, salient=empty, numeric=empty, shingles=none, shingle_set=none, salient_at=())
+        nowhere = np.zeros(0, dtype=np.intp)
+        return Tokens(body, 0, empty, empty, shingles=none, shingle_set=none, inverse=nowhere, salient_at=())
     codes = list(map(_CODES.get, found))
     if None in codes:
-        codes = [_code(f) if c is None else c for c, f in zip(codes, found, strict=True)]
+        _fill(codes, found)
     packed = np.array(codes, dtype=np.int64)
     flags = packed >> 32
     numeric = (flags & 1).astype(np.bool_)
@@ -160,13 +174,21 @@ def tokens_of_clean(cleaned: str) -> Tokens:
     salient[0] = False
     salient |= numeric
     shingles = _shingles_of_ids((packed & _CRC_MASK).view(np.uint64))
+    order = np.argsort(shingles)
+    ordered = shingles[order]
+    first = np.empty(len(ordered), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(len(ordered), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
     return Tokens(
         body,
         len(codes),
         salient=salient,
         numeric=numeric,
         shingles=shingles,
-        shingle_set=unique(shingles),
+        shingle_set=ordered[first],
+        inverse=inverse,
         salient_at=tuple(np.flatnonzero(salient).tolist()),
     )
 
