@@ -214,17 +214,31 @@ def compare(
     `new_common`/`old_common` flag, per shingle position, shingles that are boilerplate (seen in
     several stories of the window); they neither count for nor against containment.
     """
-    return verify(new, old, conflict_penalty, _constant(new_common), _constant(old_common))
+    match = verify(
+        new,
+        old,
+        conflict_penalty=conflict_penalty,
+        new_common=_constant(new_common),
+        old_common=_constant(old_common),
+    )
+    assert match is not None  # never hopeless without a test
+    return match
 
 
 def verify(
     new: Features,
     old: Features,
+    *,
     conflict_penalty: float,
     new_common: Callable[[], Mask] | None,
     old_common: Callable[[], Mask] | None,
-) -> Match:
-    """`compare` with boilerplate masks computed only when a trailing block needs them."""
+    hopeless: Callable[[float, int], bool] | None = None,
+) -> Match | None:
+    """`compare` with boilerplate masks computed only when a trailing block needs them.
+
+    Returns None, without finishing, when `hopeless(bound, conflicts)` holds: `bound` is an upper
+    bound of the score before the conflict penalty, `conflicts` the final count of conflicts.
+    """
     if new.text_hash == old.text_hash:
         return Match(1.0, 1.0, 0, updated=False)
     new_is_small = len(new.tokens.shingles) <= len(old.tokens.shingles)
@@ -235,6 +249,16 @@ def verify(
     if runs is None:
         return Match(0.0, 0.0, 0, updated=False)
     small_runs, large_runs = runs
+    # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
+    conflicts = _conflicts(small, small_runs)
+    if conflicts:
+        conflicts = min(conflicts, _conflicts(large, large_runs))
+    # Neither direction can score more than its matched shingles over the span up to its last match
+    # (what follows that is the most a footer rule can drop; dropping a matched tail only lowers it).
+    if hopeless is not None and hopeless(
+        max(small_runs.matched / small_runs.ends[-1], large_runs.matched / large_runs.ends[-1]), conflicts
+    ):
+        return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
     small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
     small_inside = _contained(small, small_runs, large_runs.trailing(), small_common)
@@ -244,10 +268,6 @@ def verify(
     new_inside = (small_inside >= large_inside) == new_is_small
     matched = small_runs.matched if small_inside >= large_inside else large_runs.matched
     containment = small_runs.matched / small_runs.n
-    # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
-    conflicts = _conflicts(small, small_runs)
-    if conflicts:
-        conflicts = min(conflicts, _conflicts(large, large_runs))
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
     if not new_is_small and conflicts == 0 and large_runs.n >= _RUN:
@@ -483,14 +503,17 @@ class Clusterer:
         passed: list[tuple[float, int, Entry, Match]] = []
         for entry in chosen:
             other = self._features_of(entry)
-            match = self._compare(mine, mine_common, other)
-            matches[entry.doc.id] = match
+            found_match = self._compare(mine, mine_common, other, self._hopeless)
+            if found_match is None:
+                continue  # not kept in `matches`: an anchor check on it verifies it in full
+            match = matches[entry.doc.id] = found_match
             if other.text_hash == mine.text_hash:
                 return Decision(doc.id, entry.cluster, entry.doc.id, 1.0, "exact")
             effective = match.score
             if (
                 match.conflicts == 0
                 and effective < self.threshold
+                and min(1.0, effective + self.title_bonus) >= self.threshold
                 and _title_similarity(doc.title, entry.doc.title) >= self.title_threshold
             ):
                 effective = min(1.0, effective + self.title_bonus)
@@ -530,9 +553,28 @@ class Clusterer:
             self._agencies[doc.id] = agency_of(doc.text)
         return self._agencies[doc.id]
 
-    def _compare(self, mine: Features, mine_common: Callable[[], Mask], other: Features) -> Match:
+    def _compare(
+        self,
+        mine: Features,
+        mine_common: Callable[[], Mask],
+        other: Features,
+        hopeless: Callable[[float, int], bool] | None = None,
+    ) -> Match | None:
         """Verify the new document against an earlier one with the current boilerplate statistics."""
-        return verify(mine, other, self.conflict_penalty, mine_common, lambda: self._common(other.tokens.shingles))
+        return verify(
+            mine,
+            other,
+            conflict_penalty=self.conflict_penalty,
+            new_common=mine_common,
+            old_common=lambda: self._common(other.tokens.shingles),
+            hopeless=hopeless,
+        )
+
+    def _hopeless(self, best: float, conflicts: int) -> bool:
+        """Tell whether a candidate fails the threshold whatever its score up to `best` and its title."""
+        if conflicts:  # the score is penalised and the title bonus does not apply
+            return max(0.0, best - self.conflict_penalty * conflicts) < self.threshold
+        return best + max(0.0, self.title_bonus) < self.threshold
 
     def _anchored(
         self,
@@ -555,7 +597,9 @@ class Clusterer:
                 other = cached[1]
             else:
                 other = self._features_of(anchor)
-            match = matches[anchor_id] = self._compare(mine, mine_common, other)
+            full = self._compare(mine, mine_common, other)
+            assert full is not None  # never hopeless without a test
+            match = matches[anchor_id] = full
         return match.conflicts == 0 and match.containment >= self.anchor_threshold
 
 
