@@ -476,7 +476,8 @@ class Clusterer:
             return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
         mykeys = set(keys)
         order = {id(e): i for i, e in enumerate(found)}
-        ranked = sorted(found, key=lambda e: (-len(mykeys.intersection(e.keys)), order[id(e)]))
+        # Most shared keys first; the sort is stable, so ties stay in index order.
+        ranked = sorted(found, key=lambda e: -len(mykeys.intersection(e.keys)))
         # Copies of one story look alike: verifying its best few members is enough.
         per_story: dict[str, int] = {}
         chosen = []
@@ -487,10 +488,12 @@ class Clusterer:
                 chosen.append(entry)
                 if len(chosen) == self.max_candidates:
                     break
+
         # A story's anchor is its first document while cached, else its earliest retrieved member.
-        anchors: dict[str, Entry | str] = {}
-        for entry in found:
-            anchors.setdefault(entry.cluster, self._anchors.get(entry.cluster, entry))
+        def anchor_of(cluster: str) -> Entry | str:
+            anchor = self._anchors.get(cluster)
+            return anchor if anchor is not None else next(e for e in found if e.cluster == cluster)
+
         matches: dict[str, Match] = {}
         # The sketch does not change while a document is decided: compute its flags once, if needed.
         memo: list[Mask] = []
@@ -524,7 +527,7 @@ class Clusterer:
             # chains such as teaser -> follow-up reusing the teaser's lead -> ...).
             if not match.new_inside and (
                 match.matched < _MIN_EVIDENCE
-                or not self._anchored(mine, mine_common, entry, anchors[entry.cluster], matches)
+                or not self._anchored(mine, mine_common, entry, anchor_of(entry.cluster), matches)
             ):
                 continue
             passed.append((effective, -order[id(entry)], entry, match))

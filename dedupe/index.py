@@ -97,14 +97,14 @@ class InMemoryIndex:
     def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
         """Return live entries sharing a key, at or after `since`, in insertion order, without repeats."""
         found: dict[int, _Slot] = {}
+        buckets = self._buckets
         for key in keys:
-            bucket = self._buckets.get(key)
-            if not bucket:
-                continue
-            for slot in bucket:
-                if slot.alive and (since is None or slot.time >= since):
+            bucket = buckets.get(key)
+            if bucket:
+                for slot in bucket:
                     found[slot.seq] = slot
-        return [found[seq].entry for seq in sorted(found)]
+        # Filter each slot once, not once per shared key.
+        return [slot.entry for _, slot in sorted(found.items()) if slot.alive and (since is None or slot.time >= since)]
 
     def by_hash(self, text_hash: str) -> Entry | None:
         """Return the earliest live entry with this normalised-text hash, or None."""
