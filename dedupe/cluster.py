@@ -327,10 +327,13 @@ class Clusterer:
                 np.arange(_LEAD_BAND_BASE, _LEAD_BAND_BASE + lead_keys, dtype=np.uint64) * _BAND_MULT[0]
             )
         self._body_mult: U64 = _BAND_MULT[1 : self.rows + 1]
+        self._a_column: U64 = self._a[:, None].copy()
+        self._b_column: U64 = self._b[:, None].copy()
         self.boilerplate_df = boilerplate_df
         # Count-min sketch (2 rows): per shingle, how many live documents brought it as new material
         # (a story's first document, or what a copy adds to the copy it matched).
         self._df = np.zeros((2, _DF_WIDTH), dtype=np.int32)
+        self._df_rows = (self._df[0], self._df[1])  # views: indexing a row is cheaper than a 2-D index
         self._features: dict[str, tuple[datetime | None, Features, U64 | None]] = {}
         self._anchors: dict[str, str] = {}  # story -> its first document, while its features are cached
         self._anchor_of: dict[str, str] = {}  # the reverse
@@ -349,11 +352,12 @@ class Clusterer:
         # MinHash: upper 32 bits of a*x+b, minimum over shingles; the lead signature is the corner of
         # the same products over the first LEAD shingles and the first 2 * lead_keys permutations.
         # Taking the minimum before the shift gives the same values (the shift is monotonic).
+        # One row per permutation, so each minimum runs along contiguous memory.
         with np.errstate(over="ignore"):
-            values = np.multiply(shingles[:, None], self._a[None, :])
-            values += self._b
-        body = values.min(axis=0) >> np.uint64(32)
-        lead = values[:LEAD, : 2 * self.lead_keys].min(axis=0) >> np.uint64(32)
+            values = np.multiply(self._a_column, shingles[None, :])
+            values += self._b_column
+        body = values.min(axis=1) >> np.uint64(32)
+        lead = values[: 2 * self.lead_keys, :LEAD].min(axis=1) >> np.uint64(32)
         # Fold each band of rows into one key (wrapping sums, as the column-by-column fold did).
         with np.errstate(over="ignore"):
             folded = np.concatenate(
@@ -385,8 +389,8 @@ class Clusterer:
         first, second = self._slots(shingle_set)
         # Plain fancy-index updates: two shingles of one document rarely share a column, and a missed
         # increment only makes the sketch slightly less eager to call a shingle boilerplate.
-        self._df[0, first] += delta
-        self._df[1, second] += delta
+        self._df_rows[0][first] += delta
+        self._df_rows[1][second] += delta
 
     def _novel(self, mine: Features, decision: Decision) -> U64:
         """Return the shingles a document brings that the copy it matched lacks (all for an original)."""
@@ -401,7 +405,7 @@ class Clusterer:
     def _common(self, shingles: U64) -> Mask:
         """Flag shingles that occur in at least `boilerplate_df` live stories (footers, templates)."""
         first, second = self._slots(shingles)
-        return np.asarray(np.minimum(self._df[0, first], self._df[1, second]) >= self.boilerplate_df)
+        return np.asarray(np.minimum(self._df_rows[0][first], self._df_rows[1][second]) >= self.boilerplate_df)
 
     def _tick(self, published: datetime | None) -> None:
         """Advance the clock and evict index entries and cached features older than the window."""

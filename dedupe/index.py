@@ -143,7 +143,7 @@ class InMemoryIndex:
             dropped += 1
             if self._hashes.get(slot.text_hash) is slot:
                 del self._hashes[slot.text_hash]
-            for key in dict.fromkeys(slot.entry.keys):
+            for key in slot.entry.keys:  # a repeated key finds its bucket clean or gone
                 bucket = self._buckets.get(key)
                 if bucket is None:
                     continue
