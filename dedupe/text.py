@@ -45,6 +45,10 @@ _WORD_CACHE_LIMIT = 2_000_000
 _CODES: dict[str, int] = {}
 _CODE_CACHE_LIMIT = 1_000_000
 _CRC_MASK = np.int64(0xFFFFFFFF)
+_SENTENCE_START = np.int64(1 << 34)
+# Line of a body -> the codes of its words (a line's first word as if no line break came before it).
+_PARAGRAPHS: dict[str, npt.NDArray[np.int64]] = {}
+_PARAGRAPH_CACHE_LIMIT = 50_000
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _SHINGLE_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
@@ -154,19 +158,39 @@ def _fill(codes: list[int | None], found: list[str]) -> None:
             return
 
 
+def _paragraph_codes(paragraph: str) -> npt.NDArray[np.int64]:
+    """Return the codes of the words of one line, memoised (copies of a story share most lines)."""
+    packed = _PARAGRAPHS.get(paragraph)
+    if packed is None:
+        found = _SEPARATED_WORD.findall(paragraph)
+        codes = list(map(_CODES.get, found))
+        if None in codes:
+            _fill(codes, found)
+        packed = np.array(codes, dtype=np.int64)
+        packed.flags.writeable = False  # shared by every text with this line
+        if len(_PARAGRAPHS) >= _PARAGRAPH_CACHE_LIMIT:
+            _PARAGRAPHS.clear()
+        _PARAGRAPHS[paragraph] = packed
+    return packed
+
+
 def tokens_of_clean(cleaned: str) -> Tokens:
     """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
     body = strip_dateline(cleaned)
-    found = _SEPARATED_WORD.findall(body)
-    if not found:
+    lines = body.split("\n")
+    if len(lines) == 1:
+        packed = _paragraph_codes(body)
+    else:
+        parts = [_paragraph_codes(line) for line in lines]
+        packed = np.concatenate(parts)
+        # The first word after a line break starts a sentence ("\n" is in its separator in the body).
+        after_break = np.cumsum([len(part) for part in parts[:-1]])
+        packed[after_break[after_break < len(packed)]] |= _SENTENCE_START
+    if len(packed) == 0:
         empty = np.zeros(0, dtype=np.bool_)
         none = np.zeros(0, dtype=np.uint64)
         nowhere = np.zeros(0, dtype=np.intp)
         return Tokens(body, 0, empty, empty, shingles=none, shingle_set=none, inverse=nowhere, salient_at=())
-    codes = list(map(_CODES.get, found))
-    if None in codes:
-        _fill(codes, found)
-    packed = np.array(codes, dtype=np.int64)
     flags = packed >> 32
     numeric = (flags & 1).astype(np.bool_)
     # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
@@ -183,7 +207,7 @@ def tokens_of_clean(cleaned: str) -> Tokens:
     inverse[order] = np.cumsum(first) - 1
     return Tokens(
         body,
-        len(codes),
+        len(packed),
         salient=salient,
         numeric=numeric,
         shingles=shingles,

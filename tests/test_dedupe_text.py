@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import re
 import subprocess
 import sys
 
-from dedupe.text import names, normalise, numbers, shingle_hashes, strip_dateline, text_hash, tokens
+from dedupe.text import (
+    clean,
+    names,
+    normalise,
+    numbers,
+    shingle_hashes,
+    strip_dateline,
+    text_hash,
+    tokens,
+)
 
 
 class TestNormalise:
@@ -67,3 +78,46 @@ class TestTokens:
         text = "Arsenal beat Chelsea 2-1 on Saturday in front of 60,000 fans."
         assert numbers(text) == {"2", "1", "60000"}
         assert {"chelsea", "saturday"} <= names(text)
+
+
+# The tokeniser as first written: one regex pass over the whole body, one word at a time. The cached,
+# line-by-line tokeniser must give exactly the same words, flags and shingles (they feed stored keys).
+_REFERENCE_WORD = re.compile(r'([.!?:;"\n]?)[^\w.!?:;"\n]*(\w+)')
+_PIECES = (
+    "The", "mayor", "of", "Lyon", "met", "12", "people", "İstanbul", "ÉTÉ", "été", "x_1", "3rd", "A",
+    " ", "  ", ". ", "! ", '"', "« ", " »", ": ", "; ", ", ", "\n", "\n\n", "\r\n", " \n ", "(", ")",
+    "—", "-", "'", "…", "\t", "1,000", "PARIS (AFP) - ",
+)  # fmt: skip
+
+
+def _reference(text: str) -> tuple[list[str], list[bool], list[bool]]:
+    """Return words, salient and numeric flags the way the first tokeniser computed them."""
+    pairs = _REFERENCE_WORD.findall(strip_dateline(clean(text)))
+    words = [word.lower() for _, word in pairs]
+    numeric = [not word.isalpha() for word in words]
+    salient = [
+        (i > 0 and found != word and not end) or digit
+        for i, ((end, found), word, digit) in enumerate(zip(pairs, words, numeric, strict=True))
+    ]
+    return words, salient, numeric
+
+
+class TestTokeniserEquivalence:
+    """tokens() against the reference tokeniser."""
+
+    def test_random_texts_tokenise_as_the_reference(self) -> None:
+        """Line breaks, quotes, sentence ends, capitals, digits and odd letters give the reference tokens."""
+        rng = random.Random(5)
+        texts = ["", "\n", "word", "\nWord", "Word\n\nNext", " . Word", "x\n\u2014\nY z"]
+        texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+        for text in texts:
+            t = tokens(text)
+            words, salient, numeric = _reference(text)
+            assert list(t.words) == words, text
+            assert t.n_words == len(words)
+            assert t.salient.tolist() == salient, text
+            assert t.numeric.tolist() == numeric, text
+            assert t.salient_at == tuple(i for i, s in enumerate(salient) if s)
+            assert t.shingles.tolist() == shingle_hashes(words).tolist(), text
+            assert t.shingle_set.tolist() == sorted(set(t.shingles.tolist()))
+            assert t.shingle_set[t.inverse].tolist() == t.shingles.tolist()
