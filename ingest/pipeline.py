@@ -45,7 +45,7 @@ from ingest.schedule import FeedState
 from ingest.urls import canonical_url, site_of
 from store import repo
 from store.db import Store
-from store.index import SqlIndex
+from store.index import SqlIndex, doc_of
 from store.models import Article, Feed, utcnow
 
 log = structlog.get_logger("wirefeed.pipeline")
@@ -608,14 +608,7 @@ class Pipeline:
     def _cluster(self, session: Session, article: Article) -> Decision:
         """Place an article in a story with this process's clusterer, after replaying others' decisions."""
         clusterer = self._clusterer_for(session)
-        doc = Doc(
-            id=str(article.id),
-            title=article.title or "",
-            text=article.text or "",
-            url=article.url,
-            published=article.published or article.fetched,
-        )
-        decision = clusterer.add(doc)
+        decision = clusterer.add(doc_of(article))
         self._synced_seq = repo.join_story(
             session,
             story_id=decision.cluster,

@@ -53,12 +53,16 @@ class SqlIndex:
         return repo.evict_bands(self.session, before)
 
 
-def _entry(article: Article, keys: tuple[int, ...] = ()) -> Entry:
-    doc = Doc(
+def doc_of(article: Article) -> Doc:
+    """The article as dedupe sees it; an undated article counts from when it was fetched."""
+    return Doc(
         id=str(article.id),
         title=article.title or "",
         text=article.text or "",
         url=article.url,
         published=article.published or article.fetched,
     )
-    return Entry(doc=doc, cluster=article.story_id or "", keys=keys)
+
+
+def _entry(article: Article, keys: tuple[int, ...] = ()) -> Entry:
+    return Entry(doc=doc_of(article), cluster=article.story_id or "", keys=keys)
