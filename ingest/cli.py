@@ -202,6 +202,7 @@ def cmd_feeds_list(app: App) -> int:
                 "last_error": f.last_error,
                 "error_kind": f.last_error_kind,
                 "error_count": f.error_count,
+                "failing_since": iso(f.failing_since),
                 "next_fetch_at": iso(f.next_fetch_at),
                 "last_fetched_at": iso(f.last_fetched_at),
                 "disabled": f.disabled,
@@ -218,6 +219,8 @@ def cmd_feeds_list(app: App) -> int:
         state = "disabled" if f.disabled else ("failing" if f.error_count else "ok")
         status = f.last_status if f.last_status is not None else "-"
         error = f"  [{f.last_error_kind}] {f.last_error}" if f.last_error else ""
+        if f.failing_since is not None:
+            error += f" (failing since {iso(f.failing_since)})"
         print(f"{state:8} {status!s:>4} next {iso(f.next_fetch_at)}  {f.url}{error}")
     return 0
 

@@ -450,8 +450,12 @@ class TestIngest:
         assert broken["last_error"]
         assert broken["error_count"] == 1
         assert assert_utc_iso(broken["next_fetch_at"]) > datetime.now(UTC)
+        assert assert_utc_iso(broken["failing_since"]) <= datetime.now(UTC)
+        text = wirefeed("--db", ingested.db, "feeds", "list").out
+        assert "failing since" in next(line for line in text.splitlines() if ingested.feeds["broken"] in line)
         healthy = feeds[ingested.feeds["alpha"]]
         assert (healthy["last_status"], healthy["last_error"], healthy["error_count"]) == (200, None, 0)
+        assert healthy["failing_since"] is None
         assert healthy["title"] == "Alpha News"
 
     def test_nothing_due_then_all(self, ingested: Ingested, tmp_path: Path, local_net: None) -> None:
