@@ -304,8 +304,11 @@ class TestPoliteness:
 
         asyncio.run(go())
         assert state["max"] == 1
-        # A lower bound on spacing, the politeness promise itself; never an upper bound on speed.
-        assert all(b - a >= 0.09 for a, b in itertools.pairwise(starts))
+        # A lower bound on spacing, the politeness promise itself; never an upper bound on speed. Arrival
+        # times at the server carry some jitter (the first request also opens the connection), so each
+        # gap gets slack, and the whole span of three delays must be there.
+        assert all(b - a >= 0.06 for a, b in itertools.pairwise(starts))
+        assert starts[-1] - starts[0] >= 0.27
 
 
 class TestErrorKinds:
