@@ -304,11 +304,11 @@ class TestPoliteness:
 
         asyncio.run(go())
         assert state["max"] == 1
-        # A lower bound on spacing, the politeness promise itself; never an upper bound on speed. Arrival
-        # times at the server carry some jitter (the first request also opens the connection), so each
-        # gap gets slack, and the whole span of three delays must be there.
-        assert all(b - a >= 0.06 for a, b in itertools.pairwise(starts))
-        assert starts[-1] - starts[0] >= 0.27
+        # A lower bound on spacing, the politeness promise itself; never an upper bound on speed. Times
+        # are arrivals at the server: the first request also opens the connection, so it may arrive late
+        # and shorten the first gap; the later ones reuse it, so two full delays must separate them.
+        assert all(b - a >= 0.05 for a, b in itertools.pairwise(starts))
+        assert starts[-1] - starts[1] >= 0.18
 
 
 class TestErrorKinds:
