@@ -10,7 +10,7 @@ import hashlib
 import os
 import random
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -186,9 +186,11 @@ class Pipeline:
                 reserved -= size - len(feeds)
                 if not feeds:
                     return
+                renewer = asyncio.create_task(self._renew_leases())
                 try:
                     await self._feed_batch(fetcher, robots, feeds, summary)
                 finally:
+                    renewer.cancel()
                     with self.store.session() as session:
                         repo.release_feeds(session, self.owner, [f.id for f in feeds])
 
@@ -200,6 +202,14 @@ class Pipeline:
                  duplicates=summary.duplicates, not_article=summary.not_article,
                  pages_failed=summary.pages_failed, stories_new=summary.stories_new)
         return summary
+
+    async def _renew_leases(self) -> None:
+        """Keep this worker's leases alive while a long batch runs (a killed worker's leases just expire)."""
+        lease = self.settings.schedule.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            with self.store.session() as session:
+                repo.renew_leases(session, self.owner, utcnow() + timedelta(seconds=lease))
 
     async def _feed_batch(
         self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
@@ -302,18 +312,13 @@ class Pipeline:
         outcomes: Sequence[PageOutcome],
         *,
         outage: bool,
-        session: Any = None,
-        writes: list[tuple[int, dict[str, Any], dict[str, Any]]] | None = None,
+        session: Session,
+        writes: list[tuple[int, dict[str, Any], dict[str, Any]]],
     ) -> None:
-        """Record the fetch on the feed's row and schedule its next poll; the lease is released after.
+        """Decide a feed's new row values and fetch-log row, and append them to `writes`.
 
-        With `writes`, the feed row's values and its fetch-log row are appended there for the caller to
-        write in bulk with the rest of the batch.
+        The caller writes the whole batch's rows in bulk; the lease is released after.
         """
-        if session is None:
-            with self.store.session() as own:
-                self._finish_feed(poll, outcomes, outage=outage, session=own, writes=writes)
-            return
         feed, now = poll.feed, utcnow()
         state = FeedState(feed.interval, feed.error_count, feed.failing_since, key=feed.url)
         values: dict[str, Any] = {"last_fetched_at": now}
@@ -372,11 +377,7 @@ class Pipeline:
             "bytes": len(response.body) if response else 0,
             "items_new": stored if self.settings.fetch.fetch_articles else len(poll.jobs),
         }
-        if writes is not None:
-            writes.append((feed.id, values, fetch_log))
-        else:
-            repo.update_feed(session, feed.id, **values)
-            repo.log_fetch(session, **fetch_log)
+        writes.append((feed.id, values, fetch_log))
         if error is None:
             log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
                       bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,
@@ -730,7 +731,3 @@ class Pipeline:
             job, "reextracted", article_id=article_id, story_id=decision.cluster, relation=decision.relation
         )
 
-
-def jobs_from_urls(urls: Iterable[str]) -> list[PageJob]:
-    """Page jobs for bare URLs (backfill, `wirefeed extract` of a URL)."""
-    return [PageJob(url=url) for url in urls]

@@ -13,7 +13,7 @@ from ingest.pipeline import Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, Feed, FeedItem, FetchLog, RawPage, StoryMember
-from tests.world import World, page, rss
+from tests.world import Request, World, page, rss
 
 WIRE = [
     "GENEVA (Reuters) - Glaciers in the Swiss Alps lost four percent of their remaining volume this year, the "
@@ -372,3 +372,45 @@ class TestClustererReplay:
         assert np.array_equal(rebuilt._df, original._df)
         assert set(rebuilt._features) == set(original._features)
         assert second._synced_seq == first._synced_seq == 5
+
+
+class TestLeaseRenewal:
+    """A batch that runs longer than the lease keeps its feeds: the lease is renewed while it works."""
+
+    def test_long_batch_keeps_its_lease(self, sqlite_url: str, world: World) -> None:
+        """Past lease_seconds, another worker still cannot claim the feed of a batch in progress."""
+        import threading
+        import time
+        from datetime import timedelta
+
+        from store.models import utcnow
+
+        alpha = world["alpha"]
+        slow_page = alpha.routes["/bakery.html"]
+        gate = threading.Event()
+
+        def hang(request: Request) -> tuple[int, dict[str, str], bytes]:
+            gate.wait(timeout=30)
+            return slow_page(request)
+
+        alpha.routes["/bakery.html"] = hang
+        store = Store(sqlite_url)
+        try:
+            subscribe(store, alpha.url("/rss.xml"))
+            settings = settings_for(sqlite_url)
+            settings.schedule.lease_seconds = 2
+            runner = threading.Thread(target=run, args=(store, settings))
+            runner.start()
+            try:
+                time.sleep(3.5)  # beyond the 2 s lease
+                with store.session() as s:
+                    stolen = repo.claim_feeds(s, "another-worker", now=utcnow(), lease=timedelta(seconds=60),
+                                              limit=10, include_not_due=True)
+            finally:
+                gate.set()
+                runner.join(timeout=60)
+            assert stolen == []
+            with store.session() as s:
+                assert s.scalar(select(func.count()).select_from(Article).where(Article.status == "ok")) == 2
+        finally:
+            store.close()
