@@ -166,11 +166,6 @@ def update_feed(session: Session, feed_id: int, **values: Any) -> None:
     session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
 
 
-def log_fetch(session: Session, **values: Any) -> None:
-    """Append one fetch outcome to the fetch log."""
-    session.add(FetchLog(**values))
-
-
 # Items and articles --------------------------------------------------------------------------------
 
 
@@ -576,15 +571,6 @@ def defer_host(session: Session, host: str, until: datetime, *, except_feed: int
     if except_feed is not None:
         stmt = stmt.where(Feed.id != except_feed)
     result = session.execute(stmt.values(retry_after=until))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def expire_leases(session: Session, now: datetime) -> int:
-    """Clear leases that ran out (their process died); claims ignore them anyway, this only tidies."""
-    result = session.execute(
-        update(Feed).where(Feed.lease_until.is_not(None), Feed.lease_until < now)
-        .values(lease_owner=None, lease_until=None)
-    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -57,6 +57,20 @@ def _ingest(db: str, cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _subscribe(db: str, url: str, cwd: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "--db", db, "feeds", "add", "--no-discover", url],
+        check=True, env=_env(), cwd=cwd, capture_output=True,
+    )
+
+
+def _ingest_to_end(db: str, cwd: Path) -> None:
+    """Run a whole `ingest --all` pass and require a clean exit."""
+    proc = _ingest(db, cwd)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+
 def _snapshot(db: str) -> dict[str, object]:
     store = Store(db)
     try:
@@ -122,23 +136,7 @@ class TestKilledPass:
 
         site.routes["/library.html"] = hang
         reference_url = f"sqlite:///{tmp_path}/reference.db"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ingest.cli",
-                "--db",
-                db_url,
-                "feeds",
-                "add",
-                "--no-discover",
-                site.url("/rss.xml"),
-            ],
-            check=True,
-            env=_env(),
-            cwd=tmp_path,
-            capture_output=True,
-        )
+        _subscribe(db_url, site.url("/rss.xml"), tmp_path)
         proc = _ingest(db_url, tmp_path)
         store = Store(db_url)
         try:
@@ -159,30 +157,10 @@ class TestKilledPass:
 
         released["go"] = True
         time.sleep(2.5)  # ... and expires (lease_seconds=2 here)
-        rerun = _ingest(db_url, tmp_path)
-        _, err = rerun.communicate(timeout=120)
-        assert rerun.returncode == 0, err.decode()[-2000:]
+        _ingest_to_end(db_url, tmp_path)
 
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ingest.cli",
-                "--db",
-                reference_url,
-                "feeds",
-                "add",
-                "--no-discover",
-                site.url("/rss.xml"),
-            ],
-            check=True,
-            env=_env(),
-            cwd=tmp_path,
-            capture_output=True,
-        )
-        clean = _ingest(reference_url, tmp_path)
-        _, err = clean.communicate(timeout=120)
-        assert clean.returncode == 0, err.decode()[-2000:]
+        _subscribe(reference_url, site.url("/rss.xml"), tmp_path)
+        _ingest_to_end(reference_url, tmp_path)
 
         after, reference = _snapshot(db_url), _snapshot(reference_url)
         assert len(after["articles"]) == 6  # type: ignore[arg-type]
