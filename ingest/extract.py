@@ -22,6 +22,7 @@ from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
 __all__ = [
     "CLEAN_VERSION",
     "EXTRACTOR_VERSION",
+    "FULL_CASCADE_BELOW_CHARS",
     "OPTIONS",
     "TRAFILATURA_OPTIONS",
     "Extracted",
@@ -44,9 +45,17 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
     "favor_precision": False,
     "favor_recall": False,
 }
+# trafilatura's fast path (its main extractor alone) gives the same text as the full cascade on 79 of
+# the 80 fundus pages at ~70 % of the cost; the readability/jusText comparison only rescues pages
+# where the main extractor found little. So the fast path runs first and the full cascade only when
+# its text is shorter than this (about 150 words: shorter than nearly every article body).
+FULL_CASCADE_BELOW_CHARS = 1000
 EXTRACTOR = "trafilatura"
 EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}+wirefeed-clean {CLEAN_VERSION}"
-OPTIONS = json.dumps({"trafilatura": TRAFILATURA_OPTIONS, "clean": CLEAN_VERSION}, sort_keys=True)
+OPTIONS = json.dumps(
+    {"trafilatura": TRAFILATURA_OPTIONS, "full_cascade_below_chars": FULL_CASCADE_BELOW_CHARS, "clean": CLEAN_VERSION},
+    sort_keys=True,
+)
 
 # Fewer words than this after cleaning is a stub, a gallery or an error page, not an article.
 MIN_ARTICLE_WORDS = 40
@@ -365,10 +374,9 @@ def extract_page(
     if tree is None:
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers)
-    result = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, output_format="python", **TRAFILATURA_OPTIONS
-    )
-    document = result if isinstance(result, Document) else Document()
+    document = _trafilatura(tree, url, fast=True)
+    if len(document.text or "") < FULL_CASCADE_BELOW_CHARS:
+        document = _trafilatura(tree, url, fast=False)
     title = _title(meta)
     candidates = (title, meta.values.get("og:title"), meta.title_tag, *meta.h1, meta.json_ld.get("headline"))
     titles = tuple(t for t in candidates if t)
@@ -404,6 +412,14 @@ def extract_page(
         extractor_version=EXTRACTOR_VERSION,
         options=OPTIONS,
     )
+
+
+def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> Document:
+    """Run trafilatura on a parsed page (it works on its own copy of the tree)."""
+    result = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, output_format="python", fast=fast, **TRAFILATURA_OPTIONS
+    )
+    return result if isinstance(result, Document) else Document()
 
 
 def _empty(url: str | None, reason: str) -> Extracted:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import trafilatura
 
 from ingest.extract import (
+    FULL_CASCADE_BELOW_CHARS,
     Extracted,
     SiteBoilerplate,
     block_keys,
@@ -97,6 +100,35 @@ class TestExtractPageMetadata:
     def test_result_is_deterministic(self) -> None:
         """Two extractions of the same page give equal results (no process-global dedup cache)."""
         assert _extract("seed_teaser_inside") == _extract("seed_teaser_inside")
+
+
+class TestCascade:
+    """trafilatura's fast path first; its full cascade only when the fast text is short."""
+
+    def _fast_flags(self, monkeypatch: pytest.MonkeyPatch, html: str) -> list[bool]:
+        calls: list[bool] = []
+        original = trafilatura.bare_extraction
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            calls.append(kwargs["fast"])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+        extract_page(html, url="https://news.example/a")
+        return calls
+
+    def test_long_text_takes_the_fast_path_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        body = "".join(f"<p>{BODY} ({i})</p>" for i in range(6))
+        assert len(body) > FULL_CASCADE_BELOW_CHARS
+        assert self._fast_flags(monkeypatch, f"<html><body><article>{body}</article></body></html>") == [True]
+
+    def test_short_text_gets_the_full_cascade(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        html = f"<html><body><article><p>{BODY}</p></article></body></html>"
+        assert self._fast_flags(monkeypatch, html) == [True, False]
+
+    def test_options_record_the_rule(self) -> None:
+        options = json.loads(_extract("seed_teaser_inside").options)
+        assert options["full_cascade_below_chars"] == FULL_CASCADE_BELOW_CHARS
 
 
 class TestExtractPageNonArticles:
