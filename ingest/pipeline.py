@@ -51,6 +51,8 @@ from store.models import Article, Feed, utcnow
 log = structlog.get_logger("wirefeed.pipeline")
 
 PAGE_RETRY_LIMIT = 3
+# At most this many ready pages are stored in one transaction (a failure rolls back the group only).
+STORE_GROUP = 50
 # Kinds that say "our network is down" rather than "this feed is broken" when every feed shows them at once.
 OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
 
@@ -120,6 +122,14 @@ class PassSummary:
             self.pages_failed += 1
             kind = (outcome.error or "error").split(":", 1)[0]
             self.failures[kind] = self.failures.get(kind, 0) + 1
+
+
+@dataclass(slots=True)
+class _Placer:
+    """Story placement inside one locked transaction: the caught-up clusterer and the last seq handed out."""
+
+    clusterer: Clusterer
+    seq: int
 
 
 @dataclass(slots=True)
@@ -413,20 +423,40 @@ class Pipeline:
         tasks = [asyncio.ensure_future(self._prepare(job, known, fetcher, robots)) for job in jobs]
         outcomes: list[PageOutcome] = []
         try:
-            # Pages are fetched and extracted concurrently but stored strictly in job order, each as soon
-            # as it and every page before it are ready: clustering is deterministic and progress durable.
-            for job, task in zip(jobs, tasks, strict=True):
-                result = await task
-                if isinstance(result, PageOutcome):
-                    outcome = result
-                    if outcome.status in ("failed", "duplicate_url"):
-                        self._store_failure_or_link(outcome, known)
-                else:
-                    outcome = self._store(job, *result)
-                outcomes.append(outcome)
+            # Pages are fetched and extracted concurrently but stored strictly in job order, as soon as
+            # they and every page before them are ready: clustering is deterministic and progress durable.
+            # The pages ready together are stored in one transaction.
+            start = 0
+            while start < len(tasks):
+                await tasks[start]
+                end = start + 1
+                while end < len(tasks) and tasks[end].done() and end - start < STORE_GROUP:
+                    end += 1
+                outcomes.extend(self._store_ready(jobs[start:end], [t.result() for t in tasks[start:end]], known))
+                start = end
         finally:
             for task in tasks:
                 task.cancel()
+        return outcomes
+
+    def _store_ready(
+        self,
+        jobs: Sequence[PageJob],
+        results: Sequence[PageOutcome | tuple[Response, Extracted]],
+        known: dict[str, tuple[int, str, int]],
+    ) -> list[PageOutcome]:
+        """Record failed and known pages; store each run of extracted ones in one transaction, in order."""
+        outcomes: list[PageOutcome] = []
+        extracted_run: list[tuple[PageJob, Response, Extracted]] = []
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, PageOutcome):
+                outcomes.extend(self._store_pages(extracted_run, known))
+                extracted_run = []
+                self._store_failure_or_link(result, known)
+                outcomes.append(result)
+            else:
+                extracted_run.append((job, *result))
+        outcomes.extend(self._store_pages(extracted_run, known))
         return outcomes
 
     def _known_urls(self, jobs: Sequence[PageJob]) -> dict[str, tuple[int, str, int]]:
@@ -514,87 +544,102 @@ class Pipeline:
             "published": job.published,
         }
 
-    def _store(self, job: PageJob, response: Response, extracted: Extracted) -> PageOutcome:
-        """Store one extracted page: exact dedupe, story assignment, raw page, feed item; one transaction."""
-        fetched = job.fetched or utcnow()
-        canonical = job.canonical
+    def _store_pages(
+        self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: dict[str, tuple[int, str, int]]
+    ) -> list[PageOutcome]:
+        """Store extracted pages in order, in one transaction: dedupe, story, raw page, feed item."""
+        if not pages:
+            return []
         with self._placing() as session:
             repo.lock_for_dedupe(session)
-            extracted = self._without_site_boilerplate(session, site_of(response.url), extracted)
-            status = "ok" if extracted.is_article else "not_article"
-            content_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
-            if content_hash is not None:
-                same_text = repo.article_by_hash(session, site_of(response.url), content_hash)
-                if same_text is not None:
-                    if job.feed_id is not None and job.guid is not None:
-                        repo.record_item(session, job.feed_id, self._item_row(job), same_text.id)
-                    log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
-                    return PageOutcome(
-                        job, "duplicate_text", article_id=same_text.id, story_id=same_text.story_id
-                    )
-            values = {
-                "canonical_url": canonical,
-                "url": job.url,
-                "feed_id": job.feed_id,
-                "guid": job.guid,
-                "site": site_of(response.url),
-                "title": extracted.title or job.title,
-                "text": extracted.text if extracted.is_article else None,
-                "content_hash": content_hash,
-                "author": extracted.author or job.author,
-                "published": extracted.published or job.published,
-                "modified": extracted.modified,
-                "fetched": fetched,
-                "language": extracted.language,
-                "site_name": extracted.site_name,
-                "description": extracted.description,
-                "status": status,
-                "error": extracted.not_article_reason,
-                "attempts": 1,
-                "removed": [{"text": r.text, "why": r.why} for r in extracted.removed],
-                "extractor": extracted.extractor,
-                "extractor_version": extracted.extractor_version,
-                "extractor_options": extracted.options,
-            }
-            article_id = self._upsert_article(session, values)
-            if article_id is None:
-                existing = repo.articles_by_canonical(session, [canonical])[canonical]
+            placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
+            outcomes = [self._store_page(session, placer, page, known) for page in pages]
+        for outcome in outcomes:
+            if outcome.status == "stored":
+                log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,
+                         story_id=outcome.story_id, relation=outcome.relation)
+        return outcomes
+
+    def _store_page(
+        self,
+        session: Session,
+        placer: _Placer,
+        page: tuple[PageJob, Response, Extracted],
+        known: dict[str, tuple[int, str, int]],
+    ) -> PageOutcome:
+        """Store one extracted page inside the caller's transaction."""
+        job, response, extracted = page
+        fetched = job.fetched or utcnow()
+        canonical = job.canonical
+        site = site_of(response.url)
+        extracted = self._without_site_boilerplate(session, site, extracted)
+        status = "ok" if extracted.is_article else "not_article"
+        content_hash = text_hash(extracted.text) if extracted.is_article and extracted.text else None
+        if content_hash is not None:
+            same_text = repo.article_by_hash(session, site, content_hash)
+            if same_text is not None:
                 if job.feed_id is not None and job.guid is not None:
-                    repo.record_item(session, job.feed_id, self._item_row(job), existing.id)
-                return PageOutcome(job, "duplicate_url", article_id=existing.id, story_id=existing.story_id)
-            repo.save_raw_page(
-                session,
-                article_id,
-                url=response.url,
-                status=response.status,
-                headers=response.headers,
-                body=response.body,
-                fetched=fetched,
-            )
+                    repo.record_item(session, job.feed_id, self._item_row(job), same_text.id)
+                log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
+                return PageOutcome(job, "duplicate_text", article_id=same_text.id, story_id=same_text.story_id)
+        values: dict[str, Any] = {
+            "canonical_url": canonical,
+            "url": job.url,
+            "feed_id": job.feed_id,
+            "guid": job.guid,
+            "site": site,
+            "title": extracted.title or job.title,
+            "text": extracted.text if extracted.is_article else None,
+            "content_hash": content_hash,
+            "author": extracted.author or job.author,
+            "published": extracted.published or job.published,
+            "modified": extracted.modified,
+            "fetched": fetched,
+            "language": extracted.language,
+            "site_name": extracted.site_name,
+            "description": extracted.description,
+            "status": status,
+            "error": extracted.not_article_reason,
+            "attempts": 1,
+            "removed": [{"text": r.text, "why": r.why} for r in extracted.removed],
+            "extractor": extracted.extractor,
+            "extractor_version": extracted.extractor_version,
+            "extractor_options": extracted.options,
+        }
+        article_id = self._upsert_article(session, values, retrying=canonical in known)
+        if article_id is None:
+            existing = repo.articles_by_canonical(session, [canonical])[canonical]
             if job.feed_id is not None and job.guid is not None:
-                repo.record_item(session, job.feed_id, self._item_row(job), article_id)
-            if not extracted.is_article:
-                return PageOutcome(
-                    job, "not_article", article_id=article_id, error=extracted.not_article_reason
-                )
-            article = session.get(Article, article_id)
-            assert article is not None
-            repo.count_site_blocks(session, site_of(response.url), boilerplate_keys(extracted))
-            decision = self._cluster(session, article)
-        log.info(
-            "article_stored",
-            article_id=article_id,
-            url=job.url,
-            story_id=decision.cluster,
-            relation=decision.relation,
-            score=round(decision.score, 3),
+                repo.record_item(session, job.feed_id, self._item_row(job), existing.id)
+            return PageOutcome(job, "duplicate_url", article_id=existing.id, story_id=existing.story_id)
+        repo.save_raw_page(
+            session,
+            article_id,
+            url=response.url,
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            fetched=fetched,
         )
+        if job.feed_id is not None and job.guid is not None:
+            repo.record_item(session, job.feed_id, self._item_row(job), article_id)
+        if not extracted.is_article:
+            return PageOutcome(job, "not_article", article_id=article_id, error=extracted.not_article_reason)
+        repo.count_site_blocks(session, site, boilerplate_keys(extracted))
+        published = extracted.published or job.published or fetched
+        doc = Doc(id=str(article_id), title=extracted.title or job.title or "", text=extracted.text, url=job.url,
+                  published=published.astimezone(UTC))
+        decision = self._cluster(session, placer, doc)
         return PageOutcome(
             job, "stored", article_id=article_id, story_id=decision.cluster, relation=decision.relation
         )
 
-    def _upsert_article(self, session: Any, values: dict[str, Any]) -> int | None:
+    def _upsert_article(self, session: Any, values: dict[str, Any], *, retrying: bool) -> int | None:
         """Insert a new article, or complete a previously failed one; None when the URL is already stored."""
+        if not retrying:
+            article_id = repo.insert_article(session, values)
+            if article_id is not None:
+                return article_id
         existing = repo.articles_by_canonical(session, [values["canonical_url"]]).get(values["canonical_url"])
         if existing is None:
             return repo.insert_article(session, values)
@@ -606,19 +651,22 @@ class Pipeline:
         session.flush()
         return existing.id
 
-    def _cluster(self, session: Session, article: Article) -> Decision:
-        """Place an article in a story with this process's clusterer, after replaying others' decisions."""
-        clusterer = self._clusterer_for(session)
-        decision = clusterer.add(doc_of(article))
-        self._synced_seq = repo.join_story(
+    def _cluster(self, session: Session, placer: _Placer, doc: Doc) -> Decision:
+        """Place a stored article in a story with this process's clusterer (caught up by the caller)."""
+        decision = placer.clusterer.add(doc)
+        placer.seq += 1
+        repo.join_story(
             session,
             story_id=decision.cluster,
-            article=article,
+            article_id=int(doc.id),
+            title=doc.title or None,
             relation=decision.relation,
             duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
             score=decision.score,
-            agency=agency_of(article.text or ""),
+            agency=agency_of(doc.text),
+            seq=placer.seq,
         )
+        self._synced_seq = placer.seq
         return decision
 
     def _clusterer_for(self, session: Session) -> Clusterer:
@@ -726,7 +774,8 @@ class Pipeline:
             session.flush()
             if not extracted.is_article:
                 return PageOutcome(job, "not_article", article_id=article_id)
-            decision = self._cluster(session, article)
+            placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
+            decision = self._cluster(session, placer, doc_of(article))
         return PageOutcome(
             job, "reextracted", article_id=article_id, story_id=decision.cluster, relation=decision.relation
         )

@@ -225,7 +225,7 @@ class Breakdown:
     """Wall time spent in the main process's per-page stages (wrapping pipeline methods, for this script only)."""
 
     STAGES = (
-        ("Pipeline._store", Pipeline, "_store"),
+        ("Pipeline._store_pages", Pipeline, "_store_pages"),
         ("Pipeline._cluster", Pipeline, "_cluster"),
         ("Pipeline._without_site_boilerplate", Pipeline, "_without_site_boilerplate"),
         ("Pipeline._upsert_article", Pipeline, "_upsert_article"),

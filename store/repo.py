@@ -41,7 +41,7 @@ def insert_ignore(
         return 0
     table = model.__table__
     assert isinstance(table, Table)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = _dialect(session)
     # One cached statement executed with parameter sets: building a multi-VALUES clause per call costs
     # more than the insert itself (SQLAlchemy coerces every value).
     stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
@@ -52,6 +52,11 @@ def insert_ignore(
     for row in rows:  # executemany gives no reliable per-row count for ON CONFLICT; rows here are few
         inserted += int(session.execute(stmt, dict(row), execution_options=COUNT_ROWS).rowcount or 0)  # type: ignore[attr-defined]
     return inserted
+
+
+def _dialect(session: Session) -> Any:
+    """The dialect module whose `insert` has ON CONFLICT support for this session's database."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
 def lock_for_dedupe(session: Session) -> None:
@@ -206,14 +211,10 @@ def record_item(session: Session, feed_id: int, item: Mapping[str, Any], article
 
 
 def insert_article(session: Session, values: Mapping[str, Any]) -> int | None:
-    """Insert an article unless its canonical URL or content hash is already stored; return the new id."""
-    inserted = insert_ignore(session, Article, [values], ["canonical_url"])
-    if not inserted:
-        return None
-    article_id = session.scalars(
-        select(Article.id).where(Article.canonical_url == values["canonical_url"])
-    ).one()
-    return int(article_id)
+    """Insert an article unless its canonical URL is already stored; return the new id."""
+    stmt = _dialect(session).insert(Article).on_conflict_do_nothing(index_elements=["canonical_url"])
+    article_id = session.scalar(stmt.returning(Article.id), dict(values))
+    return int(article_id) if article_id is not None else None
 
 
 def save_raw_page(
@@ -271,30 +272,35 @@ def articles_for_reextraction(session: Session, since: datetime | None, site: st
 # Stories -------------------------------------------------------------------------------------------
 
 
+def latest_seq(session: Session) -> int:
+    """The highest story membership seq handed out so far (0 when nothing is clustered)."""
+    return int(session.scalar(select(func.coalesce(func.max(StoryMember.seq), 0))) or 0)
+
+
 def join_story(
     session: Session,
     *,
     story_id: str,
-    article: Article,
+    article_id: int,
+    title: str | None,
     relation: str,
     duplicate_of: int | None,
     score: float,
     agency: str | None,
-) -> int:
-    """Put an article in a story (creating the story when it starts one); return the membership's seq.
+    seq: int,
+) -> None:
+    """Put an article in a story, creating the story when it starts one.
 
-    Callers hold the dedupe lock (`lock_for_dedupe`), so seq numbers are handed out one at a time.
+    Callers hold the dedupe lock (`lock_for_dedupe`) and hand out `seq` numbers one at a time.
     """
-    seq = int(session.scalar(select(func.coalesce(func.max(StoryMember.seq), 0))) or 0) + 1
     story = session.get(Story, story_id)
     now = utcnow()
     if story is None:
-        story = Story(id=story_id, title=article.title, size=0, created_at=now, updated_at=now)
+        story = Story(id=story_id, title=title, size=0, created_at=now, updated_at=now)
         session.add(story)
-        session.flush()
     session.add(
         StoryMember(
-            article_id=article.id,
+            article_id=article_id,
             story_id=story_id,
             duplicate_of=duplicate_of,
             score=score,
@@ -303,10 +309,8 @@ def join_story(
             seq=seq,
         )
     )
-    article.story_id = story_id
-    session.flush()
+    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
     refresh_story(session, story)
-    return seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,28 +404,26 @@ def refresh_story(session: Session, story: Story) -> None:
 
 def site_counts(session: Session, site: str, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
     """(articles seen for the site, block key -> number of its articles containing it) for some keys."""
-    stat = session.get(SiteStat, site)
-    if stat is None or not keys:
-        return (stat.articles if stat else 0), {}
+    articles = session.scalar(select(SiteStat.articles).where(SiteStat.site == site))
+    if articles is None or not keys:
+        return int(articles or 0), {}
     rows = session.execute(
         select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site, SiteBlock.block.in_(sorted(set(keys))))
     ).all()
-    return stat.articles, {str(block): int(count) for block, count in rows}
+    return int(articles), {str(block): int(count) for block, count in rows}
 
 
 def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:
-    """Add one article's distinct paragraph keys to its site's counts."""
+    """Add one article's distinct paragraph keys to its site's counts (two upserts)."""
+    dialect = _dialect(session)
+    stat = dialect.insert(SiteStat).values(site=site, articles=1)
+    session.execute(stat.on_conflict_do_update(index_elements=["site"], set_={"articles": SiteStat.articles + 1}))
     unique = sorted(set(keys))
-    insert_ignore(session, SiteStat, [{"site": site, "articles": 0}], ["site"])
-    session.execute(update(SiteStat).where(SiteStat.site == site).values(articles=SiteStat.articles + 1))
     if unique:
-        insert_ignore(
-            session, SiteBlock, [{"site": site, "block": k, "count": 0} for k in unique], ["site", "block"]
-        )
+        block = dialect.insert(SiteBlock)
         session.execute(
-            update(SiteBlock)
-            .where(SiteBlock.site == site, SiteBlock.block.in_(unique))
-            .values(count=SiteBlock.count + 1)
+            block.on_conflict_do_update(index_elements=["site", "block"], set_={"count": SiteBlock.count + 1}),
+            [{"site": site, "block": k, "count": 1} for k in unique],
         )
 
 

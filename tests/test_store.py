@@ -44,8 +44,9 @@ def join(store: Store, story_id: str, article_id: int, agency: str | None = None
     with store.session() as session:
         article = session.get(Article, article_id)
         assert article is not None
-        repo.join_story(session, story_id=story_id, article=article, relation="near_duplicate",
-                        duplicate_of=None, score=0.9, agency=agency)
+        repo.join_story(session, story_id=story_id, article_id=article_id, title=article.title,
+                        relation="near_duplicate", duplicate_of=None, score=0.9, agency=agency,
+                        seq=repo.latest_seq(session) + 1)
     with store.session() as session:
         story = session.get(Story, story_id)
         assert story is not None
