@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from config.settings import FetchSettings
@@ -112,9 +113,74 @@ class AddressPolicy:
         host = urlsplit(url).hostname
         if not host:
             raise BlockedAddress(url, "no host in URL")
-        for address in await resolve(host, url):
+        await self.addresses(host, url)
+
+    async def addresses(self, host: str, url: str) -> list[IPAddress]:
+        """Resolve a host; return its addresses, or raise BlockedAddress if any of them is not permitted."""
+        found = await resolve(host, url)
+        for address in found:
             if not self.permits(address):
                 raise BlockedAddress(url, f"{host} resolves to {address}, which is not allowed")
+        return found
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer for untrusted URLs: resolves the host itself and connects to the checked address.
+
+    `AddressPolicy.check` before a request gives the clear error early, but httpx would resolve the name
+    again when it connects, and a DNS answer that changes in between (DNS rebinding) would reach an
+    address never checked. Here the addresses that are checked are the ones connected to. TLS still
+    verifies the certificate against the URL's host name (httpcore takes SNI from the URL, not the socket).
+    """
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first permitted address of the host that accepts."""
+        addresses = await self.policy.addresses(host, f"//{host}:{port}")
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self._backend.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"no address for {host}")
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        """Never used: wirefeed fetches http(s) URLs only."""
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep on the event loop."""
+        await self._backend.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose connections go through `GuardedBackend`."""
+
+    def __init__(self, policy: AddressPolicy, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx has no public hook for the network backend; its pool is rebuilt with the same settings.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(policy),
+        )
 
 
 async def resolve(host: str, url: str) -> list[IPAddress]:
@@ -173,22 +239,28 @@ class Fetcher:
         # httpcore's pool scans every connection on every request and release, so one pool of many
         # connections costs more CPU than the requests; hosts are spread over a few small pools instead.
         shards = 1 if transport is not None else max(1, min(CLIENT_SHARDS, settings.concurrency // 4))
-        per_shard = -(-settings.concurrency // shards)
-        self._clients = [
-            httpx.AsyncClient(
-                transport=transport,
-                timeout=httpx.Timeout(settings.timeout),
-                limits=httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard),
-                follow_redirects=False,
-                headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-                trust_env=False,
-            )
-            for _ in range(shards)
+        limits = httpx.Limits(max_connections=-(-settings.concurrency // shards),
+                              max_keepalive_connections=-(-settings.concurrency // shards))
+        # Trusted URLs (the operator's feeds) and untrusted ones (links and redirects found in feeds) never
+        # share a pool: a connection opened for a trusted private feed is not reused for an untrusted link.
+        self._clients = [self._client(transport, limits) for _ in range(shards)]
+        self._guarded = [
+            self._client(transport or GuardedTransport(self.policy, limits), limits) for _ in range(shards)
         ]
-        self.client = self._clients[0]
 
-    def _client_for(self, host: str) -> httpx.AsyncClient:
-        return self._clients[zlib.crc32(host.encode()) % len(self._clients)]
+    def _client(self, transport: httpx.AsyncBaseTransport | None, limits: httpx.Limits) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(self.settings.timeout),
+            limits=limits,
+            follow_redirects=False,
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,
+        )
+
+    def _client_for(self, host: str, *, trusted: bool) -> httpx.AsyncClient:
+        clients = self._clients if trusted else self._guarded
+        return clients[zlib.crc32(host.encode()) % len(clients)]
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -198,7 +270,7 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close the connection pools."""
-        for client in self._clients:
+        for client in (*self._clients, *self._guarded):
             await client.aclose()
 
     async def get(
@@ -232,9 +304,10 @@ class Fetcher:
             # The whole chain is bounded too, so a server cannot hold us with a slow redirect chain.
             async with asyncio.timeout(self.settings.timeout * (self.settings.max_redirects + 1)):
                 while True:
-                    if trusted_host is None or urlsplit(current).hostname != trusted_host:
+                    guarded = trusted_host is None or urlsplit(current).hostname != trusted_host
+                    if guarded:
                         await self.policy.check(current)
-                    status, resp_headers, body = await self._one(current, headers)
+                    status, resp_headers, body = await self._one(current, headers, trusted=not guarded)
                     if status in REDIRECT_STATUSES and "location" in resp_headers:
                         target = urljoin(current, resp_headers["location"].strip())
                         if urlsplit(target).scheme not in ("http", "https"):
@@ -255,7 +328,7 @@ class Fetcher:
             raise HTTPStatusError(current, status, parse_retry_after(resp_headers.get("retry-after")))
         return Response(current, status, resp_headers, body, tuple(hops), elapsed)
 
-    async def _one(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    async def _one(self, url: str, headers: dict[str, str], *, trusted: bool) -> tuple[int, dict[str, str], bytes]:
         """One request without redirects, body streamed and capped after decompression."""
         host = urlsplit(url).hostname or ""
         # The host's turn first, then a global slot: a request waiting out a host's delay holds no slot.
@@ -267,7 +340,7 @@ class Fetcher:
             async with (
                 self._global,
                 asyncio.timeout(self.settings.timeout),
-                self._client_for(host).stream("GET", url, headers=headers) as response,
+                self._client_for(host, trusted=trusted).stream("GET", url, headers=headers) as response,
             ):
                 resp_headers = {k.lower(): v for k, v in response.headers.items()}
                 body = b""

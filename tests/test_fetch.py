@@ -393,6 +393,39 @@ class TestAddressPolicy:
             fetch(one.url("/feed"), FetchSettings(timeout=3), trusted=True)
         assert not one.hits("/internal")
 
+    def test_dns_rebinding_between_check_and_connect_is_blocked(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A name that resolves to a public address for the check and to loopback at connect time is blocked."""
+        one = world["one"]
+        one.routes["/secret"] = _ok(b"secret")
+        answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+
+        async def rebinding(host: str, url: str) -> list[Any]:
+            assert host == "rebind.test"
+            return [ipaddress.ip_address(a) for a in next(answers)]
+
+        monkeypatch.setattr("ingest.fetch.resolve", rebinding)
+        url = one.url("/secret").replace("127.0.0.1", "rebind.test")
+        with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
+            fetch(url, FetchSettings(timeout=3))
+        assert not one.hits("/secret")
+
+    def test_guarded_connection_goes_to_the_checked_address(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An untrusted URL is connected to the address that was checked; the Host header keeps the name."""
+        one = world["one"]
+        one.routes["/page"] = _ok(b"page")
+
+        async def local(host: str, url: str) -> list[Any]:
+            return [ipaddress.ip_address("127.0.0.1")]
+
+        monkeypatch.setattr("ingest.fetch.resolve", local)
+        url = one.url("/page").replace("127.0.0.1", "named.test")  # a name no real resolver knows
+        assert fetch(url, settings()).body == b"page"
+        assert one.hits("/page")[0].headers["host"] == url.split("/")[2]
+
     def test_untrusted_redirect_into_private_range_is_blocked(self, world: World) -> None:
         """A public-looking link that redirects to link-local is stopped at the hop."""
         one = world["one"]
