@@ -9,14 +9,18 @@ pipeline answers `duplicate_url` without fetching them again, so nothing is stor
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -25,13 +29,14 @@ from sqlalchemy import delete, select, update
 
 from ingest.extract import EXTRACTOR_VERSION, OPTIONS
 from ingest.fetch import Fetcher
-from ingest.pipeline import PageJob, PageOutcome, Pipeline
+from ingest.pipeline import PageJob, PageOutcome, Pipeline, worker_id
 from ingest.robots import RobotsCache
 from ingest.sitemaps import CrawlStats, crawl_sitemaps, in_range
 from ingest.urllist import UrlList, parse_url_list
 from ingest.urls import canonical_url, site_of
 from ingest.warc import WarcDamaged, WarcStats, read_warc
 from store import repo
+from store.db import StoreError
 from store.models import BackfillItem, BackfillRun, utcnow
 
 log = structlog.get_logger("wirefeed.backfill")
@@ -65,8 +70,6 @@ class BackfillOptions:
             raise BackfillError("--reextract works on stored pages; do not combine it with a source")
         if not self.reextract and not (self.sitemaps or self.urls or self.warcs):
             raise BackfillError("nothing to backfill: give --sitemap, --urls, --warc or --reextract")
-        if self.reextract and self.until is not None:
-            raise BackfillError("--until is not supported with --reextract (use --since)")
         if self.chunk_size < 1:
             raise BackfillError("--chunk-size must be at least 1")
         for path in [*([self.urls] if self.urls else []), *self.warcs]:
@@ -276,16 +279,25 @@ class Backfill:
         self._done: set[str] = set()
         self._seen: set[str] = set()
         self._feeds: dict[str, int | None] = {}
+        self.owner = worker_id()
+        self.lease = timedelta(seconds=pipeline.settings.schedule.lease_seconds)
 
     # Run bookkeeping ---------------------------------------------------------------------------
 
     def _open_run(self) -> None:
         key = self.options.run_key()
         with self.store.session() as session:
+            now = utcnow()
             created = repo.insert_ignore(session, BackfillRun, [{
-                "key": key, "args": self.options.identity(), "started_at": utcnow(), "position": 0,
+                "key": key, "args": self.options.identity(), "started_at": now, "position": 0,
             }], ["key"])
-            run = session.scalars(select(BackfillRun).where(BackfillRun.key == key)).one()
+            run = session.scalars(select(BackfillRun).where(BackfillRun.key == key).with_for_update()).one()
+            if run.owner and run.lease_until is not None and run.lease_until > now and _alive(run.owner):
+                raise BackfillError(
+                    f"backfill run {run.id} with the same arguments is already running (process {run.owner}, "
+                    f"claim renewed until {run.lease_until:%Y-%m-%d %H:%M:%S} UTC); wait for it or stop it"
+                )
+            run.owner, run.lease_until = self.owner, now + self.lease
             self.summary.run_id = run.id
             self.summary.resumed = not created
             # Failed items are not done: a rerun tries them again (the pipeline caps page retries).
@@ -313,6 +325,20 @@ class Backfill:
             session.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
                             .values(finished_at=utcnow()))
 
+    def _set_claim(self, *, release: bool = False) -> None:
+        """Renew this process's claim on the run, or release it."""
+        values = {"owner": None, "lease_until": None} if release else {"lease_until": utcnow() + self.lease}
+        with self.store.session() as session:
+            session.execute(update(BackfillRun)
+                            .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
+                            .values(**values))
+
+    async def _keep_claim(self) -> None:
+        """Renew the claim a few times per lease for as long as the run goes on."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            self._set_claim()
+
     # Running -----------------------------------------------------------------------------------
 
     async def run(self) -> BackfillSummary:
@@ -320,6 +346,7 @@ class Backfill:
         self._open_run()
         # The bar (and its hold on structlog's output) starts here, so `run` always releases it.
         self.progress = Progress(self.summary, bar=self._progress_bar, every=self.progress.every)
+        claim = asyncio.ensure_future(self._keep_claim())
         try:
             if self.options.reextract:
                 await self._run_reextract()
@@ -331,7 +358,14 @@ class Backfill:
             log.warning("backfill_interrupted", run_id=self.summary.run_id, **self._counts())
             raise
         finally:
+            claim.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claim
             self.progress.close()
+            try:
+                self._set_claim(release=True)
+            except StoreError as exc:  # the claim then simply expires
+                log.warning("backfill_claim_not_released", run_id=self.summary.run_id, error=str(exc))
         self._finish_run()
         log.info("backfill_finished", **self.summary.as_dict())
         return self.summary
@@ -372,7 +406,7 @@ class Backfill:
 
     async def _run_reextract(self) -> None:
         with self.store.session() as session:
-            ids = repo.articles_for_reextraction(session, self.options.since, self.site)
+            ids = repo.articles_for_reextraction(session, self.options.since, self.options.until, self.site)
         self.progress.set_total(len(ids))
         works = [Work(f"article:{i}", article_id=i) for i in ids]
         for chunk in _chunks(iter(works), self.options.chunk_size):
@@ -455,6 +489,21 @@ class Backfill:
         finally:
             self.summary.not_html += stats.not_html
             log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html)
+
+
+def _alive(owner: str) -> bool:
+    """Whether a claim's process may still run: false only for a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's process: only its lease tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _chunks(works: Iterator[Work], size: int) -> Iterator[list[Work]]:

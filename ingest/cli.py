@@ -576,7 +576,7 @@ def add_backfill_parser(sub: Any) -> None:
                    help="re-run extraction and dedupe on stored raw pages (same extractor: nothing changes)")
     p.add_argument("--since", metavar="WHEN",
                    help="a duration (7d) or ISO date; sitemap/list/WARC dates, or fetch time with --reextract")
-    p.add_argument("--until", metavar="WHEN", help="a duration (1d) or ISO date; not with --reextract")
+    p.add_argument("--until", metavar="WHEN", help="a duration (1d) or ISO date")
     p.add_argument("--site", metavar="HOST", help="only pages of this site")
     p.add_argument("--no-progress", action="store_true", help="no progress bar: periodic progress logs")
     p.add_argument("--chunk-size", type=int, default=100, metavar="N",

@@ -245,6 +245,10 @@ class BackfillRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The process working on the run (host:pid:nonce) and until when its claim holds; a second
+    # invocation with the same arguments is refused while the claim holds and its process lives.
+    owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
 
 
 class BackfillItem(Base):

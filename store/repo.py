@@ -259,11 +259,15 @@ def raw_page_for(session: Session, article_id: int) -> tuple[Article, RawPage, b
     return article, page, raw_page_body(page)
 
 
-def articles_for_reextraction(session: Session, since: datetime | None, site: str | None) -> list[int]:
-    """Ids of articles with a raw page, fetched since a time and of one site when given, oldest first."""
+def articles_for_reextraction(
+    session: Session, since: datetime | None, until: datetime | None, site: str | None
+) -> list[int]:
+    """Ids of articles with a raw page, fetched within [since, until] and of one site when given, oldest first."""
     query = select(Article.id).join(RawPage, RawPage.article_id == Article.id).order_by(Article.id)
     if since is not None:
         query = query.where(Article.fetched >= since)
+    if until is not None:
+        query = query.where(Article.fetched <= until)
     if site is not None:
         query = query.where(Article.site == site.lower().removeprefix("www."))
     return [int(i) for i in session.scalars(query)]

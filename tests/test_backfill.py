@@ -8,12 +8,13 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -473,6 +474,66 @@ class TestReextract:
         events = [e["event"] for e in logs]
         assert "backfill_progress" in events
         assert events[-1] == "backfill_finished"
+
+
+class TestReextractUntil:
+    """--since and --until select articles by when they were fetched."""
+
+    def test_until_bounds_the_articles(self, store: Store, tmp_path: Path) -> None:
+        """Only articles fetched at or before --until are re-extracted."""
+        backfill(store, BackfillOptions(warcs=[str(write_warc(tmp_path / "a.warc", warc_pages()))]),
+                 transport=NoNetwork())
+        start = datetime(2024, 3, 1, tzinfo=UTC)
+        with store.session() as s:
+            articles = list(s.scalars(select(Article).order_by(Article.id)))
+            for hours, article in enumerate(articles):  # fetched one hour apart
+                article.fetched = start + timedelta(hours=hours)
+                article.extractor_version = "trafilatura 0.0+wirefeed-clean 0"
+        assert len(articles) == 4
+        until = start + timedelta(hours=1)
+        summary = backfill(store, BackfillOptions(reextract=True, until=until, until_text=until.isoformat()))
+        assert (summary.items, summary.reextracted) == (2, 2)
+        with store.session() as s:
+            old = s.scalars(select(Article.fetched).where(Article.extractor_version.like("trafilatura 0.0%")))
+            assert sorted(old) == [start + timedelta(hours=2), start + timedelta(hours=3)]
+
+
+class TestRunClaim:
+    """Two invocations with the same arguments never work on one run at once."""
+
+    def _claimed(self, store: Store, options: BackfillOptions, owner: str, until: datetime) -> None:
+        with store.session() as s:
+            run = s.scalars(select(BackfillRun).where(BackfillRun.key == options.run_key())).one()
+            run.owner, run.lease_until = owner, until
+
+    def _options(self, tmp_path: Path) -> BackfillOptions:
+        return BackfillOptions(warcs=[str(write_warc(tmp_path / "a.warc", warc_pages()))])
+
+    def test_a_live_claim_refuses_a_second_invocation(self, store: Store, tmp_path: Path) -> None:
+        """While another live process holds the run, a second invocation stops with a clear error."""
+        options = self._options(tmp_path)
+        backfill(store, options, transport=NoNetwork())
+        live = f"{socket.gethostname()}:{os.getpid()}:another"
+        self._claimed(store, options, live, datetime.now(UTC) + timedelta(minutes=5))
+        with pytest.raises(BackfillError, match="already running"):
+            backfill(store, options, transport=NoNetwork())
+        self._claimed(store, options, "other-machine:123:abc", datetime.now(UTC) + timedelta(minutes=5))
+        with pytest.raises(BackfillError, match="other-machine:123"):
+            backfill(store, options, transport=NoNetwork())
+
+    def test_dead_or_expired_claims_are_taken_over_and_released(self, store: Store, tmp_path: Path) -> None:
+        """A claim by a process of this host that is gone, or an expired one, does not block; a run releases."""
+        options = self._options(tmp_path)
+        backfill(store, options, transport=NoNetwork())
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        self._claimed(store, options, f"{socket.gethostname()}:{gone.pid}:dead", datetime.now(UTC) + timedelta(hours=1))
+        assert backfill(store, options, transport=NoNetwork()).resumed
+        self._claimed(store, options, "other-machine:123:abc", datetime.now(UTC) - timedelta(seconds=1))
+        assert backfill(store, options, transport=NoNetwork()).resumed
+        with store.session() as s:
+            run = s.scalars(select(BackfillRun).where(BackfillRun.key == options.run_key())).one()
+            assert (run.owner, run.lease_until) == (None, None)
 
 
 class TestResume:

@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from store import repo
 from store.db import Store, StoreError, alembic_config, ensure_schema
-from store.models import Article, Feed, FeedItem, Story, StoryMember
+from store.models import Article, BackfillRun, Base, Feed, FeedItem, Story, StoryMember
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 EXPORT_FIELDS = ["id", "story_id", "url", "canonical_url", "feed_url", "guid", "title", "text", "author",
@@ -86,6 +89,26 @@ class TestSchema:
             assert ensure_schema(fresh.engine) is False
         finally:
             fresh.close()
+
+    def test_migrations_match_the_models(self, store: Store) -> None:
+        """The migrations build exactly the schema the models describe (no change left without a revision)."""
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+    def test_database_of_the_first_release_is_upgraded_with_its_data(self, db_url: str) -> None:
+        """A database at revision 0001 (what the first release created) upgrades in place, rows kept."""
+        old = Store(db_url, migrate=False)
+        try:
+            command.upgrade(alembic_config(old.engine), "0001")
+            with old.engine.begin() as conn:
+                conn.execute(text("INSERT INTO backfill_runs (key, args, started_at, position) "
+                                  "VALUES ('k', '{}', '2026-11-01 00:00:00', 7)"))
+            assert ensure_schema(old.engine) is True
+            with old.session() as session:
+                run = session.scalars(select(BackfillRun)).one()
+                assert (run.key, run.position, run.owner, run.lease_until) == ("k", 7, None, None)
+        finally:
+            old.close()
 
 
 class TestFeeds:
