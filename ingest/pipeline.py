@@ -74,11 +74,14 @@ class PageJob:
     author: str | None = None
     response: Response | None = None
     fetched: datetime | None = None
+    _canonical: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def canonical(self) -> str:
-        """The canonical URL of the link as published."""
-        return canonical_url(self.url)
+        """The canonical URL of the link as published (computed once: courlan is not free)."""
+        if self._canonical is None:
+            self._canonical = canonical_url(self.url)
+        return self._canonical
 
 
 @dataclass(slots=True)
@@ -629,7 +632,7 @@ class Pipeline:
         published = extracted.published or job.published or fetched
         doc = Doc(id=str(article_id), title=extracted.title or job.title or "", text=extracted.text, url=job.url,
                   published=published.astimezone(UTC))
-        decision = self._cluster(session, placer, doc)
+        decision = self._cluster(session, placer, doc, new_article=True)
         return PageOutcome(
             job, "stored", article_id=article_id, story_id=decision.cluster, relation=decision.relation
         )
@@ -651,7 +654,7 @@ class Pipeline:
         session.flush()
         return existing.id
 
-    def _cluster(self, session: Session, placer: _Placer, doc: Doc) -> Decision:
+    def _cluster(self, session: Session, placer: _Placer, doc: Doc, *, new_article: bool) -> Decision:
         """Place a stored article in a story with this process's clusterer (caught up by the caller)."""
         decision = placer.clusterer.add(doc)
         placer.seq += 1
@@ -660,6 +663,9 @@ class Pipeline:
             story_id=decision.cluster,
             article_id=int(doc.id),
             title=doc.title or None,
+            # A new article that starts a story starts a new one: its id, hence the story's, is new.
+            new_story=new_article and decision.relation == "original",
+            when=doc.published,
             relation=decision.relation,
             duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
             score=decision.score,
@@ -775,7 +781,7 @@ class Pipeline:
             if not extracted.is_article:
                 return PageOutcome(job, "not_article", article_id=article_id)
             placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
-            decision = self._cluster(session, placer, doc_of(article))
+            decision = self._cluster(session, placer, doc_of(article), new_article=False)
         return PageOutcome(
             job, "reextracted", article_id=article_id, story_id=decision.cluster, relation=decision.relation
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dedupe.index import Entry
@@ -28,21 +29,14 @@ class SqlIndex:
         ids = sorted(shared)[-self.max_candidates :]
         if not ids:
             return []
-        rows = self.session.scalars(
-            select(Article).where(Article.id.in_(ids), Article.story_id.is_not(None)).order_by(Article.id)
-        )
+        rows = self.session.execute(_CANDIDATES, {"ids": ids})
         # Each entry carries the keys it shares with the query: the clusterer ranks candidates by them.
-        return [_entry(article, tuple(sorted(shared[article.id]))) for article in rows]
+        return [_entry(row, tuple(sorted(shared[row.id]))) for row in rows]
 
     def by_hash(self, text_hash: str) -> Entry | None:
         """The earliest clustered article with this normalised-text hash."""
-        article = self.session.scalars(
-            select(Article)
-            .where(Article.content_hash == text_hash, Article.story_id.is_not(None))
-            .order_by(Article.id)
-            .limit(1)
-        ).first()
-        return _entry(article) if article is not None else None
+        row = self.session.execute(_BY_HASH, {"text_hash": text_hash}).first()
+        return _entry(row) if row is not None else None
 
     def add(self, entry: Entry, text_hash: str) -> None:
         """Index the article's band keys (the article row, with its hash, is already stored)."""
@@ -64,5 +58,25 @@ def doc_of(article: Article) -> Doc:
     )
 
 
-def _entry(article: Article, keys: tuple[int, ...] = ()) -> Entry:
-    return Entry(doc=doc_of(article), cluster=article.story_id or "", keys=keys)
+# Plain columns rather than ORM objects: candidates are read on every placement, and loading them as
+# entities (identity map, change tracking) cost more than the query.
+_ENTRY_COLUMNS = (Article.id, Article.title, Article.text, Article.url, Article.published, Article.fetched,
+                  Article.story_id)
+# Built once: constructing a statement per call cost as much as running it.
+_CANDIDATES = (
+    select(*_ENTRY_COLUMNS)
+    .where(Article.id.in_(bindparam("ids", expanding=True)), Article.story_id.is_not(None))
+    .order_by(Article.id)
+)
+_BY_HASH = (
+    select(*_ENTRY_COLUMNS)
+    .where(Article.content_hash == bindparam("text_hash"), Article.story_id.is_not(None))
+    .order_by(Article.id)
+    .limit(1)
+)
+
+
+def _entry(row: Any, keys: tuple[int, ...] = ()) -> Entry:
+    doc = Doc(id=str(row.id), title=row.title or "", text=row.text or "", url=row.url,
+              published=row.published or row.fetched)
+    return Entry(doc=doc, cluster=row.story_id or "", keys=keys)

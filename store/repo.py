@@ -27,6 +27,17 @@ from store.models import (
     utcnow,
 )
 
+
+def _table(model: type[Base]) -> Table:
+    """A model's Core table, for statements that should skip the ORM's per-object machinery."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+ARTICLES, STORIES, STORY_MEMBERS = _table(Article), _table(Story), _table(StoryMember)
+SITE_STATS, SITE_BLOCKS, LSH_BANDS = _table(SiteStat), _table(SiteBlock), _table(LshBand)
+
 # One lock id for the story-assignment critical section on PostgreSQL (SQLite serialises writers itself).
 DEDUPE_LOCK_ID = 0x77697265
 # SQLAlchemy 2.1 leaves rowcount at -1 for an INSERT on psycopg unless asked to keep it.
@@ -39,8 +50,7 @@ def insert_ignore(
     """INSERT ... ON CONFLICT (keys) DO NOTHING; return how many rows were inserted."""
     if not rows:
         return 0
-    table = model.__table__
-    assert isinstance(table, Table)
+    table = _table(model)
     dialect = _dialect(session)
     # One cached statement executed with parameter sets: building a multi-VALUES clause per call costs
     # more than the insert itself (SQLAlchemy coerces every value).
@@ -197,11 +207,23 @@ def articles_by_canonical(session: Session, urls: Sequence[str]) -> dict[str, Ar
     return found
 
 
-def article_by_hash(session: Session, site: str, content_hash: str) -> Article | None:
+_BY_SITE_HASH = select(Article.id, Article.story_id).where(
+    Article.site == bindparam("site"), Article.content_hash == bindparam("content_hash")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """An article already stored: its id and story."""
+
+    id: int
+    story_id: str | None
+
+
+def article_by_hash(session: Session, site: str, content_hash: str) -> Known | None:
     """The article of this site with this normalised-text hash, or None."""
-    return session.scalars(
-        select(Article).where(Article.site == site, Article.content_hash == content_hash)
-    ).first()
+    row = session.execute(_BY_SITE_HASH, {"site": site, "content_hash": content_hash}).first()
+    return Known(int(row.id), row.story_id) if row is not None else None
 
 
 def record_item(session: Session, feed_id: int, item: Mapping[str, Any], article_id: int | None) -> bool:
@@ -212,8 +234,8 @@ def record_item(session: Session, feed_id: int, item: Mapping[str, Any], article
 
 def insert_article(session: Session, values: Mapping[str, Any]) -> int | None:
     """Insert an article unless its canonical URL is already stored; return the new id."""
-    stmt = _dialect(session).insert(Article).on_conflict_do_nothing(index_elements=["canonical_url"])
-    article_id = session.scalar(stmt.returning(Article.id), dict(values))
+    stmt = _dialect(session).insert(ARTICLES).on_conflict_do_nothing(index_elements=["canonical_url"])
+    article_id = session.scalar(stmt.returning(ARTICLES.c.id), dict(values))
     return int(article_id) if article_id is not None else None
 
 
@@ -292,29 +314,36 @@ def join_story(
     score: float,
     agency: str | None,
     seq: int,
+    new_story: bool = False,
+    when: datetime | None = None,
 ) -> None:
     """Put an article in a story, creating the story when it starts one.
 
-    Callers hold the dedupe lock (`lock_for_dedupe`) and hand out `seq` numbers one at a time.
+    Callers hold the dedupe lock (`lock_for_dedupe`) and hand out `seq` numbers one at a time. With
+    `new_story` the caller vouches that no story has this id yet (the article is its only member, dated
+    `when`): the story is written directly instead of looked up and recomputed.
     """
-    story = session.get(Story, story_id)
     now = utcnow()
-    if story is None:
-        story = Story(id=story_id, title=title, size=0, created_at=now, updated_at=now)
-        session.add(story)
-    session.add(
-        StoryMember(
-            article_id=article_id,
-            story_id=story_id,
-            duplicate_of=duplicate_of,
-            score=score,
-            relation=relation,
-            agency=agency,
-            seq=seq,
-        )
-    )
-    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
-    refresh_story(session, story)
+    # Core statements on the tables: the ORM's unit of work cost more than the inserts themselves here.
+    if new_story and when is not None:
+        session.execute(insert(STORIES).values(
+            id=story_id, title=title, original_article_id=article_id, agency=agency, size=1,
+            first_published=when, created_at=now, updated_at=now,
+        ))
+        story = None
+    else:
+        story = session.get(Story, story_id)
+        if story is None:
+            story = Story(id=story_id, title=title, size=0, created_at=now, updated_at=now)
+            session.add(story)
+            session.flush()  # the membership below refers to it
+    session.execute(insert(STORY_MEMBERS).values(
+        article_id=article_id, story_id=story_id, duplicate_of=duplicate_of, score=score, relation=relation,
+        agency=agency, seq=seq,
+    ))
+    session.execute(update(ARTICLES).where(ARTICLES.c.id == article_id).values(story_id=story_id))
+    if story is not None:
+        refresh_story(session, story)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,27 +435,32 @@ def refresh_story(session: Session, story: Story) -> None:
 # Per-site boilerplate counts -------------------------------------------------------------------------
 
 
+# Built once: constructing a statement per call cost as much as running it.
+_SITE_ARTICLES = select(SiteStat.articles).where(SiteStat.site == bindparam("site"))
+_SITE_BLOCKS = select(SiteBlock.block, SiteBlock.count).where(
+    SiteBlock.site == bindparam("site"), SiteBlock.block.in_(bindparam("keys", expanding=True))
+)
+
+
 def site_counts(session: Session, site: str, keys: Sequence[str]) -> tuple[int, dict[str, int]]:
     """(articles seen for the site, block key -> number of its articles containing it) for some keys."""
-    articles = session.scalar(select(SiteStat.articles).where(SiteStat.site == site))
+    articles = session.scalar(_SITE_ARTICLES, {"site": site})
     if articles is None or not keys:
         return int(articles or 0), {}
-    rows = session.execute(
-        select(SiteBlock.block, SiteBlock.count).where(SiteBlock.site == site, SiteBlock.block.in_(sorted(set(keys))))
-    ).all()
+    rows = session.execute(_SITE_BLOCKS, {"site": site, "keys": sorted(set(keys))}).all()
     return int(articles), {str(block): int(count) for block, count in rows}
 
 
 def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:
     """Add one article's distinct paragraph keys to its site's counts (two upserts)."""
-    dialect = _dialect(session)
-    stat = dialect.insert(SiteStat).values(site=site, articles=1)
-    session.execute(stat.on_conflict_do_update(index_elements=["site"], set_={"articles": SiteStat.articles + 1}))
+    dialect, stats, blocks = _dialect(session), SITE_STATS, SITE_BLOCKS
+    stat = dialect.insert(stats).values(site=site, articles=1)
+    session.execute(stat.on_conflict_do_update(index_elements=["site"], set_={"articles": stats.c.articles + 1}))
     unique = sorted(set(keys))
     if unique:
-        block = dialect.insert(SiteBlock)
+        block = dialect.insert(blocks)
         session.execute(
-            block.on_conflict_do_update(index_elements=["site", "block"], set_={"count": SiteBlock.count + 1}),
+            block.on_conflict_do_update(index_elements=["site", "block"], set_={"count": blocks.c.count + 1}),
             [{"site": site, "block": k, "count": 1} for k in unique],
         )
 
@@ -438,18 +472,22 @@ def add_bands(session: Session, article_id: int, keys: Iterable[int], added: dat
     """Index an article's LSH band keys."""
     rows = [{"key": k, "article_id": article_id, "added": added} for k in sorted(set(keys))]
     if rows:
-        session.execute(insert(LshBand), rows)
+        session.execute(insert(LSH_BANDS), rows)  # Core executemany, not the ORM's bulk insert
+
+
+_BANDS = select(LshBand.article_id, LshBand.key).where(LshBand.key.in_(bindparam("keys", expanding=True)))
+_BANDS_SINCE = _BANDS.where(LshBand.added >= bindparam("since"))
 
 
 def band_matches(session: Session, keys: Sequence[int], since: datetime | None) -> dict[int, set[int]]:
     """Article id -> the band keys it shares with `keys`, for articles indexed at or after `since`."""
     if not keys:
         return {}
-    query = select(LshBand.article_id, LshBand.key).where(LshBand.key.in_(sorted(set(keys))))
+    query, params = _BANDS, dict[str, Any](keys=sorted(set(keys)))
     if since is not None:
-        query = query.where(LshBand.added >= since)
+        query, params = _BANDS_SINCE, {**params, "since": since}
     shared: dict[int, set[int]] = {}
-    for article_id, key in session.execute(query):
+    for article_id, key in session.execute(query, params):
         shared.setdefault(int(article_id), set()).add(int(key))
     return shared
 

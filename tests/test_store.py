@@ -302,6 +302,29 @@ class TestStories:
         assert story.first_published == T0
         assert story.agency is None
 
+    def test_new_story_written_directly_equals_recomputed(self, store: Store) -> None:
+        """A story started by a new article, written without a lookup, equals the recomputed summary."""
+        first = add_article(store, "https://a.example/1", published=T0)
+        second = add_article(store, "https://b.example/1", published=None)  # dated by its fetch time
+        with store.session() as session:
+            for story_id, article_id in (("direct", first), ("direct2", second)):
+                article = session.get(Article, article_id)
+                assert article is not None
+                repo.join_story(session, story_id=story_id, article_id=article_id, title=article.title,
+                                relation="original", duplicate_of=None, score=0.0, agency="AFP",
+                                seq=repo.latest_seq(session) + 1, new_story=True,
+                                when=article.published or article.fetched)
+        with store.session() as session:
+            for story_id in ("direct", "direct2"):
+                direct = session.get(Story, story_id)
+                assert direct is not None
+                written = (direct.size, direct.original_article_id, direct.title, direct.agency,
+                           direct.first_published)
+                repo.refresh_story(session, direct)
+                assert written == (direct.size, direct.original_article_id, direct.title, direct.agency,
+                                   direct.first_published)
+            assert session.get(Story, "direct2").first_published == T0 + timedelta(hours=12)  # type: ignore[union-attr]
+
     def test_agency_copy_preferred(self, store: Store) -> None:
         """An agency's own copy is the original even when an outlet published first."""
         outlet = add_article(store, "https://outlet.example/1", published=T0)
