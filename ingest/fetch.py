@@ -171,11 +171,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool whose connections go through `GuardedBackend`."""
 
-    def __init__(self, policy: AddressPolicy, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+    def __init__(self, policy: AddressPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         # httpx has no public hook for the network backend; its pool is rebuilt with the same settings.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -239,27 +239,39 @@ class Fetcher:
         # httpcore's pool scans every connection on every request and release, so one pool of many
         # connections costs more CPU than the requests; hosts are spread over a few small pools instead.
         shards = 1 if transport is not None else max(1, min(CLIENT_SHARDS, settings.concurrency // 4))
-        limits = httpx.Limits(max_connections=-(-settings.concurrency // shards),
-                              max_keepalive_connections=-(-settings.concurrency // shards))
+        self._limits = httpx.Limits(max_connections=-(-settings.concurrency // shards),
+                                    max_keepalive_connections=-(-settings.concurrency // shards))
+        self._shards = shards
+        self._transport = transport
+        # One TLS context (loading the CA bundle costs tens of milliseconds) for every pool.
+        self._ssl = httpx.create_ssl_context(trust_env=False)
         # Trusted URLs (the operator's feeds) and untrusted ones (links and redirects found in feeds) never
         # share a pool: a connection opened for a trusted private feed is not reused for an untrusted link.
-        self._clients = [self._client(transport, limits) for _ in range(shards)]
-        self._guarded = [
-            self._client(transport or GuardedTransport(self.policy, limits), limits) for _ in range(shards)
-        ]
+        # The untrusted pools are made on first use (a feed-only pass never needs them).
+        self._clients = [self._client(transport) for _ in range(shards)]
+        self._guarded: list[httpx.AsyncClient] = []
 
-    def _client(self, transport: httpx.AsyncBaseTransport | None, limits: httpx.Limits) -> httpx.AsyncClient:
+    def _client(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             transport=transport,
+            verify=self._ssl,
             timeout=httpx.Timeout(self.settings.timeout),
-            limits=limits,
+            limits=self._limits,
             follow_redirects=False,
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             trust_env=False,
         )
 
     def _client_for(self, host: str, *, trusted: bool) -> httpx.AsyncClient:
-        clients = self._clients if trusted else self._guarded
+        if trusted:
+            clients = self._clients
+        else:
+            if not self._guarded:
+                self._guarded = [
+                    self._client(self._transport or GuardedTransport(self.policy, self._limits, self._ssl))
+                    for _ in range(self._shards)
+                ]
+            clients = self._guarded
         return clients[zlib.crc32(host.encode()) % len(clients)]
 
     async def __aenter__(self) -> Fetcher:
