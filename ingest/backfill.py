@@ -281,6 +281,7 @@ class Backfill:
         self._feeds: dict[str, int | None] = {}
         self.owner = worker_id()
         self.lease = timedelta(seconds=pipeline.settings.schedule.lease_seconds)
+        self._claim_lost = False
 
     # Run bookkeeping ---------------------------------------------------------------------------
 
@@ -316,28 +317,53 @@ class Backfill:
             session.execute(delete(BackfillItem).where(BackfillItem.run_id == self.summary.run_id,
                                                        BackfillItem.item_key.in_(keys)))
             repo.insert_ignore(session, BackfillItem, rows, ["run_id", "item_key"])
-            session.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
-                            .values(position=BackfillRun.position + len(rows)))
+            moved = session.execute(
+                update(BackfillRun)
+                .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
+                .values(position=BackfillRun.position + len(rows))
+            )
+            if not moved.rowcount:  # type: ignore[attr-defined]
+                self._claim_lost = True
+                self._check_claim()  # rolls this chunk's records back: the run's new owner records them
         self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status != "failed")
 
     def _finish_run(self) -> None:
-        with self.store.session() as session:
-            session.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
-                            .values(finished_at=utcnow()))
-
-    def _set_claim(self, *, release: bool = False) -> None:
-        """Renew this process's claim on the run, or release it."""
-        values = {"owner": None, "lease_until": None} if release else {"lease_until": utcnow() + self.lease}
+        """Mark the run finished and release its claim, in one statement."""
         with self.store.session() as session:
             session.execute(update(BackfillRun)
                             .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
-                            .values(**values))
+                            .values(finished_at=utcnow(), owner=None, lease_until=None))
+
+    def _set_claim(self, *, release: bool = False) -> bool:
+        """Renew this process's claim on the run, or release it; False when another process holds it now."""
+        values = {"owner": None, "lease_until": None} if release else {"lease_until": utcnow() + self.lease}
+        with self.store.session() as session:
+            result = session.execute(update(BackfillRun)
+                                     .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
+                                     .values(**values))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def _keep_claim(self) -> None:
-        """Renew the claim a few times per lease for as long as the run goes on."""
+        """Renew the claim a few times per lease for as long as the run goes on; note when it was lost."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
-            self._set_claim()
+            try:
+                renewed = self._set_claim()
+            except StoreError as exc:  # a busy or lost database: try again at the next turn
+                log.warning("backfill_claim_not_renewed", run_id=self.summary.run_id, error=str(exc))
+                continue
+            if not renewed:
+                self._claim_lost = True
+                log.warning("backfill_claim_lost", run_id=self.summary.run_id)
+                return
+
+    def _check_claim(self) -> None:
+        """Stop when another process has taken the run over (this one stalled past its claim)."""
+        if self._claim_lost:
+            raise BackfillError(
+                f"backfill run {self.summary.run_id} was taken over by another process while this one was "
+                "stalled past its claim; stopping (rerun the same command to continue once it is done)"
+            )
 
     # Running -----------------------------------------------------------------------------------
 
@@ -347,6 +373,7 @@ class Backfill:
         # The bar (and its hold on structlog's output) starts here, so `run` always releases it.
         self.progress = Progress(self.summary, bar=self._progress_bar, every=self.progress.every)
         claim = asyncio.ensure_future(self._keep_claim())
+        finished = False
         try:
             if self.options.reextract:
                 await self._run_reextract()
@@ -354,19 +381,22 @@ class Backfill:
                 async with Fetcher(self.pipeline.settings.fetch, self.pipeline.transport) as fetcher:
                     robots = RobotsCache(fetcher, enabled=self.pipeline.settings.fetch.obey_robots)
                     await self._run_sources(fetcher, robots)
+            claim.cancel()
+            self._finish_run()
+            finished = True
         except BaseException:
             log.warning("backfill_interrupted", run_id=self.summary.run_id, **self._counts())
             raise
         finally:
             claim.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await claim
             self.progress.close()
-            try:
-                self._set_claim(release=True)
-            except StoreError as exc:  # the claim then simply expires
-                log.warning("backfill_claim_not_released", run_id=self.summary.run_id, error=str(exc))
-        self._finish_run()
+            if not finished:
+                try:
+                    self._set_claim(release=True)
+                except StoreError as exc:  # the claim then simply expires
+                    log.warning("backfill_claim_not_released", run_id=self.summary.run_id, error=str(exc))
         log.info("backfill_finished", **self.summary.as_dict())
         return self.summary
 
@@ -387,6 +417,7 @@ class Backfill:
 
     async def _process(self, chunks: Iterator[list[Work]], fetcher: Fetcher, robots: RobotsCache) -> None:
         for chunk in chunks:
+            self._check_claim()
             todo: list[Work] = []
             for work in chunk:
                 if work.key in self._seen:
@@ -410,6 +441,7 @@ class Backfill:
         self.progress.set_total(len(ids))
         works = [Work(f"article:{i}", article_id=i) for i in ids]
         for chunk in _chunks(iter(works), self.options.chunk_size):
+            self._check_claim()
             todo = [w for w in chunk if w.key not in self._done]
             self.summary.skipped += len(chunk) - len(todo)
             if todo:

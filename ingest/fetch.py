@@ -146,15 +146,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Connect to the first permitted address of the host that accepts."""
-        addresses = await self.policy.addresses(host, f"//{host}:{port}")
-        failure: httpcore.ConnectError | None = None
+        addresses = await self.policy.addresses(host, f"{host}:{port}")
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             try:
                 return await self._backend.connect_tcp(
                     str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
-            except httpcore.ConnectError as exc:
-                failure = exc
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the host's next address, as a resolver-driven connect would
         raise failure or httpcore.ConnectError(f"no address for {host}")
 
     async def connect_unix_socket(
@@ -194,6 +194,8 @@ async def resolve(host: str, url: str) -> list[IPAddress]:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise DNSError(url, f"cannot resolve {host}: {exc.strerror}") from exc
+    except UnicodeError as exc:  # e.g. a label over 63 characters: IDNA refuses it
+        raise DNSError(url, f"invalid host name {host[:80]!r}: {exc}") from exc
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
@@ -369,6 +371,10 @@ class Fetcher:
             raise FetchTimeout(url, f"timed out after {self.settings.timeout:g}s") from exc
         except httpx.TransportError as exc:
             raise classify_transport_error(url, exc) from exc
+        except FetchError as exc:  # raised by GuardedBackend, which only knows host and port
+            if exc.url == url:
+                raise
+            raise type(exc)(url, exc.detail) from exc
         finally:
             slot.release()
 

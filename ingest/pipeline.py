@@ -51,7 +51,7 @@ from store.models import Article, Feed, utcnow
 log = structlog.get_logger("wirefeed.pipeline")
 
 PAGE_RETRY_LIMIT = 3
-# At most this many ready pages are stored in one transaction (a failure rolls back the group only).
+# At most this many ready pages are stored in one transaction (if it fails, they are stored one by one).
 STORE_GROUP = 50
 # Kinds that say "our network is down" rather than "this feed is broken" when every feed shows them at once.
 OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
@@ -553,10 +553,18 @@ class Pipeline:
         """Store extracted pages in order, in one transaction: dedupe, story, raw page, feed item."""
         if not pages:
             return []
-        with self._placing() as session:
-            repo.lock_for_dedupe(session)
-            placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
-            outcomes = [self._store_page(session, placer, page, known) for page in pages]
+        try:
+            with self._placing() as session:
+                repo.lock_for_dedupe(session)
+                placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
+                outcomes = [self._store_page(session, placer, page, known) for page in pages]
+        except Exception:
+            if len(pages) == 1:
+                raise
+            # One page's failure must not cost the others: store them one per transaction, as they came,
+            # so the pages before the failing one are kept (and the failure surfaces as it would alone).
+            log.warning("store_group_failed", pages=len(pages), retrying="one page per transaction")
+            return [outcome for page in pages for outcome in self._store_pages([page], known)]
         for outcome in outcomes:
             if outcome.status == "stored":
                 log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,

@@ -206,7 +206,9 @@ async def crawl_sitemaps(
     for given in urls:
         starts = await crawler.from_robots(given) if is_site_root(given) else [given]
         for start in starts:
-            async for entry in crawler.walk(start, 0, trusted=True):
+            # The user named this host; a sitemap robots.txt lists on another host is content, not a choice.
+            trusted = urlsplit(start).hostname == urlsplit(given).hostname
+            async for entry in crawler.walk(start, 0, trusted=trusted):
                 yield entry
 
 

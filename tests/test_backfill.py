@@ -20,15 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from structlog.testing import capture_logs
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, Settings
 from ingest.backfill import Backfill, BackfillError, BackfillOptions, BackfillSummary
+from ingest.fetch import Fetcher
 from ingest.pipeline import Pipeline
-from ingest.sitemaps import SitemapError, parse_sitemap, robots_sitemaps
+from ingest.sitemaps import CrawlStats, SitemapError, crawl_sitemaps, parse_sitemap, robots_sitemaps
 from ingest.urllist import parse_url_list
 from ingest.warc import WarcDamaged, WarcStats, read_warc
 from store import repo
@@ -320,6 +321,23 @@ class TestSitemapBackfill:
             title = s.scalars(select(Article.title).where(Article.url.like("%ferry%"))).one()
         assert title == "Island ferry adds a late crossing"
 
+    def test_robots_listed_sitemap_on_another_host_passes_the_ssrf_guard(self, world: World) -> None:
+        """The user trusts the site they name, not a host its robots.txt points at (here loopback by name)."""
+        alpha = world["alpha"]
+        elsewhere = alpha.url("/sitemaps/news.xml.gz").replace("127.0.0.1", "localhost")
+        alpha.static("/robots.txt", f"User-agent: *\nSitemap: {elsewhere}\n", "text/plain")
+        stats = CrawlStats()
+
+        async def crawl() -> list[Any]:
+            async with Fetcher(FetchSettings(timeout=5, per_host_delay=0)) as fetcher:
+                return [entry async for entry in crawl_sitemaps(fetcher, [alpha.base + "/"], stats=stats)]
+
+        assert asyncio.run(crawl()) == []
+        assert alpha.hits("/robots.txt")  # the named site itself is trusted, on loopback too
+        assert not alpha.hits("/sitemaps/news.xml.gz")
+        assert len(stats.errors) == 1
+        assert "blocked" in str(stats.errors[0])
+
     def test_robots_disallow_is_obeyed(self, sqlite_url: str, world: World) -> None:
         """A page robots.txt disallows is not fetched; it is counted as failed for reason robots."""
         alpha = world["alpha"]
@@ -520,6 +538,30 @@ class TestRunClaim:
         self._claimed(store, options, "other-machine:123:abc", datetime.now(UTC) + timedelta(minutes=5))
         with pytest.raises(BackfillError, match="other-machine:123"):
             backfill(store, options, transport=NoNetwork())
+
+    def test_a_run_taken_over_midway_stops_without_recording(
+        self, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A process that finds its run claimed by another (it stalled past its claim) stops and records nothing."""
+        options = BackfillOptions(warcs=[str(write_warc(tmp_path / "a.warc", warc_pages()))], chunk_size=1)
+        real = Backfill._record
+        chunks: list[int] = []
+
+        def record(self: Backfill, works: Sequence[Any], outcomes: Sequence[Any]) -> None:
+            chunks.append(len(works))
+            if len(chunks) == 2:  # another process took the run over after the first chunk
+                with self.store.session() as s:
+                    s.execute(update(BackfillRun).where(BackfillRun.id == self.summary.run_id)
+                              .values(owner="other-machine:1:x"))
+            real(self, works, outcomes)
+
+        monkeypatch.setattr(Backfill, "_record", record)
+        with pytest.raises(BackfillError, match="taken over"):
+            backfill(store, options, transport=NoNetwork())
+        with store.session() as s:
+            run = s.scalars(select(BackfillRun)).one()
+            items = s.scalar(select(func.count()).select_from(BackfillItem))
+        assert (run.owner, run.position, run.finished_at, items) == ("other-machine:1:x", 1, None, 1)
 
     def test_dead_or_expired_claims_are_taken_over_and_released(self, store: Store, tmp_path: Path) -> None:
         """A claim by a process of this host that is gone, or an expired one, does not block; a run releases."""

@@ -426,6 +426,11 @@ class TestAddressPolicy:
         assert fetch(url, settings()).body == b"page"
         assert one.hits("/page")[0].headers["host"] == url.split("/")[2]
 
+    def test_overlong_host_label_is_a_dns_error(self) -> None:
+        """A host name IDNA refuses (a label over 63 characters) is a DNS error, not a crash."""
+        with pytest.raises(DNSError, match="invalid host name"):
+            fetch(f"http://{'a' * 70}.example/page", FetchSettings(timeout=3))
+
     def test_untrusted_redirect_into_private_range_is_blocked(self, world: World) -> None:
         """A public-looking link that redirects to link-local is stopped at the hop."""
         one = world["one"]

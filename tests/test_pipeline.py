@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from config.settings import ExtractSettings, FetchSettings, Settings
-from ingest.pipeline import Pipeline
+from ingest.extract import Extracted, extract_page
+from ingest.fetch import Response
+from ingest.pipeline import PageJob, Pipeline
 from store import repo
 from store.db import Store
-from store.models import Article, Feed, FeedItem, FetchLog, RawPage, StoryMember
+from store.models import Article, Feed, FeedItem, FetchLog, RawPage, Story, StoryMember
 from tests.world import Request, World, page, rss
 
 WIRE = [
@@ -414,3 +418,64 @@ class TestLeaseRenewal:
                 assert s.scalar(select(func.count()).select_from(Article).where(Article.status == "ok")) == 2
         finally:
             store.close()
+
+
+def _ready(url: str, title: str, paragraphs: list[str]) -> tuple[PageJob, Response, Extracted]:
+    """A page as `_store_pages` receives it: job, fetched response, extraction."""
+    body = page(title, paragraphs).encode()
+    response = Response(url, 200, {"content-type": "text/html; charset=utf-8"}, body)
+    job = PageJob(url=url, response=response, fetched=datetime(2026, 11, 27, 12, tzinfo=UTC))
+    return job, response, extract_page(body, url=url)
+
+
+class TestStoreGroups:
+    """Pages ready together are stored in one transaction, without changing what is stored."""
+
+    def test_failing_page_does_not_cost_the_pages_before_it(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When one page of a group fails to store, the pages before it are still stored, then it raises."""
+        pages = [_ready("https://a.example/glaciers", "Glaciers", WIRE),
+                 _ready("https://b.example/bakery", "Bakery", LOCAL),
+                 _ready("https://c.example/passerelle", "Passerelle", FRENCH)]
+        real = repo.save_raw_page
+
+        def failing(session: Any, article_id: int, **kwargs: Any) -> None:
+            if "c.example" in kwargs["url"]:
+                raise RuntimeError("disk full")
+            real(session, article_id, **kwargs)
+
+        monkeypatch.setattr(repo, "save_raw_page", failing)
+        pipeline = Pipeline(store, settings_for(store.url))
+        try:
+            with pytest.raises(RuntimeError, match="disk full"):
+                pipeline._store_pages(pages, {})
+        finally:
+            pipeline.close()
+        with store.session() as session:
+            stored = sorted(session.scalars(select(Article.site)))
+            members = session.scalar(select(func.count()).select_from(StoryMember))
+        assert stored == ["a.example", "b.example"]
+        assert members == 2
+
+    def test_stories_written_directly_match_a_recomputation(self, store: Store) -> None:
+        """Story rows written while storing equal what refresh_story recomputes from their members."""
+        pages = [_ready("https://agency.example/glaciers", "Glaciers", WIRE),
+                 _ready("https://a.example/glaciers", "Glaciers melt", WIRE),
+                 _ready("https://b.example/glaciers", "Swiss glaciers", WIRE[:3]),
+                 _ready("https://b.example/bakery", "Bakery", LOCAL)]
+        pipeline = Pipeline(store, settings_for(store.url))
+        try:
+            outcomes = pipeline._store_pages(pages, {})
+        finally:
+            pipeline.close()
+        assert [o.relation for o in outcomes] == ["original", "exact", "near_duplicate", "original"]
+        with store.session() as session:
+            stories = list(session.scalars(select(Story).order_by(Story.id)))
+            written = [(s.id, s.size, s.original_article_id, s.title, s.agency, s.first_published) for s in stories]
+            for story in stories:
+                repo.refresh_story(session, story)
+            recomputed = [(s.id, s.size, s.original_article_id, s.title, s.agency, s.first_published)
+                          for s in stories]
+        assert written == recomputed
+        assert sorted(size for _, size, *_ in written) == [1, 3]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import StatementError
 
 from store import repo
 from store.db import Store, StoreError, alembic_config, ensure_schema
-from store.models import Article, BackfillRun, Base, Feed, FeedItem, Story, StoryMember
+from store.models import Article, BackfillItem, BackfillRun, Base, Feed, FeedItem, Story, StoryMember
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 EXPORT_FIELDS = ["id", "story_id", "url", "canonical_url", "feed_url", "guid", "title", "text", "author",
@@ -107,6 +107,13 @@ class TestSchema:
             with old.session() as session:
                 run = session.scalars(select(BackfillRun)).one()
                 assert (run.key, run.position, run.owner, run.lease_until) == ("k", 7, None, None)
+                session.add(BackfillItem(run_id=run.id, item_key="https://a.example/1", outcome="stored"))
+            # Down and up again keeps the run and its items (no table rebuild cascading into the items).
+            command.downgrade(alembic_config(old.engine), "0001")
+            command.upgrade(alembic_config(old.engine), "head")
+            with old.session() as session:
+                assert session.scalar(select(func.count()).select_from(BackfillItem)) == 1
+                assert session.scalars(select(BackfillRun.position)).one() == 7
         finally:
             old.close()
 

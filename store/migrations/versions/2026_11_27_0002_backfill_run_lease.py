@@ -20,13 +20,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not batch mode: on SQLite a batch rebuild drops and recreates `backfill_runs`, and
+# with foreign keys on that would cascade into `backfill_items` and delete every recorded item.
+# (SQLite has had ADD/DROP COLUMN since 3.35.)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("backfill_runs") as batch:
-        batch.add_column(sa.Column("owner", sa.String(length=128), nullable=True))
-        batch.add_column(sa.Column("lease_until", store.models.UTCDateTime(timezone=True), nullable=True))
+    op.add_column("backfill_runs", sa.Column("owner", sa.String(length=128), nullable=True))
+    op.add_column("backfill_runs", sa.Column("lease_until", store.models.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("backfill_runs") as batch:
-        batch.drop_column("lease_until")
-        batch.drop_column("owner")
+    op.drop_column("backfill_runs", "lease_until")
+    op.drop_column("backfill_runs", "owner")
