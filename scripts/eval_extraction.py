@@ -124,9 +124,38 @@ def _raw(html: bytes, url: str) -> str:
     return trafilatura.extract(html.decode("utf-8"), url=url, deduplicate=False) or ""
 
 
+REMOVED: list[list[tuple[str, str]]] = []  # per page, in order: (removed block, reason)
+
+
 def _wirefeed(html: bytes, url: str) -> str:
-    """wirefeed's extraction: trafilatura plus cleaning."""
-    return extract_page(html, url=url).text
+    """wirefeed's extraction: trafilatura plus cleaning (its removals kept for the false-removal count)."""
+    extracted = extract_page(html, url=url)
+    REMOVED.append([(r.text, r.why) for r in extracted.removed])
+    return extracted.text
+
+
+def _normal(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def false_removals(golds: Sequence[list[str]], removed: Sequence[list[tuple[str, str]]]) -> tuple[int, int, list[str]]:
+    """(removed blocks of 3+ words, those found verbatim in the human gold, examples of the latter).
+
+    A removal is false when the human gold keeps that text: cleaning cut body text. Blocks under three
+    words ("AFP", "Getty Images") are left out: they match gold text by coincidence.
+    """
+    counted, false, examples = 0, 0, []
+    for gold, blocks in zip(golds, removed, strict=True):
+        body = _normal(" ".join(gold))
+        for block, why in blocks:
+            norm = _normal(block)
+            if len(norm.split()) < 3:
+                continue
+            counted += 1
+            if norm in body:
+                false += 1
+                examples.append(f"{why}: {block[:100]}")
+    return counted, false, examples
 
 
 def _summary(name: str, scores: list[PageScore]) -> dict[str, float]:
@@ -164,10 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     systems: dict[str, Callable[[bytes, str], str]] = {"trafilatura": _raw, "wirefeed": _wirefeed}
     scores: dict[str, list[PageScore]] = {name: [] for name in systems}
     names = sorted(truth)
+    golds: list[list[str]] = []
     for name in names:
         html = gzip.decompress((args.data / "html" / name).read_bytes())
         entry = truth[name]
         gold = [str(p) for p in entry["body"]]  # type: ignore[attr-defined]
+        golds.append(gold)
         for system, run in systems.items():
             start = time.perf_counter()
             text = run(html, str(entry["url"]))
@@ -186,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pages where wirefeed is worse: {len(worse)} (more than {points:.0f} points: {len(beyond)})")
     for delta, name, raw_f1, ours_f1 in worse if args.show_worse else beyond:
         print(f"  {name:<28} trafilatura F1 {raw_f1:.3f}  wirefeed F1 {ours_f1:.3f}  (-{delta * 100:.1f})")
+    counted, false, examples = false_removals(golds, REMOVED)
+    print(f"false removals: {false} of the {counted} blocks of 3+ words that cleaning removed appear in the "
+          "human gold")
+    for example in examples:
+        print(f"  {example}")
     if args.json:
         pages = {
             name: {system: scores[system][i].counts.prf()[2] for system in systems}
