@@ -328,11 +328,15 @@ class Backfill:
         self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status != "failed")
 
     def _finish_run(self) -> None:
-        """Mark the run finished and release its claim, in one statement."""
+        """Mark the run finished and release its claim, in one statement (unless the run was taken over)."""
+        self._check_claim()
         with self.store.session() as session:
-            session.execute(update(BackfillRun)
-                            .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
-                            .values(finished_at=utcnow(), owner=None, lease_until=None))
+            result = session.execute(update(BackfillRun)
+                                     .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
+                                     .values(finished_at=utcnow(), owner=None, lease_until=None))
+            if not result.rowcount:  # type: ignore[attr-defined]
+                self._claim_lost = True
+        self._check_claim()
 
     def _set_claim(self, *, release: bool = False) -> bool:
         """Renew this process's claim on the run, or release it; False when another process holds it now."""
@@ -349,7 +353,7 @@ class Backfill:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
                 renewed = self._set_claim()
-            except StoreError as exc:  # a busy or lost database: try again at the next turn
+            except Exception as exc:  # a busy or lost database: try again at the next turn
                 log.warning("backfill_claim_not_renewed", run_id=self.summary.run_id, error=str(exc))
                 continue
             if not renewed:

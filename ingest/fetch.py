@@ -148,10 +148,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         """Connect to the first permitted address of the host that accepts."""
         addresses = await self.policy.addresses(host, f"{host}:{port}")
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        # Each address gets a share of the connect timeout, so a silent first address (often IPv6) leaves
+        # time for the next one before the request's own deadline.
+        share = timeout / len(addresses) if timeout is not None and addresses else timeout
         for address in addresses:
             try:
                 return await self._backend.connect_tcp(
-                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                    str(address), port, timeout=share, local_address=local_address, socket_options=socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc  # try the host's next address, as a resolver-driven connect would
@@ -371,7 +374,7 @@ class Fetcher:
             raise FetchTimeout(url, f"timed out after {self.settings.timeout:g}s") from exc
         except httpx.TransportError as exc:
             raise classify_transport_error(url, exc) from exc
-        except FetchError as exc:  # raised by GuardedBackend, which only knows host and port
+        except (BlockedAddress, DNSError) as exc:  # from GuardedBackend, which only knows host and port
             if exc.url == url:
                 raise
             raise type(exc)(url, exc.detail) from exc

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
 from config.settings import ExtractSettings, FetchSettings, Settings
 from ingest.extract import Extracted, extract_page
@@ -457,6 +458,31 @@ class TestStoreGroups:
             members = session.scalar(select(func.count()).select_from(StoryMember))
         assert stored == ["a.example", "b.example"]
         assert members == 2
+
+    def test_page_the_database_refuses_fails_alone(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A page whose data the database refuses (a value too long, say) fails; the pages around it are stored."""
+        pages = [_ready("https://a.example/glaciers", "Glaciers", WIRE),
+                 _ready("https://b.example/bakery", "Bakery", LOCAL),
+                 _ready("https://c.example/passerelle", "Passerelle", FRENCH)]
+        real = repo.save_raw_page
+
+        def refusing(session: Any, article_id: int, **kwargs: Any) -> None:
+            if "b.example" in kwargs["url"]:
+                raise DataError("INSERT INTO raw_pages ...", {}, Exception("value too long for type"))
+            real(session, article_id, **kwargs)
+
+        monkeypatch.setattr(repo, "save_raw_page", refusing)
+        pipeline = Pipeline(store, settings_for(store.url))
+        try:
+            outcomes = pipeline._store_pages(pages, {})
+        finally:
+            pipeline.close()
+        assert [o.status for o in outcomes] == ["stored", "failed", "stored"]
+        assert outcomes[1].error is not None
+        assert outcomes[1].error.startswith("store:")
+        assert "value too long" in outcomes[1].error
+        with store.session() as session:
+            assert sorted(session.scalars(select(Article.site))) == ["a.example", "c.example"]
 
     def test_stories_written_directly_match_a_recomputation(self, store: Store) -> None:
         """Story rows written while storing equal what refresh_story recomputes from their members."""
