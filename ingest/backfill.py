@@ -18,7 +18,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -417,7 +417,11 @@ class Backfill:
         self.progress.set_total(len(listed) if not warcs else None)
         await self._process(_chunks(iter(listed), self.options.chunk_size), fetcher, robots)
         for path in warcs:
-            await self._process(_chunks(self._warc_work(path), self.options.chunk_size), fetcher, robots)
+            works = self._warc_work(path)
+            try:
+                await self._process(_chunks(works, self.options.chunk_size), fetcher, robots)
+            finally:
+                works.close()  # an interrupted run closes the file (and logs its counts) now, not at GC
 
     async def _process(self, chunks: Iterator[list[Work]], fetcher: Fetcher, robots: RobotsCache) -> None:
         for chunk in chunks:
@@ -510,7 +514,7 @@ class Backfill:
                 self._feeds[feed_url] = feed.id if feed is not None else None
         return self._feeds[feed_url]
 
-    def _warc_work(self, path: str) -> Iterator[Work]:
+    def _warc_work(self, path: str) -> Generator[Work, None, None]:
         stats = WarcStats()
         try:
             for page in read_warc(path, stats):
