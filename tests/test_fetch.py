@@ -105,6 +105,16 @@ def raw() -> Iterator[RawServer]:
         yield server
 
 
+def _resolve_as(monkeypatch: pytest.MonkeyPatch, *answers: str) -> None:
+    """Make wirefeed's resolver answer these addresses, one per lookup, in turn, whatever the name."""
+    pending = iter(answers)
+
+    async def resolve(host: str, url: str) -> list[Any]:
+        return [ipaddress.ip_address(next(pending))]
+
+    monkeypatch.setattr("ingest.fetch.resolve", resolve)
+
+
 def _ok(body: bytes, **headers: str) -> Callable[[Request], tuple[int, dict[str, str], bytes]]:
     return lambda r: (200, {"Content-Type": "application/xml", **headers}, body)
 
@@ -399,13 +409,7 @@ class TestAddressPolicy:
         """A name that resolves to a public address for the check and to loopback at connect time is blocked."""
         one = world["one"]
         one.routes["/secret"] = _ok(b"secret")
-        answers = iter([["93.184.216.34"], ["127.0.0.1"]])
-
-        async def rebinding(host: str, url: str) -> list[Any]:
-            assert host == "rebind.test"
-            return [ipaddress.ip_address(a) for a in next(answers)]
-
-        monkeypatch.setattr("ingest.fetch.resolve", rebinding)
+        _resolve_as(monkeypatch, "93.184.216.34", "127.0.0.1")  # first the check, then the connection
         url = one.url("/secret").replace("127.0.0.1", "rebind.test")
         with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
             fetch(url, FetchSettings(timeout=3))
@@ -417,11 +421,7 @@ class TestAddressPolicy:
         """An untrusted URL is connected to the address that was checked; the Host header keeps the name."""
         one = world["one"]
         one.routes["/page"] = _ok(b"page")
-
-        async def local(host: str, url: str) -> list[Any]:
-            return [ipaddress.ip_address("127.0.0.1")]
-
-        monkeypatch.setattr("ingest.fetch.resolve", local)
+        _resolve_as(monkeypatch, "127.0.0.1", "127.0.0.1")
         url = one.url("/page").replace("127.0.0.1", "named.test")  # a name no real resolver knows
         assert fetch(url, settings()).body == b"page"
         assert one.hits("/page")[0].headers["host"] == url.split("/")[2]
