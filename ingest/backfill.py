@@ -385,7 +385,6 @@ class Backfill:
                 async with Fetcher(self.pipeline.settings.fetch, self.pipeline.transport) as fetcher:
                     robots = RobotsCache(fetcher, enabled=self.pipeline.settings.fetch.obey_robots)
                     await self._run_sources(fetcher, robots)
-            claim.cancel()
             self._finish_run()
             finished = True
         except BaseException:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import structlog
 from sqlalchemy import update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -559,24 +559,19 @@ class Pipeline:
                 repo.lock_for_dedupe(session)
                 placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
                 outcomes = [self._store_page(session, placer, page, known) for page in pages]
-        except SQLAlchemyError as exc:
-            if isinstance(exc, OperationalError):
-                raise  # the database itself is unavailable: nothing else can be stored either
+        except Exception as exc:
+            error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if len(pages) > 1:
                 # One page's failure must not cost the others: store them one per transaction, in order.
-                log.warning("store_group_failed", pages=len(pages), error=str(exc).splitlines()[0],
-                            retrying="one page per transaction")
+                log.warning("store_group_failed", pages=len(pages), error=error, retrying="one page per transaction")
                 return [outcome for page in pages for outcome in self._store_pages([page], known)]
+            if not isinstance(exc, SQLAlchemyError):
+                raise  # an unavailable database (StoreError) or a bug: the run stops
             # This page's data is refused by the database (e.g. a value too long for PostgreSQL): it fails,
             # recorded in the outcome only (a failure row would be refused alike), and the run goes on.
             job = pages[0][0]
-            log.error("page_store_failed", url=job.url, error=str(exc).splitlines()[0])
-            return [PageOutcome(job, "failed", error=f"store: {str(exc).splitlines()[0]}")]
-        except Exception:
-            if len(pages) == 1:
-                raise
-            log.warning("store_group_failed", pages=len(pages), retrying="one page per transaction")
-            return [outcome for page in pages for outcome in self._store_pages([page], known)]
+            log.error("page_store_failed", url=job.url, error=error)
+            return [PageOutcome(job, "failed", error=f"store: {error}")]
         for outcome in outcomes:
             if outcome.status == "stored":
                 log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,
