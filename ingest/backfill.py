@@ -148,8 +148,7 @@ class BackfillSummary:
             if outcome.relation != "same_text":
                 self.changed += 1
         else:
-            kind = (outcome.error or "error").split(":", 1)[0]
-            self.failed[kind] = self.failed.get(kind, 0) + 1
+            self.failed[outcome.failure_kind] = self.failed.get(outcome.failure_kind, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as a log event's keys."""

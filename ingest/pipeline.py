@@ -96,6 +96,11 @@ class PageOutcome:
     relation: str | None = None
     error: str | None = None
 
+    @property
+    def failure_kind(self) -> str:
+        """The kind of a failure ("timeout", "http_4xx", "store"...): its error up to the first colon."""
+        return (self.error or "error").split(":", 1)[0]
+
 
 @dataclass(slots=True)
 class PassSummary:
@@ -124,8 +129,7 @@ class PassSummary:
             self.not_article += 1
         else:
             self.pages_failed += 1
-            kind = (outcome.error or "error").split(":", 1)[0]
-            self.failures[kind] = self.failures.get(kind, 0) + 1
+            self.failures[outcome.failure_kind] = self.failures.get(outcome.failure_kind, 0) + 1
 
 
 @dataclass(slots=True)
@@ -679,8 +683,7 @@ class Pipeline:
             article_id=int(doc.id),
             title=doc.title or None,
             # A new article that starts a story starts a new one: its id, hence the story's, is new.
-            new_story=new_article and decision.relation == "original",
-            when=doc.published,
+            new_story_dated=doc.published if new_article and decision.relation == "original" else None,
             relation=decision.relation,
             duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
             score=decision.score,

@@ -314,21 +314,20 @@ def join_story(
     score: float,
     agency: str | None,
     seq: int,
-    new_story: bool = False,
-    when: datetime | None = None,
+    new_story_dated: datetime | None = None,
 ) -> None:
     """Put an article in a story, creating the story when it starts one.
 
     Callers hold the dedupe lock (`lock_for_dedupe`) and hand out `seq` numbers one at a time. With
-    `new_story` the caller vouches that no story has this id yet (the article is its only member, dated
-    `when`): the story is written directly instead of looked up and recomputed.
+    `new_story_dated` the caller vouches that no story has this id yet: the article is its only member,
+    dated then, and the story is written directly instead of looked up and recomputed.
     """
     now = utcnow()
     # Core statements on the tables: the ORM's unit of work cost more than the inserts themselves here.
-    if new_story and when is not None:
+    if new_story_dated is not None:
         session.execute(insert(STORIES).values(
             id=story_id, title=title, original_article_id=article_id, agency=agency, size=1,
-            first_published=when, created_at=now, updated_at=now,
+            first_published=new_story_dated, created_at=now, updated_at=now,
         ))
         story = None
     else:

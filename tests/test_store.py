@@ -319,8 +319,8 @@ class TestStories:
                 assert article is not None
                 repo.join_story(session, story_id=story_id, article_id=article_id, title=article.title,
                                 relation="original", duplicate_of=None, score=0.0, agency="AFP",
-                                seq=repo.latest_seq(session) + 1, new_story=True,
-                                when=article.published or article.fetched)
+                                seq=repo.latest_seq(session) + 1,
+                                new_story_dated=article.published or article.fetched)
         with store.session() as session:
             for story_id in ("direct", "direct2"):
                 direct = session.get(Story, story_id)
