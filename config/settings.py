@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -101,6 +102,13 @@ class DedupeSettings(Section):
     window_days: int = Field(default=3, ge=1)
 
 
+class DatesSettings(Section):
+    """The one date rule (ingest/dates.py): dates outside these bounds are ignored as implausible."""
+
+    earliest: date = date(1990, 1, 1)
+    max_ahead_days: float = Field(default=2.0, ge=0, le=366)
+
+
 class LogSettings(Section):
     """Logging output."""
 
@@ -122,6 +130,7 @@ class Settings(BaseSettings):
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    dates: DatesSettings = Field(default_factory=DatesSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from config.settings import ConfigError, Settings, load_settings
+from ingest import dates
 from ingest.logs import configure_logging
 from store.db import Store, StoreError
 
@@ -102,6 +103,7 @@ class App:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.settings: Settings = load_settings(args.config, args.db)
+        dates.configure(self.settings.dates.earliest, self.settings.dates.max_ahead_days)
         fmt = args.log_format or self.settings.log.format
         configure_logging(fmt, "debug" if args.verbose else self.settings.log.level)
         self._store: Store | None = None

@@ -6,8 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +17,7 @@ from trafilatura.utils import load_html
 from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
 from ingest.charset import decode_html
 from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
+from ingest.dates import parse_datetime
 
 __all__ = [
     "CLEAN_VERSION",
@@ -244,25 +244,6 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
         h1=tuple(h1),
         title_tag=title_tag,
     )
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 or RFC 2822 date; a date without offset is taken as UTC."""
-    if not value:
-        return None
-    text = value.strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text)
-                                        else text)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
 
 
 def _first_date(meta: _Meta, keys: tuple[str, ...], json_key: str) -> datetime | None:

@@ -11,6 +11,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import pebble
 
 from config.settings import ExtractSettings
+from ingest import dates
 from ingest.errors import ExtractError, ExtractTimeout
 from ingest.extract import Extracted, SiteBoilerplate, extract_page
 
@@ -18,8 +19,9 @@ from ingest.extract import Extracted, SiteBoilerplate, extract_page
 WORKER_MEMORY_BYTES = 2 * 1024**3
 
 
-def _limit_memory() -> None:
-    """Worker initializer: cap the address space so one pathological page cannot exhaust the machine."""
+def _init_worker(rule: dates.DateRule) -> None:
+    """Worker initializer: the parent's date rule, and a memory cap (one page cannot exhaust the machine)."""
+    dates.configure(rule.earliest, rule.max_ahead.total_seconds() / 86400)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
@@ -37,7 +39,8 @@ class ExtractPool:
     def _pool(self) -> pebble.ProcessPool:
         """The worker processes, started on first use (a feeds-only pass never needs them)."""
         if self._started is None:
-            self._started = pebble.ProcessPool(max_workers=self.workers, max_tasks=500, initializer=_limit_memory)
+            self._started = pebble.ProcessPool(max_workers=self.workers, max_tasks=500, initializer=_init_worker,
+                                                initargs=(dates.rule(),))
         return self._started
 
     async def extract(

@@ -19,8 +19,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as parse_xml
 
+from ingest.dates import parse_datetime
 from ingest.errors import FetchError
-from ingest.extract import parse_datetime
 from ingest.fetch import Fetcher
 
 log = structlog.get_logger("wirefeed.sitemaps")

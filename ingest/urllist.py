@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from ingest.extract import parse_datetime
+from ingest.dates import parse_datetime
 
 # Junk lines remembered verbatim for the summary; the rest are only counted.
 KEEP_JUNK = 20

@@ -15,7 +15,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from ingest.extract import parse_datetime
+from ingest.dates import parse_datetime
 from ingest.fetch import Response
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
