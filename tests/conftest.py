@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -30,6 +32,16 @@ def _pg_admin_reason() -> str | None:
 
 
 _PG_REASON = _pg_admin_reason()
+
+# Property-based tests: no per-example deadline (a 2-core CI machine shared with local servers has
+# pauses), a bounded number of examples so the suite stays fast, and the same examples in CI every run.
+hypothesis_settings.register_profile(
+    "wirefeed", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("wirefeed"), derandomize=True, print_blob=True
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "wirefeed")
 
 
 @pytest.fixture(autouse=True)
