@@ -17,8 +17,9 @@ WirefeedError
  │    ├── NotAFeed               not_a_feed (HTML page, empty body)
  │    ├── FeedEncodingError      encoding (bytes that no declared or detectable charset decodes)
  │    └── FeedParseError         parse_error (nothing recoverable)
- └── ExtractError
-      └── ExtractTimeout         extract_timeout
+ ├── ExtractError
+ │    └── ExtractTimeout         extract_timeout
+ └── InternalError              internal (a bug met on one unit: that unit fails alone, the pass goes on)
 """
 
 from __future__ import annotations
@@ -151,3 +152,20 @@ class ExtractTimeout(ExtractError):
     """Extraction took longer than `[extract] timeout` and was abandoned."""
 
     kind = "extract_timeout"
+
+
+class InternalError(WirefeedError):
+    """A bug met on one unit (feed, item, page, story placement, backfill record): that unit fails alone.
+
+    Wraps any exception that is not a WirefeedError at the unit's boundary, keeping its type and message
+    for the unit's row; the traceback goes to the `internal_error` log event.
+    """
+
+    kind = "internal"
+
+    def __init__(self, unit: str, exc: BaseException) -> None:
+        self.unit = unit
+        self.original = exc
+        message = str(exc).splitlines()[0][:500] if str(exc) else ""
+        super().__init__(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+
