@@ -92,6 +92,22 @@ class Feed(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # New items beyond `[fetch] max_articles_per_feed` at the last poll: taken on the following passes.
+    items_waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class PageClaim(Base):
+    """A page some worker is fetching now, so concurrent workers on one database fetch it once.
+
+    Keyed by a hash of the canonical URL (a 2,000-character URL makes a poor index key); a claim whose
+    worker died expires and is taken over.
+    """
+
+    __tablename__ = "page_claims"
+
+    url_hash: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(index=True)
 
 
 class FetchLog(Base):
