@@ -12,6 +12,7 @@ WirefeedError
  │    ├── TooLarge               too_large
  │    ├── BlockedAddress         blocked (SSRF guard: link-local, private, loopback...)
  │    ├── RedirectError          redirects (too many, or a loop)
+ │    ├── InvalidURL             invalid_url (a link no HTTP client can request)
  │    └── RobotsDisallowed       robots
  ├── FeedError
  │    ├── NotAFeed               not_a_feed (HTML page, empty body)
@@ -116,6 +117,12 @@ class RobotsDisallowed(FetchError):
     """robots.txt forbids fetching this page."""
 
     kind = "robots"
+
+
+class InvalidURL(FetchError):
+    """The URL cannot be requested at all (no host, a bracket outside an IPv6 address, a bad port...)."""
+
+    kind = "invalid_url"
 
 
 class FeedError(WirefeedError):
