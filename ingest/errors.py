@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ingest.urls import mask_secrets, mask_url
+
 
 class WirefeedError(Exception):
     """Base of wirefeed's own errors."""
@@ -42,7 +44,7 @@ class FetchError(WirefeedError):
     def __init__(self, url: str, detail: str = "") -> None:
         self.url = url
         self.detail = detail
-        super().__init__(f"{self.kind}: {detail or url}")
+        super().__init__(mask_secrets(detail) if detail else f"cannot fetch {mask_url(url)}")
 
 
 class FetchTimeout(FetchError):

@@ -1,23 +1,47 @@
-"""Canonical URLs: the normalised identity of an article link."""
+"""URLs: the canonical identity of an article link, the outlet it belongs to, and credentials masked for output.
+
+Every function here is total: a string that is not a URL (an unbalanced `[`, a port out of range, a bare
+word) gives a best-effort answer, never an exception, because links come from feeds nobody here wrote.
+"""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
-
-import courlan
 
 # courlan strips the common trackers (utm_*, fbclid, gclid, mc_*...); these are feed-specific extras.
 EXTRA_TRACKERS = frozenset({"at_medium", "at_campaign", "xtor", "ito", "cmpid", "ns_mchannel", "ns_source"})
 
+WEB_SCHEMES = frozenset({"http", "https"})
+MASK = "***"
+
+# `//user:password@` anywhere in a text (a log value, an error message, a traceback). The password runs to
+# the last `@` of the authority, as urlsplit and httpx read it, so `p@ss` in `//u:p@ss@host` is masked whole.
+_CREDENTIALS = re.compile(r"(?P<lead>//[^:/?#@\s]*):[^/?#\s]*@")
+
 
 def canonical_url(url: str) -> str:
-    """Normalise scheme and host, drop the fragment and tracking parameters, sort the query."""
-    url = url.strip()
+    """Normalise scheme and host, drop credentials, the fragment and tracking parameters, sort the query.
+
+    A link that cannot be parsed (e.g. `http://example.c[o.test/x`) is its own identity: stripped, without
+    its fragment; that is also a fixed point, so canonical_url(canonical_url(x)) == canonical_url(x).
+    """
+    # Imported on first use: courlan costs a quarter of a second that the CLI's start should not pay.
+    import courlan
+
+    url = _without_userinfo(url.strip())
+    unparsed = url.partition("#")[0].strip()
     try:
-        normalised = courlan.normalize_url(url)
-    except ValueError:
-        normalised = url
-    parts = urlsplit(normalised)
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+            return unparsed  # not a web link: nothing to normalise (and courlan's guesses are not stable)
+        try:
+            normalised = courlan.normalize_url(url)
+        except ValueError:
+            normalised = url
+        parts = urlsplit(normalised)
+    except ValueError:  # e.g. an unbalanced `[` in the host
+        return unparsed
     query = "&".join(
         pair
         for pair in parts.query.split("&")
@@ -29,7 +53,10 @@ def canonical_url(url: str) -> str:
 
 def site_of(url: str) -> str:
     """The outlet a page belongs to: its host without a leading www, with the port when one is given."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced `[`: no host can be trusted
+        return ""
     host = (parts.hostname or "").lower().removeprefix("www.")
     try:
         port = parts.port
@@ -37,3 +64,46 @@ def site_of(url: str) -> str:
         port = None
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return f"{host}:{port}" if port is not None and port != default else host
+
+
+def mask_url(url: str) -> str:
+    """The URL with the password of its userinfo replaced by `***` (`user:***@host`), for any output.
+
+    Works on text that is not a valid URL as well (a database URL with a typo such as
+    `postgresql+psycopg//user:pw@host/db`, or no scheme at all): everything between the authority's start
+    and its last `@` after the first `:` is the password.
+    """
+    start = url.find("//")
+    start = 0 if start < 0 else start + 2
+    end = len(url)
+    for stop in "/?#":
+        found = url.find(stop, start)
+        if found >= 0:
+            end = min(end, found)
+    userinfo, at, host = url[start:end].rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not at or not colon:
+        return url
+    return f"{url[:start]}{user}:{MASK}@{host}{url[end:]}"
+
+
+def mask_secrets(text: str) -> str:
+    """Every `//user:password@` in a free text (a log value, an error message) with the password masked."""
+    if "@" not in text:  # the common case, and the cheap test
+        return text
+    return _CREDENTIALS.sub(rf"\g<lead>:{MASK}@", text)
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL without `user:password@`: credentials are not part of an article's identity."""
+    start = url.find("//")
+    if start < 0 or "@" not in url:
+        return url
+    start += 2
+    end = len(url)
+    for stop in "/?#":
+        found = url.find(stop, start)
+        if found >= 0:
+            end = min(end, found)
+    at = url.rfind("@", start, end)
+    return url if at < 0 else url[:start] + url[at + 1 :]
