@@ -21,6 +21,10 @@ WirefeedError
  ├── ExtractError
  │    └── ExtractTimeout         extract_timeout
  └── InternalError              internal (a bug met on one unit: that unit fails alone, the pass goes on)
+
+`str(exc)` is the message alone, never prefixed with the kind: a caller that shows both prints `exc.kind`
+beside it (`feeds list` shows `[timeout] no complete answer within 10s`). A password in a URL is masked
+in a FetchError's message (`user:***@host`); `exc.url` keeps the URL as given, credentials included.
 """
 
 from __future__ import annotations
