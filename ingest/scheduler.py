@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import traceback
 from datetime import timedelta
 
 import structlog
@@ -13,12 +14,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from config.settings import Settings
 from ingest.pipeline import Pipeline
 from store import repo
-from store.db import Store
+from store.db import Store, StoreError
 from store.models import utcnow
 
 log = structlog.get_logger("wirefeed.daemon")
 
 HEALTH_EVERY = timedelta(minutes=1)
+
+
+def failure_fields(exc: BaseException) -> dict[str, str]:
+    """An exception as log fields: its first line, its type and its traceback (one JSON line, not 50)."""
+    text = str(exc).strip()
+    return {
+        "error": text.splitlines()[0] if text else type(exc).__name__,
+        "error_type": type(exc).__name__,
+        "traceback": "".join(traceback.format_exception(exc)).rstrip(),
+    }
 
 
 def run_daemon(store: Store, settings: Settings) -> int:
@@ -38,13 +49,19 @@ async def _daemon(store: Store, settings: Settings) -> int:
         current = state["pass"]
         if stop.is_set() or (current is not None and not current.done()):
             return
-        if current is not None and not current.cancelled() and current.exception() is not None:
-            log.error("pass_failed", error=str(current.exception()))
+        failed = current.exception() if current is not None and not current.cancelled() else None
+        if failed is not None:
+            log.error("pass_failed", **failure_fields(failed))
         state["pass"] = asyncio.create_task(pipeline.run_pass())
 
     def health() -> None:
-        with store.session() as session:
-            counts = repo.health_counts(session, utcnow())
+        # A job that raises would have APScheduler print a multi-line traceback among the JSON lines.
+        try:
+            with store.session() as session:
+                counts = repo.health_counts(session, utcnow())
+        except Exception as exc:  # the database is down or damaged: say so, the next run tries again
+            log.error("health_failed", **failure_fields(exc))
+            return
         current = state["pass"]
         log.info("health", **counts, pass_running=current is not None and not current.done())
 
@@ -76,6 +93,9 @@ async def _daemon(store: Store, settings: Settings) -> int:
         scheduler.shutdown(wait=False)
         pipeline.stopping.set()  # no new batch is claimed from here on
         current = state["pass"]
+        failed = current.exception() if current is not None and current.done() and not current.cancelled() else None
+        if failed is not None:  # the last pass failed between two ticks: say so once
+            log.error("pass_failed", **failure_fields(failed))
         if current is not None and not current.done():
             try:
                 await asyncio.wait_for(asyncio.shield(current), grace)
@@ -85,10 +105,14 @@ async def _daemon(store: Store, settings: Settings) -> int:
                     await current
                 log.warning("pass_abandoned", reason="grace period over")
             except Exception as exc:  # a failed pass must not stop the shutdown
-                log.error("pass_failed", error=str(exc))
+                log.error("pass_failed", **failure_fields(exc))
     finally:
-        with store.session() as session:
-            released = repo.release_feeds(session, pipeline.owner)
+        try:
+            with store.session() as session:
+                released: int | None = repo.release_feeds(session, pipeline.owner)
+        except StoreError as exc:  # the database is down: the leases expire after [schedule] lease_seconds
+            log.error("leases_not_released", **failure_fields(exc))
+            released = None
         pipeline.close()
         log.info("daemon_stopped", leases_released=released)
-    return 0
+    return 0 if released is not None else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,17 +12,48 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.urls import mask_secrets, mask_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreError(Exception):
-    """The database cannot be used (unreachable, bad URL, failed migration)."""
+    """The database cannot be used (unreachable, damaged, bad URL, failed migration)."""
+
+
+def is_unusable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be used at all, rather than one statement failing.
+
+    Unreachable or locked (OperationalError), a closed connection (InterfaceError), damaged data pages
+    (SQLite's `database disk image is malformed` is a bare DatabaseError; PostgreSQL's data corruption is
+    an InternalError). Refused data (DataError, IntegrityError) and bad SQL (ProgrammingError) are not: the
+    caller decides about those.
+    """
+    return isinstance(exc, OperationalError | InterfaceError | InternalError) or type(exc) is DatabaseError
+
+
+def describe(exc: BaseException) -> str:
+    """A database error in one line, credentials masked: the driver's message without SQLAlchemy's footer."""
+    return mask_secrets(_first_line(exc))
+
+
+def secret_value(url: str | SecretStr) -> str:
+    """The real URL of a setting that may be kept as a secret."""
+    return url.get_secret_value() if isinstance(url, SecretStr) else url
 
 
 def normalise_url(url: str) -> str:
@@ -32,13 +64,31 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
-    url = normalise_url(url)
+def check_url(url: str) -> None:
+    """Raise ValueError with a readable reason (password masked) unless SQLAlchemy can parse the URL."""
+    expected = "expected dialect[+driver]://[user[:password]@]host[:port]/database or sqlite:///path"
     try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"invalid database URL: {url!r}") from exc
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: {expected}") from None
+    except ValueError:  # SQLAlchemy's int() of the port, or an unbalanced bracket
+        authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0]
+        port = authority.rpartition("@")[2].rpartition(":")[2]
+        reason = f"port {port!r} is not a number" if port and not port.isdigit() else expected
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: {reason}") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: port {parsed.port} is out of range")
+
+
+def make_engine(url: str | SecretStr) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    given = secret_value(url)
+    try:
+        check_url(given)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    url = normalise_url(given)
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -52,8 +102,8 @@ def make_engine(url: str) -> Engine:
         return engine
     try:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    except (ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
+    except (ArgumentError, ImportError) as exc:  # an unknown dialect or a driver that is not installed
+        raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_secrets(str(exc))}") from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -83,15 +133,15 @@ def ensure_schema(engine: Engine) -> bool:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise StoreError(f"database unreachable: {_first_line(exc)}") from exc
+        raise StoreError(f"database unreachable: {describe(exc)}") from exc
     except DBAPIError as exc:  # e.g. SQLite's "file is not a database"
-        raise StoreError(f"cannot open database: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot open database: {describe(exc)}") from exc
     if current == head:
         return False
     try:
         command.upgrade(config, "head")
     except _SQLAlchemyError as exc:
-        raise StoreError(f"schema migration failed: {_first_line(exc)}") from exc
+        raise StoreError(f"schema migration failed: {describe(exc)}") from exc
     return True
 
 
@@ -103,8 +153,8 @@ def _first_line(exc: BaseException) -> str:
 class Store:
     """A database: its engine and a session factory; the schema is at head once opened."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
-        self.url = normalise_url(url)
+    def __init__(self, url: str | SecretStr, *, migrate: bool = True) -> None:
+        self.url = normalise_url(secret_value(url))
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -118,14 +168,19 @@ class Store:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            raise StoreError(f"database error: {_first_line(exc)}") from exc
+            if is_unusable(exc):
+                raise StoreError(f"database error: {describe(exc)}") from exc
+            raise
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def __repr__(self) -> str:
+        return f"Store({mask_url(self.url)!r})"
 
     def close(self) -> None:
         """Release all connections."""
