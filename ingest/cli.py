@@ -148,9 +148,17 @@ def cmd_feeds_add(app: App) -> int:
     from ingest.subscribe import resolve_feed_urls
     from store import repo
 
-    resolved = asyncio.run(
-        resolve_feed_urls(app.args.urls, app.settings.fetch, discover=not app.args.no_discover)
-    )
+    valid: list[str] = []
+    failed = 0
+    for given in app.args.urls:
+        try:
+            valid.append(feed_url(given))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            # One bad URL is reported on its own line (a usage error, status 2); the others are subscribed.
+            reason = exc if isinstance(exc, argparse.ArgumentTypeError) else f"not a URL: {given!r} ({exc})"
+            print(f"wirefeed: error: {reason}", file=sys.stderr)
+            failed += 1
+    resolved = asyncio.run(resolve_feed_urls(valid, app.settings.fetch, discover=not app.args.no_discover))
     with app.store.session() as session:
         for given, url, note in resolved:
             created = repo.add_feed(session, url, app.args.interval)
@@ -158,7 +166,7 @@ def cmd_feeds_add(app: App) -> int:
             extra = f" ({note})" if note else ""
             shown = url if url == given else f"{url} (from {given})"
             print(f"{state}: {shown}{extra}")
-    return 0
+    return 2 if failed else 0
 
 
 def cmd_feeds_import(app: App) -> int:
@@ -648,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
         "wirefeed feeds add https://example.org/rss.xml --interval 600",
     )
-    p.add_argument("urls", nargs="+", type=feed_url, metavar="URL")
+    p.add_argument("urls", nargs="+", metavar="URL")
     p.add_argument("--interval", type=poll_interval, metavar="SECONDS", help="poll interval for these feeds")
     p.add_argument("--no-discover", action="store_true", help="add the URLs as given, without fetching them")
     p = _command(

@@ -26,6 +26,8 @@ async def _resolve(fetcher: Fetcher, url: str) -> tuple[str, str, str | None]:
         response = await fetcher.get(url, trusted=True)
     except FetchError as exc:
         return url, url, f"not checked: {exc}"
+    except ValueError as exc:  # httpx refuses some URLs urlsplit accepted; this URL alone is unchecked
+        return url, url, f"not checked: {exc}"
     if not HTML_START.match(response.body[:4096]):
         try:
             parse_feed(response.url, response.body, response.headers)

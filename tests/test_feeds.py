@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +28,7 @@ def load(name: str) -> bytes:
 
 def slow_parse(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed:
     """The feedparser path alone, for comparison with the fast path."""
-    headers = dict(headers or {})
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
     return _feedparser_parse(URL, body, headers, _content_type(body, headers.get("content-type")), False)
 
 
@@ -195,3 +197,121 @@ class TestDiscovery:
         assert note is not None
         assert "discovered" in note
         assert (given2, url2, note2) == (feed, feed, None)
+
+
+BRACKET_FEED = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Odd</title>'
+    "<item><title>Bad link</title><link>http://example.c[o.test/x</link><guid>http://example.c[o.test/x</guid>"
+    "</item><item><title>Good</title><link>/news/2</link><guid isPermaLink=\"false\">g2</guid></item>"
+    "</channel></rss>"
+)
+
+
+class TestConformanceFixes:
+    """What feedparser's corpus showed the fast path got wrong, each now as feedparser reads it."""
+
+    def test_link_that_is_no_url(self) -> None:
+        """`http://example.c[o.test/x` as link and permalink GUID: the item is kept without a link."""
+        feed = parse_feed(URL, BRACKET_FEED.encode())
+        bad, good = feed.items
+        assert bad.link is None
+        assert bad.title == "Bad link"
+        assert good.link == "http://example.org/news/2"
+
+    def test_content_location_is_the_base(self) -> None:
+        """Relative links resolve against the Content-Location header, on both paths."""
+        body = BRACKET_FEED.replace("http://example.c[o.test/x", "http://a.example/1").encode()
+        headers = {"Content-Location": "http://mirror.example/feeds/x.xml"}
+        feed = parse_feed(URL, body, headers)
+        assert feed.items[1].link == "http://mirror.example/news/2"
+        assert feed == slow_parse(body, headers)
+
+    def test_xml_base_goes_to_feedparser(self) -> None:
+        """An RSS xml:base rebases relative links as feedparser does (the fast path declines it)."""
+        body = (b'<rss version="2.0" xml:base="http://base.example/dir/"><channel><title>t</title>'
+                b"<item><link>p/1</link><guid isPermaLink=\"false\">1</guid></item></channel></rss>")
+        assert fast_parse(URL, body, "application/xml") is None
+        assert parse_feed(URL, body).items[0].link == "http://base.example/dir/p/1"
+
+    def test_cp1252_numeric_references(self) -> None:
+        """`&#146;` and `&#150;` become the curly quote and dash feedparser gives, not control characters."""
+        body = (b'<rss version="2.0"><channel><title>t</title><item><title>It&#146;s 9&#150;5</title>'
+                b"<guid isPermaLink=\"false\">1</guid></item></channel></rss>")
+        assert fast_parse(URL, body, "application/xml") is not None
+        assert parse_feed(URL, body).items[0].title == "It\u2019s 9\u20135"
+
+    def test_atom_id_is_the_link(self) -> None:
+        """An Atom entry whose only URL is its id is fetched at that URL; a PDF alternate is not the page."""
+        body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+                b"<entry><id>http://example.org/a/1</id><title>one</title></entry>"
+                b'<entry><id>urn:x</id><link href="/x.pdf" type="application/pdf"/><link href="/a/2"/>'
+                b"<title>two</title></entry></feed>")
+        first, second = parse_feed(URL, body).items
+        assert first.link == "http://example.org/a/1"
+        assert second.link == "http://example.org/a/2"
+
+    def test_dcterms_dates_and_other_authors(self) -> None:
+        """dcterms:issued gives the date, itunes:author the author."""
+        body = (b'<rss version="2.0" xmlns:dcterms="http://purl.org/dc/terms/" '
+                b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>t</title><item>'
+                b"<guid isPermaLink=\"false\">1</guid><dcterms:issued>2026-11-10T10:00:00Z</dcterms:issued>"
+                b"<itunes:author>Ana</itunes:author></item></channel></rss>")
+        item = parse_feed(URL, body).items[0]
+        assert item.published == datetime(2026, 11, 10, 10, tzinfo=UTC)
+        assert item.author == "Ana"
+
+    def test_duplicate_elements_take_feedparsers_choice(self) -> None:
+        """Two dc:creator elements: feedparser's answer (the last), whichever path parses."""
+        body = (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title><item>'
+                b"<guid isPermaLink=\"false\">1</guid><dc:creator>First</dc:creator><dc:creator>Second</dc:creator>"
+                b"</item></channel></rss>")
+        assert parse_feed(URL, body).items[0].author == "Second"
+
+    def test_implausible_dates_are_none(self) -> None:
+        """Item dates in year 1 or 9999 are dropped by the one date rule."""
+        for stamp in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+            body = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>urn:1</id>'
+                    f"<updated>{stamp}</updated></entry></feed>").encode()
+            assert parse_feed(URL, body).items[0].published is None
+
+
+class TestFeedsAdd:
+    """`wirefeed feeds add` with a feed whose link is no URL, and several URLs at once."""
+
+    @pytest.fixture
+    def odd(self) -> Iterator[World]:
+        with World("odd") as world:
+            world["odd"].static("/odd.xml", BRACKET_FEED, "application/rss+xml")
+            world["odd"].static("/good.xml", rss("Good", [{"title": "t", "link": "http://e/1", "guid": "1"}]),
+                                "application/rss+xml")
+            yield world
+
+    def test_feed_with_a_bracket_link_resolves(self, odd: World) -> None:
+        """The feed is checked and subscribed as given, with no note of failure."""
+        url = odd["odd"].url("/odd.xml")
+        resolved = asyncio.run(resolve_feed_urls([url], FetchSettings(timeout=3, per_host_delay=0)))
+        assert resolved == [(url, url, None)]
+
+    def test_one_bad_url_does_not_stop_the_others(
+        self, odd: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Good URLs are subscribed, each bad one gets one error line, and the status is non-zero."""
+        from ingest.cli import main
+
+        for name in list(os.environ):
+            if name.upper().startswith("WIREFEED_"):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("WIREFEED_FETCH__ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+        monkeypatch.setenv("WIREFEED_FETCH__PER_HOST_DELAY", "0")
+        db = f"sqlite:///{tmp_path / 'w.db'}"
+        urls = [odd["odd"].url("/odd.xml"), "ftp://files.example/rss", odd["odd"].url("/good.xml"), "http://[x/"]
+        code = main(["--db", db, "feeds", "add", *urls])
+        err = capsys.readouterr().err
+        assert code != 0
+        assert [line for line in err.splitlines() if line.startswith("wirefeed: error")] == [
+            "wirefeed: error: not an http(s) URL: 'ftp://files.example/rss'",
+            "wirefeed: error: not a URL: 'http://[x/' (Invalid IPv6 URL)",
+        ]
+        assert main(["--db", db, "feeds", "list", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert sorted(f["url"] for f in listed) == sorted([urls[0], urls[2]])
