@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ingest.urls import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
 
@@ -29,9 +43,31 @@ class Section(BaseModel):
 
 
 class DatabaseSettings(Section):
-    """Where the store lives."""
+    """Where the store lives; the URL is a secret (its password), shown only as `user:***@host`."""
 
-    url: str = DEFAULT_DATABASE_URL
+    url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: SecretStr) -> SecretStr:
+        check_database_url(value.get_secret_value())
+        return value
+
+
+def check_database_url(url: str) -> None:
+    """Raise ValueError with a readable reason (password masked) unless SQLAlchemy can parse the URL."""
+    expected = "expected dialect[+driver]://[user[:password]@]host[:port]/database or sqlite:///path"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: {expected}") from None
+    except ValueError:  # SQLAlchemy's int() of the port, or an unbalanced bracket
+        authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0]
+        port = authority.rpartition("@")[2].rpartition(":")[2]
+        reason = f"port {port!r} is not a number" if port and not port.isdigit() else expected
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: {reason}") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ValueError(f"invalid database URL {mask_url(url)!r}: port {parsed.port} is out of range")
 
 
 class FetchSettings(Section):
@@ -157,10 +193,23 @@ def load_settings(config_file: str | Path | None = None, database_url: str | Non
         settings_cls = type("_FileSettings", (Settings,), {"toml_path": path})
         settings = settings_cls(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"invalid configuration: {problems}") from exc
+        raise ConfigError(f"invalid configuration: {_problems(exc)}") from None
+    except SettingsError as exc:  # an environment value that should be JSON (a list) and is not
+        raise ConfigError(
+            f"invalid configuration: {exc} (a list in the environment is JSON, e.g. '[\"10.0.0.0/8\"]')"
+        ) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError derives from ValueError
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     if database_url:
-        settings.database.url = database_url
-    return Settings.model_validate(settings.model_dump())
+        settings.database.url = SecretStr(database_url)
+    try:
+        return Settings.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each problem as `section.key: message`, in one line (a validator's message loses pydantic's prefix)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()
+    )

@@ -16,11 +16,13 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import ConfigError, Settings, load_settings
 from ingest import dates
 from ingest.logs import configure_logging
-from store.db import Store, StoreError
+from ingest.urls import mask_secrets, mask_url
+from store.db import Store, StoreError, describe, secret_value
 
 log = structlog.get_logger("wirefeed.cli")
 
@@ -132,15 +134,10 @@ def cmd_init(app: App) -> int:
     applied = ensure_schema(store.engine)
     store.close()
     print(
-        f"database ready: {_safe_url(app.settings.database.url)}"
+        f"database ready: {mask_url(secret_value(app.settings.database.url))}"
         + (" (schema created/upgraded)" if applied else "")
     )
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """A database URL with its password hidden."""
-    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
 
 
 def cmd_feeds_add(app: App) -> int:
@@ -156,7 +153,7 @@ def cmd_feeds_add(app: App) -> int:
         except (argparse.ArgumentTypeError, ValueError) as exc:
             # One bad URL is reported on its own line (a usage error, status 2); the others are subscribed.
             reason = exc if isinstance(exc, argparse.ArgumentTypeError) else f"not a URL: {given!r} ({exc})"
-            print(f"wirefeed: error: {reason}", file=sys.stderr)
+            print(mask_secrets(f"wirefeed: error: {reason}"), file=sys.stderr)
             failed += 1
     resolved = asyncio.run(resolve_feed_urls(valid, app.settings.fetch, discover=not app.args.no_discover))
     with app.store.session() as session:
@@ -165,7 +162,7 @@ def cmd_feeds_add(app: App) -> int:
             state = "added" if created else "already subscribed"
             extra = f" ({note})" if note else ""
             shown = url if url == given else f"{url} (from {given})"
-            print(f"{state}: {shown}{extra}")
+            print(mask_secrets(f"{state}: {shown}{extra}"))
     return 2 if failed else 0
 
 
@@ -192,7 +189,7 @@ def cmd_feeds_export(app: App) -> int:
     from store import repo
 
     with app.store.session() as session:
-        subs = [Subscription(f.url, f.title) for f in repo.list_feeds(session)]
+        subs = [Subscription(mask_url(f.url), f.title) for f in repo.list_feeds(session)]
     sys.stdout.write(write_opml(subs))
     return 0
 
@@ -206,17 +203,17 @@ def cmd_feeds_list(app: App) -> int:
     if app.args.json:
         rows = [
             {
-                "url": f.url,
+                "url": mask_url(f.url),
                 "title": f.title,
                 "last_status": f.last_status,
-                "last_error": f.last_error,
+                "last_error": mask_secrets(f.last_error) if f.last_error else f.last_error,
                 "error_kind": f.last_error_kind,
                 "error_count": f.error_count,
                 "failing_since": iso(f.failing_since),
                 "next_fetch_at": iso(f.next_fetch_at),
                 "last_fetched_at": iso(f.last_fetched_at),
                 "disabled": f.disabled,
-                "disabled_reason": f.disabled_reason,
+                "disabled_reason": mask_secrets(f.disabled_reason) if f.disabled_reason else f.disabled_reason,
                 "interval": f.interval,
             }
             for f in feeds
@@ -231,7 +228,7 @@ def cmd_feeds_list(app: App) -> int:
         error = f"  [{f.last_error_kind}] {f.last_error}" if f.last_error else ""
         if f.failing_since is not None:
             error += f" (failing since {iso(f.failing_since)})"
-        print(f"{state:8} {status!s:>4} next {iso(f.next_fetch_at)}  {f.url}{error}")
+        print(mask_secrets(f"{state:8} {status!s:>4} next {iso(f.next_fetch_at)}  {mask_url(f.url)}{error}"))
     return 0
 
 
@@ -244,7 +241,7 @@ def cmd_feeds_enable(app: App) -> int:
         for url in app.args.urls:
             feed = repo.feed_by_url(session, url)
             if feed is None:
-                raise UsageError(f"not subscribed: {url}")
+                raise UsageError(f"not subscribed: {mask_url(url)}")
             repo.update_feed(
                 session,
                 feed.id,
@@ -255,7 +252,7 @@ def cmd_feeds_enable(app: App) -> int:
                 next_fetch_at=utcnow(),
                 retry_after=None,
             )
-            print(f"enabled: {url}")
+            print(f"enabled: {mask_url(url)}")
     return 0
 
 
@@ -437,7 +434,7 @@ def cmd_stories(app: App) -> int:
                         {
                             "article_id": a.id,
                             "outlet": a.site_name or site_of(a.url),
-                            "url": a.url,
+                            "url": mask_url(a.url),
                             "title": a.title,
                             "published": iso(a.published),
                             "fetched": iso(a.fetched),
@@ -494,7 +491,7 @@ def cmd_export(app: App) -> int:
 
     count = 0
     with app.store.session() as session, output(app.args.output) as out:
-        rows = repo.export_rows(session, _since(app))
+        rows = (_urls_masked(row) for row in repo.export_rows(session, _since(app)))
         if app.args.format == "csv":
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
@@ -507,6 +504,16 @@ def cmd_export(app: App) -> int:
                 count += 1
     print(f"exported {count} articles", file=sys.stderr)
     return 0
+
+
+def _urls_masked(row: dict[str, Any]) -> dict[str, Any]:
+    """An export record with the password of every URL masked (a feed subscribed as user:pass@host)."""
+    return {
+        key: mask_url(value) if key in URL_FIELDS and isinstance(value, str) else value for key, value in row.items()
+    }
+
+
+URL_FIELDS = frozenset({"url", "canonical_url", "feed_url"})
 
 
 def cmd_stats(app: App) -> int:
@@ -771,24 +778,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = App(args)
         return int(args.func(app))
     except (ConfigError, UsageError) as exc:
-        print(f"wirefeed: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     except StoreError as exc:
-        print(f"wirefeed: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
+    except SQLAlchemyError as exc:  # what Store.session leaves to its caller (refused data, bad SQL)
+        return _fail(f"database error: {describe(exc)}", 1)
     except KeyboardInterrupt:
         print("wirefeed: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
         from ingest.errors import WirefeedError
 
-        if isinstance(exc, WirefeedError | ValueError | OSError):
-            print(f"wirefeed: error: {exc}", file=sys.stderr)
-            return 1
+        if isinstance(exc, WirefeedError):
+            return _fail(f"{exc.kind}: {exc}", 1)
+        if isinstance(exc, ValueError | OSError):
+            return _fail(str(exc), 1)
         raise
     finally:
         if app is not None:
             app.close()
+
+
+def _fail(message: str, status: int) -> int:
+    """Report an error that stops the run: one line on stderr, credentials masked."""
+    lines = message.strip().splitlines()
+    print(f"wirefeed: error: {mask_secrets(lines[0] if lines else message)}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

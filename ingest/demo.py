@@ -159,7 +159,9 @@ def run_demo(app: App) -> int:
     from ingest.cli import cmd_stories
     from ingest.logs import configure_logging
     from ingest.pipeline import Pipeline
+    from ingest.urls import mask_url
     from store import repo
+    from store.db import secret_value
 
     if not app.args.verbose:
         # The demo is read by a person: show warnings only, and the stories at the end.
@@ -174,7 +176,7 @@ def run_demo(app: App) -> int:
                 repo.add_feed(session, url)
         print(
             f"serving {len(server.feed_urls())} demo feeds on 127.0.0.1; ingesting into "
-            f"{settings.database.url}"
+            f"{mask_url(secret_value(settings.database.url))}"
         )
         pipeline = Pipeline(app.store, settings)
         try:

@@ -1,0 +1,276 @@
+"""No password from a feed URL or a database URL appears in any output; the feed's credential is still used."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from ingest.cli import main
+from ingest.errors import ConnectionRefused, FetchTimeout
+from ingest.logs import configure_logging
+from ingest.urls import mask_url
+from store import repo
+from store.db import Store
+from tests.world import Request, Route, World, page, rss
+
+# trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.DependencyWarning")
+
+PASSWORD = "Sup3r-s3cret"
+USER = "reader"
+LOCAL_ENV = {
+    "WIREFEED_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
+    "WIREFEED_FETCH__PER_HOST_DELAY": "0",
+    "WIREFEED_FETCH__TIMEOUT": "5",
+    "WIREFEED_EXTRACT__WORKERS": "1",
+    "WIREFEED_FETCH__OBEY_ROBOTS": "false",
+}
+TEXT = [
+    "LISBON (AP) - Flash floods swept through the old town of Coimbra on Sunday night after more than a "
+    "month's rain fell in six hours, forcing hundreds of residents from their homes, officials said.",
+    "Firefighters used boats to reach people trapped on upper floors near the Mondego river, and the civil "
+    "protection agency said 340 people spent the night in schools and sports halls across the city.",
+    "The mayor said the damage to the historic centre, a UNESCO world heritage site, would take months to "
+    "assess, and asked the government to declare a state of calamity to release emergency funds.",
+    "Meteorologists said the storm, fed by unusually warm sea water off the Atlantic coast, was moving north "
+    "and warned of further heavy rain in the Porto region through Tuesday.",
+]
+
+
+def with_credentials(url: str, password: str = PASSWORD) -> str:
+    """The same URL with `reader:<password>@` before the host."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{USER}:{password}@{rest}"
+
+
+def authorised(request: Request) -> bool:
+    """Whether the request carries HTTP Basic credentials reader:PASSWORD."""
+    expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    return request.headers.get("authorization") == expected
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """A site whose feed and article need Basic auth; the feed links to its article with the credentials."""
+    with World("site") as w:
+        site = w["site"]
+        article = with_credentials(site.url("/floods.html"))
+        feed = rss("Private wire", [{"title": "Floods", "link": article, "guid": "floods"}]).encode()
+        pages = {
+            "/feed.xml": (feed, "application/rss+xml"),
+            "/floods.html": (page("Floods", TEXT).encode(), "text/html"),
+        }
+
+        def protected(path: str) -> Route:
+            def route(request: Request) -> tuple[int, dict[str, str], bytes]:
+                if not authorised(request):
+                    return 401, {"WWW-Authenticate": 'Basic realm="wire"'}, b"who are you?"
+                body, content_type = pages[path]
+                return 200, {"Content-Type": content_type}, body
+
+            return route
+
+        site.routes["/feed.xml"] = protected("/feed.xml")
+        site.routes["/floods.html"] = protected("/floods.html")
+        yield w
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local servers allowed, no politeness delay, JSON logs."""
+    for key, value in LOCAL_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the real CLI with JSON logs; its exit status and everything it wrote to stdout and stderr."""
+    code = main(["--log-format", "json", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+class TestFeedCredentials:
+    """A feed subscribed as http://user:pass@host/feed.xml."""
+
+    def test_credential_used_for_feed_and_article(
+        self, world: World, sqlite_url: str, env: None, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The feed and its article are fetched with the URL's Basic credentials, and the article is stored."""
+        feed = with_credentials(world["site"].url("/feed.xml"))
+        assert run(capsys, "--db", sqlite_url, "feeds", "add", "--no-discover", feed)[0] == 0
+        assert run(capsys, "--db", sqlite_url, "ingest", "--all")[0] == 0
+        assert world["site"].hits("/feed.xml")
+        assert all(authorised(r) for r in world["site"].hits("/feed.xml"))
+        assert world["site"].hits("/floods.html")
+        assert all(authorised(r) for r in world["site"].hits("/floods.html"))
+        store = Store(sqlite_url)
+        with store.session() as session:
+            stored = repo.feed_by_url(session, feed)
+            assert stored is not None
+            assert stored.last_status == 200
+            assert repo.stats(session)["articles"] == 1
+        store.close()
+
+    def test_no_password_in_any_output(
+        self, world: World, sqlite_url: str, env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """add, ingest (logs), feeds list (text, JSON), feeds export, export (JSONL, CSV) and stories never show it."""
+        feed = with_credentials(world["site"].url("/feed.xml"))
+        outputs = []
+        for argv in (
+            ["feeds", "add", "--no-discover", feed],
+            ["-v", "ingest", "--all"],
+            ["feeds", "list"],
+            ["feeds", "list", "--json"],
+            ["feeds", "export"],
+            ["export"],
+            ["export", "--format", "csv"],
+            ["stories"],
+            ["stories", "--json"],
+            ["feeds", "enable", feed],
+        ):
+            code, out = run(capsys, "--db", sqlite_url, *argv)
+            assert code == 0, (argv, out)
+            outputs.append(out)
+        everything = "\n".join(outputs)
+        assert PASSWORD not in everything
+        assert f"{USER}:***@127.0.0.1" in outputs[2]  # the feed is still recognisable
+        listed = json.loads(outputs[3])
+        assert listed[0]["url"] == mask_url(feed)
+        records = [json.loads(line) for line in outputs[5].splitlines() if line.startswith("{")]
+        assert records
+        assert records[0]["feed_url"] == mask_url(feed)
+        assert records[0]["url"].startswith(f"http://{USER}:***@")
+
+    def test_failing_feed_logs_masked(
+        self, world: World, sqlite_url: str, env: None, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A wrong password (401) and a refused connection: feed_failed lines and feeds list mask the URL."""
+        wrong = with_credentials(world["site"].url("/feed.xml"), password=PASSWORD + "-old")
+        dead = with_credentials("http://127.0.0.1:1/feed.xml")
+        run(capsys, "--db", sqlite_url, "feeds", "add", "--no-discover", wrong, dead)
+        code, out = run(capsys, "--db", sqlite_url, "ingest", "--all")
+        assert code == 0
+        failed = [json.loads(line) for line in out.splitlines() if '"feed_failed"' in line]
+        assert {event["kind"] for event in failed} == {"http_4xx", "refused"}
+        _, listed = run(capsys, "--db", sqlite_url, "feeds", "list", "--json")
+        assert PASSWORD not in out + listed
+        assert {row["error_kind"] for row in json.loads(listed)} == {"http_4xx", "refused"}
+
+
+class TestDatabaseUrl:
+    """A database URL with a password: held as a secret, printed masked in every error."""
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            (f"mysql://root:{PASSWORD}@127.0.0.1/news", "cannot use database URL 'mysql://root:***@127.0.0.1", 1),
+            (f"postgresql+psycopg//root:{PASSWORD}@db/news", "invalid database URL 'postgresql+psycopg//root:***@", 2),
+            (f"postgresql://root:{PASSWORD}@db:notaport/news", "port 'notaport' is not a number", 2),
+        ],
+        ids=["unsupported dialect", "typo", "port not a number"],
+    )
+    @pytest.mark.parametrize("source", ["flag", "environment", "config file"])
+    def test_error_masks_password(
+        self, case: tuple[str, str, int], source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """An unusable or malformed URL from --db, WIREFEED_DATABASE__URL or [database] url: one masked line."""
+        url, message, status = case
+        argv = ["stats"]
+        if source == "flag":
+            argv = ["--db", url, *argv]
+        elif source == "environment":
+            monkeypatch.setenv("WIREFEED_DATABASE__URL", url)
+        else:
+            config = tmp_path / "wirefeed.toml"
+            config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+            argv = ["--config", str(config), *argv]
+        code, out = run(capsys, *argv)
+        assert code == status
+        assert message in out
+        assert PASSWORD not in out
+        assert len(out.strip().splitlines()) == 1
+        assert "invalid literal" not in out
+
+    def test_settings_hold_a_secret(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The settings' repr hides the URL; the store still connects with the real one."""
+        from config.settings import load_settings
+
+        monkeypatch.setenv("WIREFEED_DATABASE__URL", f"postgresql://root:{PASSWORD}@db/news")
+        settings = load_settings()
+        assert PASSWORD not in repr(settings) + str(settings.database)
+        assert settings.database.url.get_secret_value().endswith(f":{PASSWORD}@db/news")
+
+    def test_unreachable_server(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A PostgreSQL server that refuses the connection: one line, status 1, no password."""
+        code, out = run(capsys, "--db", f"postgresql+psycopg://root:{PASSWORD}@127.0.0.1:1/news", "stats")
+        assert code == 1
+        assert out.startswith("wirefeed: error: database unreachable")
+        assert PASSWORD not in out
+
+
+class TestLogMasking:
+    """The structlog chain masks credentials whatever carries them."""
+
+    @pytest.mark.parametrize("fmt", ["json", "console"])
+    def test_values_errors_and_tracebacks(self, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """A url value, an error string, a nested list, an exception object and a traceback are all masked."""
+        configure_logging(fmt)
+        url = with_credentials("http://127.0.0.1:8080/feed.xml")
+        log = structlog.get_logger("test")
+        log.warning("feed_failed", url=url, error=f"cannot fetch {url}", urls=[url], exc=ValueError(url))
+        try:
+            raise ConnectionRefused(url, f"connection to {url} refused")
+        except ConnectionRefused:
+            log.exception("page_failed")
+        err = capsys.readouterr().err
+        assert PASSWORD not in err
+        assert err.count(f"{USER}:***@127.0.0.1:8080") >= 4
+
+    def test_apscheduler_record_is_one_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A stdlib record from APScheduler with a traceback becomes one JSON line with the traceback as a field."""
+        import logging
+
+        configure_logging("json")
+        try:
+            raise RuntimeError(with_credentials("http://db.example/x"))
+        except RuntimeError:
+            logging.getLogger("apscheduler.executors.default").exception("Job %r raised an exception", "health")
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1
+        event = json.loads(lines[0])
+        assert event["event"] == "library_log"
+        assert "RuntimeError" in event["traceback"]
+        assert PASSWORD not in lines[0]
+
+
+class TestErrorStrings:
+    """An error's message does not repeat its kind."""
+
+    def test_kind_not_in_message(self) -> None:
+        """str() of a timeout is the message alone; the kind is its own attribute."""
+        error = FetchTimeout("http://example.org/feed.xml", "no complete answer within 10s")
+        assert str(error) == "no complete answer within 10s"
+        assert error.kind == "timeout"
+
+    def test_message_without_detail_masks_url(self) -> None:
+        """Without a detail the message names the URL, password masked; exc.url keeps it for the request."""
+        url = with_credentials("http://example.org/feed.xml")
+        error = ConnectionRefused(url)
+        assert str(error) == f"cannot fetch http://{USER}:***@example.org/feed.xml"
+        assert error.url == url
+
+    def test_cli_prints_kind_once(self, tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]) -> None:
+        """`wirefeed extract` of a URL nothing answers: `refused: ...` once, on one line."""
+        code, out = run(capsys, "--db", f"sqlite:///{tmp_path}/x.db", "extract", "http://127.0.0.1:1/a.html")
+        assert code == 1
+        assert out.strip().splitlines() == [out.strip()]
+        assert "refused: refused" not in out
+        assert out.startswith("wirefeed: error: refused: ")
+
