@@ -14,8 +14,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
@@ -29,7 +27,7 @@ from sqlalchemy import delete, select, update
 
 from ingest.extract import EXTRACTOR_VERSION, OPTIONS
 from ingest.fetch import Fetcher
-from ingest.pipeline import PageJob, PageOutcome, Pipeline, worker_id
+from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
 from ingest.robots import RobotsCache
 from ingest.sitemaps import CrawlStats, crawl_sitemaps, in_range
 from ingest.urllist import UrlList, parse_url_list
@@ -292,7 +290,7 @@ class Backfill:
                 "key": key, "args": self.options.identity(), "started_at": now, "position": 0,
             }], ["key"])
             run = session.scalars(select(BackfillRun).where(BackfillRun.key == key).with_for_update()).one()
-            if run.owner and run.lease_until is not None and run.lease_until > now and _alive(run.owner):
+            if run.owner and run.lease_until is not None and run.lease_until > now and owner_alive(run.owner):
                 raise BackfillError(
                     f"backfill run {run.id} with the same arguments is already running (process {run.owner}, "
                     f"claim renewed until {run.lease_until:%Y-%m-%d %H:%M:%S} UTC); wait for it or stop it"
@@ -527,21 +525,6 @@ class Backfill:
         finally:
             self.summary.not_html += stats.not_html
             log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html)
-
-
-def _alive(owner: str) -> bool:
-    """Whether a claim's process may still run: false only for a process of this host that is gone."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's process: only its lease tells
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _chunks(works: Iterator[Work], size: int) -> Iterator[list[Work]]:

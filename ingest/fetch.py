@@ -28,6 +28,7 @@ from ingest.errors import (
     FetchTimeout,
     HostDeferred,
     HTTPStatusError,
+    InvalidURL,
     NetworkError,
     RedirectError,
     TLSError,
@@ -44,6 +45,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CLIENT_SHARDS = 8
+# A Retry-After further ahead than this is read as this: a misconfigured server cannot park a feed for years.
+MAX_RETRY_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +72,47 @@ class Response:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
-    """Read Retry-After as seconds or an HTTP date; None when absent or unreadable."""
+    """Read Retry-After as seconds or an HTTP date, at most MAX_RETRY_AFTER ahead; None when absent or unreadable."""
     if not value:
         return None
     now = now or datetime.now(UTC)
     value = value.strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        seconds = min(int(value[:12]) if len(value) <= 12 else MAX_RETRY_AFTER.total_seconds(),
+                      MAX_RETRY_AFTER.total_seconds())
+        return now + timedelta(seconds=seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return min(when, now + MAX_RETRY_AFTER)
+
+
+Origin = tuple[str, str, int]
+
+
+def check_url(url: str) -> None:
+    """Raise InvalidURL unless the URL is an http(s) URL with a host that httpx can request."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL with a host")
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidURL(url, f"cannot request {url[:300]!r}: {exc}") from exc
+
+
+def origin_of(url: str) -> Origin:
+    """A URL's origin (scheme, host, port): the unit of politeness, as browsers scope connections."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range or not a number: such a request fails later, by itself
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
 
 
 @dataclass(slots=True)
@@ -204,30 +236,34 @@ async def resolve(host: str, url: str) -> list[IPAddress]:
 
 @dataclass(slots=True)
 class HostGate:
-    """Per-host concurrency limit and minimum delay between two requests to one host."""
+    """Per-origin concurrency limit and minimum delay between two requests to one origin.
+
+    Keyed by origin (scheme, host, port), not host name: two servers on one machine are two publishers,
+    and a 429 from one of them says nothing about the other.
+    """
 
     concurrency: int
     delay: float
-    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-    _next_start: dict[str, float] = field(default_factory=dict)
-    _blocked_until: dict[str, float] = field(default_factory=dict)
+    _slots: dict[Origin, asyncio.Semaphore] = field(default_factory=dict)
+    _next_start: dict[Origin, float] = field(default_factory=dict)
+    _blocked_until: dict[Origin, float] = field(default_factory=dict)
 
-    def block(self, host: str, until: datetime) -> None:
-        """Hold all requests to a host until a time (a Retry-After given by the host)."""
+    def block(self, origin: Origin, until: datetime) -> None:
+        """Hold all requests to an origin until a time (a Retry-After it gave)."""
         wait = (until - datetime.now(UTC)).total_seconds()
-        self._blocked_until[host] = max(self._blocked_until.get(host, 0.0), time.monotonic() + wait)
+        self._blocked_until[origin] = max(self._blocked_until.get(origin, 0.0), time.monotonic() + wait)
 
-    def blocked_for(self, host: str) -> float:
-        """Seconds the host still asked us to wait."""
-        return max(0.0, self._blocked_until.get(host, 0.0) - time.monotonic())
+    def blocked_for(self, origin: Origin) -> float:
+        """Seconds the origin still asked us to wait."""
+        return max(0.0, self._blocked_until.get(origin, 0.0) - time.monotonic())
 
-    async def __call__(self, host: str) -> asyncio.Semaphore:
-        """Wait for the host's turn; return its semaphore, already acquired."""
-        slot = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
+    async def __call__(self, origin: Origin) -> asyncio.Semaphore:
+        """Wait for the origin's turn; return its semaphore, already acquired."""
+        slot = self._slots.setdefault(origin, asyncio.Semaphore(self.concurrency))
         await slot.acquire()
         now = time.monotonic()
-        start = max(now, self._next_start.get(host, now))
-        self._next_start[host] = start + self.delay
+        start = max(now, self._next_start.get(origin, now))
+        self._next_start[origin] = start + self.delay
         if start > now:
             await asyncio.sleep(start - now)
         return slot
@@ -305,6 +341,7 @@ class Fetcher:
         Untrusted URLs (article links, anything a feed points at) pass the SSRF guard at every hop; a
         trusted URL (a feed the operator subscribed to) skips it, but a redirect to another host does not.
         """
+        check_url(url)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -326,9 +363,12 @@ class Fetcher:
                         await self.policy.check(current)
                     status, resp_headers, body = await self._one(current, headers, trusted=not guarded)
                     if status in REDIRECT_STATUSES and "location" in resp_headers:
-                        target = urljoin(current, resp_headers["location"].strip())
-                        if urlsplit(target).scheme not in ("http", "https"):
-                            raise RedirectError(url, f"redirect to unsupported URL {target}")
+                        location = resp_headers["location"].strip()
+                        try:
+                            target = urljoin(current, location)
+                            check_url(target)
+                        except (ValueError, InvalidURL) as exc:
+                            raise RedirectError(url, f"redirect to unsupported URL {location[:300]}") from exc
                         hops.append((status, target))
                         if _loop_key(target) in seen:
                             raise RedirectError(url, f"redirect loop at {target}")
@@ -348,12 +388,13 @@ class Fetcher:
     async def _one(self, url: str, headers: dict[str, str], *, trusted: bool) -> tuple[int, dict[str, str], bytes]:
         """One request without redirects, body streamed and capped after decompression."""
         host = urlsplit(url).hostname or ""
-        # The host's turn first, then a global slot: a request waiting out a host's delay holds no slot.
-        slot = await self.gate(host)
+        origin = origin_of(url)
+        # An origin that asked us to wait is not queued behind its delay: the request is deferred at once.
+        self._defer_if_blocked(url, origin)
+        # The origin's turn first, then a global slot: a request waiting out a delay holds no slot.
+        slot = await self.gate(origin)
         try:
-            wait = self.gate.blocked_for(host)  # checked after our turn: the request before may have set it
-            if wait > 0:
-                raise HostDeferred(url, datetime.now(UTC) + timedelta(seconds=wait))
+            self._defer_if_blocked(url, origin)  # again: the request before ours may have been told to wait
             async with (
                 self._global,
                 asyncio.timeout(self.settings.timeout),
@@ -366,7 +407,7 @@ class Fetcher:
                 if response.status_code in (429, 503):
                     retry = parse_retry_after(resp_headers.get("retry-after"))
                     if retry is not None:
-                        self.gate.block(host, retry)
+                        self.gate.block(origin, retry)
                 return response.status_code, resp_headers, body
         except TimeoutError as exc:
             raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
@@ -380,6 +421,11 @@ class Fetcher:
             raise type(exc)(url, exc.detail) from exc
         finally:
             slot.release()
+
+    def _defer_if_blocked(self, url: str, origin: Origin) -> None:
+        wait = self.gate.blocked_for(origin)
+        if wait > 0:
+            raise HostDeferred(url, datetime.now(UTC) + timedelta(seconds=wait))
 
     async def _read(self, url: str, response: httpx.Response, encoding: str) -> bytes:
         """Stream the raw body and decompress it ourselves, so the cap counts decompressed bytes."""

@@ -6,19 +6,20 @@ The daemon, `wirefeed ingest` and backfill all call `Pipeline`; nothing else cha
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import random
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import structlog
-from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,15 @@ from dedupe.cluster import Clusterer
 from dedupe.model import Decision, Doc
 from dedupe.text import text_hash
 from ingest import schedule
-from ingest.errors import ExtractError, FeedError, FetchError, HostDeferred, HTTPStatusError, WirefeedError
+from ingest.errors import (
+    ExtractError,
+    FeedError,
+    FetchError,
+    HostDeferred,
+    HTTPStatusError,
+    InternalError,
+    WirefeedError,
+)
 from ingest.extract import (
     EXTRACTOR_VERSION,
     OPTIONS,
@@ -39,17 +48,20 @@ from ingest.extract import (
     boilerplate_keys,
 )
 from ingest.feeds import Item, ParsedFeed, parse_feed
-from ingest.fetch import Fetcher, Response
+from ingest.fetch import Fetcher, Response, origin_of
 from ingest.pool import ExtractPool
 from ingest.robots import RobotsCache
 from ingest.schedule import FeedState
 from ingest.urls import canonical_url, site_of
 from store import repo
-from store.db import Store
+from store.db import Store, StoreError
 from store.index import SqlIndex, doc_of
 from store.models import Article, Feed, utcnow
 
 log = structlog.get_logger("wirefeed.pipeline")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 PAGE_RETRY_LIMIT = 3
 # At most this many ready pages are stored in one transaction (if it fails, they are stored one by one).
@@ -61,6 +73,33 @@ OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
 def worker_id() -> str:
     """A lease owner name unique to this process."""
     return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether a lease or claim's process may still run: false only for a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's process: only its lease tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def internal_error(unit: str, exc: BaseException, **where: Any) -> InternalError:
+    """Log a bug met on one unit once, with its traceback as a field, and wrap it for the unit's row."""
+    wrapped = InternalError(unit, exc)
+    log.error("internal_error", unit=unit, error_type=type(exc).__name__, error=str(wrapped), exc_info=exc, **where)
+    return wrapped
+
+
+def url_key(canonical: str) -> str:
+    """The key of a page claim: a hash of its canonical URL."""
+    return hashlib.sha1(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -81,7 +120,11 @@ class PageJob:
     def canonical(self) -> str:
         """The canonical URL of the link as published (computed once: courlan is not free)."""
         if self._canonical is None:
-            self._canonical = canonical_url(self.url)
+            try:
+                self._canonical = canonical_url(self.url)
+            except Exception as exc:  # a link nothing can read is still recorded, under its own text
+                internal_error("item", exc, url=self.url[:300])
+                self._canonical = self.url
         return self._canonical
 
 
@@ -90,16 +133,27 @@ class PageOutcome:
     """What happened to one page job."""
 
     job: PageJob
-    status: str  # stored, duplicate_url, duplicate_text, not_article, failed
+    # stored, duplicate_url, duplicate_text, not_article, failed, or deferred (not fetched now: its origin
+    # asked us to wait, or another worker is fetching it; not an attempt, the item comes back next poll)
+    status: str
     article_id: int | None = None
     story_id: str | None = None
     relation: str | None = None
-    error: str | None = None
+    error: str | None = None  # "kind: message"
+    kind: str | None = None  # the failure kind alone ("timeout", "http_4xx", "store", "internal"...)
+    # A page that shared another job's fetch (same canonical URL): its failure is recorded once, by that job.
+    shared: bool = False
+
+    @classmethod
+    def failure(cls, job: PageJob, exc: WirefeedError, **fields: Any) -> PageOutcome:
+        """A failed (or deferred) page from the error that stopped it."""
+        status = "deferred" if isinstance(exc, HostDeferred) else "failed"
+        return cls(job, status, error=f"{exc.kind}: {exc}", kind=exc.kind, **fields)
 
     @property
     def failure_kind(self) -> str:
-        """The kind of a failure ("timeout", "http_4xx", "store"...): its error up to the first colon."""
-        return (self.error or "error").split(":", 1)[0]
+        """The kind of a failure ("timeout", "http_4xx", "store"...)."""
+        return self.kind or (self.error or "error").split(":", 1)[0]
 
 
 @dataclass(slots=True)
@@ -114,7 +168,9 @@ class PassSummary:
     duplicates: int = 0
     not_article: int = 0
     pages_failed: int = 0
+    pages_deferred: int = 0
     stories_new: int = 0
+    items_waiting: int = 0
     failures: dict[str, int] = field(default_factory=dict)
 
     def add(self, outcome: PageOutcome) -> None:
@@ -127,9 +183,15 @@ class PassSummary:
             self.duplicates += 1
         elif outcome.status == "not_article":
             self.not_article += 1
+        elif outcome.status == "deferred":
+            self.pages_deferred += 1
         else:
             self.pages_failed += 1
             self.failures[outcome.failure_kind] = self.failures.get(outcome.failure_kind, 0) + 1
+
+
+# What fetching and extracting a page gives: its response and text, or the outcome that stopped it.
+_Prepared = PageOutcome | tuple[Response, Extracted]
 
 
 @dataclass(slots=True)
@@ -150,6 +212,7 @@ class FeedPoll:
     error: WirefeedError | None = None
     unchanged: bool = False
     jobs: list[PageJob] = field(default_factory=list)
+    waiting: int = 0  # new items beyond `max_articles_per_feed`, left for the following passes
 
 
 class Pipeline:
@@ -171,10 +234,23 @@ class Pipeline:
         self.stopping = asyncio.Event()
         self._clusterer: Clusterer | None = None
         self._synced_seq = 0
+        # Every store call of the pipeline runs on this one thread, in order: a database that waits (a
+        # locked SQLite file, a slow PostgreSQL) never blocks the event loop, so it never eats into a
+        # page's fetch timeout, and the clusterer is only ever touched by one thread.
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-db")
+        # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
+        # batches) is fetched and extracted once.
+        self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
 
     def close(self) -> None:
-        """Stop the extraction workers."""
+        """Stop the extraction workers and the database thread."""
         self.pool.close()
+        self._db_thread.shutdown(wait=True)
+
+    async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run store work on the pipeline's database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_thread, functools.partial(fn, *args, **kwargs))
 
     # Passes -------------------------------------------------------------------------------------
 
@@ -188,6 +264,12 @@ class Pipeline:
         started = utcnow()
         sched = self.settings.schedule
         reserved = 0
+        # Leases this process still holds come from a pass that could not release them (the database
+        # went away under it): nothing of ours is in flight now, so they are released at once rather
+        # than left to expire `lease_seconds` later.
+        reclaimed = await self._db(self._release_all)
+        if reclaimed:
+            log.info("leases_reclaimed", feeds=reclaimed, owner=self.owner)
 
         async def worker(fetcher: Fetcher, robots: RobotsCache) -> None:
             nonlocal reserved
@@ -196,11 +278,7 @@ class Pipeline:
                 if size <= 0:
                     return
                 reserved += size
-                with self.store.session() as session:
-                    feeds = repo.claim_feeds(
-                        session, self.owner, now=utcnow(), lease=timedelta(seconds=sched.lease_seconds),
-                        limit=size, include_not_due=all_feeds, fetched_before=started,
-                    )
+                feeds = await self._db(self._claim, size, all_feeds=all_feeds, fetched_before=started)
                 reserved -= size - len(feeds)
                 if not feeds:
                     return
@@ -209,8 +287,7 @@ class Pipeline:
                     await self._feed_batch(fetcher, robots, feeds, summary)
                 finally:
                     renewer.cancel()
-                    with self.store.session() as session:
-                        repo.release_feeds(session, self.owner, [f.id for f in feeds])
+                    await asyncio.shield(self._db(self._release, [f.id for f in feeds]))
 
         async with Fetcher(self.settings.fetch, self.transport) as fetcher:
             robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
@@ -218,25 +295,42 @@ class Pipeline:
         log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
                  not_modified=summary.not_modified, items_new=summary.items_new, stored=summary.stored,
                  duplicates=summary.duplicates, not_article=summary.not_article,
-                 pages_failed=summary.pages_failed, stories_new=summary.stories_new)
+                 pages_failed=summary.pages_failed, pages_deferred=summary.pages_deferred,
+                 stories_new=summary.stories_new, items_waiting=summary.items_waiting,
+                 failures=dict(sorted(summary.failures.items())))
         return summary
+
+    def _claim(self, size: int, *, all_feeds: bool, fetched_before: datetime) -> list[Feed]:
+        with self.store.session() as session:
+            return repo.claim_feeds(
+                session, self.owner, now=utcnow(), lease=timedelta(seconds=self.settings.schedule.lease_seconds),
+                limit=size, include_not_due=all_feeds, fetched_before=fetched_before,
+            )
+
+    def _release(self, feed_ids: list[int]) -> None:
+        with self.store.session() as session:
+            repo.release_feeds(session, self.owner, feed_ids)
+
+    def _release_all(self) -> int:
+        with self.store.session() as session:
+            return repo.release_feeds(session, self.owner)
+
+    def _renew(self, until: datetime) -> None:
+        with self.store.session() as session:
+            repo.renew_leases(session, self.owner, until)
 
     async def _renew_leases(self) -> None:
         """Keep this worker's leases alive while a long batch runs (a killed worker's leases just expire)."""
         lease = self.settings.schedule.lease_seconds
         while True:
             await asyncio.sleep(lease / 3)
-            with self.store.session() as session:
-                repo.renew_leases(session, self.owner, utcnow() + timedelta(seconds=lease))
+            await self._db(self._renew, utcnow() + timedelta(seconds=lease))
 
     async def _feed_batch(
         self, fetcher: Fetcher, robots: RobotsCache, feeds: Sequence[Feed], summary: PassSummary
     ) -> None:
         polls = await asyncio.gather(*(self._poll(fetcher, feed) for feed in feeds))
-        with self.store.session() as session:  # one transaction for the whole batch's GUID lookups
-            for poll in polls:
-                if poll.parsed is not None and poll.error is None:
-                    poll.jobs = self._new_jobs(session, poll.feed, poll.parsed.items)
+        await self._db(self._plan_jobs, polls)
         outage = self._is_outage(polls)
         jobs = [job for poll in polls for job in poll.jobs]
         if self.settings.fetch.fetch_articles:
@@ -254,24 +348,51 @@ class Pipeline:
         for poll in polls:
             summary.feeds += 1
             summary.items_new += len(poll.jobs)
+            summary.items_waiting += poll.waiting
             if poll.error is not None:
                 summary.feeds_failed += 1
             elif poll.unchanged:
                 summary.not_modified += 1
+        await self._db(self._finish_batch, polls, jobs, by_feed, outage)
+
+    def _plan_jobs(self, polls: Sequence[FeedPoll]) -> None:
+        """Page jobs for each parsed feed's new items, in one transaction for the whole batch's lookups."""
+        with self.store.session() as session:
+            for poll in polls:
+                if poll.parsed is None or poll.error is not None:
+                    continue
+                try:
+                    poll.jobs, poll.waiting = self._new_jobs(session, poll.feed, poll.parsed.items)
+                except (StoreError, SQLAlchemyError):
+                    raise  # the database, not this feed: the batch stops and its leases expire
+                except Exception as exc:  # a bug met on this feed's items costs this feed alone
+                    poll.error = internal_error("feed", exc, feed_id=poll.feed.id, url=poll.feed.url)
+
+    def _finish_batch(
+        self, polls: Sequence[FeedPoll], jobs: Sequence[PageJob], by_feed: dict[int, list[PageOutcome]], outage: bool
+    ) -> None:
+        """Write the batch's feed rows and fetch-log rows (and, without article fetching, its items) at once."""
         writes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         with self.store.session() as session:
             if not self.settings.fetch.fetch_articles:
                 repo.record_items(session, [
                     dict(self._item_row(job), feed_id=job.feed_id) for job in jobs if job.feed_id is not None])
             for poll in polls:
-                self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage, session=session, writes=writes)
+                try:
+                    writes.append(self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage,
+                                                    session=session))
+                except (StoreError, SQLAlchemyError):
+                    raise
+                except Exception as exc:  # this feed's row records the bug; the others are written as usual
+                    poll.error = internal_error("feed", exc, feed_id=poll.feed.id, url=poll.feed.url)
+                    writes.append(self._finish_feed(poll, [], outage=False, session=session))
             repo.update_feeds(session, [(feed_id, values) for feed_id, values, _ in writes])
             repo.log_fetches(session, [fetch_log for _, _, fetch_log in writes])
 
     @staticmethod
     def _is_outage(polls: Sequence[FeedPoll]) -> bool:
         """Every feed of a batch failing with a network-level error means our side is down."""
-        hosts = {httpx.URL(p.feed.url).host for p in polls}
+        hosts = {origin_of(p.feed.url)[1] for p in polls}
         return len(hosts) >= 3 and all(p.error is not None and p.error.kind in OUTAGE_KINDS for p in polls)
 
     async def _poll(self, fetcher: Fetcher, feed: Feed) -> FeedPoll:
@@ -300,29 +421,31 @@ class Pipeline:
                 )
         except (FetchError, FeedError) as exc:
             poll.error = exc
+        except Exception as exc:  # a bug met on this feed costs this feed alone
+            poll.error = internal_error("feed", exc, feed_id=feed.id, url=feed.url)
         return poll
 
-    def _new_jobs(self, session: Session, feed: Feed, items: Sequence[Item]) -> list[PageJob]:
-        """Page jobs for the items this feed has not produced before, oldest first."""
+    def _new_jobs(self, session: Session, feed: Feed, items: Sequence[Item]) -> tuple[list[PageJob], int]:
+        """Page jobs for the items this feed has not produced before, oldest first, and how many wait.
+
+        At most `max_articles_per_feed` are taken per poll; the others wait for the following polls (the
+        feed keeps no validators meanwhile, so its body hash does not hide them).
+        """
         seen = repo.seen_guids(session, feed.id, [item.guid for item in items])
-        jobs = []
+        jobs: list[PageJob] = []
+        waiting = 0
+        cap = self.settings.fetch.max_articles_per_feed
         for item in items:
             if item.guid in seen or not item.link:
                 continue
-            jobs.append(
-                PageJob(
-                    url=item.link,
-                    feed_id=feed.id,
-                    guid=item.guid,
-                    title=item.title,
-                    published=item.published,
-                    author=item.author,
-                )
-            )
-            if len(jobs) >= self.settings.fetch.max_articles_per_feed:
-                break
+            if len(jobs) >= cap:
+                waiting += 1
+                continue
+            job = PageJob(url=item.link, feed_id=feed.id, guid=item.guid, title=item.title,
+                          published=item.published, author=item.author)
+            jobs.append(job)
         # Oldest first, so a story's first copy is stored first; the feed order breaks ties.
-        return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC))
+        return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC)), waiting
 
     def _finish_feed(
         self,
@@ -331,9 +454,8 @@ class Pipeline:
         *,
         outage: bool,
         session: Session,
-        writes: list[tuple[int, dict[str, Any], dict[str, Any]]],
-    ) -> None:
-        """Decide a feed's new row values and fetch-log row, and append them to `writes`.
+    ) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """Decide a feed's new row values and fetch-log row.
 
         The caller writes the whole batch's rows in bulk; the lease is released after.
         """
@@ -345,7 +467,13 @@ class Pipeline:
             assert response is not None
             values.update(last_status=response.status, last_error=None, last_error_kind=None,
                           last_success_at=now, retry_after=None)
-            retry_pages = any(o.status == "failed" for o in outcomes)
+            # A page to try again (failed, or deferred: its origin asked us to wait, or another worker had
+            # it) or items left beyond the per-poll cap: no validators, so the next poll sees them again.
+            retry_pages = any(o.status in ("failed", "deferred") for o in outcomes) or poll.waiting > 0
+            values["items_waiting"] = poll.waiting
+            if poll.waiting:
+                log.warning("feed_items_waiting", feed_id=feed.id, url=feed.url, waiting=poll.waiting,
+                            taken=len(poll.jobs), cap=self.settings.fetch.max_articles_per_feed)
             if response.status != 304 and not retry_pages:
                 values.update(etag=response.headers.get("etag"),
                               last_modified=response.headers.get("last-modified"),
@@ -375,14 +503,18 @@ class Pipeline:
                 values.update(disabled=True, disabled_reason=plan.disable_reason)
                 log.warning("feed_disabled", feed_id=feed.id, url=feed.url, reason=plan.disable_reason)
             if retry_after is not None and status in (429, 503):
-                # The whole host asked us to wait, not just this feed.
-                host = httpx.URL(feed.url).host
-                deferred = repo.defer_host(session, host, retry_after, except_feed=feed.id)
-                log.info("host_deferred", host=host, until=retry_after.isoformat(), feeds=deferred)
+                # The whole origin asked us to wait, not just this feed.
+                origin = origin_of(feed.url)
+                deferred = repo.defer_origin(session, origin, retry_after, except_feed=feed.id)
+                log.info("host_deferred", host=origin[1], port=origin[2], until=retry_after.isoformat(),
+                         feeds=deferred)
             log.warning("feed_failed", feed_id=feed.id, url=feed.url, kind=error.kind, error=str(error),
                         outage=outage)
         values.update(error_count=plan.error_count, failing_since=plan.failing_since)
         values["next_fetch_at"] = plan.next_fetch_at
+        if poll.waiting and error is None:  # the items left over are taken soon, not a whole interval later
+            soon = now + timedelta(seconds=self.settings.schedule.min_interval)
+            values["next_fetch_at"] = min(plan.next_fetch_at, soon)
         stored = sum(1 for o in outcomes if o.status == "stored")
         unchanged = "not_modified" if response is not None and response.status == 304 else "unchanged"
         fetch_log = {
@@ -395,11 +527,11 @@ class Pipeline:
             "bytes": len(response.body) if response else 0,
             "items_new": stored if self.settings.fetch.fetch_articles else len(poll.jobs),
         }
-        writes.append((feed.id, values, fetch_log))
         if error is None:
             log.info("feed_fetched", feed_id=feed.id, status=response.status if response else None,
                       bytes=len(response.body) if response else 0, items_new=len(poll.jobs), stored=stored,
                       unchanged=poll.unchanged, next_in=plan.interval)
+        return feed.id, values, fetch_log
 
     def _follow_permanent_redirect(
         self, feed: Feed, response: Response, values: dict[str, Any], *, session: Any
@@ -424,13 +556,39 @@ class Pipeline:
         fetcher: Fetcher | None = None,
         robots: RobotsCache | None = None,
     ) -> list[PageOutcome]:
-        """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order."""
+        """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order.
+
+        A canonical URL is fetched once: jobs of this call or of a concurrent batch that list a page being
+        fetched share that fetch, and a page another worker on the same database has claimed is deferred
+        (its item comes back at the next poll, when the page is stored and only needs linking).
+        """
         if not jobs:
             return []
-        known = self._known_urls(jobs)
-        tasks = [asyncio.ensure_future(self._prepare(job, known, fetcher, robots)) for job in jobs]
+        known = await self._db(self._known_urls, jobs)
+        loop = asyncio.get_running_loop()
+        plans: list[tuple[str, asyncio.Future[_Prepared] | None]] = []
+        leading: dict[str, asyncio.Future[_Prepared]] = {}
+        for job in jobs:
+            existing = known.get(job.canonical)
+            shared = self._inflight.get(job.canonical)
+            if existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+                plans.append(("known", None))
+            elif job.response is not None:
+                plans.append(("bytes", None))  # WARC backfill: nothing to fetch
+            elif shared is not None:
+                plans.append(("follow", shared))
+            else:
+                future = leading[job.canonical] = self._inflight[job.canonical] = loop.create_future()
+                plans.append(("lead", future))
+        won: set[str] = set()
+        tasks: list[asyncio.Future[_Prepared]] = []
         outcomes: list[PageOutcome] = []
         try:
+            if leading:
+                won = await self._db(self._claim_pages, [url_key(c) for c in leading])
+            tasks = [asyncio.ensure_future(self._prepare(job, plan=plan, future=future, won=won, known=known,
+                                                         fetcher=fetcher, robots=robots))
+                     for job, (plan, future) in zip(jobs, plans, strict=True)]
             # Pages are fetched and extracted concurrently but stored strictly in job order, as soon as
             # they and every page before them are ready: clustering is deterministic and progress durable.
             # The pages ready together are stored in one transaction.
@@ -440,17 +598,50 @@ class Pipeline:
                 end = start + 1
                 while end < len(tasks) and tasks[end].done() and end - start < STORE_GROUP:
                     end += 1
-                outcomes.extend(self._store_ready(jobs[start:end], [t.result() for t in tasks[start:end]], known))
+                ready = [t.result() for t in tasks[start:end]]
+                outcomes.extend(await self._db(self._store_ready, jobs[start:end], ready, known))
                 start = end
         finally:
             for task in tasks:
                 task.cancel()
+            for canonical, future in leading.items():
+                if self._inflight.get(canonical) is future:
+                    del self._inflight[canonical]
+                if not future.done():
+                    future.cancel()
+            if won:
+                await asyncio.shield(self._db(self._release_pages, sorted(won)))
         return outcomes
+
+    def _claim_pages(self, keys: list[str]) -> set[str]:
+        now = utcnow()
+        # Long enough for the slowest fetch (every redirect hop at the full timeout) and its extraction.
+        hold = self.settings.fetch.timeout * (self.settings.fetch.max_redirects + 1) + self.settings.extract.timeout
+        until = now + timedelta(seconds=hold)
+        with self.store.session() as session:
+            won = repo.claim_pages(session, self.owner, keys, now=now, until=until)
+            lost = [key for key in keys if key not in won]
+            if lost:
+                # A claim of a process of this host that died (kill -9) is taken over at once, as a rerun expects.
+                owners = repo.page_claim_owners(session, lost)
+                dead = sorted({owner for owner in owners.values() if not owner_alive(owner)})
+                if dead:
+                    orphans = [key for key, owner in owners.items() if owner in dead]
+                    repo.drop_page_claims(session, orphans, dead)
+                    won |= repo.claim_pages(session, self.owner, orphans, now=now, until=until)
+            return won
+
+    def _release_pages(self, keys: list[str]) -> None:
+        try:
+            with self.store.session() as session:
+                repo.release_pages(session, self.owner, keys, now=utcnow())
+        except StoreError as exc:  # the claims expire by themselves
+            log.warning("page_claims_not_released", claims=len(keys), error=str(exc))
 
     def _store_ready(
         self,
         jobs: Sequence[PageJob],
-        results: Sequence[PageOutcome | tuple[Response, Extracted]],
+        results: Sequence[_Prepared],
         known: dict[str, tuple[int, str, int]],
     ) -> list[PageOutcome]:
         """Record failed and known pages; store each run of extracted ones in one transaction, in order."""
@@ -475,13 +666,39 @@ class Pipeline:
     async def _prepare(
         self,
         job: PageJob,
+        *,
+        plan: str,
+        future: asyncio.Future[_Prepared] | None,
+        won: set[str],
         known: dict[str, tuple[int, str, int]],
         fetcher: Fetcher | None,
         robots: RobotsCache | None,
-    ) -> PageOutcome | tuple[Response, Extracted]:
-        existing = known.get(job.canonical)
-        if existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
-            return PageOutcome(job, "duplicate_url", article_id=existing[0])
+    ) -> _Prepared:
+        """Fetch and extract one page, or say why not; never raises for the page's own sake."""
+        if plan == "known":
+            return PageOutcome(job, "duplicate_url", article_id=known[job.canonical][0])
+        if plan == "follow":
+            assert future is not None
+            try:
+                shared = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # this job itself is cancelled
+                return PageOutcome(job, "deferred", error="deferred: the fetch it waited for was cancelled",
+                                   kind="deferred")
+            if isinstance(shared, PageOutcome):
+                return PageOutcome(job, shared.status, error=shared.error, kind=shared.kind, shared=True)
+            return shared  # stored once: this job then finds the URL stored and links its item to it
+        if plan == "lead" and url_key(job.canonical) not in won:
+            result: _Prepared = PageOutcome(job, "deferred", kind="claimed",
+                                            error="claimed: another worker is fetching this page")
+        else:
+            result = await self._fetch_extract(job, fetcher, robots)
+        if future is not None and not future.done():
+            future.set_result(result)
+        return result
+
+    async def _fetch_extract(self, job: PageJob, fetcher: Fetcher | None, robots: RobotsCache | None) -> _Prepared:
         response = job.response
         try:
             if response is None:
@@ -496,7 +713,9 @@ class Pipeline:
             extracted = await self.pool.extract(response.body, url=response.url, headers=response.headers)
         except (FetchError, ExtractError) as exc:
             log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
-            return PageOutcome(job, "failed", error=f"{exc.kind}: {exc}")
+            return PageOutcome.failure(job, exc)
+        except Exception as exc:  # a bug met on this page costs this page alone
+            return PageOutcome.failure(job, internal_error("page", exc, url=job.url))
         return response, extracted
 
     def _without_site_boilerplate(self, session: Session, site: str, extracted: Extracted) -> Extracted:
@@ -509,6 +728,8 @@ class Pipeline:
     def _store_failure_or_link(self, outcome: PageOutcome, known: dict[str, tuple[int, str, int]]) -> None:
         """Record a failed page (so it is retried a few times, never silently lost) or link a known URL."""
         job = outcome.job
+        if outcome.status == "deferred" or outcome.shared:
+            return  # not an attempt (deferred), or recorded once by the job whose fetch it shared
         with self.store.session() as session:
             if outcome.status == "duplicate_url":
                 if job.feed_id is not None and job.guid is not None:
@@ -534,11 +755,7 @@ class Pipeline:
                 )
             else:
                 article_id = existing[0]
-                session.execute(
-                    update(Article)
-                    .where(Article.id == article_id)
-                    .values(attempts=Article.attempts + 1, error=outcome.error, fetched=utcnow())
-                )
+                repo.count_failed_attempt(session, article_id, outcome.error)
             outcome.article_id = article_id
             # The GUID is not recorded, and the feed keeps no validators (see _finish_feed), so the next
             # poll sees the item again and retries the page, up to PAGE_RETRY_LIMIT attempts.
@@ -563,19 +780,28 @@ class Pipeline:
                 repo.lock_for_dedupe(session)
                 placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
                 outcomes = [self._store_page(session, placer, page, known) for page in pages]
+        except StoreError:
+            raise  # the database is unavailable: the run stops (its leases and claims expire)
         except Exception as exc:
             error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if len(pages) > 1:
                 # One page's failure must not cost the others: store them one per transaction, in order.
                 log.warning("store_group_failed", pages=len(pages), error=error, retrying="one page per transaction")
                 return [outcome for page in pages for outcome in self._store_pages([page], known)]
-            if not isinstance(exc, SQLAlchemyError):
-                raise  # an unavailable database (StoreError) or a bug: the run stops
-            # This page's data is refused by the database (e.g. a value too long for PostgreSQL): it fails,
-            # recorded in the outcome only (a failure row would be refused alike), and the run goes on.
             job = pages[0][0]
-            log.error("page_store_failed", url=job.url, error=error)
-            return [PageOutcome(job, "failed", error=f"store: {error}")]
+            if isinstance(exc, SQLAlchemyError):
+                # This page's data is refused by the database (e.g. a value too long for PostgreSQL): it
+                # fails, recorded in the outcome only (a failure row would be refused alike); the run goes on.
+                log.error("page_store_failed", url=job.url, error=error)
+                return [PageOutcome(job, "failed", error=f"store: {error}", kind="store")]
+            # A bug met while storing or placing this page (its transaction rolled back): it fails alone,
+            # recorded on its row so it is retried a few times, and the run goes on.
+            failed = PageOutcome.failure(job, internal_error("page", exc, url=job.url))
+            try:
+                self._store_failure_or_link(failed, known)
+            except (StoreError, SQLAlchemyError) as again:
+                log.error("page_store_failed", url=job.url, error=str(again).splitlines()[0] if str(again) else "")
+            return [failed]
         for outcome in outcomes:
             if outcome.status == "stored":
                 log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,
@@ -740,8 +966,7 @@ class Pipeline:
         """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""
         outcomes = []
         for article_id in article_ids:
-            with self.store.session() as session:
-                loaded = repo.raw_page_for(session, article_id)
+            loaded = await self._db(self._raw_page, article_id)
             if loaded is None:
                 continue
             article, raw, body = loaded
@@ -760,11 +985,19 @@ class Pipeline:
                 continue
             try:
                 extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers)
-            except ExtractError as exc:
-                outcomes.append(PageOutcome(job, "failed", article_id=article_id, error=f"{exc.kind}: {exc}"))
-                continue
-            outcomes.append(self._restore(article_id, job, extracted))
+                outcomes.append(await self._db(self._restore, article_id, job, extracted))
+            except (StoreError, SQLAlchemyError):
+                raise
+            except WirefeedError as exc:
+                outcomes.append(PageOutcome.failure(job, exc, article_id=article_id))
+            except Exception as exc:  # a bug met on this article costs this article alone
+                error = internal_error("article", exc, article_id=article_id, url=article.url)
+                outcomes.append(PageOutcome.failure(job, error, article_id=article_id))
         return outcomes
+
+    def _raw_page(self, article_id: int) -> Any:
+        with self.store.session() as session:
+            return repo.raw_page_for(session, article_id)
 
     def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
         """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""

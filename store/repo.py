@@ -19,6 +19,7 @@ from store.models import (
     FeedItem,
     FetchLog,
     LshBand,
+    PageClaim,
     RawPage,
     SiteBlock,
     SiteStat,
@@ -598,15 +599,21 @@ def record_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return max(int(result.rowcount or 0), 0)
 
 
-def _host_patterns(host: str) -> list[str]:
+def _origin_patterns(scheme: str, host: str, port: int) -> list[str]:
+    """LIKE patterns matching the feed URLs of one origin, with the port written out or left implicit."""
     escaped = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return [f"{scheme}://{escaped}{end}" for scheme in ("http", "https") for end in ("/%", ":%")] + [
-        f"{scheme}://{escaped}" for scheme in ("http", "https")]
+    prefixes = [f"{scheme}://{escaped}:{port}"]
+    if port == {"http": 80, "https": 443}.get(scheme):
+        prefixes.append(f"{scheme}://{escaped}")
+    return [p + end for p in prefixes for end in ("", "/%", "?%", "#%")]
 
 
-def defer_host(session: Session, host: str, until: datetime, *, except_feed: int | None = None) -> int:
-    """Hold every feed of a host until a time (its Retry-After); return how many feeds were deferred."""
-    patterns = _host_patterns(host.lower())
+def defer_origin(
+    session: Session, origin: tuple[str, str, int], until: datetime, *, except_feed: int | None = None
+) -> int:
+    """Hold every feed of one origin (scheme, host, port) until a time (its Retry-After); return how many."""
+    scheme, host, port = origin
+    patterns = _origin_patterns(scheme.lower(), host.lower(), port)
     stmt = update(Feed).where(
         or_(*(func.lower(Feed.url).like(p, escape="\\") for p in patterns)),
         or_(Feed.retry_after.is_(None), Feed.retry_after < until),
@@ -648,3 +655,67 @@ def log_fetches(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Append many fetch outcomes to the fetch log at once."""
     if rows:
         session.connection().execute(insert(FetchLog), [dict(r) for r in rows])
+
+
+# Page claims ------------------------------------------------------------------------------------------
+
+
+def claim_pages(session: Session, owner: str, url_hashes: Sequence[str], *, now: datetime, until: datetime) -> set[str]:
+    """Claim pages for fetching; return the hashes this owner now holds (lost ones are being fetched elsewhere).
+
+    An insert that loses quietly to a live claim of another worker; an expired claim, or one of this
+    owner, is taken over.
+    """
+    if not url_hashes:
+        return set()
+    table = _table(PageClaim)
+    stmt = _dialect(session).insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["url_hash"],
+        set_={"owner": stmt.excluded.owner, "until": stmt.excluded.until},
+        where=or_(table.c.until < now, table.c.owner == stmt.excluded.owner),
+    ).returning(table.c.url_hash)
+    won: set[str] = set()
+    for start in range(0, len(url_hashes), 500):
+        rows = [{"url_hash": h, "owner": owner, "until": until} for h in sorted(set(url_hashes[start : start + 500]))]
+        won.update(session.scalars(stmt, rows))
+    return won
+
+
+def page_claim_owners(session: Session, url_hashes: Sequence[str]) -> dict[str, str]:
+    """Who holds the claims on these pages."""
+    table = _table(PageClaim)
+    found: dict[str, str] = {}
+    for start in range(0, len(url_hashes), 500):
+        chunk = list(url_hashes[start : start + 500])
+        query = select(table.c.url_hash, table.c.owner).where(table.c.url_hash.in_(chunk))
+        for url_hash, owner in session.execute(query):
+            found[url_hash] = owner
+    return found
+
+
+def drop_page_claims(session: Session, url_hashes: Sequence[str], owners: Sequence[str]) -> None:
+    """Drop the claims of these owners (processes known to be gone) on these pages."""
+    table = _table(PageClaim)
+    for start in range(0, len(url_hashes), 500):
+        chunk = list(url_hashes[start : start + 500])
+        session.execute(delete(table).where(table.c.url_hash.in_(chunk), table.c.owner.in_(list(owners))))
+
+
+def release_pages(session: Session, owner: str, url_hashes: Sequence[str], *, now: datetime) -> None:
+    """Drop this owner's claims on these pages, and every expired claim."""
+    table = _table(PageClaim)
+    for start in range(0, len(url_hashes), 500):
+        chunk = list(url_hashes[start : start + 500])
+        session.execute(delete(table).where(table.c.owner == owner, table.c.url_hash.in_(chunk)))
+    session.execute(delete(table).where(table.c.until < now))
+
+
+def count_failed_attempt(session: Session, article_id: int, error: str | None) -> None:
+    """One more failed fetch or extraction of a page already recorded as failed."""
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(attempts=Article.attempts + 1, error=error, fetched=utcnow())
+    )
+

@@ -435,7 +435,7 @@ class TestStoreGroups:
     def test_failing_page_does_not_cost_the_pages_before_it(
         self, store: Store, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """When one page of a group fails to store, the pages before it are still stored, then it raises."""
+        """A bug met while storing one page of a group costs that page alone: the others are stored, it is recorded."""
         pages = [_ready("https://a.example/glaciers", "Glaciers", WIRE),
                  _ready("https://b.example/bakery", "Bakery", LOCAL),
                  _ready("https://c.example/passerelle", "Passerelle", FRENCH)]
@@ -449,14 +449,15 @@ class TestStoreGroups:
         monkeypatch.setattr(repo, "save_raw_page", failing)
         pipeline = Pipeline(store, settings_for(store.url))
         try:
-            with pytest.raises(RuntimeError, match="disk full"):
-                pipeline._store_pages(pages, {})
+            outcomes = pipeline._store_pages(pages, {})
         finally:
             pipeline.close()
+        assert [(o.status, o.kind) for o in outcomes] == [("stored", None), ("stored", None), ("failed", "internal")]
         with store.session() as session:
-            stored = sorted(session.scalars(select(Article.site)))
+            rows = {a.site: (a.status, a.error) for a in session.scalars(select(Article))}
             members = session.scalar(select(func.count()).select_from(StoryMember))
-        assert stored == ["a.example", "b.example"]
+        assert rows["a.example"][0] == rows["b.example"][0] == "ok"
+        assert rows["c.example"] == ("failed", "internal: RuntimeError: disk full")
         assert members == 2
 
     def test_page_the_database_refuses_fails_alone(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
