@@ -9,6 +9,14 @@ minus a penalty for every substitution of a name or number inside the overlap (t
 results, market reports, weather). The document then joins the story of its best verified
 candidate, or starts a new story; a document longer than its match must also resemble the story's
 first document, so stories cannot grow by chaining.
+
+Time has two roles, kept apart so that no single date can reorder history. Matching compares
+publication dates: two documents can be copies only when they were published within the window of
+each other, whatever order they arrive in. Forgetting follows an arrival clock: the newest
+publication date seen, never beyond the wall clock plus `max_ahead_days`; an entry is dropped a
+window after the clock *at its arrival*, on the hour. So a backfill of 2019 articles into a store of
+2026 ones stays in the index while it arrives and clusters exactly as it would alone, and an article
+dated 9999 moves the clock no further than the day after tomorrow. Any datetime is accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -38,13 +46,35 @@ _PER_STORY = 3  # candidates verified per story
 _MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
-_EVICT_EVERY = timedelta(hours=1)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
 _CACHE_LIMIT = 200_000  # features kept for verification; undated documents are only dropped by this
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
 _BAND_MULT = mix64(np.arange(1, 17, dtype=np.uint64)) | np.uint64(1)
 _DF_BITS = 21
 _DF_WIDTH = 1 << _DF_BITS
 _DF_MASK = np.uint64(_DF_WIDTH - 1)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Return an aware datetime in UTC, clamped to the representable range instead of overflowing."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 east of Greenwich, year 9999 west of it
+        return _EARLIEST if moment.year < 5000 else _LATEST
+
+
+def _minus(moment: datetime, span: timedelta) -> datetime:
+    """Return `moment - span`, or the earliest datetime when that is before year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return _EARLIEST
+
+
+def _hour(moment: datetime) -> datetime:
+    """Return the start of a UTC datetime's hour: eviction happens on the hour, so replays repeat it."""
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def story_id(doc_id: str) -> str:
@@ -301,8 +331,12 @@ class Clusterer:
         max_candidates: int = 12,
         boilerplate_df: int = 3,
         seed: int = 1,
+        max_ahead_days: float = 2.0,
     ) -> None:
-        """Set the thresholds, the window and the MinHash LSH shape (num_perm = bands * rows)."""
+        """Set the thresholds, the window, the clock's lead on the wall clock and the MinHash LSH shape.
+
+        num_perm = bands * rows; `max_ahead_days` is the date rule's tolerance (`[dates]`).
+        """
         if num_perm % bands or num_perm // bands >= len(_BAND_MULT):
             raise ValueError("num_perm must be a multiple of bands, with at most 15 rows per band")
         if 2 * lead_keys > num_perm:
@@ -314,6 +348,7 @@ class Clusterer:
         self.conflict_penalty = conflict_penalty
         self.anchor_threshold = anchor_threshold
         self.window = timedelta(days=window_days)
+        self.max_ahead = timedelta(days=max_ahead_days)
         self.bands = bands
         self.rows = num_perm // bands
         self.lead_keys = lead_keys
@@ -334,12 +369,13 @@ class Clusterer:
         # (a story's first document, or what a copy adds to the copy it matched).
         self._df = np.zeros((2, _DF_WIDTH), dtype=np.int32)
         self._df_rows = (self._df[0], self._df[1])  # views: indexing a row is cheaper than a 2-D index
-        self._features: dict[str, tuple[datetime | None, Features, U64 | None]] = {}
+        # doc id -> (arrival time, features, shingles counted in the sketch), in arrival order.
+        self._features: dict[str, tuple[datetime, Features, U64 | None]] = {}
         self._anchors: dict[str, str] = {}  # story -> its first document, while its features are cached
         self._anchor_of: dict[str, str] = {}  # the reverse
         self._agencies: dict[str, str | None] = {}
-        self._clock: datetime | None = None
-        self._evicted_at: datetime | None = None
+        self._clock: datetime | None = None  # arrival clock (UTC); None until a dated document arrives
+        self._evicted_hour: datetime | None = None
 
     def keys_for(self, text: str) -> tuple[int, ...]:
         """Return the LSH keys of a text: one per MinHash band, then the lead keys (63-bit ints)."""
@@ -374,7 +410,7 @@ class Clusterer:
         if cached is not None:
             return cached[1]
         found = features(entry.doc)
-        self._features[entry.doc.id] = (entry.doc.published, found, None)
+        self._features[entry.doc.id] = (self._arrival(), found, None)
         return found
 
     def _slots(self, shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -407,21 +443,45 @@ class Clusterer:
         first, second = self._slots(shingles)
         return np.asarray(np.minimum(self._df_rows[0][first], self._df_rows[1][second]) >= self.boilerplate_df)
 
+    @property
+    def clock(self) -> datetime | None:
+        """The arrival clock: the newest publication date seen, at most the wall clock plus max_ahead."""
+        return self._clock
+
+    def horizon(self, newest: datetime) -> datetime:
+        """Return the earliest arrival time still indexed once the clock has seen `newest`.
+
+        A process that rebuilds its state replays every decision from the first one dated at or after
+        this (the arrival clock only grows, so those are exactly the decisions still in the window).
+        """
+        return _minus(_hour(min(_utc(newest), self._latest())), self.window)
+
+    def _latest(self) -> datetime:
+        """The furthest the clock may go: now plus the date rule's tolerance."""
+        return datetime.now(UTC) + self.max_ahead
+
+    def _arrival(self) -> datetime:
+        """The time an entry arriving now is filed under."""
+        return self._clock if self._clock is not None else _EARLIEST
+
     def _tick(self, published: datetime | None) -> None:
-        """Advance the clock and evict index entries and cached features older than the window."""
+        """Advance the clock; on each new hour, evict index entries and cached features older than the window."""
         if published is None:
             return
-        if self._clock is None or published > self._clock:
-            self._clock = published
-        if self._evicted_at is not None and self._clock - self._evicted_at < _EVICT_EVERY:
+        moment = min(_utc(published), self._latest())
+        if self._clock is not None and moment <= self._clock:
             return
-        self._evicted_at = self._clock
-        before = self._clock - self.window
+        self._clock = moment
+        hour = _hour(moment)
+        if hour == self._evicted_hour:
+            return
+        self._evicted_hour = hour
+        before = _minus(hour, self.window)
         self.index.evict(before)
-        # The cache is in arrival order, which is close to time order: drop from the front.
+        # The cache is in arrival order, so in order of arrival time: drop from the front.
         expired = []
         for doc_id, (time, _, _) in self._features.items():
-            if time is not None and time >= before:
+            if time >= before:
                 break
             expired.append(doc_id)
         overflow = len(self._features) - len(expired) - _CACHE_LIMIT
@@ -429,6 +489,10 @@ class Clusterer:
             expired.extend(list(self._features)[len(expired) : len(expired) + overflow])
         for doc_id in expired:
             self._forget(doc_id)
+
+    def _near(self, published: datetime | None, other: datetime | None) -> bool:
+        """Tell whether two documents were published within the window of each other (undated: always)."""
+        return published is None or other is None or abs(published - other) <= self.window
 
     def _forget(self, doc_id: str) -> None:
         """Drop a document's cached features, its boilerplate counts and its anchor role."""
@@ -447,7 +511,7 @@ class Clusterer:
         keys = self._keys(mine.tokens.shingles)
         decision = self._decide(doc, mine, keys)
         self._remember(doc, mine, decision)
-        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash)
+        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, self._clock)
         return decision
 
     def learn(self, doc: Doc, decision: Decision) -> None:
@@ -464,18 +528,24 @@ class Clusterer:
         """Learn from a placed document: its new material, its features, its story's anchor."""
         counted = self._novel(mine, decision)
         self._count(counted, 1)
-        self._features[doc.id] = (doc.published, mine, counted)
+        self._features[doc.id] = (self._arrival(), mine, counted)
         if decision.relation == "original":
             self._anchors[decision.cluster] = doc.id
             self._anchor_of[doc.id] = decision.cluster
 
     def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
         """Pick the story for a document (no side effects on the index)."""
+        published = doc.published
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
-        if same is not None:
+        if same is not None and self._near(published, same.doc.published):
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
-        since = doc.published - self.window if doc.published is not None else None
-        found = [e for e in self.index.candidates(keys, since) if e.doc.id != doc.id]
+        # The index answers by arrival time; publication dates are compared here, both ways.
+        since = _minus(self._evicted_hour, self.window) if self._evicted_hour is not None else None
+        found = [
+            e
+            for e in self.index.candidates(keys, since)
+            if e.doc.id != doc.id and self._near(published, e.doc.published)
+        ]
         if not found:
             return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
         mykeys = set(keys)

@@ -4,15 +4,19 @@ The protocol is deliberately small so a SQL table can implement it (store/ does)
 
 - ``keys`` are signed 63-bit integers (always >= 0, < 2**63), so one ``BIGINT`` column holds them; a
   table ``(key BIGINT, entry_id)`` with an index on ``key`` answers ``candidates`` with ``key IN (...)``.
+- An entry's time is when it was added, on the clusterer's arrival clock (``add(..., added)``), not
+  its publication date: a late-arriving old article stays as long as any other arrival, and one far
+  dated article cannot age out the rest. Without ``added`` the time is ``doc.published``, or the
+  latest time seen when the document has no date.
 - ``candidates(keys, since)`` returns the entries sharing at least one key, each once, in insertion
-  order, restricted to entries whose time is at or after ``since`` (``None`` = no window). An entry's
-  time is ``doc.published``, or the time it was added when the document has no date.
+  order, restricted to entries whose time is at or after ``since`` (``None`` = no window). Comparing
+  publication dates is the clusterer's business, so implementations stay simple.
 - ``by_hash(text_hash)`` is the fast exact path: the earliest live entry whose normalised text has this
   hash (the ``text_hash`` column can carry a unique or plain index). It ignores the window so that an
   exact copy always lands in the story of its first copy while that copy is kept. Returning ``None``
   always is allowed: exact copies are then still found through ``candidates`` (same keys, same hash).
-- ``add(entry, text_hash)`` stores an entry under all its keys; ``evict(before)`` drops entries whose
-  time is before ``before`` and returns how many went.
+- ``add(entry, text_hash, added)`` stores an entry under all its keys; ``evict(before)`` drops entries
+  whose time is before ``before`` and returns how many went.
 
 Implementations may cap how many entries one key returns (keeping the most recent), because a key
 shared by hundreds of live documents comes from boilerplate or a template and carries no signal.
@@ -54,8 +58,8 @@ class CandidateIndex(Protocol):
         """Return the earliest stored entry with this normalised-text hash, or None."""
         ...
 
-    def add(self, entry: Entry, text_hash: str) -> None:
-        """Store an entry under its keys and its text hash."""
+    def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
+        """Store an entry under its keys and its text hash, timed at `added` (see the module docstring)."""
         ...
 
     def evict(self, before: datetime) -> int:
@@ -111,12 +115,12 @@ class InMemoryIndex:
         slot = self._hashes.get(text_hash)
         return slot.entry if slot is not None and slot.alive else None
 
-    def add(self, entry: Entry, text_hash: str) -> None:
-        """Store an entry under its keys and its text hash."""
-        published = entry.doc.published
-        if published is not None and published > self._clock:
-            self._clock = published
-        slot = _Slot(self._seq, published or self._clock, entry, text_hash)
+    def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
+        """Store an entry under its keys and its text hash, timed at `added` (see the module docstring)."""
+        time = added if added is not None else entry.doc.published
+        if time is not None and time > self._clock:
+            self._clock = time
+        slot = _Slot(self._seq, time or self._clock, entry, text_hash)
         self._seq += 1
         self._size += 1
         self._order.append(slot)
@@ -133,8 +137,9 @@ class InMemoryIndex:
     def evict(self, before: datetime) -> int:
         """Drop entries whose time is before `before`; return how many were dropped."""
         dropped = 0
-        # Entries arrive roughly in time order, so stop scanning at the first recent one; a late entry
-        # older than `before` stays stored a little longer but `candidates` filters it by time.
+        # Entries arrive in time order when timed by the arrival clock (roughly so by publication date),
+        # so stop scanning at the first recent one; a late entry older than `before` stays stored a
+        # little longer but `candidates` filters it by time.
         while self._order and self._order[0].time < before:
             slot = self._order.popleft()
             if not slot.alive:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 RELATIONS = ("original", "exact", "near_duplicate", "updated")
 
@@ -16,7 +16,12 @@ class Doc:
     title: str
     text: str
     url: str | None = None
-    published: datetime | None = None  # timezone-aware when given
+    published: datetime | None = None  # any datetime; a naive one is taken as UTC
+
+    def __post_init__(self) -> None:
+        """Take a naive `published` as UTC, so every date compares with every other."""
+        if self.published is not None and self.published.tzinfo is None:
+            object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True, slots=True)

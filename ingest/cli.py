@@ -346,6 +346,7 @@ def cmd_dedupe(app: App) -> int:
         raise UsageError(f"no such file: {path}")
     docs: list[Doc] = []
     ids: set[str] = set()
+    implausible: list[int] = []
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:
@@ -354,9 +355,14 @@ def cmd_dedupe(app: App) -> int:
                 raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
             if not line.strip():
                 continue
-            docs.append(_doc_from_line(line, number, path, ids))
+            docs.append(_doc_from_line(line, number, path, ids, implausible))
+    if implausible:
+        bounds = app.settings.dates
+        print(f"{len(implausible)} 'published' dates ignored as implausible (before {bounds.earliest} or more than "
+              f"{bounds.max_ahead_days:g} days ahead), first on line {implausible[0]}", file=sys.stderr)
     settings = app.settings.dedupe
-    decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days)
+    decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days,
+                             max_ahead_days=app.settings.dates.max_ahead_days)
     with output(app.args.output) as out:
         for d in decisions:
             out.write(
@@ -376,7 +382,7 @@ def cmd_dedupe(app: App) -> int:
     return 0
 
 
-def _doc_from_line(line: str, number: int, path: Path, ids: set[str]) -> Any:
+def _doc_from_line(line: str, number: int, path: Path, ids: set[str], implausible: list[int]) -> Any:
     from dedupe.model import Doc
 
     try:
@@ -397,8 +403,10 @@ def _doc_from_line(line: str, number: int, path: Path, ids: set[str]) -> Any:
             published = datetime.fromisoformat(str(row["published"]).replace("Z", "+00:00"))
         except ValueError as exc:
             raise UsageError(f"{path}:{number}: 'published' is not ISO 8601: {row['published']!r}") from exc
-        if published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
+        # The one date rule: a date outside it (year 1, year 9999) is ignored and the record is undated.
+        published = dates.plausible(published)
+        if published is None:
+            implausible.append(number)
     return Doc(
         id=doc_id,
         title=str(row.get("title") or ""),

@@ -931,11 +931,16 @@ class Pipeline:
         if self._clusterer is None:
             settings = self.settings.dedupe
             self._clusterer = Clusterer(
-                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days
+                SqlIndex(session),
+                threshold=settings.threshold,
+                window_days=settings.window_days,
+                max_ahead_days=self.settings.dates.max_ahead_days,
             )
             self._synced_seq = 0
+            # Replay what a process that made every decision still holds: the decisions that arrived
+            # within the window of the dedupe clock, which is the newest article date (capped).
             _, newest = repo.latest_clustered(session)
-            since = newest - timedelta(days=settings.window_days) if newest is not None else None
+            since = self._clusterer.horizon(newest) if newest is not None else None
         clusterer = self._clusterer
         clusterer.index = SqlIndex(session)
         replayed = 0

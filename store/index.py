@@ -23,7 +23,7 @@ class SqlIndex:
         self.max_candidates = max_candidates
 
     def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
-        """Stored articles sharing a band key, within the window, oldest first."""
+        """Stored articles sharing a band key, indexed at or after `since`, oldest first."""
         shared = repo.band_matches(self.session, keys, since)
         # A key shared by very many articles is boilerplate or a template: keep the most recent ones.
         ids = sorted(shared)[-self.max_candidates :]
@@ -38,12 +38,12 @@ class SqlIndex:
         row = self.session.execute(_BY_HASH, {"text_hash": text_hash}).first()
         return _entry(row) if row is not None else None
 
-    def add(self, entry: Entry, text_hash: str) -> None:
-        """Index the article's band keys (the article row, with its hash, is already stored)."""
-        repo.add_bands(self.session, int(entry.doc.id), entry.keys, entry.doc.published or utcnow())
+    def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
+        """Index the article's band keys at its arrival time (the article row, with its hash, is stored)."""
+        repo.add_bands(self.session, int(entry.doc.id), entry.keys, added or entry.doc.published or utcnow())
 
     def evict(self, before: datetime) -> int:
-        """Forget band keys older than the window."""
+        """Forget band keys that arrived before the window."""
         return repo.evict_bands(self.session, before)
 
 

@@ -363,8 +363,11 @@ class Placement:
 
 
 def placements_after(session: Session, seq: int, *, since: datetime | None = None) -> list[Placement]:
-    """Decisions with a seq above `seq` (of articles dated at or after `since`), in clustering order."""
-    when = func.coalesce(Article.published, Article.fetched)
+    """Decisions with a seq above `seq`, in clustering order; with `since`, from the first dated at or after it.
+
+    Every decision after that first one is returned whatever its article's date: the dedupe clock is the
+    newest date seen, so a late-arriving older article arrived when the clock was already past `since`.
+    """
     query = (
         select(StoryMember, Article.title, Article.text, Article.url, Article.published, Article.fetched)
         .join(Article, Article.id == StoryMember.article_id)
@@ -372,7 +375,13 @@ def placements_after(session: Session, seq: int, *, since: datetime | None = Non
         .order_by(StoryMember.seq)
     )
     if since is not None:
-        query = query.where(when >= since)
+        first = (
+            select(func.min(StoryMember.seq))
+            .join(Article, Article.id == StoryMember.article_id)
+            .where(StoryMember.seq > seq, func.coalesce(Article.published, Article.fetched) >= since)
+            .scalar_subquery()
+        )
+        query = query.where(StoryMember.seq >= first)
     return [
         Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
                   member.duplicate_of, member.score, member.relation)
