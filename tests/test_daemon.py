@@ -110,3 +110,38 @@ class TestShutdown:
             assert slow_feed is not None
             assert slow_feed.last_fetched_at is None  # not recorded: it will be polled again
         store.close()
+
+
+class TestDatabaseDown:
+    """The database fails under a running daemon: one JSON line per failure, traceback as a field."""
+
+    def test_health_and_pass_failures_are_json_lines(self, pg_url: str, world: World) -> None:
+        """With its PostgreSQL database dropped, health_failed and pass_failed are single JSON lines."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        store = Store(pg_url)
+        with store.session() as session:
+            repo.add_feed(session, world["site"].url("/fast.xml"))
+        store.close()
+        proc = _daemon(pg_url, grace=1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not world["site"].hits("/fast.xml"):
+            time.sleep(0.05)
+        assert world["site"].hits("/fast.xml"), "the daemon never polled"
+        admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{make_url(pg_url).database}" WITH (FORCE)'))
+        admin.dispose()
+        time.sleep(8)  # the health job first runs 5 s after start; ticks run every second
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        lines = out.decode(errors="replace").splitlines()
+        records = [json.loads(line) for line in lines]  # every line is one JSON object: no bare traceback
+        failures = {r["event"]: r for r in records if r["event"] in {"health_failed", "pass_failed"}}
+        assert set(failures) == {"health_failed", "pass_failed"}, lines[-20:]
+        for record in failures.values():
+            assert record["error"]
+            assert record["traceback"].startswith("Traceback (most recent call last)")
+        assert "leases_not_released" in _events(out)
+        assert proc.returncode == 1  # the leases could not be released: they expire after lease_seconds
