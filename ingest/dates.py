@@ -19,6 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 _ISO_SPACE = re.compile(r"\d{4}-\d\d-\d\d \d")
+# A year written with leading zeros ("0001", "0024"): email.utils would read it as 2001 or 2024 (its rule
+# for two-digit years looks at the value, not the digits). Offsets (+0000) and times (00:00) are not years.
+_ZERO_PADDED_YEAR = re.compile(r"(?<![\d+\-:.])0\d{2,}(?![\d:])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,8 @@ def parse_datetime(value: str | None, *, now: datetime | None = None) -> datetim
     try:
         parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if _ISO_SPACE.match(text) else text)
     except (ValueError, OverflowError):
+        if _ZERO_PADDED_YEAR.search(text):
+            return None
         try:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError, OverflowError):
