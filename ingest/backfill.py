@@ -41,6 +41,8 @@ log = structlog.get_logger("wirefeed.backfill")
 
 DEFAULT_CHUNK = 100
 PROGRESS_EVERY = 10.0  # seconds between two `backfill_progress` log lines when there is no terminal
+# Outcomes a rerun of the same backfill takes again (the pipeline caps page retries).
+NOT_DONE = ("failed", "deferred")
 
 
 class BackfillError(Exception):
@@ -113,6 +115,7 @@ class BackfillSummary:
     not_article: int = 0
     failed: dict[str, int] = field(default_factory=dict)
     skipped: int = 0  # done by an earlier invocation of the same run
+    deferred: int = 0  # not fetched now (its origin asked us to wait, or another worker had it): a rerun takes it
     junk_lines: int = 0
     junk_examples: list[str] = field(default_factory=list)
     out_of_range: int = 0
@@ -145,6 +148,8 @@ class BackfillSummary:
             self.reextracted += 1
             if outcome.relation != "same_text":
                 self.changed += 1
+        elif status == "deferred":
+            self.deferred += 1
         else:
             self.failed[outcome.failure_kind] = self.failed.get(outcome.failure_kind, 0) + 1
 
@@ -153,7 +158,7 @@ class BackfillSummary:
         return {
             "run_id": self.run_id, "resumed": self.resumed, "items": self.items, "stored": self.stored,
             "duplicates": self.duplicates, "not_article": self.not_article, "failed": self.failed_total,
-            "failed_by_reason": dict(sorted(self.failed.items())), "skipped": self.skipped,
+            "failed_by_reason": dict(sorted(self.failed.items())), "skipped": self.skipped, "deferred": self.deferred,
             "junk_lines": self.junk_lines, "out_of_range": self.out_of_range, "other_site": self.other_site,
             "invalid_entries": self.invalid_entries, "not_html": self.not_html, "unchanged": self.unchanged,
             "reextracted": self.reextracted, "changed": self.changed, "source_errors": len(self.source_errors),
@@ -300,7 +305,8 @@ class Backfill:
             self.summary.resumed = not created
             # Failed items are not done: a rerun tries them again (the pipeline caps page retries).
             self._done = set(session.scalars(
-                select(BackfillItem.item_key).where(BackfillItem.run_id == run.id, BackfillItem.outcome != "failed")
+                select(BackfillItem.item_key).where(BackfillItem.run_id == run.id,
+                                                BackfillItem.outcome.not_in(NOT_DONE))
             ))
         log.info("backfill_started", run_id=self.summary.run_id, resumed=self.summary.resumed,
                  done_before=len(self._done), **{k: v for k, v in self.options.identity().items() if v})
@@ -322,7 +328,7 @@ class Backfill:
             if not moved.rowcount:  # type: ignore[attr-defined]
                 self._claim_lost = True
                 self._check_claim()  # rolls this chunk's records back: the run's new owner records them
-        self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status != "failed")
+        self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status not in NOT_DONE)
 
     def _finish_run(self) -> None:
         """Mark the run finished and release its claim, in one statement (unless the run was taken over)."""
@@ -558,6 +564,8 @@ def format_summary(summary: BackfillSummary, *, reextract: bool = False) -> list
             extras.append(f"invalid sitemap entries {summary.invalid_entries}")
         if summary.not_html:
             extras.append(f"non-HTML WARC responses {summary.not_html}")
+        if summary.deferred:
+            extras.append(f"deferred (rerun to take them) {summary.deferred}")
         lines.append("  " + ", ".join(extras))
     if summary.failed:
         lines.append("  failed by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.failed.items())))

@@ -115,6 +115,9 @@ def origin_of(url: str) -> Origin:
     return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
 
 
+_HOW_TO_ALLOW = "allow it with [fetch] allowed_networks, or private ones with [fetch] allow_private_networks"
+
+
 @dataclass(slots=True)
 class AddressPolicy:
     """Which resolved addresses an untrusted URL (article link, feed redirect) may reach."""
@@ -152,7 +155,7 @@ class AddressPolicy:
         found = await resolve(host, url)
         for address in found:
             if not self.permits(address):
-                raise BlockedAddress(url, f"{host} resolves to {address}, which is not allowed")
+                raise BlockedAddress(url, f"{host} resolves to {address}, which is not allowed ({_HOW_TO_ALLOW})")
         return found
 
 

@@ -255,7 +255,7 @@ class _Crawler:
             response = await self.fetcher.get(url, trusted=trusted, accept=ACCEPT)
             sitemap = parse_sitemap(response.url, response.body)
         except FetchError as exc:
-            stats.errors.append(SitemapError(url, str(exc)))
+            stats.errors.append(SitemapError(url, f"{exc.kind}: {exc}"))
             log.warning("sitemap_failed", url=url, kind=exc.kind, error=str(exc))
             return
         except SitemapError as exc:
