@@ -126,7 +126,8 @@ class TestBrokenFeeds:
         assert cli_main(["--db", store.url, "feeds", "list"]) == 0
         out = capsys.readouterr().out
         assert "failing" in out
-        assert "[http_5xx] http_5xx: HTTP 503" in out
+        assert "[http_5xx] HTTP 503" in out
+        assert "http_5xx: http_5xx" not in out and "http_5xx: HTTP" not in out  # the kind is said once
 
 
 class TestHealth:
