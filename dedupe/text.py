@@ -1,4 +1,10 @@
-"""Text normalisation, content hashing, word tokens, shingles and salient tokens (names and numbers)."""
+"""Text normalisation, content hashing, word tokens, shingles and salient tokens (names and numbers).
+
+Words are runs of word characters, except in scripts written without spaces (Chinese, Japanese, Thai,
+Lao, Khmer, Burmese), where each letter with its combining marks is a token of its own: a Japanese
+sentence would otherwise be a handful of huge "words" that no copy with one edited character shares.
+So shingles there are character 3-grams; text without those letters tokenises as it always has.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from dedupe.words import UNSPACED_LETTER, UNSPACED_MARK, has_unspaced
 
 U64 = npt.NDArray[np.uint64]
 Mask = npt.NDArray[np.bool_]
@@ -38,6 +47,14 @@ _WORD_AFTER = re.compile(r'([.!?:;"\n]?)[^\w.!?:;"\n]*(\w+)')
 # The same matches as whole strings: a word with the separator before it. The separator holds a
 # sentence end exactly when _WORD_AFTER's first group is not empty (it then starts the match).
 _SEPARATED_WORD = re.compile(r'[.!?:;"\n]?[^\w.!?:;"\n]*\w+')
+# The same three for text holding letters of unspaced scripts: such a letter, with the combining marks
+# after it, is a token; other words are as above. Used only where such a letter occurs (the patterns
+# with these classes are slower, and give the same matches on other text).
+_UNSPACED_START = re.compile(f"[{UNSPACED_LETTER}]")
+_TOKEN_PATTERN = f"[{UNSPACED_LETTER}][{UNSPACED_MARK}]*|[^\\W{UNSPACED_LETTER}]+"
+_TOKEN = re.compile(_TOKEN_PATTERN)
+_TOKEN_AFTER = re.compile(f'([.!?:;"\\n]?)[^\\w{UNSPACED_LETTER}.!?:;"\\n]*({_TOKEN_PATTERN})')
+_SEPARATED_TOKEN = re.compile(f'[.!?:;"\\n]?[^\\w{UNSPACED_LETTER}.!?:;"\\n]*(?:{_TOKEN_PATTERN})')
 _SENTENCE_END = frozenset('.!?:;"\n')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
@@ -122,7 +139,8 @@ class Tokens:
     @property
     def words(self) -> tuple[str, ...]:
         """Return the lower-case words (recomputed: verification only needs their hashes)."""
-        return tuple(word.lower() for _, word in _WORD_AFTER.findall(self.text))
+        pattern = _TOKEN_AFTER if has_unspaced(self.text) else _WORD_AFTER
+        return tuple(word.lower() for _, word in pattern.findall(self.text))
 
 
 def tokens(text: str) -> Tokens:
@@ -134,6 +152,7 @@ def _code(separated: str) -> int:
     """Return (and memoise) the hash and flags of one word with the separator before it."""
     word = _WORD.search(separated).group()  # type: ignore[union-attr]  # the match ends with a word
     lower = word.lower()
+    # The body of _memoise, inlined: this runs once per distinct word of every text.
     code = (
         zlib.crc32(lower.encode("utf-8"))
         | (not lower.isalpha()) << 32
@@ -146,12 +165,35 @@ def _code(separated: str) -> int:
     return code
 
 
-def _fill(codes: list[int | None], found: list[str]) -> None:
+def _token_code(separated: str) -> int:
+    """`_code` for a line holding unspaced letters, where a letter with its marks is a token."""
+    word = _TOKEN.search(separated).group()  # type: ignore[union-attr]  # the match ends with a token
+    # Thai vowel and tone marks are no letters for isalpha: such a token is a number only by its letter.
+    numeric = not word[0].isalpha() if _UNSPACED_START.match(word) else not word.isalpha()
+    return _memoise(separated, word, numeric)
+
+
+def _memoise(separated: str, word: str, numeric: bool) -> int:
+    """Pack and cache the code of a word: hash of its lower case, numeric, capitalised, sentence start."""
+    lower = word.lower()
+    code = (
+        zlib.crc32(lower.encode("utf-8"))
+        | numeric << 32
+        | (word != lower) << 33
+        | (separated[0] in _SENTENCE_END) << 34
+    )
+    if len(_CODES) >= _CODE_CACHE_LIMIT:
+        _CODES.clear()
+    _CODES[separated] = code
+    return code
+
+
+def _fill(codes: list[int | None], found: list[str], code_of: Callable[[str], int]) -> None:
     """Replace the missing codes (words not seen yet), scanning the list at C speed between them."""
     at = codes.index(None)
     while True:
         code = _CODES.get(found[at])  # an earlier occurrence in this text may have cached it
-        codes[at] = _code(found[at]) if code is None else code
+        codes[at] = code_of(found[at]) if code is None else code
         try:
             at = codes.index(None, at + 1)
         except ValueError:
@@ -162,10 +204,11 @@ def _paragraph_codes(paragraph: str) -> npt.NDArray[np.int64]:
     """Return the codes of the words of one line, memoised (copies of a story share most lines)."""
     packed = _PARAGRAPHS.get(paragraph)
     if packed is None:
-        found = _SEPARATED_WORD.findall(paragraph)
+        unspaced = has_unspaced(paragraph)
+        found = (_SEPARATED_TOKEN if unspaced else _SEPARATED_WORD).findall(paragraph)
         codes = list(map(_CODES.get, found))
         if None in codes:
-            _fill(codes, found)
+            _fill(codes, found, _token_code if unspaced else _code)
         packed = np.array(codes, dtype=np.int64)
         packed.flags.writeable = False  # shared by every text with this line
         if len(_PARAGRAPHS) >= _PARAGRAPH_CACHE_LIMIT:
@@ -258,7 +301,9 @@ def _shingles_of_ids(ids: U64) -> U64:
 
 def numbers(text: str) -> frozenset[str]:
     """Return the numbers written in a text, thousands separators removed."""
-    return frozenset(w for w in _WORD.findall(clean(text)) if any(ch.isdigit() for ch in w))
+    cleaned = clean(text)
+    pattern = _TOKEN if has_unspaced(cleaned) else _WORD
+    return frozenset(w for w in pattern.findall(cleaned) if any(ch.isdigit() for ch in w))
 
 
 def names(text: str) -> frozenset[str]:
