@@ -147,3 +147,46 @@ def page(title: str, paragraphs: list[str], *, extra: str = "", lang: str = "en"
         f"<main><article><h1>{html.escape(title)}</h1>\n{body}\n{extra}</article></main>"
         "<footer><p>Contact us</p></footer></body></html>"
     )
+
+
+@dataclass
+class HostedOutlet(Outlet):
+    """An outlet on a loopback address of its own (127.0.0.x): another host, hence another origin."""
+
+    host: str = "127.0.0.1"
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://{self.host}:{self.server.server_address[1]}"
+
+
+class HostedWorld(World):
+    """Outlets on the loopback addresses given by name (`alpha="127.0.0.2"`); two names may share one."""
+
+    def __init__(self, **hosts: str) -> None:
+        super().__init__()
+        for name, host in hosts.items():
+            outlet = HostedOutlet(name, host=host)
+            outlet.server = ThreadingHTTPServer((host, 0), _handler_for(outlet))
+            outlet.server.daemon_threads = True
+            self.outlets[name] = outlet
+            self._threads.append(threading.Thread(target=outlet.server.serve_forever, daemon=True))
+
+
+def json_events(output: str | bytes) -> list[dict[str, Any]]:
+    """The JSON log lines of a process's output, parsed (other lines are skipped)."""
+    import json
+
+    text = output.decode(errors="replace") if isinstance(output, bytes) else output
+    events = []
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and "event" in event:
+            events.append(event)
+    return events
