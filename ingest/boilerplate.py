@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dedupe.words import text_width
 from ingest.teaser import normalise
 
 # No decision before this many articles of a site have been seen: a small sample proves nothing.
@@ -14,7 +15,8 @@ MIN_DOCS = 10
 # A paragraph found in at least this share of a site's articles is the site's, not the article's.
 MIN_SHARE = 0.5
 # Blocks longer than this are never treated as boilerplate: a recurring long paragraph is a
-# republished article, which dedupe handles, not a footer.
+# republished article, which dedupe handles, not a footer. Measured in Latin-script characters
+# (dedupe.words.text_width: a Chinese or Japanese character weighs about 3.5).
 MAX_BLOCK_CHARS = 600
 
 
@@ -42,7 +44,7 @@ def block_keys(text: str) -> list[str]:
     """Return the distinct keys of the paragraphs of a cleaned text, in order."""
     keys: list[str] = []
     for paragraph in text.split("\n\n"):
-        if paragraph.strip() and len(paragraph) <= MAX_BLOCK_CHARS:
+        if paragraph.strip() and text_width(paragraph) <= MAX_BLOCK_CHARS:
             key = block_key(paragraph)
             if key not in keys:
                 keys.append(key)

@@ -8,16 +8,19 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from dedupe.words import text_width, word_count
 from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
 from ingest.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "1"
+CLEAN_VERSION = "2"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
 MAX_PROMPT_WORDS = 20
 MAX_BYLINE_WORDS = 12
+# How a sentence ends, in spaced scripts and in Chinese and Japanese.
+_FULL_STOPS = (".", "!", "?", "。", "！", "？")
 # How many leading blocks may hold the repeated title, and the chrome before it.
 TITLE_WINDOW = 4
 TITLE_MIN_RATIO = 92.0
@@ -46,8 +49,11 @@ _AGENCIES = (
     r"REUTERS|Reuters|AFP|AP|AP Photo|EPA|EPA-EFE|EFE|dpa|DPA|ANSA|Getty Images|Getty|Shutterstock|"
     r"Bloomberg|Keystone|Imago|IMAGO|picture alliance|picture-alliance|SIPA|Sipa|Abaca|ABACA|"
     r"MaxPPP|Belga|BELGA|ANP|PA|PA Wire|Xinhua|XINHUA|Sputnik|TASS|Alamy|iStock|istockphoto|"
-    r"Europa Press|NurPhoto|Anadolu|Anadolu Agency|Hans Lucas|Le Parisien|Wikimedia Commons|Pool"
+    r"Europa Press|NurPhoto|Anadolu|Anadolu Agency|Hans Lucas|Le Parisien|Wikimedia Commons|Pool|"
+    r"共同通信|共同|時事通信|時事|ロイター|新华社|新華社|中新社|路透社|法新社|美联社|연합뉴스|뉴시스"
 )
+# Credit words of Chinese, Japanese, Korean and Thai captions; written without spaces, so no \b.
+_CJK_CREDIT_WORDS = r"写真|撮影|図|图片来源|图片|摄影|照片|圖片來源|圖片|攝影|사진|ภาพ"
 # A caption ends with its credit: "... Sputnik/Alexei Druzhinin/Kremlin via REUTERS",
 # "(Photo: AFP)", "Photo : AFP", "Foto: dpa", "© Getty Images", "REUTERS/Name", "Getty Images".
 CREDIT_TAIL = re.compile(
@@ -56,6 +62,9 @@ CREDIT_TAIL = re.compile(
     r"illustrations?|source|quelle|fuente)\s*:?[^()\[\]]{1,80}[\)\]]"
     r"|\b(?:photos?|fotos?|images?|pictures?|crédits? photos?|crédits?|credits?|photo credit|bild|"
     r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,60})"
+    r"|(?:" + _CJK_CREDIT_WORDS + r")\s*[:：/／]\s*[^.!?。！？:：]{1,40}"
+    r"|[（(]\s*(?:" + _CJK_CREDIT_WORDS + r")\s*[:：/／]?\s*[^（）()]{1,40}[）)]"
+    r"|[=＝]\s*(?:" + _AGENCIES + r")"
     r"|©\s*[^.!?]{1,80}"
     r"|\bvia\s+(?:" + _AGENCIES + r")"
     r"|(?:^|[.)]\s|\s[-–—|]\s)(?:" + _AGENCIES + r")(?:\s?/\s?[\w.'’ -]{1,40})?"
@@ -65,7 +74,7 @@ CREDIT_TAIL = re.compile(
 _SLASH_CREDIT = re.compile(r"/\s*[\w.'’ -]*\b(?:" + _AGENCIES + r")\b|\b(?:" + _AGENCIES + r")\s?/")
 _CREDIT_WORD = re.compile(
     r"^[\(\[]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
-    r"foto ?grafía|imagen)\b|^©|^via\b",
+    r"foto ?grafía|imagen)\b|^©|^via\b|^[=＝]|^(?:" + _CJK_CREDIT_WORDS + ")",
     re.IGNORECASE,
 )
 _AGENCY_ONLY = re.compile(r"^(?:[.)]\s|\s?[-–—|]\s)?(?:" + _AGENCIES + r")\b")
@@ -153,14 +162,14 @@ _DATE_EVIDENCE = re.compile(
     r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic|mär|jän)[a-zéûä]*\b",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 MAX_CREDIT_WORDS = 8
 CREDIT_WINDOW = 120
 
 
 def _words(text: str) -> int:
-    """Count the words of a block."""
-    return len(text.split())
+    """Count the words of a block (Chinese, Japanese, Thai... by characters: dedupe.words)."""
+    return word_count(text)
 
 
 def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
@@ -171,7 +180,7 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
         return True
     text = block.strip()
     # "... said AFP." ends with a full stop; a credit line does not, unless bracketed.
-    if text.endswith((".", "!", "?", '"', "»", "”")):
+    if text.endswith((*_FULL_STOPS, '"', "»", "”")):
         return False
     tail = _SENTENCE_END.split(text)[-1]
     if "/" in tail and _words(tail) <= MAX_CREDIT_WORDS and _SLASH_CREDIT.search(tail):
@@ -254,7 +263,7 @@ BIO_WINDOW = 5
 def _doubled(text: str) -> bool:
     """Tell whether a block is one short text written twice ("Title Title"), as card links render."""
     half = len(text) // 2
-    if len(text) <= 20 or _words(text) > 2 * MAX_HEADLINE_WORDS:
+    if text_width(text) <= 20 or _words(text) > 2 * MAX_HEADLINE_WORDS:
         return False
     return text[:half].strip() == text[half:].strip()
 
@@ -264,7 +273,7 @@ def _is_headline(block: str, links: frozenset[str]) -> bool:
     spaced = " ".join(block.split())
     if spaced in links or _doubled(spaced):
         return True
-    return _words(block) <= MAX_HEADLINE_WORDS and not block.rstrip().endswith((".", "!", "?", ":", ";"))
+    return _words(block) <= MAX_HEADLINE_WORDS and not block.rstrip().endswith((*_FULL_STOPS, ":", ";"))
 
 
 def _related_tail(blocks: Sequence[str], why: dict[int, str], links: frozenset[str]) -> int | None:
@@ -308,7 +317,7 @@ def _title_index(blocks: Sequence[str], titles: Sequence[str]) -> int | None:
     folded_titles = [normalise(t) for t in titles if t and t.strip()]
     for index, block in enumerate(blocks[:TITLE_WINDOW]):
         folded = normalise(block)
-        if len(folded) < 8:
+        if text_width(folded) < 8:
             continue
         for title in folded_titles:
             if folded == title or fuzz.ratio(folded, title) >= TITLE_MIN_RATIO:
@@ -324,7 +333,7 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
         why[title_at] = "title_repeated"
         for index in range(title_at):
             # Above the headline only short chrome can sit: "Rechercher", "Dernières Infos".
-            if _words(blocks[index]) <= 4 and not blocks[index].rstrip().endswith((".", "!", "?")):
+            if _words(blocks[index]) <= 4 and not blocks[index].rstrip().endswith(_FULL_STOPS):
                 why[index] = "navigation"
     for index, block in enumerate(blocks):
         if index in why:
@@ -356,7 +365,7 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
         why[remaining[position]] = "repeated_teaser"
     if context.boilerplate is not None:
         for index, block in enumerate(blocks):
-            if index not in why and len(block) <= MAX_BLOCK_CHARS and context.boilerplate.is_boilerplate(
+            if index not in why and text_width(block) <= MAX_BLOCK_CHARS and context.boilerplate.is_boilerplate(
                 block_key(block)
             ):
                 why[index] = "site_boilerplate"

@@ -14,6 +14,7 @@ import trafilatura
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from dedupe.words import word_count
 from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
 from ingest.charset import decode_html
 from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
@@ -202,7 +203,7 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
                 if name and len(name) <= MAX_AUTHOR_CHARS and name not in rel_authors:
                     rel_authors.append(name)
             # Links of four words or more: a block that is only one of them points to another story.
-            if len(text) > MIN_LINK_CHARS and len(text.split()) > MIN_LINK_SPACES:
+            if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
                 links.add(" ".join(text.split()))
         elif tag == "meta":
             key = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
@@ -283,7 +284,7 @@ def _has_video(tree: Any) -> bool:
 
 def _not_article_reason(url: str | None, text: str, meta: _Meta, tree: Any) -> str | None:
     """Say why a page is not an article (home, listing, video, too little text), or None."""
-    words = len(text.split())
+    words = word_count(text)  # Chinese, Japanese, Thai... count by characters (dedupe.words)
     kind = (meta.values.get("og:type") or "").lower()
     ld_type = meta.json_ld.get("@type", "").lower()
     is_declared_article = "article" in kind or "article" in ld_type or "posting" in ld_type

@@ -11,6 +11,10 @@ from itertools import accumulate
 
 from rapidfuzz import fuzz
 
+from dedupe.words import text_width
+
+# Lengths here are in Latin-script characters (dedupe.words.text_width: a Chinese or Japanese
+# character weighs about 3.5, a Thai letter 2), so a teaser of a few Japanese words counts.
 # A teaser shorter than this is too short to tell from a coincidence ("Oui...").
 MIN_TEASER_CHARS = 30
 # An unmarked block must be this long to count as a repeat of (a prefix of) a single paragraph:
@@ -29,19 +33,20 @@ MARKER_WINDOW = 60
 _READ_ON = (
     r"lire la suite|la suite|lire plus|en savoir plus|read more|read the full (?:story|article)|"
     r"continue reading|keep reading|more|weiterlesen|mehr lesen|mehr|leer más|seguir leyendo|"
-    r"sigue leyendo|ver más"
+    r"sigue leyendo|ver más|続きを読む|全文を読む|阅读全文|查看全文|閱讀全文|อ่านต่อ|อ่านเพิ่มเติม|더보기|기사 더보기"
 )
 # Read-on texts specific enough to mark a teaser without an ellipsis before them.
 _READ_ON_ALONE = (
     r"lire la suite|read more|read the full (?:story|article)|continue reading|keep reading|weiterlesen|"
-    r"mehr lesen|leer más|seguir leyendo|sigue leyendo"
+    r"mehr lesen|leer más|seguir leyendo|sigue leyendo|続きを読む|全文を読む|阅读全文|查看全文|閱讀全文|อ่านต่อ|"
+    r"อ่านเพิ่มเติม|기사 더보기"
 )
 # A marker ends a teaser: an ellipsis ("...", "…", "[…]", "(...)") and/or a read-on link text.
 TEASER_MARKER = re.compile(
     r"(?:\s*(?:\[\s*(?:\.{2,}|…)\s*\]|\(\s*(?:\.{2,}|…)\s*\)|\.{3,}|…))"
     r"(?:\s*[-–—|:]?\s*(?:" + _READ_ON + r")\s*[.!]?\s*[»>›→]*)?\s*$"
-    r"|(?:\s+|(?<=[.!?\"»”]))[-–—|]?\s*(?:" + _READ_ON + r")\s*[»>›→]+\s*$"
-    r"|(?:\s+|(?<=[.!?\"»”]))[\[(]?(?:" + _READ_ON_ALONE + r")[\])]?"
+    r"|(?:\s+|(?<=[.!?\"»”。！？」]))[-–—|]?\s*(?:" + _READ_ON + r")\s*[»>›→]+\s*$"
+    r"|(?:\s+|(?<=[.!?\"»”。！？」]))[\[(【]?(?:" + _READ_ON_ALONE + r")[\])】]?"
     r"\s*[»>›→]*\s*$",
     re.IGNORECASE,
 )
@@ -106,7 +111,7 @@ def _is_repeat(body: str, marked: bool, others: Sequence[str]) -> bool:
         start = hay.text.find(body)
         while start != -1:
             if hay.starts_near_boundary(start) and (
-                hay.boundaries_inside(start, start + len(body)) > 0 or len(body) >= MIN_UNMARKED_PREFIX_CHARS
+                hay.boundaries_inside(start, start + len(body)) > 0 or text_width(body) >= MIN_UNMARKED_PREFIX_CHARS
             ):
                 return True
             start = hay.text.find(body, start + 1)
@@ -119,7 +124,7 @@ def find_repeated_teasers(blocks: Sequence[str], normalised: Sequence[str] | Non
     removed: set[int] = set()
     first_seen: dict[str, int] = {}
     for index, text in enumerate(norm):
-        if len(text) >= MIN_UNMARKED_PREFIX_CHARS and text in first_seen:
+        if text_width(text) >= MIN_UNMARKED_PREFIX_CHARS and text in first_seen:
             removed.add(index)  # an exact copy: the first occurrence stays
         first_seen.setdefault(text, index)
     stripped = [strip_marker(text) for text in norm]
@@ -130,7 +135,7 @@ def find_repeated_teasers(blocks: Sequence[str], normalised: Sequence[str] | Non
     pages = (" ".join(norm), "".join(norm))
     for index in order:
         body, marked = stripped[index]
-        if index in removed or len(body) < MIN_TEASER_CHARS:
+        if index in removed or text_width(body) < MIN_TEASER_CHARS:
             continue
         anchors = [a for a in _anchors(body, marked) if a]
         if not any(page.count(a) > norm[index].count(a) for a in anchors for page in pages):
