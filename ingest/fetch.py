@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import importlib.util
 import ipaddress
@@ -250,25 +251,37 @@ class HostGate:
     _slots: dict[Origin, asyncio.Semaphore] = field(default_factory=dict)
     _next_start: dict[Origin, float] = field(default_factory=dict)
     _blocked_until: dict[Origin, float] = field(default_factory=dict)
+    _wake: dict[Origin, asyncio.Event] = field(default_factory=dict)
 
     def block(self, origin: Origin, until: datetime) -> None:
-        """Hold all requests to an origin until a time (a Retry-After it gave)."""
+        """Hold all requests to an origin until a time (a Retry-After it gave); wake those waiting their turn."""
         wait = (until - datetime.now(UTC)).total_seconds()
         self._blocked_until[origin] = max(self._blocked_until.get(origin, 0.0), time.monotonic() + wait)
+        wake = self._wake.pop(origin, None)
+        if wake is not None:
+            wake.set()
 
     def blocked_for(self, origin: Origin) -> float:
         """Seconds the origin still asked us to wait."""
         return max(0.0, self._blocked_until.get(origin, 0.0) - time.monotonic())
 
     async def __call__(self, origin: Origin) -> asyncio.Semaphore:
-        """Wait for the origin's turn; return its semaphore, already acquired."""
+        """Wait for the origin's turn; return its semaphore, already acquired.
+
+        The wait ends early when the origin asks us to wait (a 429 to the request before ours): the
+        caller then defers its request at once rather than after its turn.
+        """
         slot = self._slots.setdefault(origin, asyncio.Semaphore(self.concurrency))
         await slot.acquire()
+        if self.blocked_for(origin) > 0:
+            return slot
         now = time.monotonic()
         start = max(now, self._next_start.get(origin, now))
         self._next_start[origin] = start + self.delay
         if start > now:
-            await asyncio.sleep(start - now)
+            wake = self._wake.setdefault(origin, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), start - now)
         return slot
 
 
@@ -359,12 +372,13 @@ class Fetcher:
         trusted_host = urlsplit(url).hostname if trusted else None
         try:
             # The whole chain is bounded too, so a server cannot hold us with a slow redirect chain.
-            async with asyncio.timeout(self.settings.timeout * (self.settings.max_redirects + 1)):
+            async with asyncio.timeout(self.settings.timeout * (self.settings.max_redirects + 1)) as budget:
                 while True:
                     guarded = trusted_host is None or urlsplit(current).hostname != trusted_host
                     if guarded:
                         await self.policy.check(current)
-                    status, resp_headers, body = await self._one(current, headers, trusted=not guarded)
+                    status, resp_headers, body = await self._one(current, headers, trusted=not guarded,
+                                                                 budget=budget)
                     if status in REDIRECT_STATUSES and "location" in resp_headers:
                         location = resp_headers["location"].strip()
                         try:
@@ -388,30 +402,41 @@ class Fetcher:
             raise HTTPStatusError(current, status, parse_retry_after(resp_headers.get("retry-after")))
         return Response(current, status, resp_headers, body, tuple(hops), elapsed)
 
-    async def _one(self, url: str, headers: dict[str, str], *, trusted: bool) -> tuple[int, dict[str, str], bytes]:
-        """One request without redirects, body streamed and capped after decompression."""
+    async def _one(
+        self, url: str, headers: dict[str, str], *, trusted: bool, budget: asyncio.Timeout | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request without redirects, body streamed and capped after decompression.
+
+        Time spent waiting for our turn (the origin's delay, a free connection) is added to `budget`, the
+        deadline of the whole redirect chain: our own politeness is not the server's slowness.
+        """
         host = urlsplit(url).hostname or ""
         origin = origin_of(url)
         # An origin that asked us to wait is not queued behind its delay: the request is deferred at once.
         self._defer_if_blocked(url, origin)
+        queued, deadline = time.monotonic(), budget.when() if budget is not None else None
+        if budget is not None:
+            budget.reschedule(None)  # paused while we wait for our turn
         # The origin's turn first, then a global slot: a request waiting out a delay holds no slot.
         slot = await self.gate(origin)
         try:
             self._defer_if_blocked(url, origin)  # again: the request before ours may have been told to wait
-            async with (
-                self._global,
-                asyncio.timeout(self.settings.timeout),
-                self._client_for(host, trusted=trusted).stream("GET", url, headers=headers) as response,
-            ):
-                resp_headers = {k.lower(): v for k, v in response.headers.items()}
-                body = b""
-                if response.status_code < 300 or response.status_code >= 400:
-                    body = await self._read(url, response, resp_headers.get("content-encoding", ""))
-                if response.status_code in (429, 503):
-                    retry = parse_retry_after(resp_headers.get("retry-after"))
-                    if retry is not None:
-                        self.gate.block(origin, retry)
-                return response.status_code, resp_headers, body
+            async with self._global:
+                if budget is not None and deadline is not None:
+                    budget.reschedule(deadline + time.monotonic() - queued)
+                async with (
+                    asyncio.timeout(self.settings.timeout),
+                    self._client_for(host, trusted=trusted).stream("GET", url, headers=headers) as response,
+                ):
+                    resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                    body = b""
+                    if response.status_code < 300 or response.status_code >= 400:
+                        body = await self._read(url, response, resp_headers.get("content-encoding", ""))
+                    if response.status_code in (429, 503):
+                        retry = parse_retry_after(resp_headers.get("retry-after"))
+                        if retry is not None:
+                            self.gate.block(origin, retry)
+                    return response.status_code, resp_headers, body
         except TimeoutError as exc:
             raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
         except httpx.TimeoutException as exc:
