@@ -36,7 +36,9 @@ def canonical_url(url: str) -> str:
         if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
             return unparsed  # not a web link: nothing to normalise (and courlan's guesses are not stable)
         try:
-            normalised = courlan.normalize_url(url)
+            # Given the split URL, not the string: from a string courlan first HTML-unescapes it, which turns
+            # `?id=1&region=eu` into `?id=1®ion=eu` (a link from a feed is already unescaped by its parser).
+            normalised = courlan.normalize_url(parts)
         except ValueError:
             normalised = url
         parts = urlsplit(normalised)
@@ -73,8 +75,11 @@ def mask_url(url: str) -> str:
     `postgresql+psycopg//user:pw@host/db`, or no scheme at all): everything between the authority's start
     and its last `@` after the first `:` is the password.
     """
-    start = url.find("//")
-    start = 0 if start < 0 else start + 2
+    if "@" not in url:
+        return url
+    slashes = url.find("//")
+    # The authority starts after `//`, or at the start when no `//` comes before the first `@`.
+    start = slashes + 2 if 0 <= slashes < url.find("@") else 0
     end = len(url)
     for stop in "/?#":
         found = url.find(stop, start)
@@ -82,9 +87,9 @@ def mask_url(url: str) -> str:
             end = min(end, found)
     userinfo, at, host = url[start:end].rpartition("@")
     user, colon, _password = userinfo.partition(":")
-    if not at or not colon:
-        return url
-    return f"{url[:start]}{user}:{MASK}@{host}{url[end:]}"
+    if at and colon:
+        url = f"{url[:start]}{user}:{MASK}@{host}{url[end:]}"
+    return mask_secrets(url)  # and any other `//user:password@` (e.g. after `http:///`)
 
 
 def mask_secrets(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.urls import canonical_url, site_of
+from ingest.urls import canonical_url, mask_secrets, mask_url, site_of
 
 
 class TestCanonicalUrl:
@@ -95,3 +95,49 @@ class TestSiteOf:
         """A malformed port is ignored and a URL without a host gives an empty site, never an exception."""
         assert site_of("http://example.org:abc/") == "example.org"
         assert site_of("not a url") == ""
+
+
+class TestHostileLinks:
+    """canonical_url and site_of on links nobody here wrote."""
+
+    def test_parameter_named_like_an_html_entity(self) -> None:
+        """`&region=`, `&copy=`, `&para=` stay parameters (courlan used to HTML-unescape them to ®ion=, ©=)."""
+        assert canonical_url("https://example.org/a?id=1&region=eu") == "https://example.org/a?id=1&region=eu"
+        assert canonical_url("https://example.org/a?region=eu&id=1") == "https://example.org/a?id=1&region=eu"
+        assert canonical_url("https://example.org/a?x=1&copy=2&para=3") == "https://example.org/a?copy=2&para=3&x=1"
+
+    def test_unbalanced_bracket(self) -> None:
+        """A `[` in the host is no exception: the link, without its fragment, is its own identity and site ''."""
+        assert canonical_url(" http://example.c[o.test/x#top ") == "http://example.c[o.test/x"
+        assert site_of("http://example.c[o.test/x") == ""
+
+    def test_credentials_not_part_of_identity(self) -> None:
+        """user:password@ is dropped from the canonical URL (and was lowercased into it before)."""
+        assert canonical_url("https://Reader:PaSS@Example.org/a") == "https://example.org/a"
+
+
+class TestMaskUrl:
+    """mask_url and mask_secrets: passwords in URLs rendered as ***."""
+
+    @pytest.mark.parametrize(
+        ("url", "masked"),
+        [
+            ("http://user:pw@host/feed.xml", "http://user:***@host/feed.xml"),
+            ("http://user:p@ss@host/feed.xml", "http://user:***@host/feed.xml"),
+            ("http://user@host/feed.xml", "http://user@host/feed.xml"),
+            ("http://host:8080/a@b", "http://host:8080/a@b"),
+            ("postgresql+psycopg//user:pw@host/db", "postgresql+psycopg//user:***@host/db"),
+            ("user:pw@host/db", "user:***@host/db"),
+        ],
+    )
+    def test_password_only(self, url: str, masked: str) -> None:
+        """Only the password goes, up to the authority's last `@`."""
+        assert mask_url(url) == masked
+
+    def test_in_a_message(self) -> None:
+        """Every URL after `//` in a free text is masked; the rest of the text is untouched."""
+        message = "GET http://a:x@one.example/f failed, then postgresql+psycopg//b:y@two/db: refused"
+        assert mask_secrets(message) == (
+            "GET http://a:***@one.example/f failed, then postgresql+psycopg//b:***@two/db: refused"
+        )
+        assert mask_secrets("no credentials at 12:00 @home") == "no credentials at 12:00 @home"
