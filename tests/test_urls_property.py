@@ -11,13 +11,13 @@ from ingest.urls import canonical_url, mask_secrets, mask_url, site_of
 # A marker no other part of a generated URL contains, so "the password is gone" is a substring test.
 SECRET = "\u2603"
 # No `/?#` and no whitespace in a password: those end a URL's authority (a real password has them encoded).
-PASSWORD_CHARS = st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc"), blacklist_characters="/?#" + SECRET)
-PART_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters=SECRET)
+PASSWORD_CHARS = st.characters(blacklist_categories=["Cs", "Zs", "Zl", "Zp", "Cc"], blacklist_characters="/?#" + SECRET)
+PART_CHARS = st.characters(blacklist_categories=["Cs"], blacklist_characters=SECRET)
 
 schemes = st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "//", "http:", "", "mailto:", "http:///"])
 labels = st.one_of(
     st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True),
-    st.text(st.characters(whitelist_categories=("Ll", "Lu", "Lo", "Nd")), min_size=1, max_size=8),  # unicode hosts
+    st.text(st.characters(whitelist_categories=["Ll", "Lu", "Lo", "Nd"]), min_size=1, max_size=8),  # unicode hosts
     st.sampled_from(["xn--e1afmkfd", "www", "WWW", "", "[::1]", "[::1", "::1]", "[", "]", "%41", "127.0.0.1"]),
 )
 hosts = st.lists(labels, min_size=1, max_size=4).map(".".join)
