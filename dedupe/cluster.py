@@ -375,7 +375,9 @@ class Clusterer:
         self._anchor_of: dict[str, str] = {}  # the reverse
         self._agencies: dict[str, str | None] = {}
         self._clock: datetime | None = None  # arrival clock (UTC); None until a dated document arrives
+        self._origin: datetime | None = None  # the hour of the first clock: undated earlier arrivals count as then
         self._evicted_hour: datetime | None = None
+        self._horizon: datetime | None = None  # entries that arrived before this are evicted
 
     def keys_for(self, text: str) -> tuple[int, ...]:
         """Return the LSH keys of a text: one per MinHash band, then the lead keys (63-bit ints)."""
@@ -473,10 +475,15 @@ class Clusterer:
             return
         self._clock = moment
         hour = _hour(moment)
+        if self._origin is None:
+            self._origin = hour
         if hour == self._evicted_hour:
             return
         self._evicted_hour = hour
         before = _minus(hour, self.window)
+        if before <= self._origin:
+            return  # everything arrived with the first dated document or since, within the window
+        self._horizon = before
         self.index.evict(before)
         # The cache is in arrival order, so in order of arrival time: drop from the front.
         expired = []
@@ -540,10 +547,9 @@ class Clusterer:
         if same is not None and self._near(published, same.doc.published):
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
         # The index answers by arrival time; publication dates are compared here, both ways.
-        since = _minus(self._evicted_hour, self.window) if self._evicted_hour is not None else None
         found = [
             e
-            for e in self.index.candidates(keys, since)
+            for e in self.index.candidates(keys, self._horizon)
             if e.doc.id != doc.id and self._near(published, e.doc.published)
         ]
         if not found:
