@@ -95,7 +95,8 @@ def text_hash(text: str) -> str:
 def hash_of_clean(cleaned: str) -> str:
     """Return `text_hash` of an already `clean`ed text."""
     normal = " ".join(cleaned.casefold().split())
-    return hashlib.blake2b(normal.encode("utf-8"), digest_size=16).hexdigest()
+    # surrogatepass: a lone surrogate (JSON input may carry "\ud800") hashes instead of raising.
+    return hashlib.blake2b(normal.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def strip_dateline(text: str) -> str:
@@ -119,7 +120,7 @@ def _word_hash(word: str) -> int:
     if value is None:
         if len(_WORD_HASHES) >= _WORD_CACHE_LIMIT:
             _WORD_HASHES.clear()
-        value = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8"))
+        value = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
     return value
 
 

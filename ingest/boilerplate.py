@@ -37,7 +37,7 @@ class SiteBoilerplate:
 
 def block_key(paragraph: str) -> str:
     """Return the stable key of one paragraph: a hex hash of its normalised text."""
-    return hashlib.blake2b(normalise(paragraph).encode("utf-8"), digest_size=8).hexdigest()
+    return hashlib.blake2b(normalise(paragraph).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def block_keys(text: str) -> list[str]:

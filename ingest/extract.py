@@ -288,7 +288,10 @@ def _not_article_reason(url: str | None, text: str, meta: _Meta, tree: Any) -> s
     kind = (meta.values.get("og:type") or "").lower()
     ld_type = meta.json_ld.get("@type", "").lower()
     is_declared_article = "article" in kind or "article" in ld_type or "posting" in ld_type
-    path = urlsplit(url).path if url else None
+    try:
+        path = urlsplit(url).path if url else None
+    except ValueError:  # "http://example.c[o.test/x": no path to judge by
+        path = None
     if path is not None and _HOME_PATH.fullmatch(path) and not is_declared_article:
         return "home_page"
     if kind == "website" and path in {"", "/"}:
