@@ -388,3 +388,35 @@ class TestLearnReplay:
             restarted.learn(doc, decision)
         rest = [restarted.add(d) for d in docs[6:]]
         assert done + rest == expected
+
+
+class TestReplayOutOfOrder:
+    """Replaying decisions whose dates go back in time rebuilds the same arrival clock."""
+
+    def test_restart_after_a_backfill_of_old_articles(self) -> None:
+        """Live articles, then a backfill of older copies: a clusterer rebuilt by `learn` continues identically."""
+        live = [doc(f"live{i}", body(text), hours=24 * 400 + 5 * i)
+                for i, text in enumerate([STORY, HISTOIRE, STORY[4:] + HISTOIRE[:1]])]
+        backfilled = [doc("old-a", body(STORY[:6])), doc("old-b", body(HISTOIRE), hours=1),
+                      doc("old-c", "ROME (Reuters) - " + body(STORY[:5]), hours=2),
+                      doc("old-d", body(HISTOIRE[:4]), hours=3)]
+        docs = live + backfilled
+        whole = Clusterer(InMemoryIndex())
+        expected = [whole.add(d) for d in docs]
+        assert expected[5].duplicate_of == "old-a"  # the backfill's copies find each other
+        index = InMemoryIndex()
+        first = Clusterer(index)
+        done = [first.add(d) for d in docs[:5]]
+        restarted = Clusterer(index)
+        for replayed, decision in zip(docs[:5], done, strict=True):
+            restarted.learn(replayed, decision)
+        assert restarted.clock == first.clock
+        assert done + [restarted.add(d) for d in docs[5:]] == expected
+
+    def test_horizon_bounds_what_a_restart_replays(self) -> None:
+        """The replay horizon is a window before the hour of the newest date, never past now + 2 days."""
+        clusterer = Clusterer(InMemoryIndex(), window_days=3)
+        assert clusterer.horizon(T0 + timedelta(minutes=30)) == T0 - timedelta(days=3)
+        far = clusterer.horizon(datetime(9999, 12, 31, tzinfo=UTC))
+        assert far <= datetime.now(UTC) + timedelta(days=2) - timedelta(days=3)
+        assert clusterer.horizon(datetime.min.replace(tzinfo=UTC)) == datetime.min.replace(tzinfo=UTC)

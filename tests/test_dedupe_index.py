@@ -72,3 +72,24 @@ class TestInMemoryIndex:
         for i in range(5):
             index.add(entry(f"d{i}", (7,), hours=i), f"h{i}")
         assert [e.doc.id for e in index.candidates([7], None)] == ["d2", "d3", "d4"]
+
+
+class TestArrivalTime:
+    """InMemoryIndex with the clusterer's arrival time."""
+
+    def test_entries_are_timed_by_arrival_not_publication(self) -> None:
+        """An entry added with an arrival time is filtered and evicted by it, whatever its publication date."""
+        index = InMemoryIndex()
+        index.add(entry("recent", (1,), hours=100), "r", T0 + timedelta(hours=100))
+        index.add(entry("old", (1,), hours=-24 * 365), "o", T0 + timedelta(hours=100))
+        assert [e.doc.id for e in index.candidates([1], T0 + timedelta(hours=99))] == ["recent", "old"]
+        assert index.evict(T0 + timedelta(hours=99)) == 0
+        assert index.evict(T0 + timedelta(hours=101)) == 2
+
+    def test_undated_entry_takes_the_latest_arrival_time(self) -> None:
+        """Without a date or an arrival time, an entry is timed at the latest arrival time seen."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1,), hours=-1000), "a", T0 + timedelta(hours=10))
+        index.add(entry("b", (1,), hours=None), "b")
+        assert index.evict(T0 + timedelta(hours=10)) == 0
+        assert index.evict(T0 + timedelta(hours=11)) == 2
