@@ -586,6 +586,9 @@ class Pipeline:
         try:
             if leading:
                 won = await self._db(self._claim_pages, [url_key(c) for c in leading])
+                # Another worker may have stored a page and released its claim between our lookup and our
+                # claim: looked up again now that we hold the claims, such a page is linked, not fetched.
+                known.update(await self._db(self._known_urls, [j for j in jobs if j.canonical in leading]))
             tasks = [asyncio.ensure_future(self._prepare(job, plan=plan, future=future, won=won, known=known,
                                                          fetcher=fetcher, robots=robots))
                      for job, (plan, future) in zip(jobs, plans, strict=True)]
@@ -687,11 +690,16 @@ class Pipeline:
                 return PageOutcome(job, "deferred", error="deferred: the fetch it waited for was cancelled",
                                    kind="deferred")
             if isinstance(shared, PageOutcome):
+                if shared.status == "duplicate_url":  # found stored meanwhile: this item is linked to it too
+                    return PageOutcome(job, "duplicate_url", article_id=shared.article_id)
                 return PageOutcome(job, shared.status, error=shared.error, kind=shared.kind, shared=True)
             return shared  # stored once: this job then finds the URL stored and links its item to it
+        existing = known.get(job.canonical)
         if plan == "lead" and url_key(job.canonical) not in won:
             result: _Prepared = PageOutcome(job, "deferred", kind="claimed",
                                             error="claimed: another worker is fetching this page")
+        elif plan == "lead" and existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+            result = PageOutcome(job, "duplicate_url", article_id=existing[0])
         else:
             result = await self._fetch_extract(job, fetcher, robots)
         if future is not None and not future.done():
