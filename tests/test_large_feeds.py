@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
@@ -24,7 +25,7 @@ RSS = "application/rss+xml"
 def settings(url: str, cap: int, *, fetch_articles: bool = False) -> Settings:
     """Local servers allowed, no politeness delay, at most `cap` items a poll."""
     return Settings(
-        database=DatabaseSettings(url=url),
+        database=DatabaseSettings(url=SecretStr(url)),
         fetch=FetchSettings(allowed_networks=["127.0.0.1/32"], per_host_delay=0, timeout=10, obey_robots=False,
                             fetch_articles=fetch_articles, max_articles_per_feed=cap),
         schedule=ScheduleSettings(min_interval=60),

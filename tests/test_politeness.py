@@ -122,7 +122,7 @@ class TestPageDeferral:
         assert page_hits(c) == 3
         assert summary.pages_deferred == 7
         assert not any(u in stored for u in urls["a"][1:])  # no failed row, no attempt charged
-        assert {art.error.split(":")[0] for u, art in stored.items() if art.status == "failed"} <= {"http_4xx"}
+        assert {(art.error or "").split(":")[0] for u, art in stored.items() if art.status == "failed"} <= {"http_4xx"}
         with store.session() as session:
             feed = session.scalars(select(Feed)).one()
             linked = set(session.scalars(select(FeedItem.url)))

@@ -173,6 +173,10 @@ class HostedWorld(World):
             self.outlets[name] = outlet
             self._threads.append(threading.Thread(target=outlet.server.serve_forever, daemon=True))
 
+    def __enter__(self) -> HostedWorld:
+        super().__enter__()
+        return self
+
 
 def json_events(output: str | bytes) -> list[dict[str, Any]]:
     """The JSON log lines of a process's output, parsed (other lines are skipped)."""
