@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import check_database_url
 from ingest.urls import mask_secrets, mask_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,27 +64,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def check_url(url: str) -> None:
-    """Raise ValueError with a readable reason (password masked) unless SQLAlchemy can parse the URL."""
-    expected = "expected dialect[+driver]://[user[:password]@]host[:port]/database or sqlite:///path"
-    try:
-        parsed = make_url(normalise_url(url))
-    except ArgumentError:
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: {expected}") from None
-    except ValueError:  # SQLAlchemy's int() of the port, or an unbalanced bracket
-        authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0]
-        port = authority.rpartition("@")[2].rpartition(":")[2]
-        reason = f"port {port!r} is not a number" if port and not port.isdigit() else expected
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: {reason}") from None
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: port {parsed.port} is out of range")
-
-
 def make_engine(url: str | SecretStr) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     given = secret_value(url)
     try:
-        check_url(given)
+        check_database_url(given)
     except ValueError as exc:
         raise StoreError(str(exc)) from None
     url = normalise_url(given)
