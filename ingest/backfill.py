@@ -31,7 +31,7 @@ from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_
 from ingest.robots import RobotsCache
 from ingest.sitemaps import CrawlStats, crawl_sitemaps, in_range
 from ingest.urllist import UrlList, parse_url_list
-from ingest.urls import canonical_url, site_of
+from ingest.urls import canonical_url, mask_secrets, site_of
 from ingest.warc import WarcDamaged, WarcStats, read_warc
 from store import repo
 from store.db import StoreError
@@ -571,4 +571,4 @@ def format_summary(summary: BackfillSummary, *, reextract: bool = False) -> list
         lines.append("  failed by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.failed.items())))
     lines.extend(f"  junk: {example}" for example in summary.junk_examples[:5])
     lines.extend(f"  error: {error}" for error in summary.source_errors)
-    return lines
+    return [mask_secrets(line) for line in lines]  # a sitemap or list URL may carry a password

@@ -34,7 +34,7 @@ class TestDefaults:
     def test_defaults(self) -> None:
         """With no file and no environment the documented defaults apply."""
         settings = load_settings()
-        assert settings.database.url == DEFAULT_DATABASE_URL == "sqlite:///wirefeed.db"
+        assert settings.database.url.get_secret_value() == DEFAULT_DATABASE_URL == "sqlite:///wirefeed.db"
         assert settings.fetch.timeout == 20.0
         assert settings.fetch.max_bytes == 10 * 1024 * 1024
         assert settings.fetch.user_agent.startswith("wirefeed/")
@@ -74,7 +74,7 @@ threshold = 0.9
 window_days = 7
 """)
         settings = load_settings(path)
-        assert settings.database.url == "sqlite:///from-file.db"
+        assert settings.database.url.get_secret_value() == "sqlite:///from-file.db"
         assert settings.fetch.timeout == 5.5
         assert settings.fetch.max_bytes == 1000
         assert settings.fetch.user_agent == "test-agent/1"
@@ -128,7 +128,7 @@ class TestEnvironment:
         settings = load_settings(path)
         assert settings.fetch.timeout == 7.5
         assert settings.fetch.concurrency == 4
-        assert settings.database.url == "sqlite:///env.db"
+        assert settings.database.url.get_secret_value() == "sqlite:///env.db"
 
     def test_env_without_file(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Environment values are parsed to their types, lists as JSON."""
@@ -151,10 +151,10 @@ class TestEnvironment:
         """An explicit database URL (--db) wins over the environment and the file."""
         path = write(tmp_path, "[database]\nurl = \"sqlite:///file.db\"\n")
         monkeypatch.setenv("WIREFEED_DATABASE__URL", "sqlite:///env.db")
-        assert load_settings(path, "sqlite:///flag.db").database.url == "sqlite:///flag.db"
-        assert load_settings(path).database.url == "sqlite:///env.db"
+        assert load_settings(path, "sqlite:///flag.db").database.url.get_secret_value() == "sqlite:///flag.db"
+        assert load_settings(path).database.url.get_secret_value() == "sqlite:///env.db"
         monkeypatch.delenv("WIREFEED_DATABASE__URL")
-        assert load_settings(path).database.url == "sqlite:///file.db"
+        assert load_settings(path).database.url.get_secret_value() == "sqlite:///file.db"
 
     def test_bad_env_value(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """A wrongly typed environment value is a ConfigError naming the key."""
