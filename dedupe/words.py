@@ -40,13 +40,13 @@ _BRAHMIC_BLOCKS = (
     (0xA9E0, 0xA9FF),  # Myanmar extended-B
     (0xAA60, 0xAA7F),  # Myanmar extended-A
 )
-# Characters per word, measured with segmenters on news text (docs/extraction.md, "Scripts without
-# spaces"): jieba on Chinese and janome on Japanese give 1.6-1.8 characters a word; pythainlp on
-# Thai gives 3.0 letters a word (vowel and tone marks not counted: they ride on a letter). Lao,
-# Khmer and Burmese build syllables the way Thai does and take its figure. A Latin-script word is
-# 6 characters with the space after it (5.9 on the fundus gold text).
-CJK_CHARS_PER_WORD = 1.7
-BRAHMIC_LETTERS_PER_WORD = 3.0
+# Characters per word, measured with segmenters on news text (5 real pages of trafilatura's evaluation
+# set and the pages of tests/fixtures/scripts): janome on Japanese gives 1.6-1.8 characters a word,
+# jieba on Chinese 1.8-2.1; pythainlp on Thai 4.1 letters a word (vowel and tone marks not counted:
+# they ride on a letter). Lao, Khmer and Burmese build syllables the way Thai does and take its
+# figure. A Latin-script word is 6 characters with the space after it (6.05 on the fundus gold text).
+CJK_CHARS_PER_WORD = 1.8
+BRAHMIC_LETTERS_PER_WORD = 4.0
 LATIN_CHARS_PER_WORD = 6.0
 
 
@@ -105,7 +105,7 @@ def word_count(text: str) -> int:
 
 def text_width(text: str) -> int:
     """Return a text's length in Latin-script characters: unspaced letters count as the share of a word
-    they carry (a Chinese character weighs about as much as 3.5 Latin ones), other characters as one."""
+    they carry (a Chinese character weighs as much as 3.3 Latin ones), other characters as one."""
     if not has_unspaced(text):
         return len(text)
     cjk = len(_CJK.findall(text))

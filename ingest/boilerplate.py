@@ -16,7 +16,7 @@ MIN_DOCS = 10
 MIN_SHARE = 0.5
 # Blocks longer than this are never treated as boilerplate: a recurring long paragraph is a
 # republished article, which dedupe handles, not a footer. Measured in Latin-script characters
-# (dedupe.words.text_width: a Chinese or Japanese character weighs about 3.5).
+# (dedupe.words.text_width: a Chinese or Japanese character weighs 3.3).
 MAX_BLOCK_CHARS = 600
 
 

@@ -263,7 +263,8 @@ BIO_WINDOW = 5
 def _doubled(text: str) -> bool:
     """Tell whether a block is one short text written twice ("Title Title"), as card links render."""
     half = len(text) // 2
-    if text_width(text) <= 20 or _words(text) > 2 * MAX_HEADLINE_WORDS:
+    # Characters, not text_width: a short Chinese line sung twice ("想念你 想念你") is text, not a card.
+    if len(text) <= 20 or _words(text) > 2 * MAX_HEADLINE_WORDS:
         return False
     return text[:half].strip() == text[half:].strip()
 

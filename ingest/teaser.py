@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from dedupe.words import text_width
 
 # Lengths here are in Latin-script characters (dedupe.words.text_width: a Chinese or Japanese
-# character weighs about 3.5, a Thai letter 2), so a teaser of a few Japanese words counts.
+# character weighs 3.3, a Thai letter 1.5), so a teaser of a few Japanese words counts.
 # A teaser shorter than this is too short to tell from a coincidence ("Oui...").
 MIN_TEASER_CHARS = 30
 # An unmarked block must be this long to count as a repeat of (a prefix of) a single paragraph:

@@ -46,10 +46,10 @@ class TestWordCount:
         assert 300 < word_count(text) < 500
 
     def test_characters_per_word(self) -> None:
-        """Chinese/Japanese count 1.7 characters a word, Thai 3 letters (its marks not counted)."""
-        assert word_count("新能源汽车产销量同比增长") == round(12 / 1.7)
-        assert word_count("ที่ประเทศไทย") == 3  # 10 letters, 2 marks
-        assert word_count("JR九州は在来線の多くで運転を見合わせ") == 1 + round(17 / 1.7)
+        """Chinese/Japanese count 1.8 characters a word, Thai 4 letters (its marks not counted)."""
+        assert word_count("新能源汽车产销量同比增长") == round(12 / 1.8)
+        assert word_count("ที่ประเทศไทยมีฝน") == 3  # 13 letters, 3 marks
+        assert word_count("JR九州は在来線の多くで運転を見合わせ") == 1 + round(17 / 1.8)
 
     def test_a_stub_stays_short(self) -> None:
         """A Japanese not-found notice counts as fewer words than an article needs."""
@@ -64,9 +64,9 @@ class TestTextWidth:
         assert text_width(SPACED) == len(SPACED)
 
     def test_chinese_character_weighs_a_latin_word_share(self) -> None:
-        """A Chinese character weighs 6 / 1.7 Latin characters; punctuation weighs one."""
-        assert text_width("新华社") == round(3 * 6 / 1.7)
-        assert text_width("新华社。") == round(3 * 6 / 1.7) + 1
+        """A Chinese character weighs 6 / 1.8 Latin characters; punctuation weighs one."""
+        assert text_width("新华社") == round(3 * 6 / 1.8)
+        assert text_width("新华社。") == round(3 * 6 / 1.8) + 1
 
 
 class TestTokens:
