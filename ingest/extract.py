@@ -260,8 +260,12 @@ def _absolute(url: str | None, base: str | None) -> str | None:
     """Return an absolute http(s) URL, or None."""
     if not url:
         return None
-    joined = urljoin(base or "", url.strip())
-    return joined if urlsplit(joined).scheme in {"http", "https"} and urlsplit(joined).netloc else None
+    try:
+        joined = urljoin(base or "", url.strip())
+        parts = urlsplit(joined)
+    except ValueError:  # an unbalanced "[" in a host, say: no usable URL
+        return None
+    return joined if parts.scheme in {"http", "https"} and parts.netloc else None
 
 
 def _language(value: str | None) -> str | None:
