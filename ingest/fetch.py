@@ -288,10 +288,19 @@ class HostGate:
 class Fetcher:
     """An httpx client that fetches with the caps, guards and politeness wirefeed promises."""
 
-    def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        blocked: dict[Origin, float] | None = None,
+    ) -> None:
+        """`blocked`: origins that asked us to wait (monotonic deadlines), shared across a daemon's passes."""
         self.settings = settings
         self.policy = AddressPolicy.from_settings(settings)
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_delay)
+        if blocked is not None:
+            self.gate._blocked_until = blocked
         self._global = asyncio.Semaphore(settings.concurrency)
         # httpcore's pool scans every connection on every request and release, so one pool of many
         # connections costs more CPU than the requests; hosts are spread over a few small pools instead.

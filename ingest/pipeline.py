@@ -48,7 +48,7 @@ from ingest.extract import (
     boilerplate_keys,
 )
 from ingest.feeds import Item, ParsedFeed, parse_feed
-from ingest.fetch import Fetcher, Response, origin_of
+from ingest.fetch import Fetcher, Origin, Response, origin_of
 from ingest.pool import ExtractPool
 from ingest.robots import RobotsCache
 from ingest.schedule import FeedState
@@ -147,7 +147,9 @@ class PageOutcome:
     @classmethod
     def failure(cls, job: PageJob, exc: WirefeedError, **fields: Any) -> PageOutcome:
         """A failed (or deferred) page from the error that stopped it."""
-        status = "deferred" if isinstance(exc, HostDeferred) else "failed"
+        # Not an attempt: the origin asked us to wait (now, or before this request was sent).
+        told_to_wait = isinstance(exc, HTTPStatusError) and exc.status in (429, 503) and exc.retry_after is not None
+        status = "deferred" if isinstance(exc, HostDeferred) or told_to_wait else "failed"
         return cls(job, status, error=f"{exc.kind}: {exc}", kind=exc.kind, **fields)
 
     @property
@@ -241,6 +243,8 @@ class Pipeline:
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
         self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
+        # Origins that asked us to wait (Retry-After on a page), remembered from one pass to the next.
+        self._origins_waiting: dict[Origin, float] = {}
 
     def close(self) -> None:
         """Stop the extraction workers and the database thread."""
@@ -289,7 +293,7 @@ class Pipeline:
                     renewer.cancel()
                     await asyncio.shield(self._db(self._release, [f.id for f in feeds]))
 
-        async with Fetcher(self.settings.fetch, self.transport) as fetcher:
+        async with Fetcher(self.settings.fetch, self.transport, blocked=self._origins_waiting) as fetcher:
             robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
             await asyncio.gather(*(worker(fetcher, robots) for _ in range(sched.batches_in_flight)))
         log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
@@ -433,10 +437,16 @@ class Pipeline:
         """
         seen = repo.seen_guids(session, feed.id, [item.guid for item in items])
         jobs: list[PageJob] = []
+        linkless: list[Item] = []
         waiting = 0
         cap = self.settings.fetch.max_articles_per_feed
         for item in items:
-            if item.guid in seen or not item.link:
+            if item.guid in seen:
+                continue
+            if not item.link:
+                # Nothing to fetch (no link, or one that is no URL, which feedparser drops too): the item is
+                # recorded without an article, once, so it is neither lost silently nor looked at again.
+                linkless.append(item)
                 continue
             if len(jobs) >= cap:
                 waiting += 1
@@ -444,6 +454,11 @@ class Pipeline:
             job = PageJob(url=item.link, feed_id=feed.id, guid=item.guid, title=item.title,
                           published=item.published, author=item.author)
             jobs.append(job)
+        if linkless:
+            repo.record_items(session, [{"feed_id": feed.id, "guid": item.guid, "url": None, "canonical_url": None,
+                                         "title": item.title, "published": item.published} for item in linkless])
+            log.warning("items_without_link", feed_id=feed.id, url=feed.url, items=len(linkless),
+                        guids=[item.guid[:200] for item in linkless[:5]])
         # Oldest first, so a story's first copy is stored first; the feed order breaks ties.
         return sorted(jobs, key=lambda j: j.published or datetime.max.replace(tzinfo=UTC)), waiting
 
