@@ -292,6 +292,8 @@ class TestPoisonedWorld:
         gamma_feed = rows[world["gamma"].url("/rss.xml")]
         assert (gamma_feed.last_status, gamma_feed.last_error_kind) == (200, None)
         assert not [a for a in stored.values() if "example.c" in a.url]
+        assert "broken" in guids(db_url)  # recorded once, without an article, so it is not looked at again
+        assert [e["guids"] for e in json_events(outputs[1]) if e["event"] == "items_without_link"] == [["broken"]]
         # 4: the Japanese article is an article.
         assert stored[w.japanese].status == "ok"
         assert len(stored[w.japanese].text or "") > 300
