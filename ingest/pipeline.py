@@ -64,6 +64,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 PAGE_RETRY_LIMIT = 3
+# Longer links and feed URLs than this are not fetched or followed: they do not fit the store's URL columns
+# (2,048), and no publisher's real article needs one.
+MAX_URL_CHARS = 2000
 # At most this many ready pages are stored in one transaction (if it fails, they are stored one by one).
 STORE_GROUP = 50
 # Kinds that say "our network is down" rather than "this feed is broken" when every feed shows them at once.
@@ -73,6 +76,11 @@ OUTAGE_KINDS = frozenset({"dns", "timeout", "refused", "network"})
 def worker_id() -> str:
     """A lease owner name unique to this process."""
     return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
 
 
 def owner_alive(owner: str) -> bool:
@@ -375,8 +383,32 @@ class Pipeline:
     def _finish_batch(
         self, polls: Sequence[FeedPoll], jobs: Sequence[PageJob], by_feed: dict[int, list[PageOutcome]], outage: bool
     ) -> None:
-        """Write the batch's feed rows and fetch-log rows (and, without article fetching, its items) at once."""
+        """Write the batch's feed rows and fetch-log rows (and, without article fetching, its items) at once.
+
+        If the database refuses the batch's rows (one feed's values), they are written again one feed per
+        transaction, so that feed alone is recorded as refused.
+        """
+        try:
+            self._write_feeds(polls, jobs, by_feed, outage)
+        except StoreError:
+            raise
+        except SQLAlchemyError as exc:
+            log.warning("feed_rows_failed", feeds=len(polls), error=_first_line(exc),
+                        retrying="one feed per transaction")
+            for poll in polls:
+                mine = [job for job in jobs if job.feed_id == poll.feed.id]
+                try:
+                    self._write_feeds([poll], mine, by_feed, outage)
+                except StoreError:
+                    raise
+                except SQLAlchemyError as refused:
+                    self._write_refused_feed(poll, refused)
+
+    def _write_feeds(
+        self, polls: Sequence[FeedPoll], jobs: Sequence[PageJob], by_feed: dict[int, list[PageOutcome]], outage: bool
+    ) -> None:
         writes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        moving: set[str] = set()  # URLs feeds of this batch move to (two feeds may 301 to one new URL)
         with self.store.session() as session:
             if not self.settings.fetch.fetch_articles:
                 repo.record_items(session, [
@@ -384,14 +416,27 @@ class Pipeline:
             for poll in polls:
                 try:
                     writes.append(self._finish_feed(poll, by_feed.get(poll.feed.id, []), outage=outage,
-                                                    session=session))
+                                                    session=session, moving=moving))
                 except (StoreError, SQLAlchemyError):
                     raise
                 except Exception as exc:  # this feed's row records the bug; the others are written as usual
                     poll.error = internal_error("feed", exc, feed_id=poll.feed.id, url=poll.feed.url)
-                    writes.append(self._finish_feed(poll, [], outage=False, session=session))
+                    writes.append(self._finish_feed(poll, [], outage=False, session=session, moving=moving))
             repo.update_feeds(session, [(feed_id, values) for feed_id, values, _ in writes])
             repo.log_fetches(session, [fetch_log for _, _, fetch_log in writes])
+
+    def _write_refused_feed(self, poll: FeedPoll, refused: SQLAlchemyError) -> None:
+        """The database refused this feed's new values: record that on its row, and poll it again later."""
+        now = utcnow()
+        error = f"the database refused this feed's values: {_first_line(refused)}"[:1000]
+        log.error("feed_store_failed", feed_id=poll.feed.id, url=poll.feed.url, error=error)
+        values = {"last_fetched_at": now, "last_error": error, "last_error_kind": "store",
+                  "next_fetch_at": now + timedelta(seconds=self.settings.schedule.default_interval)}
+        try:
+            with self.store.session() as session:
+                repo.update_feeds(session, [(poll.feed.id, values)])
+        except SQLAlchemyError as again:  # StoreError (the database is gone) goes up; this is one feed's row
+            log.error("feed_store_failed", feed_id=poll.feed.id, url=poll.feed.url, error=_first_line(again))
 
     @staticmethod
     def _is_outage(polls: Sequence[FeedPoll]) -> bool:
@@ -443,9 +488,10 @@ class Pipeline:
         for item in items:
             if item.guid in seen:
                 continue
-            if not item.link:
-                # Nothing to fetch (no link, or one that is no URL, which feedparser drops too): the item is
-                # recorded without an article, once, so it is neither lost silently nor looked at again.
+            if not item.link or len(item.link) > MAX_URL_CHARS:
+                # Nothing to fetch (no link, one that is no URL, which feedparser drops too, or one too long to
+                # store): the item is recorded without an article, once, so it is neither lost silently nor
+                # looked at again.
                 linkless.append(item)
                 continue
             if len(jobs) >= cap:
@@ -469,6 +515,7 @@ class Pipeline:
         *,
         outage: bool,
         session: Session,
+        moving: set[str],
     ) -> tuple[int, dict[str, Any], dict[str, Any]]:
         """Decide a feed's new row values and fetch-log row.
 
@@ -502,7 +549,7 @@ class Pipeline:
                 if poll.parsed.malformed:
                     values.update(last_error=f"malformed feed, recovered: {poll.parsed.malformed}",
                                   last_error_kind="malformed")
-            self._follow_permanent_redirect(feed, response, values, session=session)
+            self._follow_permanent_redirect(feed, response, values, session=session, moving=moving)
             plan = schedule.after_success(state, self.settings.schedule, now, hinted_interval=hint,
                                           observed=observed, max_age=schedule.cache_max_age(response.headers))
         else:
@@ -549,15 +596,20 @@ class Pipeline:
         return feed.id, values, fetch_log
 
     def _follow_permanent_redirect(
-        self, feed: Feed, response: Response, values: dict[str, Any], *, session: Any
+        self, feed: Feed, response: Response, values: dict[str, Any], *, session: Any, moving: set[str]
     ) -> None:
         """A 301/308 chain moves the subscription to its target; the old URL is kept for the record."""
         target = response.permanent_url
         if not target or target == feed.url:
             return
-        if repo.feed_by_url(session, target) is not None:
+        if len(target) > MAX_URL_CHARS:
+            log.warning("feed_move_refused", feed_id=feed.id, url=feed.url, reason="target URL too long",
+                        length=len(target))
+            return
+        if target in moving or repo.feed_by_url(session, target) is not None:
             log.info("feed_moved_to_existing", feed_id=feed.id, url=feed.url, new_url=target)
             return
+        moving.add(target)
         values["url"] = target
         values["old_urls"] = [*(feed.old_urls or []), feed.url]
         log.info("feed_moved", feed_id=feed.id, old_url=feed.url, new_url=target)

@@ -243,6 +243,22 @@ class TestPolling:
         assert len(one.hits("/old.xml")) == 1
         assert len(one.hits("/new.xml")) == 2
 
+    def test_two_feeds_moving_to_one_url_cost_nothing(self, store: Store, world: World) -> None:
+        """Two feeds that 301 to one new URL: the first moves, the second keeps its URL; every feed row is written."""
+        one = world["one"]
+        for old in ("/a.xml", "/b.xml"):
+            one.routes[old] = lambda r: (301, {"Location": "/moved.xml"}, b"")
+        one.static("/moved.xml", rss("Moved", items(1, one.base)), RSS)
+        one.static("/good.xml", rss("Good", items(1, one.base, "g")), RSS)
+        subscribe(store, one.url("/a.xml"), one.url("/b.xml"), one.url("/good.xml"))
+        for _ in range(2):
+            summary = run(store, settings(store.url))
+            assert summary.feeds == 3
+        rows = feeds(store)
+        assert sorted(rows) == sorted([one.url("/moved.xml"), one.url("/b.xml"), one.url("/good.xml")])
+        health = {url: (row.last_status, row.last_error_kind) for url, row in rows.items()}
+        assert health == dict.fromkeys(rows, (304, None))  # the second poll: written, unchanged
+
 
 class TestArticles:
     """Article links: fetch_articles, robots.txt and the SSRF guard."""
