@@ -385,9 +385,13 @@ class Backfill:
             if self.options.reextract:
                 await self._run_reextract()
             else:
-                async with Fetcher(self.pipeline.settings.fetch, self.pipeline.transport) as fetcher:
-                    robots = RobotsCache(fetcher, enabled=self.pipeline.settings.fetch.obey_robots)
-                    await self._run_sources(fetcher, robots)
+                await self.pipeline.load_origin_waits()
+                try:
+                    async with self.pipeline.fetcher() as fetcher:
+                        robots = RobotsCache(fetcher, enabled=self.pipeline.settings.fetch.obey_robots)
+                        await self._run_sources(fetcher, robots)
+                finally:
+                    await asyncio.shield(self.pipeline.save_origin_waits())
             self._finish_run()
             finished = True
         except BaseException:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import random
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -282,6 +283,7 @@ class Pipeline:
         reclaimed = await self._db(self._release_all)
         if reclaimed:
             log.info("leases_reclaimed", feeds=reclaimed, owner=self.owner)
+        await self.load_origin_waits()
 
         async def worker(fetcher: Fetcher, robots: RobotsCache) -> None:
             nonlocal reserved
@@ -301,9 +303,12 @@ class Pipeline:
                     renewer.cancel()
                     await asyncio.shield(self._db(self._release, [f.id for f in feeds]))
 
-        async with Fetcher(self.settings.fetch, self.transport, blocked=self._origins_waiting) as fetcher:
-            robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
-            await asyncio.gather(*(worker(fetcher, robots) for _ in range(sched.batches_in_flight)))
+        try:
+            async with self.fetcher() as fetcher:
+                robots = RobotsCache(fetcher, enabled=self.settings.fetch.obey_robots)
+                await asyncio.gather(*(worker(fetcher, robots) for _ in range(sched.batches_in_flight)))
+        finally:
+            await asyncio.shield(self.save_origin_waits())
         log.info("pass_finished", feeds=summary.feeds, feeds_failed=summary.feeds_failed,
                  not_modified=summary.not_modified, items_new=summary.items_new, stored=summary.stored,
                  duplicates=summary.duplicates, not_article=summary.not_article,
@@ -311,6 +316,40 @@ class Pipeline:
                  stories_new=summary.stories_new, items_waiting=summary.items_waiting,
                  failures=dict(sorted(summary.failures.items())))
         return summary
+
+    def fetcher(self) -> Fetcher:
+        """A fetcher that honours the waits origins asked of this pipeline (and, once loaded, of other processes)."""
+        return Fetcher(self.settings.fetch, self.transport, blocked=self._origins_waiting)
+
+    async def load_origin_waits(self) -> None:
+        """Take up the waits other processes (or earlier runs) were asked for by origins."""
+        waits = await self._db(self._read_origin_waits)
+        now, clock = utcnow(), time.monotonic()
+        for key, until in waits.items():
+            scheme, _, rest = key.partition("://")
+            host, _, port = rest.rpartition(":")
+            if port.isascii() and port.isdigit():
+                origin = (scheme, host, int(port))
+                deadline = clock + (until - now).total_seconds()
+                self._origins_waiting[origin] = max(self._origins_waiting.get(origin, 0.0), deadline)
+
+    async def save_origin_waits(self) -> None:
+        """Record the waits origins asked for, so the next process (a cron run) honours them too."""
+        now, clock = utcnow(), time.monotonic()
+        waits = {f"{scheme}://{host}:{port}": now + timedelta(seconds=deadline - clock)
+                 for (scheme, host, port), deadline in self._origins_waiting.items() if deadline > clock}
+        try:
+            await self._db(self._write_origin_waits, waits, now)
+        except StoreError as exc:  # the next process asks the origin once more, nothing worse
+            log.warning("origin_waits_not_saved", origins=len(waits), error=str(exc))
+
+    def _read_origin_waits(self) -> dict[str, datetime]:
+        with self.store.session() as session:
+            return repo.origin_waits(session, utcnow())
+
+    def _write_origin_waits(self, waits: dict[str, datetime], now: datetime) -> None:
+        with self.store.session() as session:
+            repo.save_origin_waits(session, waits, now)
 
     def _claim(self, size: int, *, all_feeds: bool, fetched_before: datetime) -> list[Feed]:
         with self.store.session() as session:

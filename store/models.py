@@ -110,6 +110,18 @@ class PageClaim(Base):
     until: Mapped[datetime] = mapped_column(index=True)
 
 
+class OriginWait(Base):
+    """An origin (scheme://host:port) that answered a page request with Retry-After: until when we hold off.
+
+    Kept in the store so that separate processes (cron runs a minute apart) honour it too.
+    """
+
+    __tablename__ = "origin_waits"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    until: Mapped[datetime]
+
+
 class FetchLog(Base):
     """One fetch attempt of a feed and its outcome."""
 

@@ -19,6 +19,7 @@ from store.models import (
     FeedItem,
     FetchLog,
     LshBand,
+    OriginWait,
     PageClaim,
     RawPage,
     SiteBlock,
@@ -727,4 +728,25 @@ def count_failed_attempt(session: Session, article_id: int, error: str | None) -
         .where(Article.id == article_id)
         .values(attempts=Article.attempts + 1, error=error, fetched=utcnow())
     )
+
+
+# Origins that asked us to wait -------------------------------------------------------------------------
+
+
+def origin_waits(session: Session, now: datetime) -> dict[str, datetime]:
+    """Origins still asking us to wait, and until when."""
+    table = _table(OriginWait)
+    rows = session.execute(select(table.c.origin, table.c.until).where(table.c.until > now))
+    return {str(origin): until for origin, until in rows}
+
+
+def save_origin_waits(session: Session, waits: Mapping[str, datetime], now: datetime) -> None:
+    """Remember origins' waits (the later deadline wins); forget those that have passed."""
+    table = _table(OriginWait)
+    if waits:
+        stmt = _dialect(session).insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["origin"], set_={"until": stmt.excluded.until}, where=table.c.until < stmt.excluded.until)
+        session.execute(stmt, [{"origin": o[:300], "until": u} for o, u in sorted(waits.items())])
+    session.execute(delete(table).where(table.c.until <= now))
 

@@ -137,6 +137,30 @@ class TestPageDeferral:
         assert all(art.attempts == 1 for art in stored.values())
 
 
+    def test_wait_is_honoured_by_the_next_process(self, store: Store, world: HostedWorld) -> None:
+        """A page's Retry-After of an hour, from one run, holds the next run (a new process, as cron starts) too."""
+        a, feeds = world["a"], world["feeds"]
+        urls = serve_articles(a, 2)
+        a.routes["/harbour.html"] = too_many_requests(a.routes["/harbour.html"], "3600")
+        entries = [{"title": f"Item {n}", "link": link, "guid": f"g{n}"} for n, link in enumerate(urls)]
+        feeds.static("/rss.xml", rss("A", entries), RSS)
+        with store.session() as session:
+            repo.add_feed(session, feeds.url("/rss.xml"))
+        cfg = settings(store.url)  # the per-origin delay: the 429 comes before the second page's turn
+        first = run(store, cfg)
+        assert first.pages_deferred == 2
+        assert page_hits(a) == 1
+        with store.session() as session:
+            waits = repo.origin_waits(session, utcnow())
+        (origin, until), = waits.items()
+        assert origin == f"http://127.0.0.2:{a.base.rsplit(':', 1)[1]}"
+        assert timedelta(minutes=59) < aware(until) - utcnow() <= timedelta(hours=1)
+        second = run(store, cfg)  # a fresh Pipeline: nothing of the first run in memory
+        assert second.pages_deferred == 2
+        assert page_hits(a) == 1  # not asked again while the wait holds
+        assert not articles(store)  # and no attempt was charged
+
+
 class TestFeedDeferral:
     """A feed answering 429 with Retry-After holds back its origin's feeds, and only them."""
 
