@@ -435,7 +435,9 @@ class Backfill:
             todo: list[Work] = []
             for work in chunk:
                 if work.key in self._seen:
-                    self.summary.duplicates += 1  # the same page twice in the input
+                    # The same page twice in the input: a page of the run, and a duplicate.
+                    self.summary.items += 1
+                    self.summary.duplicates += 1
                 elif work.key in self._done:
                     self.summary.skipped += 1
                 else:

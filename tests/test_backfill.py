@@ -379,6 +379,7 @@ class TestUrlListBackfill:
         ]), encoding="utf-8")
         summary = backfill(store, BackfillOptions(urls=str(listing)))
         assert (summary.stored, summary.duplicates, summary.junk_lines) == (2, 1, 2)
+        assert summary.items == summary.stored + summary.duplicates + summary.not_article + summary.failed_total
         assert summary.failed == {"http_4xx": 1}
         assert story_of(store, "fonds-norvege") == story_of(store, "wealth-fund")
         with store.session() as s:
@@ -422,6 +423,7 @@ class TestWarcBackfill:
         summary = backfill(store, BackfillOptions(warcs=[str(path)]), transport=transport)
         assert transport.requests == []
         assert (summary.stored, summary.duplicates, summary.failed_total) == (4, 1, 0)
+        assert summary.items == summary.stored + summary.duplicates + summary.not_article + summary.failed_total
         with store.session() as s:
             articles = list(s.scalars(select(Article)))
             raw = s.scalars(select(RawPage)).first()
