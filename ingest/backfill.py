@@ -43,6 +43,9 @@ DEFAULT_CHUNK = 100
 PROGRESS_EVERY = 10.0  # seconds between two `backfill_progress` log lines when there is no terminal
 # Outcomes a rerun of the same backfill takes again (the pipeline caps page retries).
 NOT_DONE = ("failed", "deferred")
+# A work key (canonical URL) longer than this is kept as a hash of itself: `backfill_items.item_key` holds
+# 2,048 characters and cutting would make two long URLs one item.
+MAX_KEY = 1000
 
 
 class BackfillError(Exception):
@@ -489,7 +492,7 @@ class Backfill:
                                           until=self.options.until, stats=stats):
             if self._keep(entry.url, None):
                 job = PageJob(url=entry.url, title=entry.title, published=entry.published)
-                yield Work(canonical_url(entry.url), job)
+                yield Work(_work_key(entry.url), job)
         self.summary.out_of_range += stats.out_of_range
         self.summary.invalid_entries += stats.invalid_entries
         for error in stats.errors:
@@ -509,7 +512,7 @@ class Backfill:
                 continue
             job = PageJob(url=entry.url, title=entry.title, published=entry.published,
                           feed_id=self._feed_id(entry.feed))
-            works.append(Work(canonical_url(entry.url), job))
+            works.append(Work(_work_key(entry.url), job))
         return works
 
     def _feed_id(self, feed_url: str | None) -> int | None:
@@ -530,13 +533,22 @@ class Backfill:
                 if not response.url or not self._keep(response.url, page.fetched):
                     continue
                 job = PageJob(url=response.url, response=response, fetched=page.fetched)
-                yield Work(canonical_url(response.url), job)
+                yield Work(_work_key(response.url), job)
         except WarcDamaged as exc:
             self.summary.source_errors.append(f"warc {exc}")
             log.warning("warc_damaged", path=exc.path, record=exc.record, offset=exc.offset, reason=exc.reason)
         finally:
             self.summary.not_html += stats.not_html
-            log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html)
+            log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html,
+                     bad_headers=stats.bad_headers)
+
+
+def _work_key(url: str) -> str:
+    """A page's key in `backfill_items`: its canonical URL, or `sha1:<hex>` of it when over MAX_KEY."""
+    key = canonical_url(url)
+    if len(key) > MAX_KEY:
+        return "sha1:" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key
 
 
 def _chunks(works: Iterator[Work], size: int) -> Iterator[list[Work]]:

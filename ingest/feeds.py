@@ -20,6 +20,9 @@ from ingest.errors import FeedEncodingError, FeedError, FeedParseError, NotAFeed
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 # feedparser flags these but recovers fully: a missing XML content type, a charset the HTTP header overrides.
 BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+# A GUID longer than this is kept as a hash of itself: the store holds 2,048 characters and cutting would
+# make two long GUIDs one.
+MAX_GUID = 1000
 HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -489,12 +492,12 @@ def _item(feed_url: str, entry: Mapping[str, object]) -> Item:
     link = _join(feed_url, entry.get("link"))
     title = _clean(entry.get("title"))
     summary = _clean(entry.get("summary"))
-    guid = entry.get("id") or link
+    guid = _guid(str(entry.get("id") or "")) or _guid(link or "")
     if not guid:
         digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()[:32]
         guid = f"sha256:{digest}"
     return Item(
-        guid=str(guid).strip(),
+        guid=guid,
         link=link,
         title=title,
         summary=summary,
@@ -502,6 +505,18 @@ def _item(feed_url: str, entry: Mapping[str, object]) -> Item:
         published=dates.from_struct_time(entry.get("published_parsed"))
         or dates.from_struct_time(entry.get("updated_parsed")),
     )
+
+
+def _guid(value: str) -> str:
+    """A GUID as the store keeps it: without NUL characters, and `sha1:<hex>` of itself when over MAX_GUID.
+
+    The same on every poll, so the item is recognised as seen (a 10 KB GUID would otherwise be cut by the
+    store and never match again).
+    """
+    guid = value.replace("\x00", "").strip()
+    if len(guid) > MAX_GUID:
+        return "sha1:" + hashlib.sha1(guid.encode("utf-8", "surrogatepass")).hexdigest()
+    return guid
 
 
 def _join(feed_url: str, link: object) -> str | None:

@@ -1,7 +1,8 @@
 """WARC archives for backfill: HTML response records read with warcio, without any network access.
 
 A damaged or truncated archive is read up to the damaged record; what came before is kept and the
-damage is reported with the file, the record number and its byte offset.
+damage is reported with the file, the record number and its byte offset. A well-framed record whose HTTP
+status line cannot be read (`HTTP/1.1 abc`) is not damage: it is counted, skipped, and the file goes on.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import structlog
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
 
 from ingest.dates import parse_datetime
 from ingest.fetch import Response
+
+log = structlog.get_logger("wirefeed.warc")
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # warcio hands out the payload de-chunked and decompressed, so these headers no longer describe it.
@@ -52,6 +57,7 @@ class WarcStats:
     responses: int = 0
     pages: int = 0
     not_html: int = 0
+    bad_headers: int = 0  # responses whose HTTP status line cannot be read: skipped
     damaged: list[WarcDamaged] = field(default_factory=list)
 
 
@@ -64,6 +70,12 @@ def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
             continue
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
+
+
+def _status(http: StatusAndHeaders) -> int | None:
+    """The record's HTTP status code; None when its status line has no three-digit code (`HTTP/1.1 abc`)."""
+    code = http.get_statuscode()
+    return int(code) if len(code) == 3 and code.isascii() and code.isdigit() else None
 
 
 def _is_html(status: int, headers: dict[str, str]) -> bool:
@@ -82,6 +94,7 @@ def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[Warc
         size = Path(path).stat().st_size
         records = ArchiveIterator(handle)
         number = 0
+        bad: list[int] = []
         try:
             for record in records:
                 number += 1
@@ -89,7 +102,11 @@ def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[Warc
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 stats.responses += 1
-                status = int(record.http_headers.get_statuscode() or 0)
+                status = _status(record.http_headers)
+                if status is None:
+                    stats.bad_headers += 1
+                    bad.append(number)
+                    continue
                 headers = _headers(record.http_headers.headers)
                 if not _is_html(status, headers):
                     stats.not_html += 1
@@ -111,6 +128,10 @@ def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[Warc
             raise WarcDamaged(name, number + 1, records.offset, _first_line(str(exc))) from exc
         except (zlib.error, EOFError, OSError, ValueError) as exc:
             raise WarcDamaged(name, number, records.offset, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            if bad:
+                log.warning("warc_records_skipped", path=name, reason="unreadable HTTP status line",
+                            count=len(bad), first_records=bad[:5])
         # A gzip member cut short ends warcio's iteration silently: the bytes left over are the damage.
         if records.offset < size:
             raise WarcDamaged(name, number + 1, records.offset,

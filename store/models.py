@@ -44,6 +44,42 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class SafeString(TypeDecorator[str]):
+    """VARCHAR(n) that stores any str: NUL characters dropped, the value cut to n characters.
+
+    A net at the store boundary, not a policy: PostgreSQL refuses NUL in text and values longer than the
+    column (SQLite takes both), so one odd value from outside would fail its whole transaction. Callers
+    that care about a value's identity (GUIDs, URLs) make it fit before it gets here.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length  # part of the cache key: two lengths must not share compiled processors
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if isinstance(value, str):
+            if "\x00" in value:
+                value = value.replace("\x00", "")
+            if self.length is not None and len(value) > self.length:
+                return value[: self.length]
+        return value
+
+
+class SafeText(TypeDecorator[str]):
+    """TEXT that stores any str: NUL characters dropped (PostgreSQL text cannot hold them)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if isinstance(value, str) and "\x00" in value:
+            return value.replace("\x00", "")
+        return value
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC."""
     return datetime.now(UTC)
@@ -61,7 +97,7 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names for migrations."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, str: SafeString}
 
 
 class Feed(Base):
@@ -70,16 +106,16 @@ class Feed(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
-    title: Mapped[str | None] = mapped_column(Text)
-    site_url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(SafeString(2048), unique=True)
+    title: Mapped[str | None] = mapped_column(SafeText)
+    site_url: Mapped[str | None] = mapped_column(SafeString(2048))
     interval: Mapped[int | None] = mapped_column(Integer)  # operator override, seconds
-    etag: Mapped[str | None] = mapped_column(String(1024))
-    last_modified: Mapped[str | None] = mapped_column(String(256))
-    body_hash: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(SafeString(1024))
+    last_modified: Mapped[str | None] = mapped_column(SafeString(256))
+    body_hash: Mapped[str | None] = mapped_column(SafeString(64))
     last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_kind: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(SafeText)
+    last_error_kind: Mapped[str | None] = mapped_column(SafeString(32))
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None]
     last_fetched_at: Mapped[datetime | None]
@@ -87,9 +123,9 @@ class Feed(Base):
     next_fetch_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     retry_after: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_reason: Mapped[str | None] = mapped_column(SafeText)
     old_urls: Mapped[list[str] | None] = mapped_column(JSON)
-    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_owner: Mapped[str | None] = mapped_column(SafeString(128))
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # New items beyond `[fetch] max_articles_per_feed` at the last poll: taken on the following passes.
@@ -105,8 +141,8 @@ class PageClaim(Base):
 
     __tablename__ = "page_claims"
 
-    url_hash: Mapped[str] = mapped_column(String(40), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(128))
+    url_hash: Mapped[str] = mapped_column(SafeString(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(SafeString(128))
     until: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -118,7 +154,7 @@ class OriginWait(Base):
 
     __tablename__ = "origin_waits"
 
-    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    origin: Mapped[str] = mapped_column(SafeString(300), primary_key=True)
     until: Mapped[datetime]
 
 
@@ -132,8 +168,8 @@ class FetchLog(Base):
     started_at: Mapped[datetime]
     duration_ms: Mapped[int]
     status: Mapped[int | None] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(32))  # ok, not_modified, unchanged, or an error kind
-    error: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(SafeString(32))  # ok, not_modified, unchanged, or an error kind
+    error: Mapped[str | None] = mapped_column(SafeText)
     bytes: Mapped[int] = mapped_column(Integer, default=0)
     items_new: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -146,28 +182,28 @@ class Article(Base):
     __table_args__ = (UniqueConstraint("site", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
-    url: Mapped[str] = mapped_column(String(2048))
+    canonical_url: Mapped[str] = mapped_column(SafeString(2048), unique=True)
+    url: Mapped[str] = mapped_column(SafeString(2048))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
-    guid: Mapped[str | None] = mapped_column(String(2048))
-    site: Mapped[str | None] = mapped_column(String(255), index=True)
-    title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text)
-    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    author: Mapped[str | None] = mapped_column(Text)
+    guid: Mapped[str | None] = mapped_column(SafeString(2048))
+    site: Mapped[str | None] = mapped_column(SafeString(255), index=True)
+    title: Mapped[str | None] = mapped_column(SafeText)
+    text: Mapped[str | None] = mapped_column(SafeText)
+    content_hash: Mapped[str | None] = mapped_column(SafeString(64), index=True)
+    author: Mapped[str | None] = mapped_column(SafeText)
     published: Mapped[datetime | None] = mapped_column(index=True)
     modified: Mapped[datetime | None]
     fetched: Mapped[datetime] = mapped_column(index=True)
-    language: Mapped[str | None] = mapped_column(String(16))
-    site_name: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))  # ok, not_article, failed
+    language: Mapped[str | None] = mapped_column(SafeString(16))
+    site_name: Mapped[str | None] = mapped_column(SafeText)
+    description: Mapped[str | None] = mapped_column(SafeText)
+    status: Mapped[str] = mapped_column(SafeString(16))  # ok, not_article, failed
     attempts: Mapped[int] = mapped_column(Integer, default=1)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(SafeText)
     removed: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    extractor: Mapped[str | None] = mapped_column(String(64))
-    extractor_version: Mapped[str | None] = mapped_column(String(128))
-    extractor_options: Mapped[str | None] = mapped_column(Text)
+    extractor: Mapped[str | None] = mapped_column(SafeString(64))
+    extractor_version: Mapped[str | None] = mapped_column(SafeString(128))
+    extractor_options: Mapped[str | None] = mapped_column(SafeText)
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True)
 
 
@@ -179,10 +215,10 @@ class FeedItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
-    guid: Mapped[str] = mapped_column(String(2048))
-    url: Mapped[str | None] = mapped_column(String(2048))
-    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
-    title: Mapped[str | None] = mapped_column(Text)
+    guid: Mapped[str] = mapped_column(SafeString(2048))
+    url: Mapped[str | None] = mapped_column(SafeString(2048))
+    canonical_url: Mapped[str | None] = mapped_column(SafeString(2048), index=True)
+    title: Mapped[str | None] = mapped_column(SafeText)
     published: Mapped[datetime | None]
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
@@ -194,7 +230,7 @@ class RawPage(Base):
     __tablename__ = "raw_pages"
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(SafeString(2048))
     status: Mapped[int] = mapped_column(Integer)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -206,10 +242,10 @@ class Story(Base):
 
     __tablename__ = "stories"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    title: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[str] = mapped_column(SafeString(32), primary_key=True)
+    title: Mapped[str | None] = mapped_column(SafeText)
     original_article_id: Mapped[int | None] = mapped_column(Integer)
-    agency: Mapped[str | None] = mapped_column(String(32))
+    agency: Mapped[str | None] = mapped_column(SafeString(32))
     size: Mapped[int] = mapped_column(Integer, default=0)
     first_published: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -225,8 +261,8 @@ class StoryMember(Base):
     story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float, default=0.0)
-    relation: Mapped[str] = mapped_column(String(16))
-    agency: Mapped[str | None] = mapped_column(String(32))
+    relation: Mapped[str] = mapped_column(SafeString(16))
+    agency: Mapped[str | None] = mapped_column(SafeString(32))
     # Clustering order across all workers: a process replays decisions it did not make in this order.
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
 
@@ -248,8 +284,8 @@ class SiteBlock(Base):
 
     __tablename__ = "site_blocks"
 
-    site: Mapped[str] = mapped_column(String(255), primary_key=True)
-    block: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(SafeString(255), primary_key=True)
+    block: Mapped[str] = mapped_column(SafeString(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -258,7 +294,7 @@ class SiteStat(Base):
 
     __tablename__ = "site_stats"
 
-    site: Mapped[str] = mapped_column(String(255), primary_key=True)
+    site: Mapped[str] = mapped_column(SafeString(255), primary_key=True)
     articles: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -268,14 +304,14 @@ class BackfillRun(Base):
     __tablename__ = "backfill_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(SafeString(64), unique=True)
     args: Mapped[dict[str, Any]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     position: Mapped[int] = mapped_column(Integer, default=0)
     # The process working on the run (host:pid:nonce) and until when its claim holds; a second
     # invocation with the same arguments is refused while the claim holds and its process lives.
-    owner: Mapped[str | None] = mapped_column(String(128))
+    owner: Mapped[str | None] = mapped_column(SafeString(128))
     lease_until: Mapped[datetime | None]
 
 
@@ -287,7 +323,7 @@ class BackfillItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("backfill_runs.id", ondelete="CASCADE"))
-    item_key: Mapped[str] = mapped_column(String(2048))
-    outcome: Mapped[str] = mapped_column(String(32))
-    error: Mapped[str | None] = mapped_column(Text)
+    item_key: Mapped[str] = mapped_column(SafeString(2048))
+    outcome: Mapped[str] = mapped_column(SafeString(32))
+    error: Mapped[str | None] = mapped_column(SafeText)
     article_id: Mapped[int | None] = mapped_column(Integer)
