@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -31,6 +31,16 @@ from ingest.urls import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
 
+# Upper bounds: a value past them loads but breaks every pass (a timedelta overflow, a process pool of
+# 100,000, a lease that outlives its worker by years), so it is refused at load with the setting's name.
+HOUR = 3600
+DAY = 24 * HOUR
+MAX_INTERVAL = 30 * DAY  # any polling interval or period, in seconds
+MAX_TIMEOUT = HOUR
+MAX_BYTES = 2 * 1024**3
+MAX_WORKERS = 256
+MAX_USER_AGENT = 512
+
 
 class ConfigError(Exception):
     """The configuration cannot be loaded or is inconsistent."""
@@ -39,7 +49,7 @@ class ConfigError(Exception):
 class Section(BaseModel):
     """A config section: a misspelt key is an error, not a silently ignored line."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DatabaseSettings(Section):
@@ -73,18 +83,26 @@ def check_database_url(url: str) -> None:
 class FetchSettings(Section):
     """HTTP behaviour toward publishers."""
 
-    timeout: float = Field(default=20.0, gt=0)
-    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    timeout: float = Field(default=20.0, gt=0, le=MAX_TIMEOUT)
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=MAX_BYTES)
     user_agent: str = "wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed reader)"
-    concurrency: int = Field(default=32, ge=1)
-    per_host_concurrency: int = Field(default=2, ge=1)
-    per_host_delay: float = Field(default=0.5, ge=0)
+    concurrency: int = Field(default=32, ge=1, le=1024)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: float = Field(default=0.5, ge=0, le=HOUR)
     allow_private_networks: bool = False
     allowed_networks: list[str] = Field(default_factory=list)
     obey_robots: bool = True
     max_redirects: int = Field(default=5, ge=0, le=20)
     fetch_articles: bool = True
-    max_articles_per_feed: int = Field(default=100, ge=0)
+    max_articles_per_feed: int = Field(default=100, ge=0, le=100_000)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _header_value(cls, value: str) -> str:
+        # It goes into every request's header: a newline or a non-ASCII letter makes every request fail.
+        if not value or len(value) > MAX_USER_AGENT or not all(" " <= char <= "~" for char in value):
+            raise ValueError(f"must be 1 to {MAX_USER_AGENT} printable ASCII characters (no newline, no accents)")
+        return value
 
     @field_validator("allowed_networks")
     @classmethod
@@ -100,21 +118,21 @@ class FetchSettings(Section):
 class ScheduleSettings(Section):
     """How often feeds are polled."""
 
-    default_interval: int = Field(default=900, ge=10)
-    min_interval: int = Field(default=300, ge=10)
-    max_interval: int = Field(default=86400, ge=60)
-    tick: int = Field(default=30, ge=1)
-    lease_seconds: int = Field(default=600, ge=2)
-    disable_after_days: float = Field(default=14.0, gt=0)
+    default_interval: int = Field(default=900, ge=10, le=MAX_INTERVAL)
+    min_interval: int = Field(default=300, ge=10, le=MAX_INTERVAL)
+    max_interval: int = Field(default=86400, ge=60, le=MAX_INTERVAL)
+    tick: int = Field(default=30, ge=1, le=HOUR)
+    lease_seconds: int = Field(default=600, ge=2, le=DAY)
+    disable_after_days: float = Field(default=14.0, gt=0, le=365)
     # Once per this many seconds (per feed, staggered) a poll drops If-None-Match/If-Modified-Since, to
     # catch servers that answer 304 although the feed changed; the body hash still spares an unchanged
     # body from parsing. 0 = never.
-    refetch_unconditional_after: int = Field(default=86400, ge=0)
+    refetch_unconditional_after: int = Field(default=86400, ge=0, le=MAX_INTERVAL)
     # Seconds a stopping daemon lets in-flight work finish before it releases the remaining leases.
-    shutdown_grace: float = Field(default=30.0, ge=0)
+    shutdown_grace: float = Field(default=30.0, ge=0, le=HOUR)
     # Feeds claimed per batch, and batches in flight at once, per process.
-    batch_size: int = Field(default=50, ge=1)
-    batches_in_flight: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=50, ge=1, le=10_000)
+    batches_in_flight: int = Field(default=2, ge=1, le=64)
 
     @model_validator(mode="after")
     def _bounds(self) -> ScheduleSettings:
@@ -126,8 +144,8 @@ class ScheduleSettings(Section):
 class ExtractSettings(Section):
     """Article extraction limits."""
 
-    timeout: float = Field(default=30.0, gt=0)
-    workers: int = Field(default=0, ge=0)  # 0 = one per CPU
+    timeout: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT)
+    workers: int = Field(default=0, ge=0, le=MAX_WORKERS)  # 0 = one per CPU
 
 
 class DedupeSettings(Section):
@@ -135,7 +153,7 @@ class DedupeSettings(Section):
 
     # Chosen by scripts/eval_dedupe.py (docs/dedupe.md): the best F1 with precision 1.0 on two seeds.
     threshold: float = Field(default=0.6, gt=0, le=1)
-    window_days: int = Field(default=3, ge=1)
+    window_days: int = Field(default=3, ge=1, le=366)
 
 
 class DatesSettings(Section):
@@ -143,6 +161,14 @@ class DatesSettings(Section):
 
     earliest: date = date(1990, 1, 1)
     max_ahead_days: float = Field(default=2.0, ge=0, le=366)
+
+    @field_validator("earliest")
+    @classmethod
+    def _sane_earliest(cls, value: date) -> date:
+        # Year 1 would let `date - window` overflow again; a future bound would ignore every date.
+        if not date(1970, 1, 1) <= value <= datetime.now(UTC).date():
+            raise ValueError("must lie between 1970-01-01 and today")
+        return value
 
 
 class LogSettings(Section):

@@ -209,3 +209,72 @@ class TestValidation:
         """IPv4 and IPv6 CIDRs and bare addresses are valid allowed_networks entries."""
         path = write(tmp_path, "[fetch]\nallowed_networks = [\"10.0.0.0/8\", \"::1/128\", \"192.168.1.5\"]\n")
         assert load_settings(path).fetch.allowed_networks == ["10.0.0.0/8", "::1/128", "192.168.1.5"]
+
+
+class TestBounds:
+    """Values that would load but break every pass are refused at load, in one line naming the setting."""
+
+    @pytest.mark.parametrize(
+        ("toml", "where"),
+        [
+            ("[fetch]\nuser_agent = \"wirefeed \u00e9\u20ac\"\n", r"fetch\.user_agent: .*printable ASCII"),
+            ("[fetch]\nuser_agent = \"a\\nb: c\"\n", r"fetch\.user_agent: .*printable ASCII"),
+            ("[fetch]\nuser_agent = \"\"\n", r"fetch\.user_agent"),
+            (f"[fetch]\nuser_agent = \"{'a' * 513}\"\n", r"fetch\.user_agent: .*512"),
+            ("[schedule]\nmin_interval = 999999999999\nmax_interval = 999999999999\n"
+             "default_interval = 999999999999\n", r"schedule\.default_interval: .*2592000"),
+            ("[schedule]\nmax_interval = 999999999999999\nmin_interval = 10\n", r"schedule\.max_interval"),
+            ("[schedule]\nrefetch_unconditional_after = 99999999999\n", r"schedule\.refetch_unconditional_after"),
+            ("[schedule]\nlease_seconds = 86401\n", r"schedule\.lease_seconds: .*86400"),
+            ("[schedule]\ntick = 99999999999\n", r"schedule\.tick: .*3600"),
+            ("[schedule]\ndisable_after_days = inf\n", r"schedule\.disable_after_days: .*finite"),
+            ("[schedule]\nshutdown_grace = 1e9\n", r"schedule\.shutdown_grace"),
+            ("[schedule]\nbatch_size = 10000000\n", r"schedule\.batch_size"),
+            ("[extract]\nworkers = 100000\n", r"extract\.workers: .*256"),
+            ("[extract]\ntimeout = 3601\n", r"extract\.timeout: .*3600"),
+            ("[fetch]\ntimeout = inf\n", r"fetch\.timeout: .*finite"),
+            ("[fetch]\ntimeout = nan\n", r"fetch\.timeout: .*finite"),
+            ("[fetch]\nmax_bytes = 2147483649\n", r"fetch\.max_bytes: .*2147483648"),
+            ("[fetch]\nconcurrency = 99999999999999999999\n", r"fetch\.concurrency"),
+            ("[fetch]\nper_host_delay = 1e9\n", r"fetch\.per_host_delay"),
+            ("[dedupe]\nwindow_days = 999999999\n", r"dedupe\.window_days: .*366"),
+            ("[dates]\nearliest = 0001-01-01\n", r"dates\.earliest: .*1970-01-01"),
+            ("[dates]\nearliest = 9999-12-31\n", r"dates\.earliest: .*today"),
+        ],
+    )
+    def test_out_of_bounds_refused(self, tmp_path: Path, toml: str, where: str) -> None:
+        """A value past its bound (or not finite, or a header-breaking User-Agent) is a one-line ConfigError."""
+        path = write(tmp_path, toml)
+        with pytest.raises(ConfigError, match=where) as info:
+            load_settings(path)
+        assert str(info.value).startswith("invalid configuration: ")
+        assert "\n" not in str(info.value)
+
+    def test_environment_is_bounded_too(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The same bounds apply to an environment override."""
+        monkeypatch.setenv("WIREFEED_EXTRACT__WORKERS", "100000")
+        with pytest.raises(ConfigError, match=r"extract\.workers"):
+            load_settings()
+
+    def test_bounds_themselves_accepted(self, tmp_path: Path) -> None:
+        """Every bound is inclusive: the largest allowed values load."""
+        path = write(tmp_path, "[fetch]\ntimeout = 3600\nmax_bytes = 2147483648\nuser_agent = \"" + "a" * 512
+                     + "\"\n[schedule]\nmin_interval = 2592000\nmax_interval = 2592000\n"
+                     "default_interval = 2592000\nlease_seconds = 86400\ntick = 3600\n"
+                     "[extract]\nworkers = 256\ntimeout = 3600\n[dates]\nearliest = 1970-01-01\n")
+        settings = load_settings(path)
+        assert (settings.extract.workers, settings.schedule.lease_seconds) == (256, 86400)
+
+    def test_breaking_values_rejected_by_the_cli(self, tmp_path: Path) -> None:
+        """`wirefeed --config` with a huge interval stops before any pass: exit 2, one line, no traceback."""
+        import subprocess
+        import sys
+
+        path = write(tmp_path, "[schedule]\nmin_interval = 999999999999\nmax_interval = 999999999999\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest.cli", "--config", str(path), "--db", f"sqlite:///{tmp_path}/w.db", "ingest"],
+            capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1], timeout=120,
+        )
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1
+        assert "schedule.min_interval" in done.stderr
