@@ -516,9 +516,17 @@ def cmd_export(app: App) -> int:
 
 def _urls_masked(row: dict[str, Any]) -> dict[str, Any]:
     """An export record with the password of every URL masked (a feed subscribed as user:pass@host)."""
-    return {
-        key: mask_url(value) if key in URL_FIELDS and isinstance(value, str) else value for key, value in row.items()
-    }
+    return {key: _field_masked(key, value) for key, value in row.items()}
+
+
+def _field_masked(key: str, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if key in URL_FIELDS:
+        return mask_url(value)
+    # A GUID is often a URL (a permalink, or one resolved against the feed's URL), but not always: only a
+    # `//user:password@` in it is masked, so `tag:` and `urn:` GUIDs with an `@` stay as they are.
+    return mask_secrets(value) if key == "guid" else value
 
 
 URL_FIELDS = frozenset({"url", "canonical_url", "feed_url"})

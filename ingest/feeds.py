@@ -16,6 +16,7 @@ from lxml import etree
 
 from ingest import dates
 from ingest.errors import FeedEncodingError, FeedError, FeedParseError, NotAFeed
+from ingest.urls import without_userinfo
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
 # feedparser flags these but recovers fully: a missing XML content type, a charset the HTTP header overrides.
@@ -78,7 +79,7 @@ def parse_feed(url: str, body: bytes, headers: Mapping[str, str] | None = None) 
 def _feedparser_parse(
     url: str, body: bytes, response_headers: dict[str, str], content_type: str, entities: bool
 ) -> ParsedFeed:
-    response_headers.setdefault("content-location", url)
+    response_headers["content-location"] = _base_uri(url, response_headers)
     response_headers["content-type"] = content_type
     parsed = feedparser.parse(
         body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
@@ -212,12 +213,16 @@ def fast_parse(
 
 
 def _base_uri(url: str, headers: Mapping[str, str] | None) -> str:
-    """The URI relative links resolve against: Content-Location when the server gave one, as in feedparser."""
+    """The URI relative links resolve against: Content-Location when the server gave one, as in feedparser.
+
+    Without `user:password@`: the credential belongs to the feed's own URL, never to a link or GUID
+    resolved against it (`<guid>s1</guid>` would be stored and exported as `http://user:pw@host/s1`).
+    """
     location = None
     for name, value in (headers or {}).items():
         if name.lower() == "content-location":
             location = value
-    return url if location is None else location
+    return without_userinfo(url if location is None else location)
 
 
 def _fp_name(el: etree._Element) -> str:
@@ -524,7 +529,7 @@ def _join(feed_url: str, link: object) -> str | None:
     if not link:
         return None
     try:
-        return urljoin(feed_url, str(link).strip()) or None
+        return urljoin(without_userinfo(feed_url), str(link).strip()) or None
     except ValueError:
         return None
 

@@ -15,9 +15,12 @@ EXTRA_TRACKERS = frozenset({"at_medium", "at_campaign", "xtor", "ito", "cmpid", 
 WEB_SCHEMES = frozenset({"http", "https"})
 MASK = "***"
 
-# `//user:password@` anywhere in a text (a log value, an error message, a traceback). The password runs to
-# the last `@` of the authority, as urlsplit and httpx read it, so `p@ss` in `//u:p@ss@host` is masked whole.
-_CREDENTIALS = re.compile(r"(?P<lead>//[^:/?#@\s]*):[^/?#\s]*@")
+# `//user:password@` or a lone `//token@` anywhere in a text (a log value, an error message, a traceback).
+# The password runs to the last `@` of the authority, as urlsplit and httpx read it, so `p@ss` in
+# `//u:p@ss@host` is masked whole, and it may hold spaces (`user:hunter2 y@host` is a URL httpx requests);
+# it stops at a line end and at a `"` that ends a string (before `,` `:` `}` `]`, a space or the end), so
+# masking a rendered JSON line never joins two of its strings, while `hun"ter2` is masked whole.
+_CREDENTIALS = re.compile(r'//(?:(?P<user>[^:/?#@\s"]*):(?:[^/?#\r\n"]|"(?![\s,:}\]]|$))*|[^:/?#@\s"]+)@')
 
 
 def canonical_url(url: str) -> str:
@@ -29,7 +32,7 @@ def canonical_url(url: str) -> str:
     # Imported on first use: courlan costs a quarter of a second that the CLI's start should not pay.
     import courlan
 
-    url = _without_userinfo(url.strip())
+    url = without_userinfo(url.strip())
     unparsed = url.partition("#")[0].strip()
     try:
         parts = urlsplit(url)
@@ -73,7 +76,8 @@ def mask_url(url: str) -> str:
 
     Works on text that is not a valid URL as well (a database URL with a typo such as
     `postgresql+psycopg//user:pw@host/db`, or no scheme at all): everything between the authority's start
-    and its last `@` after the first `:` is the password.
+    and its last `@` after the first `:` is the password. A userinfo without `:` after `//` is often a
+    token (`https://<token>@host/feed`) and is masked whole (`***@host`).
     """
     if "@" not in url:
         return url
@@ -89,17 +93,24 @@ def mask_url(url: str) -> str:
     user, colon, _password = userinfo.partition(":")
     if at and colon:
         url = f"{url[:start]}{user}:{MASK}@{host}{url[end:]}"
+    elif at and userinfo and start > 0:
+        url = f"{url[:start]}{MASK}@{host}{url[end:]}"
     return mask_secrets(url)  # and any other `//user:password@` (e.g. after `http:///`)
 
 
 def mask_secrets(text: str) -> str:
-    """Every `//user:password@` in a free text (a log value, an error message) with the password masked."""
+    """Every `//user:password@` (and lone `//token@`) in a free text with the password (token) masked."""
     if "@" not in text:  # the common case, and the cheap test
         return text
-    return _CREDENTIALS.sub(rf"\g<lead>:{MASK}@", text)
+    return _CREDENTIALS.sub(_masked_userinfo, text)
 
 
-def _without_userinfo(url: str) -> str:
+def _masked_userinfo(match: re.Match[str]) -> str:
+    user = match.group("user")
+    return f"//{MASK}@" if user is None else f"//{user}:{MASK}@"
+
+
+def without_userinfo(url: str) -> str:
     """The URL without `user:password@`: credentials are not part of an article's identity."""
     start = url.find("//")
     if start < 0 or "@" not in url:

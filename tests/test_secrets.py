@@ -274,3 +274,86 @@ class TestErrorStrings:
         assert "refused: refused" not in out
         assert out.startswith("wirefeed: error: refused: ")
 
+
+
+SPACED = "Sup3r s3cret"  # a password with a space: httpx requests it as given
+TOKEN = "tok3nA1b2C3d4"  # an access token as the URL's lone user name
+
+
+class TestCredentialShapes:
+    """Credentials in every shape a feed URL can carry, through the real CLI: never in any output."""
+
+    @staticmethod
+    def outputs(capsys: pytest.CaptureFixture[str], db: str, *commands: list[str]) -> list[str]:
+        """Each command's exit status checked, its stdout and stderr together."""
+        found = []
+        for argv in commands:
+            code, out = run(capsys, "--db", db, *argv)
+            assert code == 0, (argv, out)
+            found.append(out)
+        return found
+
+    def test_relative_guid_and_link_resolve_without_credentials(
+        self, sqlite_url: str, env: None, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A relative GUID and link resolve against the feed URL without its userinfo; export shows no password."""
+        with World("site") as w:
+            site = w["site"]
+            feed_body = (
+                b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>/</link>'
+                b"<item><title>Floods</title><link>floods.html</link><guid>story-1</guid></item>"
+                b"</channel></rss>"
+            )
+            site.routes["/feed.xml"] = lambda request: (
+                (200, {"Content-Type": "application/rss+xml"}, feed_body) if authorised(request)
+                else (401, {}, b"who are you?")
+            )
+            site.static("/floods.html", page("Floods", TEXT))
+            feed = with_credentials(site.url("/feed.xml"))
+            outputs = self.outputs(
+                capsys, sqlite_url, ["feeds", "add", "--no-discover", feed], ["-v", "ingest", "--all"],
+                ["export"], ["export", "--format", "csv"], ["stories", "--json"], ["feeds", "list", "--json"],
+            )
+            assert all(authorised(r) for r in site.hits("/feed.xml"))
+            assert not any(authorised(r) for r in site.hits("/floods.html"))  # the credential stays on the feed
+        assert PASSWORD not in "\n".join(outputs)
+        records = [json.loads(line) for line in outputs[2].splitlines() if line.startswith("{")]
+        assert [(r["guid"], r["url"]) for r in records] == [(site.url("/story-1"), site.url("/floods.html"))]
+        assert records[0]["feed_url"] == f"http://{USER}:***@{site.url('/feed.xml').split('://')[1]}"
+        store = Store(sqlite_url)
+        with store.session() as session:
+            stored = repo.export_rows(session, None)
+            assert [row["guid"] for row in stored] == [site.url("/story-1")]  # not stored either
+        store.close()
+
+    def test_spaced_password_and_token_user(
+        self, sqlite_url: str, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`user:pass word@` and a lone `token@`: masked in feeds add, feed_failed, feed_items_waiting, lists, OPML."""
+        monkeypatch.setenv("WIREFEED_FETCH__MAX_ARTICLES_PER_FEED", "1")
+        with World("site") as w:
+            site = w["site"]
+            site.routes["/fail.xml"] = lambda request: (500, {}, b"")
+            items = [{"title": f"Floods {i}", "link": site.url(f"/floods-{i}.html"), "guid": f"f{i}"} for i in range(3)]
+            site.static("/big.xml", rss("Wire", items), "application/rss+xml")
+            for i in range(3):
+                site.static(f"/floods-{i}.html", page(f"Floods {i}", TEXT))
+            spaced = with_credentials(site.url("/fail.xml"), password=SPACED)
+            token = site.url("/big.xml").replace("http://", f"http://{TOKEN}@")
+            outputs = self.outputs(
+                capsys, sqlite_url, ["feeds", "add", "--no-discover", spaced, token], ["-v", "ingest", "--all"],
+                ["feeds", "list"], ["feeds", "list", "--json"], ["feeds", "export"],
+                ["export"], ["export", "--format", "csv"], ["stories", "--json"],
+            )
+            assert site.hits("/fail.xml")
+            assert site.hits("/big.xml")
+        everything = "\n".join(outputs)
+        assert "s3cret" not in everything
+        assert TOKEN not in everything
+        events = [json.loads(line) for line in outputs[1].splitlines() if line.startswith("{")]
+        failed = [e for e in events if e["event"] == "feed_failed"]
+        waiting = [e for e in events if e["event"] == "feed_items_waiting"]
+        assert [e["url"] for e in failed] == [f"http://{USER}:***@{site.url('/fail.xml').split('://')[1]}"]
+        assert [e["url"] for e in waiting] == [f"http://***@{site.url('/big.xml').split('://')[1]}"]
+        assert "***@127.0.0.1" in outputs[2]  # the feeds are still recognisable
+        assert 'xmlUrl="http://***@127.0.0.1' in outputs[4]

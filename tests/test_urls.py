@@ -124,7 +124,7 @@ class TestMaskUrl:
         [
             ("http://user:pw@host/feed.xml", "http://user:***@host/feed.xml"),
             ("http://user:p@ss@host/feed.xml", "http://user:***@host/feed.xml"),
-            ("http://user@host/feed.xml", "http://user@host/feed.xml"),
+            ("http://user@host/feed.xml", "http://***@host/feed.xml"),  # a lone userinfo is often a token
             ("http://host:8080/a@b", "http://host:8080/a@b"),
             ("postgresql+psycopg//user:pw@host/db", "postgresql+psycopg//user:***@host/db"),
             ("user:pw@host/db", "user:***@host/db"),
