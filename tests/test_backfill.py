@@ -742,3 +742,61 @@ class TestProgress:
             progress.advance(3)
         assert logs[0]["event"] == "backfill_progress"
         assert (logs[0]["done"], logs[0]["total"], logs[0]["stored"]) == (3, 10, 2)
+
+
+class TestOddWarcRecords:
+    """One odd record costs itself alone: the healthy records of the same file are stored, every rerun too."""
+
+    @pytest.mark.parametrize("status", ["abc", "2OO OK", ""])
+    @pytest.mark.parametrize("gz", [True, False])
+    def test_unreadable_status_line_is_skipped_and_counted(self, tmp_path: Path, gz: bool, status: str) -> None:
+        """A response whose HTTP status line has no code is counted and skipped, not taken as file damage."""
+        data = warc_record_bytes(warc_pages()[:1], gzip=gz)
+        data += warc_record_bytes([("http://alpha.example/odd.html", page("Odd", FERRY))], gzip=gz, status=status)
+        data += warc_record_bytes(warc_pages()[2:4], gzip=gz)
+        path = tmp_path / "odd.warc"
+        path.write_bytes(data)
+        stats = WarcStats()
+        with capture_logs() as logs:
+            urls = [p.response.url for p in read_warc(path, stats)]
+        assert urls == [warc_pages()[i][0] for i in (0, 2, 3)]
+        assert (stats.records, stats.pages, stats.bad_headers, stats.damaged) == (4, 3, 1, [])
+        skipped = [e for e in logs if e["event"] == "warc_records_skipped"]
+        assert [(e["count"], e["first_records"]) for e in skipped] == [(1, [2])]
+
+    def test_long_url_and_bad_status_beside_healthy_records(self, store: Store, tmp_path: Path) -> None:
+        """A 5,000-character URL and a bad status line among healthy records: both runs complete, pages stored."""
+        long_url = "http://alpha.example/" + "z" * 5000
+        data = warc_record_bytes([warc_pages()[0], (long_url, page("Long address", LIBRARY, lang="fr"))])
+        data += warc_record_bytes([("http://alpha.example/odd.html", page("Odd", FERRY))], status="abc")
+        data += warc_record_bytes(warc_pages()[2:3])
+        path = tmp_path / "odd.warc.gz"
+        path.write_bytes(data)
+        options = BackfillOptions(warcs=[str(path)])
+        with capture_logs() as logs:
+            first = backfill(store, options, transport=NoNetwork())
+            second = backfill(store, options, transport=NoNetwork())
+        assert (first.source_errors, second.source_errors) == ([], [])
+        assert first.items == 3
+        assert second.resumed
+        with store.session() as s:
+            stored = set(s.scalars(select(Article.url).where(Article.status == "ok")))
+            keys = list(s.scalars(select(BackfillItem.item_key)))
+        assert {warc_pages()[0][0], warc_pages()[2][0]} <= stored
+        # The long URL's key is a hash of it: two long URLs never share one item.
+        assert len(keys) == 3
+        assert len([k for k in keys if k.startswith("sha1:") and len(k) == 45]) == 1
+        assert [e["bad_headers"] for e in logs if e["event"] == "warc_read"] == [1, 1]
+
+    def test_long_url_in_a_list(self, store: Store, tmp_path: Path) -> None:
+        """A 5,000-character URL in a URL list is one item, under a hashed key, on every run."""
+        listing = tmp_path / "urls.txt"
+        listing.write_text("http://alpha.example/" + "q" * 5000 + "\n")
+        options = BackfillOptions(urls=str(listing))
+        first = backfill(store, options, transport=NoNetwork())
+        second = backfill(store, options, transport=NoNetwork())
+        assert (first.items, second.resumed) == (1, True)
+        with store.session() as s:
+            keys = list(s.scalars(select(BackfillItem.item_key)))
+        assert [len(k) for k in keys] == [45]
+        assert keys[0].startswith("sha1:")
