@@ -10,13 +10,14 @@ results, market reports, weather). The document then joins the story of its best
 candidate, or starts a new story; a document longer than its match must also resemble the story's
 first document, so stories cannot grow by chaining.
 
-Time has two roles, kept apart so that no single date can reorder history. Matching compares
-publication dates: two documents can be copies only when they were published within the window of
-each other, whatever order they arrive in. Forgetting follows an arrival clock: the newest
-publication date seen, never beyond the wall clock plus `max_ahead_days`; an entry is dropped a
-window after the clock *at its arrival*, on the hour. So a backfill of 2019 articles into a store of
-2026 ones stays in the index while it arrives and clusters exactly as it would alone, and an article
-dated 9999 moves the clock no further than the day after tomorrow. Any datetime is accepted.
+Time has two roles, kept apart so that no date from outside can reorder history or empty the index.
+Matching compares publication dates: two documents can be copies only when they were published within
+the window of each other, whatever order they arrive in. Forgetting follows arrival by the wall clock
+(the caller's `arrived`, now by default): an entry is dropped once it arrived more than a window ago,
+on the hour, and at most `max_entries` are kept (the oldest arrivals go first). Publication dates never
+move that clock, so a backfill of 2019 articles into a store of 2026 ones clusters exactly as it would
+alone, and an article dated tomorrow or 9999 evicts nothing. `cluster_docs` files a whole run as
+arriving at its start, so it never evicts by time. Any datetime is accepted.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from dedupe.agency import agency_of
-from dedupe.index import KEY_MASK, CandidateIndex, Entry, InMemoryIndex
+from dedupe.index import KEY_MASK, MAX_ENTRIES, CandidateIndex, Entry, InMemoryIndex
 from dedupe.model import Decision, Doc
 from dedupe.text import SHINGLE, U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
 
@@ -48,7 +49,6 @@ _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing bl
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
-_CACHE_LIMIT = 200_000  # features kept for verification; undated documents are only dropped by this
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
 _BAND_MULT = mix64(np.arange(1, 17, dtype=np.uint64)) | np.uint64(1)
 _DF_BITS = 21
@@ -331,11 +331,11 @@ class Clusterer:
         max_candidates: int = 12,
         boilerplate_df: int = 3,
         seed: int = 1,
-        max_ahead_days: float = 2.0,
+        max_entries: int = MAX_ENTRIES,
     ) -> None:
-        """Set the thresholds, the window, the clock's lead on the wall clock and the MinHash LSH shape.
+        """Set the thresholds, the window, the MinHash LSH shape and how many documents stay cached at most.
 
-        num_perm = bands * rows; `max_ahead_days` is the date rule's tolerance (`[dates]`).
+        num_perm = bands * rows; beyond `max_entries` cached features the oldest arrivals are forgotten.
         """
         if num_perm % bands or num_perm // bands >= len(_BAND_MULT):
             raise ValueError("num_perm must be a multiple of bands, with at most 15 rows per band")
@@ -348,7 +348,7 @@ class Clusterer:
         self.conflict_penalty = conflict_penalty
         self.anchor_threshold = anchor_threshold
         self.window = timedelta(days=window_days)
-        self.max_ahead = timedelta(days=max_ahead_days)
+        self.max_entries = max_entries
         self.bands = bands
         self.rows = num_perm // bands
         self.lead_keys = lead_keys
@@ -374,8 +374,7 @@ class Clusterer:
         self._anchors: dict[str, str] = {}  # story -> its first document, while its features are cached
         self._anchor_of: dict[str, str] = {}  # the reverse
         self._agencies: dict[str, str | None] = {}
-        self._clock: datetime | None = None  # arrival clock (UTC); None until a dated document arrives
-        self._origin: datetime | None = None  # the hour of the first clock: undated earlier arrivals count as then
+        self._clock: datetime | None = None  # the latest arrival time (UTC); None before the first document
         self._evicted_hour: datetime | None = None
         self._horizon: datetime | None = None  # entries that arrived before this are evicted
 
@@ -412,7 +411,7 @@ class Clusterer:
         if cached is not None:
             return cached[1]
         found = features(entry.doc)
-        self._features[entry.doc.id] = (self._arrival(), found, None)
+        self._cache(entry.doc.id, (self._clock or datetime.now(UTC), found, None))
         return found
 
     def _slots(self, shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -447,55 +446,49 @@ class Clusterer:
 
     @property
     def clock(self) -> datetime | None:
-        """The arrival clock: the newest publication date seen, at most the wall clock plus max_ahead."""
+        """The arrival clock: the latest arrival time seen (wall clock), None before the first document."""
         return self._clock
 
-    def horizon(self, newest: datetime) -> datetime:
-        """Return the earliest arrival time still indexed once the clock has seen `newest`.
+    def horizon(self, now: datetime) -> datetime:
+        """Return the earliest arrival time still indexed at `now`: a window before the start of its hour.
 
-        A process that rebuilds its state replays every decision from the first one dated at or after
-        this (the arrival clock only grows, so those are exactly the decisions still in the window).
+        A process that rebuilds its state replays, in clustering order, every decision from the first one
+        that arrived at or after this: exactly the decisions a process that made them all still holds.
         """
-        return _minus(_hour(min(_utc(newest), self._latest())), self.window)
+        return _minus(_hour(_utc(now)), self.window)
 
-    def _latest(self) -> datetime:
-        """The furthest the clock may go: now plus the date rule's tolerance."""
-        return datetime.now(UTC) + self.max_ahead
+    def _tick(self, arrived: datetime) -> datetime:
+        """Advance the clock to an arrival and return it; on each new hour, evict what arrived a window before.
 
-    def _arrival(self) -> datetime:
-        """The time an entry arriving now is filed under."""
-        return self._clock if self._clock is not None else _EARLIEST
-
-    def _tick(self, published: datetime | None) -> None:
-        """Advance the clock; on each new hour, evict index entries and cached features older than the window."""
-        if published is None:
-            return
-        moment = min(_utc(published), self._latest())
+        An arrival earlier than the clock (another worker's skewed clock) counts as arriving with it, so
+        arrival times only grow and the oldest arrivals always sit at the front of the caches.
+        """
+        moment = _utc(arrived if arrived.tzinfo is not None else arrived.replace(tzinfo=UTC))
         if self._clock is not None and moment <= self._clock:
-            return
+            return self._clock
         self._clock = moment
         hour = _hour(moment)
-        if self._origin is None:
-            self._origin = hour
         if hour == self._evicted_hour:
-            return
+            return moment
         self._evicted_hour = hour
         before = _minus(hour, self.window)
-        if before <= self._origin:
-            return  # everything arrived with the first dated document or since, within the window
         self._horizon = before
         self.index.evict(before)
-        # The cache is in arrival order, so in order of arrival time: drop from the front.
+        # The cache is in arrival order: drop from the front.
         expired = []
         for doc_id, (time, _, _) in self._features.items():
             if time >= before:
                 break
             expired.append(doc_id)
-        overflow = len(self._features) - len(expired) - _CACHE_LIMIT
-        if overflow > 0:
-            expired.extend(list(self._features)[len(expired) : len(expired) + overflow])
         for doc_id in expired:
             self._forget(doc_id)
+        return moment
+
+    def _cache(self, doc_id: str, cached: tuple[datetime, Features, U64 | None]) -> None:
+        """Cache a document's features as its latest arrival; beyond `max_entries` forget the oldest arrivals."""
+        self._features[doc_id] = cached
+        while len(self._features) > self.max_entries:
+            self._forget(next(iter(self._features)))
 
     def _near(self, published: datetime | None, other: datetime | None) -> bool:
         """Tell whether two documents were published within the window of each other (undated: always)."""
@@ -511,31 +504,36 @@ class Clusterer:
         if story is not None:
             del self._anchors[story]
 
-    def add(self, doc: Doc) -> Decision:
-        """Assign `doc` to the best earlier story in the window or start a new story, and index it."""
-        self._tick(doc.published)
+    def add(self, doc: Doc, arrived: datetime | None = None) -> Decision:
+        """Assign `doc` to the best earlier story in the window or start a new story, and index it.
+
+        `arrived` is when the document arrives by the wall clock (now by default): it times the entry's
+        eviction, never its matching, which compares publication dates.
+        """
+        at = self._tick(arrived if arrived is not None else datetime.now(UTC))
         mine = features(doc)
         keys = self._keys(mine.tokens.shingles)
         decision = self._decide(doc, mine, keys)
-        self._remember(doc, mine, decision)
-        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, self._clock)
+        self._remember(doc, mine, decision, at)
+        self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, at)
         return decision
 
-    def learn(self, doc: Doc, decision: Decision) -> None:
+    def learn(self, doc: Doc, decision: Decision, arrived: datetime | None = None) -> None:
         """Replay a decision made earlier or elsewhere (already in the index) into the in-memory state.
 
-        A process that replays every stored decision in clustering order before its own `add` calls
-        holds the same learnt boilerplate, anchors and caches as one process that made them all, so
-        results do not depend on restarts or on how many workers share the store.
+        A process that replays the stored decisions in clustering order, each at its arrival time (the
+        clock when None), before its own `add` calls holds the same learnt boilerplate, anchors and caches
+        as one process that made them all, so results do not depend on restarts or on how many workers
+        share the store.
         """
-        self._tick(doc.published)
-        self._remember(doc, features(doc), decision)
+        at = self._tick(arrived if arrived is not None else self._clock or datetime.now(UTC))
+        self._remember(doc, features(doc), decision, at)
 
-    def _remember(self, doc: Doc, mine: Features, decision: Decision) -> None:
+    def _remember(self, doc: Doc, mine: Features, decision: Decision, arrived: datetime) -> None:
         """Learn from a placed document: its new material, its features, its story's anchor."""
         counted = self._novel(mine, decision)
         self._count(counted, 1)
-        self._features[doc.id] = (self._arrival(), mine, counted)
+        self._cache(doc.id, (arrived, mine, counted))
         if decision.relation == "original":
             self._anchors[decision.cluster] = doc.id
             self._anchor_of[doc.id] = decision.cluster
@@ -687,6 +685,12 @@ class Clusterer:
 
 
 def cluster_docs(docs: Iterable[Doc], **params: Any) -> list[Decision]:
-    """Cluster documents in order with a fresh in-memory index; `params` go to Clusterer."""
-    clusterer = Clusterer(InMemoryIndex(), **params)
-    return [clusterer.add(doc) for doc in docs]
+    """Cluster documents in order with a fresh in-memory index; `params` go to Clusterer.
+
+    The whole run is filed as arriving when it starts, so nothing is evicted by time during it: the
+    decisions depend on the documents and their order alone (memory is bounded by `max_entries`).
+    """
+    index = InMemoryIndex(max_entries=int(params.get("max_entries", MAX_ENTRIES)))
+    clusterer = Clusterer(index, **params)
+    arrived = datetime.now(UTC)
+    return [clusterer.add(doc, arrived) for doc in docs]

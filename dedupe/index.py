@@ -4,10 +4,9 @@ The protocol is deliberately small so a SQL table can implement it (store/ does)
 
 - ``keys`` are signed 63-bit integers (always >= 0, < 2**63), so one ``BIGINT`` column holds them; a
   table ``(key BIGINT, entry_id)`` with an index on ``key`` answers ``candidates`` with ``key IN (...)``.
-- An entry's time is when it was added, on the clusterer's arrival clock (``add(..., added)``), not
-  its publication date: a late-arriving old article stays as long as any other arrival, and one far
-  dated article cannot age out the rest. Without ``added`` the time is ``doc.published``, or the
-  latest time seen when the document has no date.
+- An entry's time is when it arrived by the wall clock (``add(..., added)``, now when not given),
+  never its publication date: a late-arriving old article stays as long as any other arrival, and no
+  date from outside can age out the rest.
 - ``candidates(keys, since)`` returns the entries sharing at least one key, each once, in insertion
   order, restricted to entries whose time is at or after ``since`` (``None`` = no window). Comparing
   publication dates is the clusterer's business, so implementations stay simple.
@@ -19,7 +18,8 @@ The protocol is deliberately small so a SQL table can implement it (store/ does)
   whose time is before ``before`` and returns how many went.
 
 Implementations may cap how many entries one key returns (keeping the most recent), because a key
-shared by hundreds of live documents comes from boilerplate or a template and carries no signal.
+shared by hundreds of live documents comes from boilerplate or a template and carries no signal. An
+in-memory implementation may also cap how many entries it keeps (dropping the oldest arrivals first).
 A returned ``Entry.keys`` may hold all of the entry's keys or only those it shares with the query:
 the clusterer only counts the shared ones to rank candidates. The clusterer keeps its own caches
 (features, learnt boilerplate, story anchors) in memory, so keep one ``Clusterer`` per process.
@@ -36,6 +36,10 @@ from typing import Protocol
 from dedupe.model import Doc
 
 KEY_MASK = (1 << 63) - 1
+# Documents kept in memory at most, by the in-memory index and by the clusterer's features cache: about
+# 20 KiB each in all (features, keys, buckets), so 20,000 take about 400 MiB. A window of arrivals holds
+# fewer in most deployments; a long `wirefeed dedupe` run, which never evicts by time, stops growing here.
+MAX_ENTRIES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +71,6 @@ class CandidateIndex(Protocol):
         ...
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 @dataclass(slots=True)
 class _Slot:
     """An entry with its insertion sequence number and effective time."""
@@ -84,14 +85,15 @@ class _Slot:
 class InMemoryIndex:
     """Dict-of-buckets implementation of CandidateIndex for one process (tests, CLI, benchmarks)."""
 
-    def __init__(self, *, max_per_key: int = 64) -> None:
-        """Create an empty index; a key keeps at most `max_per_key` most recent entries."""
+    def __init__(self, *, max_per_key: int = 64, max_entries: int = MAX_ENTRIES) -> None:
+        """Create an empty index; a key keeps its `max_per_key` latest entries, the index its `max_entries`."""
         self._max_per_key = max_per_key
+        self._max_entries = max_entries
         self._buckets: dict[int, deque[_Slot]] = {}
         self._hashes: dict[str, _Slot] = {}
         self._order: deque[_Slot] = deque()
         self._seq = 0
-        self._clock = _EPOCH  # latest time seen: the "added" time of undated documents
+        self._clock: datetime | None = None  # the latest arrival time
         self._size = 0
 
     def __len__(self) -> int:
@@ -117,10 +119,11 @@ class InMemoryIndex:
 
     def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
         """Store an entry under its keys and its text hash, timed at `added` (see the module docstring)."""
-        time = added if added is not None else entry.doc.published
-        if time is not None and time > self._clock:
+        time = added if added is not None else datetime.now(UTC)
+        # An arrival earlier than the latest one counts as arriving with it: times only grow along _order.
+        if self._clock is None or time > self._clock:
             self._clock = time
-        slot = _Slot(self._seq, time or self._clock, entry, text_hash)
+        slot = _Slot(self._seq, self._clock, entry, text_hash)
         self._seq += 1
         self._size += 1
         self._order.append(slot)
@@ -133,28 +136,31 @@ class InMemoryIndex:
             bucket.append(slot)
             if len(bucket) > self._max_per_key:
                 bucket.popleft()
+        while self._size > self._max_entries:
+            self._drop(self._order.popleft())
 
     def evict(self, before: datetime) -> int:
         """Drop entries whose time is before `before`; return how many were dropped."""
         dropped = 0
-        # Entries arrive in time order when timed by the arrival clock (roughly so by publication date),
-        # so stop scanning at the first recent one; a late entry older than `before` stays stored a
-        # little longer but `candidates` filters it by time.
+        # Entries are in time order along _order, so stop at the first recent one.
         while self._order and self._order[0].time < before:
-            slot = self._order.popleft()
-            if not slot.alive:
-                continue
-            slot.alive = False
-            dropped += 1
-            if self._hashes.get(slot.text_hash) is slot:
-                del self._hashes[slot.text_hash]
-            for key in slot.entry.keys:  # a repeated key finds its bucket clean or gone
-                bucket = self._buckets.get(key)
-                if bucket is None:
-                    continue
-                while bucket and not bucket[0].alive:
-                    bucket.popleft()
-                if not bucket:
-                    del self._buckets[key]
-        self._size -= dropped
+            dropped += self._drop(self._order.popleft())
         return dropped
+
+    def _drop(self, slot: _Slot) -> int:
+        """Forget an entry taken off the front of _order; return 1, or 0 when it was already gone."""
+        if not slot.alive:
+            return 0
+        slot.alive = False
+        self._size -= 1
+        if self._hashes.get(slot.text_hash) is slot:
+            del self._hashes[slot.text_hash]
+        for key in slot.entry.keys:  # a repeated key finds its bucket clean or gone
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                continue
+            while bucket and not bucket[0].alive:
+                bucket.popleft()
+            if not bucket:
+                del self._buckets[key]
+        return 1

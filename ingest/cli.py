@@ -361,8 +361,7 @@ def cmd_dedupe(app: App) -> int:
         print(f"{len(implausible)} 'published' dates ignored as implausible (before {bounds.earliest} or more than "
               f"{bounds.max_ahead_days:g} days ahead), first on line {implausible[0]}", file=sys.stderr)
     settings = app.settings.dedupe
-    decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days,
-                             max_ahead_days=app.settings.dates.max_ahead_days)
+    decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days)
     with output(app.args.output) as out:
         for d in decisions:
             out.write(

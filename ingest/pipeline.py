@@ -1015,7 +1015,7 @@ class Pipeline:
 
     def _cluster(self, session: Session, placer: _Placer, doc: Doc, *, new_article: bool) -> Decision:
         """Place a stored article in a story with this process's clusterer (caught up by the caller)."""
-        decision = placer.clusterer.add(doc)
+        decision = placer.clusterer.add(doc, arrived=utcnow())  # the arrival that times its eviction
         placer.seq += 1
         repo.join_story(
             session,
@@ -1045,16 +1045,12 @@ class Pipeline:
         if self._clusterer is None:
             settings = self.settings.dedupe
             self._clusterer = Clusterer(
-                SqlIndex(session),
-                threshold=settings.threshold,
-                window_days=settings.window_days,
-                max_ahead_days=self.settings.dates.max_ahead_days,
+                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days
             )
             self._synced_seq = 0
             # Replay what a process that made every decision still holds: the decisions that arrived
-            # within the window of the dedupe clock, which is the newest article date (capped).
-            _, newest = repo.latest_clustered(session)
-            since = self._clusterer.horizon(newest) if newest is not None else None
+            # (were placed, by the wall clock) within the window of now.
+            since = self._clusterer.horizon(utcnow())
         clusterer = self._clusterer
         clusterer.index = SqlIndex(session)
         replayed = 0
@@ -1062,7 +1058,8 @@ class Pipeline:
             doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
                       url=placed.url, published=placed.when)
             duplicate_of = str(placed.duplicate_of) if placed.duplicate_of is not None else None
-            clusterer.learn(doc, Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation))
+            decision = Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation)
+            clusterer.learn(doc, decision, arrived=placed.arrived)
             self._synced_seq = placed.seq
             replayed += 1
         if replayed:

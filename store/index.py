@@ -39,11 +39,11 @@ class SqlIndex:
         return _entry(row) if row is not None else None
 
     def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
-        """Index the article's band keys at its arrival time (the article row, with its hash, is stored)."""
-        repo.add_bands(self.session, int(entry.doc.id), entry.keys, added or entry.doc.published or utcnow())
+        """Index the article's band keys at its arrival time, now by default (the article row is stored)."""
+        repo.add_bands(self.session, int(entry.doc.id), entry.keys, added or utcnow())
 
     def evict(self, before: datetime) -> int:
-        """Forget band keys that arrived before the window."""
+        """Forget band keys that arrived before `before` (a window before the wall clock's hour)."""
         return repo.evict_bands(self.session, before)
 
 

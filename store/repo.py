@@ -349,28 +349,36 @@ def join_story(
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """A stored clustering decision, for replay into a clusterer: the article and where it went."""
+    """A stored clustering decision, for replay into a clusterer: the article, where it went and when."""
 
     seq: int
     article_id: int
     title: str | None
     text: str | None
     url: str
-    when: datetime
+    when: datetime  # publication date (fetched time when undated): what matching compares
     story_id: str
     duplicate_of: int | None
     score: float
     relation: str
+    arrived: datetime | None = None  # when it was placed (its lsh_bands rows' time); None without rows
+
+
+# When an article was placed: the time on its band keys (an article without keys has none).
+_ARRIVED = (
+    select(func.min(LshBand.added)).where(LshBand.article_id == StoryMember.article_id).scalar_subquery()
+)
 
 
 def placements_after(session: Session, seq: int, *, since: datetime | None = None) -> list[Placement]:
-    """Decisions with a seq above `seq`, in clustering order; with `since`, from the first dated at or after it.
+    """Decisions with a seq above `seq`, in clustering order; with `since`, from the first placed at or after it.
 
-    Every decision after that first one is returned whatever its article's date: the dedupe clock is the
-    newest date seen, so a late-arriving older article arrived when the clock was already past `since`.
+    Arrival times grow with seq (they are the wall clock at placement), so the decisions from that first
+    one on are those that arrived at or after `since`, including any without band keys to date them.
     """
     query = (
-        select(StoryMember, Article.title, Article.text, Article.url, Article.published, Article.fetched)
+        select(StoryMember, Article.title, Article.text, Article.url, Article.published, Article.fetched,
+               _ARRIVED.label("arrived"))
         .join(Article, Article.id == StoryMember.article_id)
         .where(StoryMember.seq > seq)
         .order_by(StoryMember.seq)
@@ -378,29 +386,25 @@ def placements_after(session: Session, seq: int, *, since: datetime | None = Non
     if since is not None:
         first = (
             select(func.min(StoryMember.seq))
-            .join(Article, Article.id == StoryMember.article_id)
-            .where(StoryMember.seq > seq, func.coalesce(Article.published, Article.fetched) >= since)
+            .join(LshBand, LshBand.article_id == StoryMember.article_id)
+            .where(StoryMember.seq > seq, LshBand.added >= since)
             .scalar_subquery()
         )
         query = query.where(StoryMember.seq >= first)
     return [
         Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
-                  member.duplicate_of, member.score, member.relation)
-        for member, title, text, url, published, fetched in session.execute(query)
+                  member.duplicate_of, member.score, member.relation, _aware(arrived))
+        for member, title, text, url, published, fetched, arrived in session.execute(query)
     ]
 
 
-def latest_clustered(session: Session) -> tuple[int, datetime | None]:
-    """The highest membership seq and the newest article date among clustered articles."""
-    seq = session.scalar(select(func.coalesce(func.max(StoryMember.seq), 0))) or 0
-    newest = session.scalar(
-        select(func.max(func.coalesce(Article.published, Article.fetched))).where(Article.story_id.is_not(None))
-    )
-    if isinstance(newest, str):  # SQLite returns the raw text of a computed max()
-        newest = datetime.fromisoformat(newest)
-    if newest is not None and newest.tzinfo is None:
-        newest = newest.replace(tzinfo=UTC)
-    return int(seq), newest
+def _aware(moment: datetime | str | None) -> datetime | None:
+    """A computed timestamp as an aware UTC datetime (SQLite may hand back its raw text, without offset)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def leave_story(session: Session, article: Article) -> None:
@@ -479,7 +483,7 @@ def count_site_blocks(session: Session, site: str, keys: Iterable[str]) -> None:
 
 
 def add_bands(session: Session, article_id: int, keys: Iterable[int], added: datetime) -> None:
-    """Index an article's LSH band keys."""
+    """Index an article's LSH band keys, timed at its arrival (`added`, the wall clock at placement)."""
     rows = [{"key": k, "article_id": article_id, "added": added} for k in sorted(set(keys))]
     if rows:
         session.execute(insert(LSH_BANDS), rows)  # Core executemany, not the ORM's bulk insert
@@ -503,7 +507,7 @@ def band_matches(session: Session, keys: Sequence[int], since: datetime | None) 
 
 
 def evict_bands(session: Session, before: datetime) -> int:
-    """Drop band keys older than the dedupe window."""
+    """Drop band keys that arrived before `before` (the dedupe window, by the wall clock)."""
     result = session.execute(delete(LshBand).where(LshBand.added < before))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

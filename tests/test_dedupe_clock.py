@@ -1,7 +1,9 @@
 """The dedupe clock: any date is accepted, no date evicts the window or reorders history.
 
-A set of 2019 copies clusters the same whether or not unrelated 2026 articles came before or among
-them: through `cluster_docs`, `wirefeed dedupe`, and backfills into a store of 2026 articles (SQLite
+Eviction runs on arrival by the wall clock; publication dates only decide what may match. A set of
+2019 copies clusters the same whether or not unrelated 2026 articles came before or among them, and
+an unrelated article dated tomorrow (or 2024-06-01 among 2024-01-01 copies) evicts nothing: through
+`cluster_docs`, `wirefeed dedupe`, ingest passes and backfills into a store of 2026 articles (SQLite
 and PostgreSQL).
 """
 
@@ -30,7 +32,7 @@ from store.db import Store
 from store.index import SqlIndex
 from store.models import Article, LshBand
 from tests.test_backfill import settings_for, write_warc
-from tests.world import World, page
+from tests.world import World, page, rss
 
 # Three 2019 stories, each run by three outlets (the original, a trimmed copy, a copy with a dateline).
 OLD_STORIES = {
@@ -110,11 +112,7 @@ def new_docs() -> list[Doc]:
 
 
 def arrangements() -> dict[str, list[Doc]]:
-    """The 2019 set alone, after the 2026 articles, and interleaved with them (a 2026 article first).
-
-    (2019 articles that arrived while the clock was still in 2019 are forgotten a window after the clock
-    moved on: a bounded index cannot keep them, whichever way it is driven.)
-    """
+    """The 2019 set alone, after the 2026 articles, and interleaved with them (a 2026 article first)."""
     originals, copies = old_docs()
     recent = new_docs()
     old = originals + copies
@@ -124,6 +122,14 @@ def arrangements() -> dict[str, list[Doc]]:
         "2026 interleaved": [d for pair in zip(recent, old[: len(recent)], strict=True) for d in pair]
         + old[len(recent) :],
     }
+
+
+def wire_copies() -> tuple[Doc, Doc, Doc]:
+    """A (2024-01-01), an unrelated B (2024-06-01) and C, a trimmed copy of A (2024-01-01, an hour later)."""
+    jan = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    return (Doc("a", "Orchestra", "\n\n".join(OLD_STORIES["orchestra"]), None, jan),
+            Doc("b", "Library", "\n\n".join(NEW_STORIES["library"]), None, datetime(2024, 6, 1, 9, tzinfo=UTC)),
+            Doc("c", "Orchestra", "\n\n".join(OLD_STORIES["orchestra"][:2]), None, jan + timedelta(hours=1)))
 
 
 def decisions_for(decisions: Iterable[Decision], ids: set[str]) -> list[Decision]:
@@ -159,12 +165,13 @@ class TestAnyDate:
 
     @given(st.lists(any_datetime, min_size=1, max_size=8))
     def test_clusterer_add_accepts_any_datetime(self, moments: list[datetime]) -> None:
-        """A clusterer fed one story at many dates never overflows; its clock never passes now + 2 days."""
+        """A clusterer fed one story at many dates never overflows; its clock stays the wall clock."""
         clusterer = Clusterer(InMemoryIndex(), window_days=3)
         text = "\n\n".join(OLD_STORIES["dam"])
         for i, moment in enumerate(moments):
             assert clusterer.add(Doc(str(i), "Dam", text, None, moment)).relation in RELATIONS
-        assert clusterer.clock is None or clusterer.clock <= datetime.now(UTC) + timedelta(days=2)
+        assert clusterer.clock is not None
+        assert clusterer.clock <= datetime.now(UTC)
 
     @pytest.mark.parametrize("moment", [datetime.min, datetime.max, datetime.min.replace(tzinfo=UTC),
                                         datetime.max.replace(tzinfo=UTC),
@@ -181,7 +188,7 @@ class TestAnyDate:
 
 
 class TestArrivalClock:
-    """Matching by publication date, forgetting by arrival."""
+    """Matching by publication date, forgetting by arrival (the wall clock)."""
 
     @pytest.mark.parametrize("name", ["2026 first", "2026 interleaved"])
     def test_2019_copies_cluster_as_if_alone(self, name: str) -> None:
@@ -193,7 +200,7 @@ class TestArrivalClock:
         assert decisions_for(cluster_docs(arrangements()[name]), ids) == alone
 
     def test_one_far_future_date_does_not_wipe_the_index(self) -> None:
-        """An article dated 9999 moves the clock only to now + 2 days: today's index survives it."""
+        """An article dated 9999 does not move the clock: today's index survives it."""
         now = datetime.now(UTC)
         index = InMemoryIndex()
         clusterer = Clusterer(index, window_days=3)
@@ -202,20 +209,23 @@ class TestArrivalClock:
         clusterer.add(Doc("z", "Odd", "\n\n".join(NEW_STORIES["bakery"]), None, datetime(9999, 12, 31, tzinfo=UTC)))
         assert len(index) == 3
         assert clusterer.clock is not None
-        assert clusterer.clock <= datetime.now(UTC) + timedelta(days=2)
+        assert clusterer.clock <= datetime.now(UTC)
         copy = clusterer.add(Doc("c", "Dam", "\n\n".join(OLD_STORIES["dam"][:3]), None, now))
         assert copy.duplicate_of == "a"
 
     def test_late_old_article_stays_for_a_window_of_arrivals(self) -> None:
-        """An old article arriving after newer ones is kept until the clock moves a window past its arrival."""
+        """An old article arriving after newer ones is kept until it arrived more than a window ago."""
         index = InMemoryIndex()
         clusterer = Clusterer(index, window_days=3)
-        clusterer.add(Doc("new", "Tram", "\n\n".join(NEW_STORIES["tram"]), None, T2026))
-        clusterer.add(Doc("old", "Dam", "\n\n".join(OLD_STORIES["dam"]), None, T2019))
-        clusterer.add(Doc("next", "Wolves", "\n\n".join(NEW_STORIES["wolves"]), None, T2026 + timedelta(days=2)))
+        now = T2026 + timedelta(days=30)
+        clusterer.add(Doc("new", "Tram", "\n\n".join(NEW_STORIES["tram"]), None, T2026), arrived=now)
+        clusterer.add(Doc("old", "Dam", "\n\n".join(OLD_STORIES["dam"]), None, T2019), arrived=now)
+        clusterer.add(Doc("next", "Wolves", "\n\n".join(NEW_STORIES["wolves"]), None, T2026 + timedelta(days=400)),
+                      arrived=now + timedelta(days=2))
         assert len(index) == 3
-        clusterer.add(Doc("later", "Bakery", "\n\n".join(NEW_STORIES["bakery"]), None, T2026 + timedelta(days=4)))
-        assert len(index) == 2  # "new" and "old" arrived at T2026, more than a window ago
+        clusterer.add(Doc("later", "Bakery", "\n\n".join(NEW_STORIES["bakery"]), None, T2019),
+                      arrived=now + timedelta(days=4))
+        assert len(index) == 2  # "new" and "old" arrived more than a window ago; "next" and "later" stay
 
     def test_matching_is_symmetric_in_time(self) -> None:
         """An older copy arriving second joins within the window, and not beyond it, either way round."""
@@ -232,6 +242,36 @@ class TestArrivalClock:
         text = "\n\n".join(OLD_STORIES["dam"])
         _, b = cluster_docs([Doc("a", "Dam", text, None, T2026), Doc("b", "Dam", text, None, T2019)])
         assert b.relation == "original"
+
+    def test_unrelated_later_date_between_copies(self) -> None:
+        """A (2024-01-01), unrelated B (2024-06-01), C a copy of A (2024-01-01): C joins A, as without B."""
+        a, b, c = wire_copies()
+        with_b = cluster_docs([a, b, c])
+        assert [(d.relation, d.duplicate_of) for d in with_b] == [("original", None), ("original", None),
+                                                                 ("near_duplicate", "a")]
+        assert decisions_for(with_b, {"a", "c"}) == cluster_docs([a, c])
+
+    def test_article_dated_two_days_ahead_evicts_nothing(self) -> None:
+        """An unrelated article dated now + 47 h leaves a 2-day-old story findable by its copy, arriving later."""
+        index = InMemoryIndex()
+        clusterer = Clusterer(index, window_days=3)
+        now = datetime.now(UTC)
+        dam = "\n\n".join(OLD_STORIES["dam"])
+        clusterer.add(Doc("a", "Dam", dam, None, now - timedelta(days=2)), arrived=now)
+        clusterer.add(Doc("f", "Bakery", "\n\n".join(NEW_STORIES["bakery"]), None, now + timedelta(hours=47)),
+                      arrived=now + timedelta(minutes=1))
+        copy = Doc("c", "Dam", "\n\n".join(OLD_STORIES["dam"][:3]), None, now - timedelta(days=2, hours=-1))
+        decision = clusterer.add(copy, arrived=now + timedelta(hours=2))
+        assert (decision.relation, decision.duplicate_of) == ("near_duplicate", "a")
+        assert len(index) == 3
+
+    def test_a_run_never_evicts_by_time(self) -> None:
+        """cluster_docs files a run as arriving at its start: articles of other years between copies evict nothing."""
+        a, _, c = wire_copies()
+        others = [Doc(f"x{year}", name.title(), "\n\n".join(text), None, datetime(year, 3, 1, tzinfo=UTC))
+                  for year, (name, text) in zip([2025, 1995, 2026, 2010], NEW_STORIES.items(), strict=True)]
+        decisions = cluster_docs([a, *others, c])
+        assert (decisions[-1].relation, decisions[-1].duplicate_of) == ("near_duplicate", "a")
 
 
 def run_dedupe(
@@ -262,6 +302,23 @@ class TestDedupeCommand:
         alone = run_dedupe(tmp_path, capsys, [row(d) for d in arrangements()["alone"]])
         mixed = run_dedupe(tmp_path, capsys, [row(d) for d in arrangements()["2026 interleaved"]])
         assert [r for r in mixed if r["id"] in ids] == alone
+
+    def test_unrelated_later_record_between_copies(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A (2024-01-01), unrelated B (2024-06-01), C a copy of A: 2 stories, A and C as without B."""
+        a, b, c = wire_copies()
+        with_b = run_dedupe(tmp_path, capsys, [row(a), row(b), row(c)])
+        assert [(r["id"], r["duplicate_of"]) for r in with_b] == [("a", None), ("b", None), ("c", "a")]
+        assert [r for r in with_b if r["id"] != "b"] == run_dedupe(tmp_path, capsys, [row(a), row(c)])
+
+    def test_record_dated_two_days_ahead(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A record dated now + 47 h between a 2-day-old record and its copy: the copy joins it."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        dam = OLD_STORIES["dam"]
+        rows = [row(Doc("a", "Dam", "\n\n".join(dam), None, now - timedelta(days=2))),
+                row(Doc("f", "Bakery", "\n\n".join(NEW_STORIES["bakery"]), None, now + timedelta(hours=47))),
+                row(Doc("c", "Dam", "\n\n".join(dam[:3]), None, now - timedelta(days=2, hours=-1)))]
+        out = run_dedupe(tmp_path, capsys, rows)
+        assert [(r["id"], r["duplicate_of"]) for r in out] == [("a", None), ("f", None), ("c", "a")]
 
     @pytest.mark.parametrize("published", ["0001-01-01", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z",
                                            "9999-12-31T23:59:59-05:00"])
@@ -319,6 +376,87 @@ class TestSqlIndexClock:
         assert decisions[3].duplicate_of == decisions[0].id
         with store.session() as session:
             assert (session.scalar(select(func.count()).select_from(LshBand)) or 0) > bands_before
+
+
+    def test_replay_starts_at_the_first_arrival_inside_the_window(self, store: Store) -> None:
+        """placements_after(since) returns the decisions placed since the horizon, each with its arrival time."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        arrivals = {"dam": now - timedelta(days=4), "tram": now - timedelta(days=2), "wolves": now - timedelta(hours=1)}
+        texts = {"dam": OLD_STORIES["dam"], "tram": NEW_STORIES["tram"], "wolves": NEW_STORIES["wolves"]}
+        with store.session() as session:
+            clusterer = Clusterer(SqlIndex(session), window_days=3)
+            for seq, (name, arrived) in enumerate(arrivals.items(), 1):
+                text = "\n\n".join(texts[name])
+                article_id = repo.insert_article(session, {
+                    "canonical_url": f"https://news.example/{name}", "url": f"https://news.example/{name}",
+                    "site": "news.example", "title": name, "text": text, "published": T2026, "fetched": now,
+                    "status": "ok", "content_hash": name})
+                assert article_id is not None
+                decision = clusterer.add(Doc(str(article_id), name, text, None, T2026), arrived=arrived)
+                repo.join_story(session, story_id=decision.cluster, article_id=article_id, title=name,
+                                relation=decision.relation, duplicate_of=None, score=0.0, agency=None, seq=seq,
+                                new_story_dated=T2026)
+        with store.session() as session:
+            replayed = repo.placements_after(session, 0, since=clusterer.horizon(now))
+        assert [(p.title, p.arrived) for p in replayed] == [("tram", arrivals["tram"]), ("wolves", arrivals["wolves"])]
+
+
+# Through real ingest passes -----------------------------------------------------------------------
+
+
+def one_pass(pipeline: Pipeline) -> None:
+    """One ingest pass over every feed."""
+    asyncio.run(pipeline.run_pass(all_feeds=True))
+
+
+def feed_of(store: Store, world: World, name: str, items: Sequence[tuple[str, datetime]]) -> None:
+    """Serve a feed listing pages of the "news" outlet with their dates, and subscribe to it."""
+    outlet = world["news"]
+    listed = [{"title": path, "link": outlet.url(path), "guid": path, "published": when.isoformat()}
+              for path, when in items]
+    outlet.static(f"/{name}.xml", rss(name, listed), "application/rss+xml")
+    with store.session() as session:
+        repo.add_feed(session, outlet.url(f"/{name}.xml"))
+
+
+class TestIngestPasses:
+    """Ingest passes: an article dated two days ahead (plausible) evicts nothing from the story index."""
+
+    def test_article_dated_two_days_ahead(self, store: Store) -> None:
+        """A is 2 days old, unrelated F dated now + 47 h: copies of A in later passes and after a restart join A."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        dam = OLD_STORIES["dam"]
+        with World("news") as world:
+            outlet = world["news"]
+            outlet.static("/a.html", page("Dam", dam))
+            outlet.static("/f.html", page("Bakery", NEW_STORIES["bakery"]))
+            outlet.static("/c.html", page("Dam (wire)", dam[:3]))
+            outlet.static("/d.html", page("Dam lowered", ["BERLIN (dpa) - " + dam[0], *dam[1:]]))
+            feed_of(store, world, "a", [("/a.html", now - timedelta(days=2))])
+            pipeline = Pipeline(store, settings_for(store.url))
+            try:
+                one_pass(pipeline)
+                feed_of(store, world, "f", [("/f.html", now + timedelta(hours=47))])
+                one_pass(pipeline)
+                feed_of(store, world, "c", [("/c.html", now - timedelta(days=2, hours=-1))])
+                one_pass(pipeline)
+            finally:
+                pipeline.close()
+            # A new process (cron's next `wirefeed ingest`) rebuilds its clusterer from the store.
+            feed_of(store, world, "d", [("/d.html", now - timedelta(days=2, hours=-2))])
+            restarted = Pipeline(store, settings_for(store.url))
+            try:
+                one_pass(restarted)
+            finally:
+                restarted.close()
+        with store.session() as session:
+            stories = dict(session.execute(select(Article.url, Article.story_id)).all())
+            a_id = session.scalar(select(Article.id).where(Article.url.endswith("/a.html")))
+            a_bands = session.scalar(select(func.count()).select_from(LshBand).where(LshBand.article_id == a_id))
+        story = {url.rsplit("/", 1)[-1]: story for url, story in stories.items()}
+        assert story["a.html"] is not None
+        assert story["c.html"] == story["d.html"] == story["a.html"] != story["f.html"]
+        assert a_bands  # A's band keys are still indexed
 
 
 # Through real backfills ----------------------------------------------------------------------------

@@ -304,13 +304,13 @@ class TestWindow:
         assert b.relation == "original"
 
     def test_old_entries_are_evicted(self) -> None:
-        """Entries older than the window leave the index."""
+        """Entries that arrived more than the window ago leave the index, whatever their publication dates."""
         index = InMemoryIndex()
         clusterer = Clusterer(index, window_days=1)
-        clusterer.add(doc("a", body(STORY)))
-        clusterer.add(doc("b", body(HISTOIRE), hours=2))
+        clusterer.add(doc("a", body(STORY), hours=100), arrived=T0)
+        clusterer.add(doc("b", body(HISTOIRE), hours=-100), arrived=T0 + timedelta(hours=2))
         assert len(index) == 2
-        clusterer.add(doc("c", weather("Lyon", 24, 13, 20), hours=25))
+        clusterer.add(doc("c", weather("Lyon", 24, 13, 20)), arrived=T0 + timedelta(hours=25))
         assert len(index) == 2
         assert index.by_hash(text_hash(body(STORY))) is None
         assert index.by_hash(text_hash(body(HISTOIRE))) is not None
@@ -406,17 +406,38 @@ class TestReplayOutOfOrder:
         assert expected[5].duplicate_of == "old-a"  # the backfill's copies find each other
         index = InMemoryIndex()
         first = Clusterer(index)
-        done = [first.add(d) for d in docs[:5]]
+        arrivals = [T0 + timedelta(minutes=i) for i in range(len(docs))]
+        done = [first.add(d, arrived=at) for d, at in zip(docs[:5], arrivals, strict=False)]
         restarted = Clusterer(index)
-        for replayed, decision in zip(docs[:5], done, strict=True):
-            restarted.learn(replayed, decision)
-        assert restarted.clock == first.clock
-        assert done + [restarted.add(d) for d in docs[5:]] == expected
+        for replayed, decision, at in zip(docs[:5], done, arrivals, strict=False):
+            restarted.learn(replayed, decision, arrived=at)
+        assert restarted.clock == first.clock == arrivals[4]
+        assert done + [restarted.add(d, arrived=at) for d, at in zip(docs[5:], arrivals[5:], strict=True)] == expected
 
     def test_horizon_bounds_what_a_restart_replays(self) -> None:
-        """The replay horizon is a window before the hour of the newest date, never past now + 2 days."""
+        """The replay horizon is a window before the start of the current hour (year 1 at the earliest)."""
         clusterer = Clusterer(InMemoryIndex(), window_days=3)
         assert clusterer.horizon(T0 + timedelta(minutes=30)) == T0 - timedelta(days=3)
-        far = clusterer.horizon(datetime(9999, 12, 31, tzinfo=UTC))
-        assert far <= datetime.now(UTC) + timedelta(days=2) - timedelta(days=3)
         assert clusterer.horizon(datetime.min.replace(tzinfo=UTC)) == datetime.min.replace(tzinfo=UTC)
+
+    def test_restart_within_the_window_replays_from_the_horizon(self) -> None:
+        """A clusterer rebuilt from the decisions that arrived since the horizon continues like the one that ran on."""
+        texts = [body(STORY), body(HISTOIRE), football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78,
+                                                       crowd="60,000")]
+        docs = [doc(f"d{i}", text, hours=i) for i, text in enumerate(texts)]
+        copies = [doc("c0", body(STORY[:5]), hours=70), doc("c1", body(HISTOIRE[:4]), hours=71)]
+        arrivals = [T0, T0 + timedelta(days=2), T0 + timedelta(days=3, hours=2)]
+        restart_at = T0 + timedelta(days=3, hours=5)
+        first, stopped = Clusterer(InMemoryIndex(), window_days=3), Clusterer(InMemoryIndex(), window_days=3)
+        done = [first.add(d, arrived=at) for d, at in zip(docs, arrivals, strict=True)]
+        assert [stopped.add(d, arrived=at) for d, at in zip(docs, arrivals, strict=True)] == done
+        # A new process on the stopped one's index (the store) replays what arrived since the horizon.
+        horizon = first.horizon(restart_at)
+        restarted = Clusterer(stopped.index, window_days=3)
+        for replayed, decision, at in zip(docs, done, arrivals, strict=True):
+            if at >= horizon:
+                restarted.learn(replayed, decision, arrived=at)
+        ran_on = [first.add(c, arrived=restart_at) for c in copies]
+        assert [restarted.add(c, arrived=restart_at) for c in copies] == ran_on
+        # d0 arrived more than a window before: its copy starts a story although they were published 70 h apart.
+        assert [(d.relation, d.duplicate_of) for d in ran_on] == [("original", None), ("near_duplicate", "d1")]

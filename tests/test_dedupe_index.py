@@ -31,11 +31,11 @@ class TestInMemoryIndex:
             index.add(e, e.doc.id)
         assert [e.doc.id for e in index.candidates([1, 2, 4], None)] == ["a", "c"]
 
-    def test_since_filters_by_time(self) -> None:
-        """Entries published before `since` are not candidates."""
+    def test_since_filters_by_arrival(self) -> None:
+        """Entries that arrived before `since` are not candidates."""
         index = InMemoryIndex()
-        index.add(entry("a", (1,), hours=0), "a")
-        index.add(entry("b", (1,), hours=10), "b")
+        index.add(entry("a", (1,)), "a", T0)
+        index.add(entry("b", (1,)), "b", T0 + timedelta(hours=10))
         found = index.candidates([1], T0 + timedelta(hours=5))
         assert [e.doc.id for e in found] == ["b"]
 
@@ -50,46 +50,59 @@ class TestInMemoryIndex:
         assert index.by_hash("other") is None
 
     def test_evict_drops_old_entries(self) -> None:
-        """evict() removes entries older than the cut-off from keys and hashes and counts them."""
+        """evict() removes entries that arrived before the cut-off from keys and hashes and counts them."""
         index = InMemoryIndex()
-        index.add(entry("a", (1,), hours=0), "ha")
-        index.add(entry("b", (1,), hours=10), "hb")
+        index.add(entry("a", (1,)), "ha", T0)
+        index.add(entry("b", (1,)), "hb", T0 + timedelta(hours=10))
         assert index.evict(T0 + timedelta(hours=5)) == 1
         assert len(index) == 1
         assert [e.doc.id for e in index.candidates([1], None)] == ["b"]
         assert index.by_hash("ha") is None
 
-    def test_undated_entries_take_the_index_clock(self) -> None:
-        """An undated entry is timed at the latest date seen, so it is evicted with its peers."""
+    def test_entries_without_an_arrival_time_arrive_now(self) -> None:
+        """An entry added without an arrival time is timed by the wall clock, whatever its publication date."""
         index = InMemoryIndex()
-        index.add(entry("a", (1,), hours=10), "a")
-        index.add(entry("b", (1,), hours=None), "b")
-        assert index.evict(T0 + timedelta(hours=11)) == 2
+        before = datetime.now(UTC)
+        index.add(entry("old", (1,), hours=-24 * 365 * 30), "o")
+        index.add(entry("undated", (1,), hours=None), "u")
+        assert index.evict(before) == 0
+        assert index.evict(datetime.now(UTC) + timedelta(seconds=1)) == 2
 
     def test_hot_keys_are_capped(self) -> None:
         """A key shared by more than max_per_key entries keeps only the most recent ones."""
         index = InMemoryIndex(max_per_key=3)
         for i in range(5):
-            index.add(entry(f"d{i}", (7,), hours=i), f"h{i}")
+            index.add(entry(f"d{i}", (7,)), f"h{i}", T0 + timedelta(hours=i))
         assert [e.doc.id for e in index.candidates([7], None)] == ["d2", "d3", "d4"]
 
 
 class TestArrivalTime:
-    """InMemoryIndex with the clusterer's arrival time."""
+    """InMemoryIndex timed by arrival."""
 
     def test_entries_are_timed_by_arrival_not_publication(self) -> None:
         """An entry added with an arrival time is filtered and evicted by it, whatever its publication date."""
         index = InMemoryIndex()
         index.add(entry("recent", (1,), hours=100), "r", T0 + timedelta(hours=100))
         index.add(entry("old", (1,), hours=-24 * 365), "o", T0 + timedelta(hours=100))
-        assert [e.doc.id for e in index.candidates([1], T0 + timedelta(hours=99))] == ["recent", "old"]
+        index.add(entry("future", (1,), hours=24 * 365 * 7000), "f", T0 + timedelta(hours=100))
+        assert [e.doc.id for e in index.candidates([1], T0 + timedelta(hours=99))] == ["recent", "old", "future"]
         assert index.evict(T0 + timedelta(hours=99)) == 0
-        assert index.evict(T0 + timedelta(hours=101)) == 2
+        assert index.evict(T0 + timedelta(hours=101)) == 3
 
-    def test_undated_entry_takes_the_latest_arrival_time(self) -> None:
-        """Without a date or an arrival time, an entry is timed at the latest arrival time seen."""
+    def test_an_earlier_arrival_counts_as_the_latest(self) -> None:
+        """An entry added with an arrival time before the latest one is timed at the latest (times only grow)."""
         index = InMemoryIndex()
-        index.add(entry("a", (1,), hours=-1000), "a", T0 + timedelta(hours=10))
-        index.add(entry("b", (1,), hours=None), "b")
+        index.add(entry("a", (1,)), "a", T0 + timedelta(hours=10))
+        index.add(entry("b", (1,)), "b", T0)
         assert index.evict(T0 + timedelta(hours=10)) == 0
         assert index.evict(T0 + timedelta(hours=11)) == 2
+
+    def test_size_cap_drops_the_oldest_arrivals(self) -> None:
+        """Beyond max_entries the oldest arrivals leave the keys and the hashes, whatever their dates."""
+        index = InMemoryIndex(max_entries=3)
+        for i, hours in enumerate([5, -1000, 24 * 365 * 7000, None, 0]):
+            index.add(entry(f"d{i}", (7, i), hours=hours), f"h{i}", T0 + timedelta(minutes=i))
+        assert len(index) == 3
+        assert [e.doc.id for e in index.candidates([7, 0, 1], None)] == ["d2", "d3", "d4"]
+        assert index.by_hash("h1") is None
+        assert index.by_hash("h2") is not None
