@@ -23,8 +23,9 @@ WirefeedError
  └── InternalError              internal (a bug met on one unit: that unit fails alone, the pass goes on)
 
 `str(exc)` is the message alone, never prefixed with the kind: a caller that shows both prints `exc.kind`
-beside it (`feeds list` shows `[timeout] no complete answer within 10s`). A password in a URL is masked
-in a FetchError's message (`user:***@host`); `exc.url` keeps the URL as given, credentials included.
+beside it (`feeds list` shows `[timeout] no complete answer within 10s`). A FetchError and a FeedError
+take `(url, detail)`: a password in a URL is masked in the message (`user:***@host`); `exc.url` keeps the
+URL as given, credentials included.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ class FeedError(WirefeedError):
     """A fetched body is not a usable feed."""
 
     kind = "parse_error"
+
+    def __init__(self, url: str, detail: str = "") -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(mask_secrets(detail) if detail else f"no usable feed at {mask_url(url)}")
 
 
 class NotAFeed(FeedError):

@@ -542,16 +542,28 @@ def _clean(value: object) -> str | None:
 
 
 def _ttl(feed: Mapping[str, object]) -> int | None:
-    ttl = feed.get("ttl")
-    if isinstance(ttl, str) and ttl.strip().isdigit():
-        return int(ttl) * 60
+    ttl = _count(feed.get("ttl"))
+    if ttl is not None:
+        return ttl * 60
     period = feed.get("sy_updateperiod")
     seconds = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
     if isinstance(period, str) and period.strip() in seconds:
-        frequency = feed.get("sy_updatefrequency")
-        freq = int(frequency) if isinstance(frequency, str) and frequency.strip().isdigit() else 1
-        return seconds[period.strip()] // max(freq, 1)
+        frequency = _count(feed.get("sy_updatefrequency"))
+        return seconds[period.strip()] // max(frequency or 1, 1)
     return None
+
+
+def _count(value: object) -> int | None:
+    """A whole number written in ASCII digits (at most nine), else None.
+
+    str.isdigit() also accepts `²` and `①`, which int() refuses; a 5,000-digit number int() refuses too.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > 9 or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def discover_feeds(html: bytes, base_url: str) -> list[str]:

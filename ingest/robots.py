@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from ingest.errors import FetchError, HTTPStatusError, RobotsDisallowed
 from ingest.fetch import Fetcher
+
+# RobotFileParser reads these with str.isdigit() then int(), so `Crawl-delay: ²` raises ValueError; we use
+# neither, and a line whose value is not plain ASCII is dropped before parsing.
+_NUMERIC_FIELD = re.compile(r"\s*(crawl-delay|request-rate)\s*:", re.IGNORECASE)
+
+
+def robots_lines(text: str) -> list[str]:
+    """The lines of a robots.txt that RobotFileParser can read without raising."""
+    return [line for line in text.splitlines() if line.isascii() or not _NUMERIC_FIELD.match(line)]
 
 
 class RobotsCache:
@@ -37,7 +47,7 @@ class RobotsCache:
             parser = RobotFileParser(f"{origin}/robots.txt")
             try:
                 response = await self.fetcher.get(f"{origin}/robots.txt", accept="text/plain")
-                parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
+                parser.parse(robots_lines(response.body.decode("utf-8", errors="replace")))
             except HTTPStatusError as exc:
                 if exc.status in (401, 403):
                     parser.disallow_all = True  # type: ignore[attr-defined]  # undocumented but stable since 3.0

@@ -96,8 +96,12 @@ def _child_text(element: object, path: Sequence[str]) -> str | None:
 def _http_url(value: str | None, base: str) -> str | None:
     if not value:
         return None
-    url = urljoin(base, value)
-    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname else None
+    try:
+        url = urljoin(base, value)
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced `[` in the host: not a URL anyone can fetch
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def decompress(url: str, body: bytes) -> bytes:

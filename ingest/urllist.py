@@ -75,6 +75,9 @@ def _record(number: int, text: str, result: UrlList) -> UrlEntry | None:
     except json.JSONDecodeError as exc:
         result.reject(number, f"not JSON: {exc.msg}")
         return None
+    except RecursionError:  # `{"url": [[[[...` nested deeper than the parser's recursion allows
+        result.reject(number, "not JSON: nested too deeply")
+        return None
     if not isinstance(row, dict):
         result.reject(number, "a JSON line must be an object")
         return None
