@@ -346,20 +346,23 @@ def cmd_dedupe(app: App) -> int:
         raise UsageError(f"no such file: {path}")
     docs: list[Doc] = []
     ids: set[str] = set()
-    implausible: list[int] = []
+    undated: list[int] = []  # lines whose 'published' was ignored
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
             if not line.strip():
                 continue
-            docs.append(_doc_from_line(line, number, path, ids, implausible))
-    if implausible:
+            docs.append(_doc_from_line(line, number, path, ids, undated))
+    if undated:
         bounds = app.settings.dates
-        print(f"{len(implausible)} 'published' dates ignored as implausible (before {bounds.earliest} or more than "
-              f"{bounds.max_ahead_days:g} days ahead), first on line {implausible[0]}", file=sys.stderr)
+        print(f"{len(undated)} 'published' dates ignored as implausible or unparseable (before {bounds.earliest}, "
+              f"more than {bounds.max_ahead_days:g} days ahead, or neither ISO 8601 nor RFC 2822), first on line "
+              f"{undated[0]}", file=sys.stderr)
     settings = app.settings.dedupe
     decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days)
     with output(app.args.output) as out:
@@ -381,13 +384,15 @@ def cmd_dedupe(app: App) -> int:
     return 0
 
 
-def _doc_from_line(line: str, number: int, path: Path, ids: set[str], implausible: list[int]) -> Any:
+def _doc_from_line(line: str, number: int, path: Path, ids: set[str], undated: list[int]) -> Any:
     from dedupe.model import Doc
 
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{number}: not JSON: {exc.msg}") from exc
+    except RecursionError:  # `[[[[...` deeper than the parser's recursion allows
+        raise UsageError(f"{path}:{number}: not JSON: nested too deeply") from None
     if not isinstance(row, dict) or "id" not in row or "text" not in row:
         raise UsageError(f"{path}:{number}: each line needs at least 'id' and 'text'")
     if not isinstance(row["text"], str):
@@ -398,14 +403,11 @@ def _doc_from_line(line: str, number: int, path: Path, ids: set[str], implausibl
     ids.add(doc_id)
     published = None
     if row.get("published"):
-        try:
-            published = datetime.fromisoformat(str(row["published"]).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise UsageError(f"{path}:{number}: 'published' is not ISO 8601: {row['published']!r}") from exc
-        # The one date rule: a date outside it (year 1, year 9999) is ignored and the record is undated.
-        published = dates.plausible(published)
+        # The one date rule: a date that does not parse ("1.5", "2024-001") or lies outside the bounds (year 1,
+        # year 9999) is ignored and the record is undated, as for every date from outside.
+        published = dates.parse_datetime(str(row["published"]))
         if published is None:
-            implausible.append(number)
+            undated.append(number)
     return Doc(
         id=doc_id,
         title=str(row.get("title") or ""),
