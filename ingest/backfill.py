@@ -125,6 +125,7 @@ class BackfillSummary:
     other_site: int = 0
     invalid_entries: int = 0
     not_html: int = 0
+    bad_records: int = 0  # WARC responses whose HTTP headers cannot be read: skipped
     unchanged: int = 0
     reextracted: int = 0
     changed: int = 0
@@ -163,7 +164,8 @@ class BackfillSummary:
             "duplicates": self.duplicates, "not_article": self.not_article, "failed": self.failed_total,
             "failed_by_reason": dict(sorted(self.failed.items())), "skipped": self.skipped, "deferred": self.deferred,
             "junk_lines": self.junk_lines, "out_of_range": self.out_of_range, "other_site": self.other_site,
-            "invalid_entries": self.invalid_entries, "not_html": self.not_html, "unchanged": self.unchanged,
+            "invalid_entries": self.invalid_entries, "not_html": self.not_html, "bad_records": self.bad_records,
+            "unchanged": self.unchanged,
             "reextracted": self.reextracted, "changed": self.changed, "source_errors": len(self.source_errors),
         }
 
@@ -539,6 +541,7 @@ class Backfill:
             log.warning("warc_damaged", path=exc.path, record=exc.record, offset=exc.offset, reason=exc.reason)
         finally:
             self.summary.not_html += stats.not_html
+            self.summary.bad_records += stats.bad_headers
             log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html,
                      bad_headers=stats.bad_headers)
 
@@ -582,6 +585,8 @@ def format_summary(summary: BackfillSummary, *, reextract: bool = False) -> list
             extras.append(f"invalid sitemap entries {summary.invalid_entries}")
         if summary.not_html:
             extras.append(f"non-HTML WARC responses {summary.not_html}")
+        if summary.bad_records:
+            extras.append(f"unreadable WARC records skipped {summary.bad_records}")
         if summary.deferred:
             extras.append(f"deferred (rerun to take them) {summary.deferred}")
         lines.append("  " + ", ".join(extras))

@@ -150,7 +150,8 @@ class PageOutcome:
     relation: str | None = None
     error: str | None = None  # "kind: message"
     kind: str | None = None  # the failure kind alone ("timeout", "http_4xx", "store", "internal"...)
-    # A page that shared another job's fetch (same canonical URL): its failure is recorded once, by that job.
+    # Not written to the store: the page shared another job's fetch (same canonical URL), whose failure is
+    # recorded once, by that job; or its URL is too long for the store.
     shared: bool = False
 
     @classmethod
@@ -677,7 +678,9 @@ class Pipeline:
         for job in jobs:
             existing = known.get(job.canonical)
             shared = self._inflight.get(job.canonical)
-            if existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+            if len(job.url) > MAX_URL_CHARS:
+                plans.append(("too_long", None))
+            elif existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
                 plans.append(("known", None))
             elif job.response is not None:
                 plans.append(("bytes", None))  # WARC backfill: nothing to fetch
@@ -786,6 +789,9 @@ class Pipeline:
         """Fetch and extract one page, or say why not; never raises for the page's own sake."""
         if plan == "known":
             return PageOutcome(job, "duplicate_url", article_id=known[job.canonical][0])
+        if plan == "too_long":
+            return PageOutcome(job, "failed", kind="invalid_url", shared=True,
+                               error=f"invalid_url: longer than {MAX_URL_CHARS} characters ({len(job.url)})")
         if plan == "follow":
             assert future is not None
             try:

@@ -778,6 +778,8 @@ class TestOddWarcRecords:
             second = backfill(store, options, transport=NoNetwork())
         assert (first.source_errors, second.source_errors) == ([], [])
         assert first.items == 3
+        assert first.bad_records == second.bad_records == 1
+        assert first.failed == {"invalid_url": 1}  # too long to store: said, not cut to a wrong address
         assert second.resumed
         with store.session() as s:
             stored = set(s.scalars(select(Article.url).where(Article.status == "ok")))
