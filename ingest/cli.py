@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import MAX_INTERVAL, ConfigError, Settings, load_settings
 from ingest import dates
 from ingest.logs import configure_logging
 from ingest.urls import mask_secrets, mask_url
@@ -60,6 +60,8 @@ def poll_interval(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
     if seconds < MIN_INTERVAL:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_INTERVAL} seconds, got {seconds}")
+    if seconds > MAX_INTERVAL:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_INTERVAL} seconds (30 days), got {seconds}")
     return seconds
 
 

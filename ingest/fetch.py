@@ -468,7 +468,7 @@ class Fetcher:
         """Stream the raw body and decompress it ourselves, so the cap counts decompressed bytes."""
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
-        if not encoding and declared.isdigit() and int(declared) > limit:
+        if not encoding and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise TooLarge(url, f"body of {declared} bytes is larger than {limit} bytes")
         decoder = BodyDecoder(url, encoding, limit)
         async for chunk in response.aiter_raw():

@@ -13,7 +13,7 @@ from config.settings import ScheduleSettings
 
 # Items older than this say nothing about how often a feed publishes today.
 RATE_WINDOW = timedelta(days=30)
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?([0-9]{1,10})(?![0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

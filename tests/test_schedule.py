@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from config.settings import ScheduleSettings
 from ingest import schedule
-from ingest.schedule import FeedState
+from ingest.cli import poll_interval
+from ingest.schedule import FeedState, cache_max_age
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SETTINGS = ScheduleSettings(default_interval=900, min_interval=300, max_interval=86400, disable_after_days=14)
@@ -149,3 +153,17 @@ class TestUnconditionalRefetch:
         """Period 0 turns it off; a first poll has no validators anyway."""
         assert not schedule.refetch_unconditionally("k", NOW - timedelta(days=9), NOW, 0)
         assert not schedule.refetch_unconditionally("k", None, NOW, 86400)
+
+
+class TestOutsideNumbers:
+    """Numbers in headers and on the command line that would overflow are refused, not raised."""
+
+    def test_huge_max_age_is_ignored(self) -> None:
+        """A Cache-Control max-age of 5,000 digits is no max-age (int() would refuse it; the schedule would overflow)."""
+        assert cache_max_age({"cache-control": "max-age=" + "9" * 5000}) is None
+        assert cache_max_age({"cache-control": "public, max-age=600"}) == 600
+
+    def test_huge_interval_on_the_command_line_is_a_usage_error(self) -> None:
+        """`feeds add --interval 999999999999` is refused with the bound (it made the schedule overflow)."""
+        with pytest.raises(argparse.ArgumentTypeError, match="at most"):
+            poll_interval("999999999999")
