@@ -159,7 +159,7 @@ class TestOutsideNumbers:
     """Numbers in headers and on the command line that would overflow are refused, not raised."""
 
     def test_huge_max_age_is_ignored(self) -> None:
-        """A Cache-Control max-age of 5,000 digits is no max-age (int() would refuse it; the schedule would overflow)."""
+        """A Cache-Control max-age of 5,000 digits is no max-age (int() would refuse it, the schedule overflow)."""
         assert cache_max_age({"cache-control": "max-age=" + "9" * 5000}) is None
         assert cache_max_age({"cache-control": "public, max-age=600"}) == 600
 
