@@ -36,10 +36,11 @@ from typing import Protocol
 from dedupe.model import Doc
 
 KEY_MASK = (1 << 63) - 1
-# Documents kept in memory at most, by the in-memory index and by the clusterer's features cache: about
-# 20 KiB each in all (features, keys, buckets), so 20,000 take about 400 MiB. A window of arrivals holds
-# fewer in most deployments; a long `wirefeed dedupe` run, which never evicts by time, stops growing here.
-MAX_ENTRIES = 20_000
+# Documents kept in memory at most, by the in-memory index and by the clusterer's features cache, the
+# oldest arrivals dropped first: about 22 KiB each (features, keys, buckets), so some 220 MiB. A run of
+# `wirefeed dedupe` never evicts by time and would otherwise keep every document (2.5 GiB at 100,000),
+# and a boilerplate sketch over that many documents starts calling template text boilerplate.
+MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
