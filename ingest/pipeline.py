@@ -29,7 +29,6 @@ from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer
 from dedupe.model import Decision, Doc
 from dedupe.text import text_hash
-from ingest import schedule
 from ingest.errors import (
     ExtractError,
     FeedError,
@@ -39,7 +38,7 @@ from ingest.errors import (
     InternalError,
     WirefeedError,
 )
-from ingest.extract import (
+from ingest.extract.page import (
     EXTRACTOR_VERSION,
     OPTIONS,
     Extracted,
@@ -48,11 +47,12 @@ from ingest.extract import (
     block_keys,
     boilerplate_keys,
 )
-from ingest.feeds import Item, ParsedFeed, parse_feed
-from ingest.fetch import Fetcher, Origin, Response, origin_of
-from ingest.pool import ExtractPool
-from ingest.robots import RobotsCache
-from ingest.schedule import FeedState
+from ingest.extract.pool import ExtractPool
+from ingest.feeds import schedule
+from ingest.feeds.parse import Item, ParsedFeed, parse_feed
+from ingest.feeds.schedule import FeedState
+from ingest.fetch.client import Fetcher, Origin, Response, origin_of
+from ingest.fetch.robots import RobotsCache
 from ingest.urls import canonical_url, site_of
 from store import repo
 from store.db import Store, StoreError

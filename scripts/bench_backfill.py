@@ -35,9 +35,9 @@ from warcio.warcwriter import WARCWriter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.settings import DatabaseSettings, ExtractSettings, Settings
-from ingest.backfill import Backfill, BackfillOptions, BackfillSummary
+from ingest.backfill.run import Backfill, BackfillOptions, BackfillSummary
+from ingest.backfill.warc import read_warc
 from ingest.pipeline import Pipeline
-from ingest.warc import read_warc
 from store.db import Store
 
 TARGET = 1.7

@@ -26,8 +26,8 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ingest.extract as extract_module
-from ingest.extract import extract_page
+import ingest.extract.page as extract_module
+from ingest.extract.page import extract_page
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "fundus-eval"

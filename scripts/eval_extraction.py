@@ -29,7 +29,7 @@ from rapidfuzz.distance import LCSseq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.extract import extract_page
+from ingest.extract.page import extract_page
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fundus-eval"
 SHINGLE = 4

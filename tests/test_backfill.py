@@ -26,12 +26,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, Settings
-from ingest.backfill import Backfill, BackfillError, BackfillOptions, BackfillSummary
-from ingest.fetch import Fetcher
+from ingest.backfill.run import Backfill, BackfillError, BackfillOptions, BackfillSummary
+from ingest.backfill.sitemaps import CrawlStats, SitemapError, crawl_sitemaps, parse_sitemap, robots_sitemaps
+from ingest.backfill.urllist import parse_url_list
+from ingest.backfill.warc import WarcDamaged, WarcStats, read_warc
+from ingest.fetch.client import Fetcher
 from ingest.pipeline import Pipeline
-from ingest.sitemaps import CrawlStats, SitemapError, crawl_sitemaps, parse_sitemap, robots_sitemaps
-from ingest.urllist import parse_url_list
-from ingest.warc import WarcDamaged, WarcStats, read_warc
 from store import repo
 from store.db import Store
 from store.models import Article, BackfillItem, BackfillRun, RawPage, Story, StoryMember
@@ -716,7 +716,7 @@ class TestProgress:
         """While the bar shows, warnings print above it and info lines are held back; closing restores logging."""
         import structlog
 
-        from ingest.backfill import Progress
+        from ingest.backfill.run import Progress
 
         before = structlog.get_config()["logger_factory"]
         progress = Progress(BackfillSummary(), bar=True, total=10)
@@ -734,7 +734,7 @@ class TestProgress:
 
     def test_progress_logs_without_a_terminal(self) -> None:
         """Without a bar, `backfill_progress` carries done, total, rate and counts."""
-        from ingest.backfill import Progress
+        from ingest.backfill.run import Progress
 
         summary = BackfillSummary(items=3, stored=2)
         progress = Progress(summary, bar=False, total=10, every=0)

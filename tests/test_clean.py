@@ -1,10 +1,10 @@
-"""Tests for ingest.clean: each rule removes its kind of block, with positive evidence only."""
+"""Tests for ingest.extract.clean: each rule removes its kind of block, with positive evidence only."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.clean import (
+from ingest.extract.clean import (
     PageContext,
     clean_blocks,
     is_author_bio,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import build_parser, main, output
-from ingest.opml import Subscription, read_opml, write_opml
+from ingest.cli.app import build_parser, main, output
+from ingest.feeds.opml import Subscription, read_opml, write_opml
 from store import repo
 from store.db import Store
 from tests.world import World, page, rss

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ingest.cli import main
+from ingest.cli.app import main
 from store import repo
 from store.db import Store, StoreError
 

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from dedupe.cluster import Clusterer, cluster_docs
 from dedupe.index import InMemoryIndex
 from dedupe.model import RELATIONS, Decision, Doc
-from ingest.backfill import Backfill, BackfillOptions, BackfillSummary
-from ingest.cli import main
+from ingest.backfill.run import Backfill, BackfillOptions, BackfillSummary
+from ingest.cli.app import main
 from ingest.pipeline import Pipeline
 from store import repo
 from store.db import Store

@@ -1,4 +1,4 @@
-"""Tests for ingest.extract: pages in, clean article text and metadata out."""
+"""Tests for ingest.extract.page: pages in, clean article text and metadata out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import trafilatura
 
-from ingest.extract import (
+from ingest.extract.page import (
     FULL_CASCADE_BELOW_CHARS,
     Extracted,
     SiteBoilerplate,

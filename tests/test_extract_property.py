@@ -14,9 +14,9 @@ from dedupe.index import InMemoryIndex
 from dedupe.model import Doc
 from dedupe.text import normalise, text_hash, tokens
 from dedupe.words import text_width, word_count
-from ingest.clean import PageContext, clean_blocks
 from ingest.errors import WirefeedError
-from ingest.extract import Extracted, extract_page
+from ingest.extract.clean import PageContext, clean_blocks
+from ingest.extract.page import Extracted, extract_page
 
 # Every extract_page call costs milliseconds: a few dozen examples per property keep the file fast.
 FEW = settings(max_examples=40)

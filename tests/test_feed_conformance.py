@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import FeedError
-from ingest.feeds import HTML_START, Item, _content_type, _defuse, _feedparser_parse, fast_parse, parse_feed
+from ingest.feeds.parse import HTML_START, Item, _content_type, _defuse, _feedparser_parse, fast_parse, parse_feed
 
 CORPUS = Path(__file__).parents[2] / "shared" / "data" / "feedparser-corpus"
 URL = "http://example.org/tests/feed.xml"

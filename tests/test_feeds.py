@@ -13,8 +13,8 @@ import pytest
 
 from config.settings import FetchSettings
 from ingest.errors import FeedParseError, NotAFeed
-from ingest.feeds import ParsedFeed, _content_type, _feedparser_parse, discover_feeds, fast_parse, parse_feed
-from ingest.subscribe import resolve_feed_urls
+from ingest.feeds.parse import ParsedFeed, _content_type, _feedparser_parse, discover_feeds, fast_parse, parse_feed
+from ingest.feeds.subscribe import resolve_feed_urls
 from tests.world import World, rss
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -296,7 +296,7 @@ class TestFeedsAdd:
         self, odd: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """Good URLs are subscribed, each bad one gets one error line, and the status is non-zero."""
-        from ingest.cli import main
+        from ingest.cli.app import main
 
         for name in list(os.environ):
             if name.upper().startswith("WIREFEED_"):

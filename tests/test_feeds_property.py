@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import FeedError
-from ingest.feeds import ParsedFeed, parse_feed
+from ingest.feeds.parse import ParsedFeed, parse_feed
 
 URL = "http://example.org/feed.xml"
 # Text an XML document can carry (no surrogates, no C0 controls but tab and newlines).

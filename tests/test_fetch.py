@@ -30,7 +30,7 @@ from ingest.errors import (
     TLSError,
     TooLarge,
 )
-from ingest.fetch import AddressPolicy, BodyDecoder, Fetcher, Response, parse_retry_after
+from ingest.fetch.client import AddressPolicy, BodyDecoder, Fetcher, Response, parse_retry_after
 from tests.world import Request, World
 
 RawRoute = Callable[[BaseHTTPRequestHandler], None]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, ScheduleSettings, Settings
-from ingest.cli import main as cli_main
+from ingest.cli.app import main as cli_main
 from ingest.pipeline import PassSummary, Pipeline
 from store import repo
 from store.db import Store

@@ -12,7 +12,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from ingest.cli import main
+from ingest.cli.app import main
 from ingest.logs import configure_logging
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent.

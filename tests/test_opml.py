@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.opml import OPMLError, Subscription, read_opml, write_opml
+from ingest.feeds.opml import OPMLError, Subscription, read_opml, write_opml
 
 NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from config.settings import FetchSettings
-from ingest.cli import main
+from ingest.backfill.sitemaps import parse_sitemap
+from ingest.backfill.urllist import parse_url_list
+from ingest.cli.app import main
 from ingest.errors import FeedEncodingError, FeedParseError, NotAFeed, RobotsDisallowed
-from ingest.feeds import parse_feed
-from ingest.fetch import Fetcher
-from ingest.robots import RobotsCache
-from ingest.sitemaps import parse_sitemap
-from ingest.urllist import parse_url_list
+from ingest.feeds.parse import parse_feed
+from ingest.fetch.client import Fetcher
+from ingest.fetch.robots import RobotsCache
 from tests.world import World
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent.

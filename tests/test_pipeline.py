@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 
 from config.settings import ExtractSettings, FetchSettings, Settings
-from ingest.extract import Extracted, extract_page
-from ingest.fetch import Response
+from ingest.extract.page import Extracted, extract_page
+from ingest.fetch.client import Response
 from ingest.pipeline import PageJob, Pipeline
 from store import repo
 from store.db import Store

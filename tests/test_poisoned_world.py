@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from ingest.cli import main
+from ingest.cli.app import main
 from store.db import Store
 from store.models import Article, Feed, FeedItem
 from tests.world import Outlet, Request, Route, World, json_events, page, rss

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import ScheduleSettings
-from ingest import schedule
-from ingest.cli import poll_interval
-from ingest.schedule import FeedState, cache_max_age
+from ingest.cli.app import poll_interval
+from ingest.feeds import schedule
+from ingest.feeds.schedule import FeedState, cache_max_age
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SETTINGS = ScheduleSettings(default_interval=900, min_interval=300, max_interval=86400, disable_after_days=14)

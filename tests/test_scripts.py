@@ -11,7 +11,7 @@ from dedupe.cluster import cluster_docs
 from dedupe.model import Doc
 from dedupe.text import text_hash, tokens
 from dedupe.words import text_width, word_count
-from ingest.extract import Extracted, extract_page
+from ingest.extract.page import Extracted, extract_page
 
 PAGES = Path(__file__).parent / "fixtures" / "scripts"
 T0 = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from ingest.cli import main
+from ingest.cli.app import main
 from ingest.errors import ConnectionRefused, FetchTimeout
 from ingest.logs import configure_logging
 from ingest.urls import mask_url

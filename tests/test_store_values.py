@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
-from ingest.cli import main
-from ingest.feeds import parse_feed
+from ingest.cli.app import main
+from ingest.feeds.parse import parse_feed
 from store import repo
 from store.db import Store
 from store.models import Article, BackfillItem, BackfillRun, Feed, FeedItem, FetchLog, SiteStat, Story

@@ -1,10 +1,10 @@
-"""Tests for ingest.teaser: repeated teasers are found wherever they sit, body text never."""
+"""Tests for ingest.extract.teaser: repeated teasers are found wherever they sit, body text never."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.teaser import find_repeated_teasers, strip_marker
+from ingest.extract.teaser import find_repeated_teasers, strip_marker
 
 FR = [
     "La Banque centrale européenne a laissé jeudi ses taux directeurs inchangés, pour la cinquième réunion "

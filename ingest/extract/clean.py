@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from dedupe.words import text_width, word_count
-from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
-from ingest.teaser import find_repeated_teasers, normalise
+from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
+from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
 CLEAN_VERSION = "2"

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from ingest.errors import FetchError, HTTPStatusError, RobotsDisallowed
-from ingest.fetch import Fetcher
+from ingest.fetch.client import Fetcher
 
 # RobotFileParser reads these with str.isdigit() then int(), so `Crawl-delay: ²` raises ValueError; we use
 # neither, and a line whose value is not plain ASCII is dropped before parsing.

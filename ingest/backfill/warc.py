@@ -19,7 +19,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 
 from ingest.dates import parse_datetime
-from ingest.fetch import Response
+from ingest.fetch.client import Response
 
 log = structlog.get_logger("wirefeed.warc")
 

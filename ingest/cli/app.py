@@ -144,7 +144,7 @@ def cmd_init(app: App) -> int:
 
 def cmd_feeds_add(app: App) -> int:
     """Subscribe to feeds, discovering the feed of a home page."""
-    from ingest.subscribe import resolve_feed_urls
+    from ingest.feeds.subscribe import resolve_feed_urls
     from store import repo
 
     valid: list[str] = []
@@ -170,7 +170,7 @@ def cmd_feeds_add(app: App) -> int:
 
 def cmd_feeds_import(app: App) -> int:
     """Subscribe to every feed of an OPML file."""
-    from ingest.opml import read_opml
+    from ingest.feeds.opml import read_opml
     from store import repo
 
     path = Path(app.args.file)
@@ -187,7 +187,7 @@ def cmd_feeds_import(app: App) -> int:
 
 def cmd_feeds_export(app: App) -> int:
     """Print the subscriptions as OPML."""
-    from ingest.opml import Subscription, write_opml
+    from ingest.feeds.opml import Subscription, write_opml
     from store import repo
 
     with app.store.session() as session:
@@ -277,20 +277,20 @@ def cmd_ingest(app: App) -> int:
 
 def cmd_run(app: App) -> int:
     """Run the scheduler until SIGTERM or SIGINT."""
-    from ingest.scheduler import run_daemon
+    from ingest.daemon import run_daemon
 
     return run_daemon(app.store, app.settings)
 
 
 def cmd_extract(app: App) -> int:
     """Extract one page (file or URL) to clean text."""
-    from ingest.extract import extract_page
+    from ingest.extract.page import extract_page
 
     source: str = app.args.source
     headers: dict[str, str] = {}
     url = app.args.url
     if re.match(r"^https?://", source):
-        from ingest.fetch import Fetcher
+        from ingest.fetch.client import Fetcher
 
         async def fetch() -> tuple[bytes, dict[str, str], str]:
             async with Fetcher(app.settings.fetch) as fetcher:
@@ -551,14 +551,14 @@ def cmd_stats(app: App) -> int:
 
 def cmd_demo(app: App) -> int:
     """Serve the bundled sample feeds on 127.0.0.1, ingest them and print the stories."""
-    from ingest.demo import run_demo
+    from ingest.cli.demo import run_demo
 
     return run_demo(app)
 
 
 def cmd_backfill(app: App) -> int:
     """Backfill from sitemaps, URL lists or WARC files, or re-extract stored pages; resumable."""
-    from ingest.backfill import Backfill, BackfillError, BackfillOptions, format_summary
+    from ingest.backfill.run import Backfill, BackfillError, BackfillOptions, format_summary
     from ingest.pipeline import Pipeline
 
     args = app.args

@@ -25,14 +25,14 @@ from typing import Any, TextIO, cast
 import structlog
 from sqlalchemy import delete, select, update
 
-from ingest.extract import EXTRACTOR_VERSION, OPTIONS
-from ingest.fetch import Fetcher
+from ingest.backfill.sitemaps import CrawlStats, crawl_sitemaps, in_range
+from ingest.backfill.urllist import UrlList, parse_url_list
+from ingest.backfill.warc import WarcDamaged, WarcStats, read_warc
+from ingest.extract.page import EXTRACTOR_VERSION, OPTIONS
+from ingest.fetch.client import Fetcher
+from ingest.fetch.robots import RobotsCache
 from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
-from ingest.robots import RobotsCache
-from ingest.sitemaps import CrawlStats, crawl_sitemaps, in_range
-from ingest.urllist import UrlList, parse_url_list
 from ingest.urls import canonical_url, mask_secrets, site_of
-from ingest.warc import WarcDamaged, WarcStats, read_warc
 from store import repo
 from store.db import StoreError
 from store.models import BackfillItem, BackfillRun, utcnow

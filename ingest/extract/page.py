@@ -15,10 +15,10 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from dedupe.words import word_count
-from ingest.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
-from ingest.charset import decode_html
-from ingest.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
 from ingest.dates import parse_datetime
+from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
+from ingest.extract.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
+from ingest.fetch.charset import decode_html
 
 __all__ = [
     "CLEAN_VERSION",

@@ -13,7 +13,7 @@ import pebble
 from config.settings import ExtractSettings
 from ingest import dates
 from ingest.errors import ExtractError, ExtractTimeout
-from ingest.extract import Extracted, SiteBoilerplate, extract_page
+from ingest.extract.page import Extracted, SiteBoilerplate, extract_page
 
 # A worker that grows past this is killed by the kernel's allocator refusing memory (MemoryError).
 WORKER_MEMORY_BYTES = 2 * 1024**3

@@ -13,14 +13,14 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ingest.cli import App
+    from ingest.cli.app import App
 
 DEMO_PORT = 18765
 
 
 def load_world() -> dict[str, Any]:
     """The bundled outlets and articles."""
-    data: dict[str, Any] = json.loads(files("ingest").joinpath("demo_data/stories.json").read_text("utf-8"))
+    data: dict[str, Any] = json.loads(files("ingest.cli").joinpath("demo_data/stories.json").read_text("utf-8"))
     return data
 
 
@@ -156,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def run_demo(app: App) -> int:
     """Serve the world, subscribe to its feeds, run one pass and print the stories."""
-    from ingest.cli import cmd_stories
+    from ingest.cli.app import cmd_stories
     from ingest.logs import configure_logging
     from ingest.pipeline import Pipeline
     from ingest.urls import mask_url

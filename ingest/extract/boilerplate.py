@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dedupe.words import text_width
-from ingest.teaser import normalise
+from ingest.extract.teaser import normalise
 
 # No decision before this many articles of a site have been seen: a small sample proves nothing.
 MIN_DOCS = 10

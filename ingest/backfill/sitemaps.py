@@ -21,7 +21,7 @@ from defusedxml.ElementTree import fromstring as parse_xml
 
 from ingest.dates import parse_datetime
 from ingest.errors import FetchError
-from ingest.fetch import Fetcher
+from ingest.fetch.client import Fetcher
 
 log = structlog.get_logger("wirefeed.sitemaps")
 

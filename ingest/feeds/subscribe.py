@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from config.settings import FetchSettings
 from ingest.errors import FeedError, FetchError
-from ingest.feeds import HTML_START, discover_feeds, parse_feed
-from ingest.fetch import Fetcher
+from ingest.feeds.parse import HTML_START, discover_feeds, parse_feed
+from ingest.fetch.client import Fetcher
 
 
 async def resolve_feed_urls(
