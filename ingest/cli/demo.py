@@ -1,4 +1,7 @@
-"""`wirefeed demo`: a bundled news world served on 127.0.0.1, ingested into the configured database."""
+"""`wirefeed demo`: a bundled news world served on 127.0.0.1, ingested into the configured database.
+
+`run_demo` serves the world and runs one pass, returning what it did; `cmd_demo` prints that and the stories.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,20 @@ import asyncio
 import html
 import json
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from ingest.cli.context import App, add_command
+from ingest.cli.stories import print_stories
+
 if TYPE_CHECKING:
-    from ingest.cli.app import App
+    from config.settings import Settings
+    from ingest.pipeline import PassSummary
+    from store.db import Store
 
 DEMO_PORT = 18765
 
@@ -154,43 +163,71 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default per-request lines on stderr."""
 
 
-def run_demo(app: App) -> int:
-    """Serve the world, subscribe to its feeds, run one pass and print the stories."""
-    from ingest.cli.app import cmd_stories
-    from ingest.logs import configure_logging
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    """What one demo run did: the pass over the demo feeds and what the cleaning removed, by reason."""
+
+    summary: PassSummary
+    removed: dict[str, int]
+
+
+def run_demo(store: Store, settings: Settings) -> DemoRun:
+    """Serve the world, subscribe to its feeds and run one pass over them into `store`."""
     from ingest.pipeline import Pipeline
-    from ingest.urls import mask_url
     from store import repo
+
+    settings = settings.model_copy(deep=True)
+    settings.fetch.allowed_networks = [*settings.fetch.allowed_networks, "127.0.0.1/32"]
+    settings.fetch.per_host_delay = 0.0
+    settings.fetch.per_host_concurrency = 8
+    with DemoServer() as server:
+        with store.session() as session:
+            for url in server.feed_urls():
+                repo.add_feed(session, url)
+        pipeline = Pipeline(store, settings)
+        try:
+            summary = asyncio.run(pipeline.run_pass(all_feeds=True))
+        finally:
+            pipeline.close()
+    with store.session() as session:
+        removed = repo.removal_counts(session)
+    return DemoRun(summary, removed)
+
+
+# The command -------------------------------------------------------------------------------------
+
+
+def add_demo_parser(sub: Any) -> None:
+    """The `demo` subcommand."""
+    add_command(
+        sub,
+        "demo",
+        cmd_demo,
+        "Serve bundled sample feeds on 127.0.0.1, ingest them into the database and print the stories.",
+        "wirefeed demo",
+    )
+
+
+def cmd_demo(app: App) -> int:
+    """Serve the bundled sample feeds on 127.0.0.1, ingest them and print the stories."""
+    from ingest.logs import configure_logging
+    from ingest.urls import mask_url
     from store.db import secret_value
 
     if not app.args.verbose:
         # The demo is read by a person: show warnings only, and the stories at the end.
         configure_logging(app.args.log_format or "console", "warning")
-    settings = app.settings.model_copy(deep=True)
-    settings.fetch.allowed_networks = [*settings.fetch.allowed_networks, "127.0.0.1/32"]
-    settings.fetch.per_host_delay = 0.0
-    settings.fetch.per_host_concurrency = 8
-    with DemoServer() as server:
-        with app.store.session() as session:
-            for url in server.feed_urls():
-                repo.add_feed(session, url)
-        print(
-            f"serving {len(server.feed_urls())} demo feeds on 127.0.0.1; ingesting into "
-            f"{mask_url(secret_value(settings.database.url))}"
-        )
-        pipeline = Pipeline(app.store, settings)
-        try:
-            summary = asyncio.run(pipeline.run_pass(all_feeds=True))
-        finally:
-            pipeline.close()
+    print(
+        f"serving {len(load_world()['outlets'])} demo feeds on 127.0.0.1; ingesting into "
+        f"{mask_url(secret_value(app.settings.database.url))}"
+    )
+    done = run_demo(app.store, app.settings)
+    summary = done.summary
     print(
         f"stored {summary.stored} articles ({summary.duplicates} already known, {summary.pages_failed} failed), "
         f"{summary.stories_new} new stories\n"
     )
-    with app.store.session() as session:
-        removed = repo.removal_counts(session)
-    if removed:
-        print("cleaning removed: " + ", ".join(f"{n} x {why}" for why, n in sorted(removed.items())) + "\n")
-    app.args.since = None
-    app.args.json = False
-    return cmd_stories(app)
+    if done.removed:
+        print("cleaning removed: " + ", ".join(f"{n} x {why}" for why, n in sorted(done.removed.items())) + "\n")
+    print_stories(app.store)
+    return 0
