@@ -35,6 +35,22 @@ class UsageError(WirefeedError):
     kind = "usage"
 
 
+class FileAccessError(WirefeedError):
+    """A file named on the command line exists but cannot be read or written (permissions, a full disk)."""
+
+    kind = "file"
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a file named on the command line; a missing one is a usage error."""
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 # Argument types ------------------------------------------------------------------------------------
 
 
@@ -103,6 +119,8 @@ def output(path: str | None) -> Iterator[IO[str]]:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             yield handle
         tmp.replace(target)
+    except OSError as exc:  # the body only writes rows: an OSError here is the file's
+        raise FileAccessError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
 

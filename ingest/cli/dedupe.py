@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ingest import dates
-from ingest.cli.context import App, UsageError, add_command, dump_json, output
+from ingest.cli.context import App, FileAccessError, UsageError, add_command, dump_json, output
 
 if TYPE_CHECKING:
     from dedupe.model import Doc
@@ -60,19 +60,27 @@ def cmd_dedupe(app: App) -> int:
 
 def _read_docs(path: Path, undated: list[int]) -> list[Doc]:
     """The corpus's documents in file order; the numbers of lines whose date was ignored go to `undated`."""
+    try:
+        with path.open("rb") as handle:
+            return _docs_from_lines(handle, path, undated)
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _docs_from_lines(handle: IO[bytes], path: Path, undated: list[int]) -> list[Doc]:
+    """Each non-blank line of the corpus as a document; a line that is not UTF-8 is a usage error."""
     docs: list[Doc] = []
     ids: set[str] = set()
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
-            if number == 1:
-                line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
-            if not line.strip():
-                continue
-            docs.append(_doc_from_line(line, number, path, ids, undated))
+    for number, raw in enumerate(handle, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
+        if not line.strip():
+            continue
+        docs.append(_doc_from_line(line, number, path, ids, undated))
     return docs
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.cli.context import App, UsageError, add_command, dump_json
+from ingest.cli.context import App, FileAccessError, add_command, dump_json, read_file
 
 if TYPE_CHECKING:
     from config.settings import FetchSettings
@@ -40,7 +41,7 @@ def cmd_extract(app: App) -> int:
         body, headers, final = asyncio.run(_fetch(source, app.settings.fetch))
         url = url or final
     else:
-        body = _read_file(Path(source))
+        body = _read_page(Path(source))
     result = extract_page(body, url=url, headers=headers)
     if app.args.json:
         print(dump_json(_result_record(result)))
@@ -60,12 +61,15 @@ async def _fetch(url: str, settings: FetchSettings) -> tuple[bytes, dict[str, st
         return response.body, response.headers, response.url
 
 
-def _read_file(path: Path) -> bytes:
+def _read_page(path: Path) -> bytes:
     """A saved page, gunzipped when its name ends in .gz."""
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    body = path.read_bytes()
-    return gzip.decompress(body) if path.suffix == ".gz" else body
+    body = read_file(path)
+    if path.suffix != ".gz":
+        return body
+    try:
+        return gzip.decompress(body)
+    except (OSError, EOFError, zlib.error) as exc:  # not gzip, or cut short
+        raise FileAccessError(f"cannot read {path}: not a complete gzip file ({exc})") from exc
 
 
 def _result_record(result: Extracted) -> dict[str, object]:

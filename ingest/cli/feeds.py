@@ -16,6 +16,7 @@ from ingest.cli.context import (
     feed_url,
     iso,
     poll_interval,
+    read_file,
     report_error,
 )
 from ingest.urls import mask_secrets, mask_url
@@ -108,10 +109,9 @@ def cmd_feeds_import(app: App) -> int:
     from store import repo
 
     path = Path(app.args.file)
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+    body = read_file(path)
     try:
-        subs = read_opml(path.read_bytes())
+        subs = read_opml(body)
     except OPMLError as exc:  # a file we cannot read, not a mistyped command: status 1
         return report_error(str(exc), 1)
     added = 0
