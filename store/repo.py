@@ -754,3 +754,34 @@ def save_origin_waits(session: Session, waits: Mapping[str, datetime], now: date
         session.execute(stmt, [{"origin": o[:300], "until": u} for o, u in sorted(waits.items())])
     session.execute(delete(table).where(table.c.until <= now))
 
+
+
+def upsert_article(session: Session, values: Mapping[str, Any], *, retrying: bool) -> int | None:
+    """Insert a new article, or complete a previously failed one; None when the URL is already stored."""
+    if not retrying:
+        article_id = insert_article(session, values)
+        if article_id is not None:
+            return article_id
+    canonical = values["canonical_url"]
+    existing = articles_by_canonical(session, [canonical]).get(canonical)
+    if existing is None:
+        return insert_article(session, values)
+    if existing.status != "failed":
+        return None
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.attempts = existing.attempts + 1
+    session.flush()
+    return existing.id
+
+
+def article_by_id(session: Session, article_id: int) -> Article | None:
+    """The stored article with this id, or None."""
+    return session.get(Article, article_id)
+
+
+def rewrite_article(session: Session, article: Article, values: Mapping[str, Any]) -> None:
+    """Write new column values (a re-extraction's) over a stored article."""
+    for key, value in values.items():
+        setattr(article, key, value)
+    session.flush()

@@ -367,16 +367,16 @@ class TestClustererReplay:
         second = Pipeline(store, settings)
         try:
             with store.session() as session:
-                rebuilt = second._clusterer_for(session)
+                rebuilt = second.pages._clusterer_for(session)
         finally:
             second.close()
-        original = first._clusterer
+        original = first.pages._clusterer
         assert original is not None
         assert rebuilt._anchors == original._anchors
         assert len(rebuilt._anchors) == 3
         assert np.array_equal(rebuilt._df, original._df)
         assert set(rebuilt._features) == set(original._features)
-        assert second._synced_seq == first._synced_seq == 5
+        assert second.pages._synced_seq == first.pages._synced_seq == 5
 
 
 class TestLeaseRenewal:
@@ -449,7 +449,7 @@ class TestStoreGroups:
         monkeypatch.setattr(repo, "save_raw_page", failing)
         pipeline = Pipeline(store, settings_for(store.url))
         try:
-            outcomes = pipeline._store_pages(pages, {})
+            outcomes = pipeline.pages._store_pages(pages, {})
         finally:
             pipeline.close()
         assert [(o.status, o.kind) for o in outcomes] == [("stored", None), ("stored", None), ("failed", "internal")]
@@ -475,7 +475,7 @@ class TestStoreGroups:
         monkeypatch.setattr(repo, "save_raw_page", refusing)
         pipeline = Pipeline(store, settings_for(store.url))
         try:
-            outcomes = pipeline._store_pages(pages, {})
+            outcomes = pipeline.pages._store_pages(pages, {})
         finally:
             pipeline.close()
         assert [o.status for o in outcomes] == ["stored", "failed", "stored"]
@@ -493,7 +493,7 @@ class TestStoreGroups:
                  _ready("https://b.example/bakery", "Bakery", LOCAL)]
         pipeline = Pipeline(store, settings_for(store.url))
         try:
-            outcomes = pipeline._store_pages(pages, {})
+            outcomes = pipeline.pages._store_pages(pages, {})
         finally:
             pipeline.close()
         assert [o.relation for o in outcomes] == ["original", "exact", "near_duplicate", "original"]

@@ -1,0 +1,547 @@
+"""Fetched and extracted pages -> articles, stored in job order, in groups, each placed in its story."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from dedupe.agency import agency_of
+from dedupe.cluster import Clusterer
+from dedupe.model import Decision, Doc
+from dedupe.text import text_hash
+from ingest.errors import ExtractError, FetchError, WirefeedError
+from ingest.extract.page import (
+    EXTRACTOR_VERSION,
+    OPTIONS,
+    Extracted,
+    SiteBoilerplate,
+    apply_site_boilerplate,
+    block_keys,
+    boilerplate_keys,
+)
+from ingest.extract.pool import ExtractPool
+from ingest.fetch.client import Fetcher, Response
+from ingest.fetch.robots import RobotsCache
+from ingest.jobs import (
+    MAX_URL_CHARS,
+    PAGE_RETRY_LIMIT,
+    STORE_GROUP,
+    DbThread,
+    PageJob,
+    PageOutcome,
+    PageStatus,
+    Relation,
+    internal_error,
+    owner_alive,
+    url_key,
+)
+from ingest.urls import site_of
+from store import repo
+from store.db import Store, StoreError
+from store.index import SqlIndex, doc_of
+from store.models import Article, utcnow
+
+log = structlog.get_logger("wirefeed.pipeline")
+
+# What fetching and extracting a page gives: its response and text, or the outcome that stopped it.
+_Prepared = PageOutcome | tuple[Response, Extracted]
+# Stored articles by canonical URL: id, status and attempts.
+_Known = dict[str, tuple[int, str, int]]
+# How a page is to be had: "too_long", "known", "bytes" (prefetched), "follow" (another job's fetch), "lead".
+_Plan = tuple[str, "asyncio.Future[_Prepared] | None"]
+
+
+def article_columns(
+    extracted: Extracted, *, title: str | None, author: str | None, published: datetime | None
+) -> dict[str, Any]:
+    """The article columns an extraction gives; title, author and date fall back to the ones given."""
+    return {
+        "title": extracted.title or title,
+        "text": extracted.text if extracted.is_article else None,
+        "content_hash": text_hash(extracted.text) if extracted.is_article and extracted.text else None,
+        "author": extracted.author or author,
+        "published": extracted.published or published,
+        "modified": extracted.modified,
+        "language": extracted.language,
+        "site_name": extracted.site_name,
+        "description": extracted.description,
+        "status": "ok" if extracted.is_article else "not_article",
+        "error": extracted.not_article_reason,
+        "removed": [{"text": r.text, "why": r.why} for r in extracted.removed],
+        "extractor": extracted.extractor,
+        "extractor_version": extracted.extractor_version,
+        "extractor_options": extracted.options,
+    }
+
+
+@dataclass(slots=True)
+class _Placer:
+    """Story placement inside one locked transaction: the caught-up clusterer and the last seq handed out."""
+
+    clusterer: Clusterer
+    seq: int
+
+
+class PageStore:
+    """Fetch (unless prefetched), extract, dedupe, place and store pages; re-extract stored ones."""
+
+    def __init__(self, store: Store, settings: Settings, *, owner: str, pool: ExtractPool, db: DbThread) -> None:
+        self.store = store
+        self.settings = settings
+        self.owner = owner
+        self.pool = pool
+        self._db = db
+        self._clusterer: Clusterer | None = None
+        self._synced_seq = 0
+        # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
+        # batches) is fetched and extracted once.
+        self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
+
+    # Fetching in parallel, storing in order ------------------------------------------------------
+
+    async def ingest_pages(
+        self,
+        jobs: Sequence[PageJob],
+        *,
+        fetcher: Fetcher | None = None,
+        robots: RobotsCache | None = None,
+    ) -> list[PageOutcome]:
+        """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order.
+
+        A canonical URL is fetched once: jobs of this call or of a concurrent batch that list a page being
+        fetched share that fetch, and a page another worker on the same database has claimed is deferred
+        (its item comes back at the next poll, when the page is stored and only needs linking).
+        """
+        if not jobs:
+            return []
+        known = await self._db(self._known_urls, jobs)
+        leading: dict[str, asyncio.Future[_Prepared]] = {}
+        plans = self._plan(jobs, known, leading)
+        won: set[str] = set()
+        tasks: list[asyncio.Future[_Prepared]] = []
+        try:
+            if leading:
+                won = await self._db(self._claim_pages, [url_key(c) for c in leading])
+                # Another worker may have stored a page and released its claim between our lookup and our
+                # claim: looked up again now that we hold the claims, such a page is linked, not fetched.
+                known.update(await self._db(self._known_urls, [j for j in jobs if j.canonical in leading]))
+            tasks = [asyncio.ensure_future(self._prepare(job, plan=plan, future=future, won=won, known=known,
+                                                         fetcher=fetcher, robots=robots))
+                     for job, (plan, future) in zip(jobs, plans, strict=True)]
+            return await self._store_in_order(jobs, tasks, known)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for canonical, future in leading.items():
+                if self._inflight.get(canonical) is future:
+                    del self._inflight[canonical]
+                if not future.done():
+                    future.cancel()
+            if won:
+                await asyncio.shield(self._db(self._release_pages, sorted(won)))
+
+    def _plan(
+        self, jobs: Sequence[PageJob], known: _Known, leading: dict[str, asyncio.Future[_Prepared]]
+    ) -> list[_Plan]:
+        """How each job's page is to be had; the fetches this call leads are added to `leading`."""
+        loop = asyncio.get_running_loop()
+        plans: list[_Plan] = []
+        for job in jobs:
+            existing = known.get(job.canonical)
+            shared = self._inflight.get(job.canonical)
+            if len(job.url) > MAX_URL_CHARS:
+                plans.append(("too_long", None))
+            elif existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+                plans.append(("known", None))
+            elif job.response is not None:
+                plans.append(("bytes", None))  # WARC backfill: nothing to fetch
+            elif shared is not None:
+                plans.append(("follow", shared))
+            else:
+                future = leading[job.canonical] = self._inflight[job.canonical] = loop.create_future()
+                plans.append(("lead", future))
+        return plans
+
+    async def _store_in_order(
+        self, jobs: Sequence[PageJob], tasks: Sequence[asyncio.Future[_Prepared]], known: _Known
+    ) -> list[PageOutcome]:
+        """Store each page as soon as it and every page before it are ready; the ready ones together.
+
+        Pages are fetched and extracted concurrently but stored strictly in job order: clustering is
+        deterministic and progress durable.
+        """
+        outcomes: list[PageOutcome] = []
+        start = 0
+        while start < len(tasks):
+            await tasks[start]
+            end = start + 1
+            while end < len(tasks) and tasks[end].done() and end - start < STORE_GROUP:
+                end += 1
+            ready = [t.result() for t in tasks[start:end]]
+            outcomes.extend(await self._db(self._store_ready, jobs[start:end], ready, known))
+            start = end
+        return outcomes
+
+    def _claim_pages(self, keys: list[str]) -> set[str]:
+        now = utcnow()
+        # Long enough for the slowest fetch (every redirect hop at the full timeout) and its extraction.
+        hold = self.settings.fetch.timeout * (self.settings.fetch.max_redirects + 1) + self.settings.extract.timeout
+        until = now + timedelta(seconds=hold)
+        with self.store.session() as session:
+            won = repo.claim_pages(session, self.owner, keys, now=now, until=until)
+            lost = [key for key in keys if key not in won]
+            if lost:
+                # A claim of a process of this host that died (kill -9) is taken over at once, as a rerun expects.
+                owners = repo.page_claim_owners(session, lost)
+                dead = sorted({owner for owner in owners.values() if not owner_alive(owner)})
+                if dead:
+                    orphans = [key for key, owner in owners.items() if owner in dead]
+                    repo.drop_page_claims(session, orphans, dead)
+                    won |= repo.claim_pages(session, self.owner, orphans, now=now, until=until)
+            return won
+
+    def _release_pages(self, keys: list[str]) -> None:
+        try:
+            with self.store.session() as session:
+                repo.release_pages(session, self.owner, keys, now=utcnow())
+        except StoreError as exc:  # the claims expire by themselves
+            log.warning("page_claims_not_released", claims=len(keys), error=str(exc))
+
+    def _known_urls(self, jobs: Sequence[PageJob]) -> _Known:
+        with self.store.session() as session:
+            found = repo.articles_by_canonical(session, sorted({j.canonical for j in jobs}))
+            return {url: (a.id, a.status, a.attempts) for url, a in found.items()}
+
+    async def _prepare(
+        self,
+        job: PageJob,
+        *,
+        plan: str,
+        future: asyncio.Future[_Prepared] | None,
+        won: set[str],
+        known: _Known,
+        fetcher: Fetcher | None,
+        robots: RobotsCache | None,
+    ) -> _Prepared:
+        """Fetch and extract one page, or say why not; never raises for the page's own sake."""
+        if plan == "known":
+            return PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=known[job.canonical][0])
+        if plan == "too_long":
+            return PageOutcome(job, PageStatus.FAILED, kind="invalid_url", shared=True,
+                               error=f"invalid_url: longer than {MAX_URL_CHARS} characters ({len(job.url)})")
+        if plan == "follow":
+            assert future is not None
+            return await self._follow(job, future)
+        existing = known.get(job.canonical)
+        if plan == "lead" and url_key(job.canonical) not in won:
+            result: _Prepared = PageOutcome(job, PageStatus.DEFERRED, kind="claimed",
+                                            error="claimed: another worker is fetching this page")
+        elif plan == "lead" and existing is not None and (existing[1] != "failed" or existing[2] >= PAGE_RETRY_LIMIT):
+            result = PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=existing[0])
+        else:
+            result = await self._fetch_extract(job, fetcher, robots)
+        if future is not None and not future.done():
+            future.set_result(result)
+        return result
+
+    @staticmethod
+    async def _follow(job: PageJob, future: asyncio.Future[_Prepared]) -> _Prepared:
+        """The result of another job's fetch of the same page, as this job's."""
+        try:
+            shared = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if not future.cancelled():
+                raise  # this job itself is cancelled
+            return PageOutcome(job, PageStatus.DEFERRED, error="deferred: the fetch it waited for was cancelled",
+                               kind="deferred")
+        if isinstance(shared, PageOutcome):
+            if shared.status == PageStatus.DUPLICATE_URL:  # found stored meanwhile: this item is linked to it too
+                return PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=shared.article_id)
+            return PageOutcome(job, shared.status, error=shared.error, kind=shared.kind, shared=True)
+        return shared  # stored once: this job then finds the URL stored and links its item to it
+
+    async def _fetch_extract(self, job: PageJob, fetcher: Fetcher | None, robots: RobotsCache | None) -> _Prepared:
+        response = job.response
+        try:
+            if response is None:
+                if fetcher is None:
+                    raise FetchError(job.url, "no fetcher for a page without stored bytes")
+                if robots is not None:
+                    await robots.check(job.url)
+                response = await fetcher.get(
+                    job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+                )
+                job.response = response
+            extracted = await self.pool.extract(response.body, url=response.url, headers=response.headers)
+        except (FetchError, ExtractError) as exc:
+            log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
+            return PageOutcome.failure(job, exc)
+        except Exception as exc:  # a bug met on this page costs this page alone
+            return PageOutcome.failure(job, internal_error("page", exc, url=job.url))
+        return response, extracted
+
+    # Storing -------------------------------------------------------------------------------------
+
+    def _store_ready(
+        self, jobs: Sequence[PageJob], results: Sequence[_Prepared], known: _Known
+    ) -> list[PageOutcome]:
+        """Record failed and known pages; store each run of extracted ones in one transaction, in order."""
+        outcomes: list[PageOutcome] = []
+        extracted_run: list[tuple[PageJob, Response, Extracted]] = []
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, PageOutcome):
+                outcomes.extend(self._store_pages(extracted_run, known))
+                extracted_run = []
+                self._store_failure_or_link(result, known)
+                outcomes.append(result)
+            else:
+                extracted_run.append((job, *result))
+        outcomes.extend(self._store_pages(extracted_run, known))
+        return outcomes
+
+    def _store_failure_or_link(self, outcome: PageOutcome, known: _Known) -> None:
+        """Record a failed page (so it is retried a few times, never silently lost) or link a known URL."""
+        job = outcome.job
+        if outcome.status == PageStatus.DEFERRED or outcome.shared:
+            return  # not an attempt (deferred), or recorded once by the job whose fetch it shared
+        with self.store.session() as session:
+            if outcome.status == PageStatus.DUPLICATE_URL:
+                if job.feed_id is not None and job.guid is not None:
+                    repo.record_item(session, job.feed_id, job.item_row(), outcome.article_id)
+                return
+            existing = known.get(job.canonical)
+            if existing is None:
+                article_id = repo.insert_article(session, {
+                    "canonical_url": job.canonical, "url": job.url, "feed_id": job.feed_id, "guid": job.guid,
+                    "site": site_of(job.url), "title": job.title, "published": job.published,
+                    "fetched": utcnow(), "status": "failed", "error": outcome.error, "attempts": 1,
+                })
+            else:
+                article_id = existing[0]
+                repo.count_failed_attempt(session, article_id, outcome.error)
+            outcome.article_id = article_id
+            # The GUID is not recorded, and the feed keeps no validators (see feed_pass.finish_feed), so the
+            # next poll sees the item again and retries the page, up to PAGE_RETRY_LIMIT attempts.
+
+    def _store_pages(
+        self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: _Known
+    ) -> list[PageOutcome]:
+        """Store extracted pages in order, in one transaction: dedupe, story, raw page, feed item."""
+        if not pages:
+            return []
+        try:
+            with self._placing() as session:
+                repo.lock_for_dedupe(session)
+                placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
+                outcomes = [self._store_page(session, placer, page, known) for page in pages]
+        except StoreError:
+            raise  # the database is unavailable: the run stops (its leases and claims expire)
+        except Exception as exc:
+            return self._store_pages_failed(pages, known, exc)
+        for outcome in outcomes:
+            if outcome.status == PageStatus.STORED:
+                log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,
+                         story_id=outcome.story_id, relation=outcome.relation)
+        return outcomes
+
+    def _store_pages_failed(
+        self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: _Known, exc: Exception
+    ) -> list[PageOutcome]:
+        """A group's transaction failed: store its pages one by one, or record the one page's failure."""
+        error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if len(pages) > 1:
+            # One page's failure must not cost the others: store them one per transaction, in order.
+            log.warning("store_group_failed", pages=len(pages), error=error, retrying="one page per transaction")
+            return [outcome for page in pages for outcome in self._store_pages([page], known)]
+        job = pages[0][0]
+        if isinstance(exc, SQLAlchemyError):
+            # This page's data is refused by the database (e.g. a value too long for PostgreSQL): it
+            # fails, recorded in the outcome only (a failure row would be refused alike); the run goes on.
+            log.error("page_store_failed", url=job.url, error=error)
+            return [PageOutcome(job, PageStatus.FAILED, error=f"store: {error}", kind="store")]
+        # A bug met while storing or placing this page (its transaction rolled back): it fails alone,
+        # recorded on its row so it is retried a few times, and the run goes on.
+        failed = PageOutcome.failure(job, internal_error("page", exc, url=job.url))
+        try:
+            self._store_failure_or_link(failed, known)
+        except (StoreError, SQLAlchemyError) as again:
+            log.error("page_store_failed", url=job.url, error=str(again).splitlines()[0] if str(again) else "")
+        return [failed]
+
+    def _store_page(
+        self, session: Session, placer: _Placer, page: tuple[PageJob, Response, Extracted], known: _Known
+    ) -> PageOutcome:
+        """Store one extracted page inside the caller's transaction."""
+        job, response, extracted = page
+        fetched = job.fetched or utcnow()
+        site = site_of(response.url)
+        extracted = self._without_site_boilerplate(session, site, extracted)
+        columns = article_columns(extracted, title=job.title, author=job.author, published=job.published)
+        if columns["content_hash"] is not None:
+            same_text = repo.article_by_hash(session, site, columns["content_hash"])
+            if same_text is not None:
+                self._record_item(session, job, same_text.id)
+                log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
+                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=same_text.id,
+                                   story_id=same_text.story_id)
+        values = dict(columns, canonical_url=job.canonical, url=job.url, feed_id=job.feed_id, guid=job.guid,
+                      site=site, fetched=fetched, attempts=1)
+        article_id = repo.upsert_article(session, values, retrying=job.canonical in known)
+        if article_id is None:
+            existing = repo.articles_by_canonical(session, [job.canonical])[job.canonical]
+            self._record_item(session, job, existing.id)
+            return PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=existing.id, story_id=existing.story_id)
+        repo.save_raw_page(session, article_id, url=response.url, status=response.status,
+                           headers=response.headers, body=response.body, fetched=fetched)
+        self._record_item(session, job, article_id)
+        if not extracted.is_article:
+            return PageOutcome(job, PageStatus.NOT_ARTICLE, article_id=article_id, error=extracted.not_article_reason)
+        repo.count_site_blocks(session, site, boilerplate_keys(extracted))
+        published = extracted.published or job.published or fetched
+        doc = Doc(id=str(article_id), title=extracted.title or job.title or "", text=extracted.text, url=job.url,
+                  published=published.astimezone(UTC))
+        decision = self._cluster(session, placer, doc, new_article=True)
+        return PageOutcome(job, PageStatus.STORED, article_id=article_id, story_id=decision.cluster,
+                           relation=cast(Relation, decision.relation))
+
+    @staticmethod
+    def _record_item(session: Session, job: PageJob, article_id: int) -> None:
+        """Link the feed item a job came from (if it came from a feed) to its article."""
+        if job.feed_id is not None and job.guid is not None:
+            repo.record_item(session, job.feed_id, job.item_row(), article_id)
+
+    def _without_site_boilerplate(self, session: Session, site: str, extracted: Extracted) -> Extracted:
+        """Apply the site's boilerplate model, as counted over every article stored before this one."""
+        if not extracted.text:
+            return extracted
+        docs, counts = repo.site_counts(session, site, block_keys(extracted.text))
+        return apply_site_boilerplate(extracted, SiteBoilerplate(doc_count=docs, block_counts=counts))
+
+    # Story placement -----------------------------------------------------------------------------
+
+    def _cluster(self, session: Session, placer: _Placer, doc: Doc, *, new_article: bool) -> Decision:
+        """Place a stored article in a story with this process's clusterer (caught up by the caller)."""
+        decision = placer.clusterer.add(doc, arrived=utcnow())  # the arrival that times its eviction
+        placer.seq += 1
+        repo.join_story(
+            session,
+            story_id=decision.cluster,
+            article_id=int(doc.id),
+            title=doc.title or None,
+            # A new article that starts a story starts a new one: its id, hence the story's, is new.
+            new_story_dated=doc.published if new_article and decision.relation == "original" else None,
+            relation=decision.relation,
+            duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None,
+            score=decision.score,
+            agency=agency_of(doc.text),
+            seq=placer.seq,
+        )
+        self._synced_seq = placer.seq
+        return decision
+
+    def _clusterer_for(self, session: Session) -> Clusterer:
+        """The process's clusterer, bound to this transaction and caught up with every stored decision.
+
+        The clusterer learns from its history (site footers, story anchors), so it lives as long as the
+        pipeline; decisions made by other workers, or before a restart, are replayed into it in
+        clustering order first. Its state is then a function of the store alone: the same articles in
+        the same order give the same stories, with one worker or several, across restarts.
+        """
+        since = None
+        if self._clusterer is None:
+            settings = self.settings.dedupe
+            self._clusterer = Clusterer(
+                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days
+            )
+            self._synced_seq = 0
+            # Replay what a process that made every decision still holds: the decisions that arrived
+            # (were placed, by the wall clock) within the window of now.
+            since = self._clusterer.horizon(utcnow())
+        clusterer = self._clusterer
+        clusterer.index = SqlIndex(session)
+        replayed = 0
+        for placed in repo.placements_after(session, self._synced_seq, since=since):
+            doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
+                      url=placed.url, published=placed.when)
+            duplicate_of = str(placed.duplicate_of) if placed.duplicate_of is not None else None
+            decision = Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation)
+            clusterer.learn(doc, decision, arrived=placed.arrived)
+            self._synced_seq = placed.seq
+            replayed += 1
+        if replayed:
+            log.debug("clusterer_caught_up", replayed=replayed, seq=self._synced_seq)
+        return clusterer
+
+    @contextmanager
+    def _placing(self) -> Iterator[Session]:
+        """A store transaction that may cluster: if it fails, the clusterer is rebuilt from the store."""
+        try:
+            with self.store.session() as session:
+                yield session
+        except BaseException:
+            self._clusterer = None  # it may have learnt a decision that was rolled back
+            raise
+
+    # Re-extraction -------------------------------------------------------------------------------
+
+    async def reextract(self, article_ids: Sequence[int]) -> list[PageOutcome]:
+        """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""
+        outcomes = []
+        for article_id in article_ids:
+            loaded = await self._db(self._raw_page, article_id)
+            if loaded is None:
+                continue
+            article, raw, body = loaded
+            job = PageJob(url=article.url, feed_id=article.feed_id, guid=article.guid, title=article.title,
+                          published=article.published, fetched=article.fetched)
+            if article.extractor_version == EXTRACTOR_VERSION and article.extractor_options == OPTIONS:
+                outcomes.append(PageOutcome(job, PageStatus.UNCHANGED, article_id=article_id,
+                                            story_id=article.story_id))
+                continue
+            try:
+                extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers)
+                outcomes.append(await self._db(self._restore, article_id, job, extracted))
+            except (StoreError, SQLAlchemyError):
+                raise
+            except WirefeedError as exc:
+                outcomes.append(PageOutcome.failure(job, exc, article_id=article_id))
+            except Exception as exc:  # a bug met on this article costs this article alone
+                error = internal_error("article", exc, article_id=article_id, url=article.url)
+                outcomes.append(PageOutcome.failure(job, error, article_id=article_id))
+        return outcomes
+
+    def _raw_page(self, article_id: int) -> Any:
+        with self.store.session() as session:
+            return repo.raw_page_for(session, article_id)
+
+    def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
+        """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""
+        with self._placing() as session:
+            repo.lock_for_dedupe(session)
+            article: Article | None = repo.article_by_id(session, article_id)
+            assert article is not None
+            extracted = self._without_site_boilerplate(session, article.site or "", extracted)
+            old_hash = article.content_hash
+            columns = article_columns(extracted, title=article.title, author=article.author,
+                                      published=article.published)
+            repo.rewrite_article(session, article, columns)
+            if columns["content_hash"] == old_hash and article.story_id is not None:
+                return PageOutcome(job, PageStatus.REEXTRACTED, article_id=article_id, story_id=article.story_id,
+                                   relation="same_text")
+            repo.leave_story(session, article)
+            session.flush()
+            if not extracted.is_article:
+                return PageOutcome(job, PageStatus.NOT_ARTICLE, article_id=article_id)
+            placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
+            decision = self._cluster(session, placer, doc_of(article), new_article=False)
+        return PageOutcome(job, PageStatus.REEXTRACTED, article_id=article_id, story_id=decision.cluster,
+                           relation=cast(Relation, decision.relation))
