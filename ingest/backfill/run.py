@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import structlog
-from sqlalchemy import delete, select, update
 
 from ingest.backfill.sitemaps import CrawlStats, crawl_sitemaps, in_range
 from ingest.backfill.urllist import UrlList, parse_url_list
@@ -33,9 +32,9 @@ from ingest.fetch.client import Fetcher
 from ingest.fetch.robots import RobotsCache
 from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
 from ingest.urls import canonical_url, mask_secrets, site_of
-from store import repo
+from store import repo, runs
 from store.db import StoreError
-from store.models import BackfillItem, BackfillRun, utcnow
+from store.models import utcnow
 
 log = structlog.get_logger("wirefeed.backfill")
 
@@ -296,23 +295,17 @@ class Backfill:
         key = self.options.run_key()
         with self.store.session() as session:
             now = utcnow()
-            created = repo.insert_ignore(session, BackfillRun, [{
-                "key": key, "args": self.options.identity(), "started_at": now, "position": 0,
-            }], ["key"])
-            run = session.scalars(select(BackfillRun).where(BackfillRun.key == key).with_for_update()).one()
+            run, created = runs.open_run(session, key, self.options.identity(), now)
             if run.owner and run.lease_until is not None and run.lease_until > now and owner_alive(run.owner):
                 raise BackfillError(
                     f"backfill run {run.id} with the same arguments is already running (process {run.owner}, "
                     f"claim renewed until {run.lease_until:%Y-%m-%d %H:%M:%S} UTC); wait for it or stop it"
                 )
-            run.owner, run.lease_until = self.owner, now + self.lease
+            runs.take_run(run, self.owner, now + self.lease)
             self.summary.run_id = run.id
             self.summary.resumed = not created
             # Failed items are not done: a rerun tries them again (the pipeline caps page retries).
-            self._done = set(session.scalars(
-                select(BackfillItem.item_key).where(BackfillItem.run_id == run.id,
-                                                BackfillItem.outcome.not_in(NOT_DONE))
-            ))
+            self._done = runs.done_items(session, run.id, NOT_DONE)
         log.info("backfill_started", run_id=self.summary.run_id, resumed=self.summary.resumed,
                  done_before=len(self._done), **{k: v for k, v in self.options.identity().items() if v})
 
@@ -321,16 +314,7 @@ class Backfill:
         rows = [{"run_id": self.summary.run_id, "item_key": w.key, "outcome": o.status, "error": o.error,
                  "article_id": o.article_id} for w, o in zip(works, outcomes, strict=True)]
         with self.store.session() as session:
-            keys = [w.key for w in works]
-            session.execute(delete(BackfillItem).where(BackfillItem.run_id == self.summary.run_id,
-                                                       BackfillItem.item_key.in_(keys)))
-            repo.insert_ignore(session, BackfillItem, rows, ["run_id", "item_key"])
-            moved = session.execute(
-                update(BackfillRun)
-                .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
-                .values(position=BackfillRun.position + len(rows))
-            )
-            if not moved.rowcount:  # type: ignore[attr-defined]
+            if not runs.record_items(session, self.summary.run_id, self.owner, rows):
                 self._claim_lost = True
                 self._check_claim()  # rolls this chunk's records back: the run's new owner records them
         self._done.update(w.key for w, o in zip(works, outcomes, strict=True) if o.status not in NOT_DONE)
@@ -339,21 +323,16 @@ class Backfill:
         """Mark the run finished and release its claim, in one statement (unless the run was taken over)."""
         self._check_claim()
         with self.store.session() as session:
-            result = session.execute(update(BackfillRun)
-                                     .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
-                                     .values(finished_at=utcnow(), owner=None, lease_until=None))
-            if not result.rowcount:  # type: ignore[attr-defined]
+            if not runs.finish_run(session, self.summary.run_id, self.owner, utcnow()):
                 self._claim_lost = True
         self._check_claim()
 
     def _set_claim(self, *, release: bool = False) -> bool:
         """Renew this process's claim on the run, or release it; False when another process holds it now."""
-        values = {"owner": None, "lease_until": None} if release else {"lease_until": utcnow() + self.lease}
         with self.store.session() as session:
-            result = session.execute(update(BackfillRun)
-                                     .where(BackfillRun.id == self.summary.run_id, BackfillRun.owner == self.owner)
-                                     .values(**values))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            if release:
+                return runs.release_run(session, self.summary.run_id, self.owner)
+            return runs.renew_run(session, self.summary.run_id, self.owner, utcnow() + self.lease)
 
     async def _keep_claim(self) -> None:
         """Renew the claim a few times per lease for as long as the run goes on; note when it was lost."""
