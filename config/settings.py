@@ -27,6 +27,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from config.errors import WirefeedError
 from ingest.urls import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
@@ -42,8 +43,10 @@ MAX_WORKERS = 256
 MAX_USER_AGENT = 512
 
 
-class ConfigError(Exception):
+class ConfigError(WirefeedError):
     """The configuration cannot be loaded or is inconsistent."""
+
+    kind = "config"
 
 
 class Section(BaseModel):

@@ -1,6 +1,19 @@
 """Every error wirefeed raises on purpose, classified the way a user reads it.
 
-WirefeedError
+The root lives in `config/errors.py` so that config/ and store/ (which must not import ingest/) derive from
+it too; it is re-exported here. `kind` is the one word a user sees beside the message.
+
+Where a class lives is on its right when it is not this module; `kind` (what a user sees) after its name.
+
+WirefeedError                   error            config/errors.py, re-exported here
+ ├── ConfigError                config           config/settings.py (bad file or value, fields that disagree)
+ ├── StoreError                 store            store/db.py (unreachable, damaged, bad URL, migration)
+ ├── UsageError                 usage            ingest/cli/context.py (bad command line: exit status 2)
+ ├── FileAccessError            file             ingest/cli/context.py (a named file cannot be read/written)
+ ├── BackfillError              backfill         ingest/backfill/run.py (cannot start; run taken over)
+ ├── SitemapError               sitemap          ingest/backfill/sitemaps.py (not XML, not a sitemap, too big)
+ ├── WarcDamaged                warc             ingest/backfill/warc.py (damaged or truncated at a record)
+ ├── OPMLError                  opml             ingest/feeds/opml.py (not a readable OPML document)
  ├── FetchError                 (kind: what `feeds list` shows)
  │    ├── FetchTimeout           timeout
  │    ├── DNSError               dns
@@ -32,13 +45,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.errors import WirefeedError
 from ingest.urls import mask_secrets, mask_url
 
-
-class WirefeedError(Exception):
-    """Base of wirefeed's own errors."""
-
-    kind = "error"
+__all__ = [
+    "BlockedAddress", "ConnectionRefused", "DNSError", "ExtractError", "ExtractTimeout", "FeedEncodingError",
+    "FeedError", "FeedParseError", "FetchError", "FetchTimeout", "HTTPStatusError", "HostDeferred",
+    "InternalError", "InvalidURL", "NetworkError", "NotAFeed", "RedirectError", "RobotsDisallowed", "TLSError",
+    "TooLarge", "WirefeedError",
+]
 
 
 class FetchError(WirefeedError):

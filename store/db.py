@@ -25,14 +25,17 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.errors import WirefeedError
 from config.settings import check_database_url
 from ingest.urls import mask_secrets, mask_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class StoreError(Exception):
+class StoreError(WirefeedError):
     """The database cannot be used (unreachable, damaged, bad URL, failed migration)."""
+
+    kind = "store"
 
 
 def is_unusable(exc: BaseException) -> bool:

@@ -27,6 +27,7 @@ import structlog
 from ingest.backfill.sitemaps import CrawlStats, crawl_sitemaps, in_range
 from ingest.backfill.urllist import UrlList, parse_url_list
 from ingest.backfill.warc import WarcDamaged, WarcStats, read_warc
+from ingest.errors import WirefeedError
 from ingest.extract.page import EXTRACTOR_VERSION, OPTIONS
 from ingest.fetch.client import Fetcher
 from ingest.fetch.robots import RobotsCache
@@ -47,8 +48,10 @@ NOT_DONE = ("failed", "deferred")
 MAX_KEY = 1000
 
 
-class BackfillError(Exception):
-    """A backfill cannot start: a missing input file or contradictory options."""
+class BackfillError(WirefeedError):
+    """A backfill cannot start or go on: a missing input file, contradictory options, a run held elsewhere."""
+
+    kind = "backfill"
 
 
 @dataclass(slots=True)

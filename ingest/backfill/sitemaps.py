@@ -20,7 +20,7 @@ from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from ingest.dates import parse_datetime
-from ingest.errors import FetchError
+from ingest.errors import FetchError, WirefeedError
 from ingest.fetch.client import Fetcher
 
 log = structlog.get_logger("wirefeed.sitemaps")
@@ -33,8 +33,10 @@ MAX_SITEMAPS = 1000
 ACCEPT = "application/xml, text/xml;q=0.9, application/x-gzip;q=0.8, */*;q=0.5"
 
 
-class SitemapError(Exception):
+class SitemapError(WirefeedError):
     """A sitemap could not be read: fetch failure, not XML, not a sitemap, too large or too deep."""
+
+    kind = "sitemap"
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url

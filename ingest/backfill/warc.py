@@ -19,6 +19,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 
 from ingest.dates import parse_datetime
+from ingest.errors import WirefeedError
 from ingest.fetch.client import Response
 
 log = structlog.get_logger("wirefeed.warc")
@@ -28,8 +29,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
 
-class WarcDamaged(Exception):
+class WarcDamaged(WirefeedError):
     """A WARC file is damaged or truncated at a record; the records before it were read."""
+
+    kind = "warc"
 
     def __init__(self, path: str, record: int, offset: int, reason: str) -> None:
         self.path = path

@@ -9,9 +9,13 @@ from datetime import UTC, datetime
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from config.errors import WirefeedError
 
-class OPMLError(ValueError):
-    """The file is not a readable OPML document."""
+
+class OPMLError(WirefeedError, ValueError):
+    """The file is not a readable OPML document (still a ValueError, as callers before the tree caught it)."""
+
+    kind = "opml"
 
 
 @dataclass(frozen=True, slots=True)
