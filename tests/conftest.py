@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ PG_URL = os.environ.get("WIREFEED_TEST_PG_URL", "postgresql+psycopg://postgres@1
 PG_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("WIREFEED_REQUIRE_PG") == "1"
 
 
+@functools.cache
 def _pg_admin_reason() -> str | None:
-    """None when the PostgreSQL server answers, else why not."""
+    """None when the PostgreSQL server answers, else why not; asked once, by the first test that needs it."""
     try:
         engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
@@ -30,8 +32,6 @@ def _pg_admin_reason() -> str | None:
         return f"PostgreSQL not reachable at {PG_URL}: {str(exc).splitlines()[0]}"
     return None
 
-
-_PG_REASON = _pg_admin_reason()
 
 # Property-based tests: no per-example deadline (a 2-core CI machine shared with local servers has
 # pauses), a bounded number of examples so the suite stays fast, and the same examples in CI every run.
@@ -61,10 +61,11 @@ def sqlite_url(tmp_path: object) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database, dropped after the test; skipped (or failed in CI) without a server."""
-    if _PG_REASON is not None:
+    reason = _pg_admin_reason()
+    if reason is not None:
         if PG_REQUIRED:
-            pytest.fail(f"PostgreSQL is required in CI: {_PG_REASON}")
-        pytest.skip(_PG_REASON)
+            pytest.fail(f"PostgreSQL is required in CI: {reason}")
+        pytest.skip(reason)
     name = f"wirefeed_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

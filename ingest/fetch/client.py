@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import importlib.util
 import ipaddress
 import socket
@@ -36,10 +37,17 @@ from ingest.errors import (
     TooLarge,
 )
 
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore tries `import sniffio` on every request; without it, each failed import scans sys.path
-    # (a third of a 304 poll's time). A None entry makes the failure instant.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+@functools.cache
+def _skip_missing_sniffio() -> None:
+    """Once per process, before the first client: make httpcore's per-request `import sniffio` fail at once.
+
+    httpcore tries `import sniffio` on every request; without it, each failed import scans sys.path (a third
+    of a 304 poll's time). A None entry in sys.modules makes the failure instant; an installed sniffio is left
+    alone.
+    """
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -296,6 +304,7 @@ class Fetcher:
         blocked: dict[Origin, float] | None = None,
     ) -> None:
         """`blocked`: origins that asked us to wait (monotonic deadlines), shared across a daemon's passes."""
+        _skip_missing_sniffio()
         self.settings = settings
         self.policy = AddressPolicy.from_settings(settings)
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_delay)
