@@ -37,22 +37,58 @@ def run_daemon(store: Store, settings: Settings) -> int:
     return asyncio.run(_daemon(store, settings))
 
 
+class PassSlot:
+    """The daemon's one pass at a time: a tick starts a pass only when none runs; a failed one is logged once."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[object] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def report_failure(self) -> None:
+        """Log the finished pass's error with its traceback, if it failed (a cancelled pass did not)."""
+        task = self.task
+        failed = task.exception() if task is not None and task.done() and not task.cancelled() else None
+        if failed is not None:
+            log.error("pass_failed", **failure_fields(failed))
+
+    def start(self, pipeline: Pipeline) -> None:
+        self.task = asyncio.create_task(pipeline.run_pass())
+
+
 async def _daemon(store: Store, settings: Settings) -> int:
     pipeline = Pipeline(store, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    state: dict[str, asyncio.Task[object] | None] = {"pass": None}
+    slot = PassSlot()
+    scheduler = _scheduler(store, settings, pipeline, slot, stop)
+    scheduler.start()
+    log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
+    try:
+        await stop.wait()
+        log.info("daemon_stopping", grace_seconds=settings.schedule.shutdown_grace)
+        scheduler.shutdown(wait=False)
+        pipeline.stopping.set()  # no new batch is claimed from here on
+        await _finish_pass(slot, settings.schedule.shutdown_grace)
+    finally:
+        released = _release_leases(store, pipeline)
+    return 0 if released is not None else 1
+
+
+def _scheduler(
+    store: Store, settings: Settings, pipeline: Pipeline, slot: PassSlot, stop: asyncio.Event
+) -> AsyncIOScheduler:
+    """The two jobs: a tick that starts a pass when none runs, and the health line."""
 
     async def tick() -> None:
-        current = state["pass"]
-        if stop.is_set() or (current is not None and not current.done()):
+        if stop.is_set() or slot.running:
             return
-        failed = current.exception() if current is not None and not current.cancelled() else None
-        if failed is not None:
-            log.error("pass_failed", **failure_fields(failed))
-        state["pass"] = asyncio.create_task(pipeline.run_pass())
+        slot.report_failure()
+        slot.start(pipeline)
 
     def health() -> None:
         # A job that raises would have APScheduler print a multi-line traceback among the JSON lines.
@@ -62,8 +98,7 @@ async def _daemon(store: Store, settings: Settings) -> int:
         except Exception as exc:  # the database is down or damaged: say so, the next run tries again
             log.error("health_failed", **failure_fields(exc))
             return
-        current = state["pass"]
-        log.info("health", **counts, pass_running=current is not None and not current.done())
+        log.info("health", **counts, pass_running=slot.running)
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -84,35 +119,34 @@ async def _daemon(store: Store, settings: Settings) -> int:
         coalesce=True,
         id="health",
     )
-    scheduler.start()
-    log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
+    return scheduler
+
+
+async def _finish_pass(slot: PassSlot, grace: float) -> None:
+    """Give the running pass `grace` seconds, then cancel it; a pass that failed between two ticks is logged."""
+    slot.report_failure()  # the last pass failed between two ticks: say so once
+    current = slot.task
+    if current is None or current.done():
+        return
     try:
-        await stop.wait()
-        grace = settings.schedule.shutdown_grace
-        log.info("daemon_stopping", grace_seconds=grace)
-        scheduler.shutdown(wait=False)
-        pipeline.stopping.set()  # no new batch is claimed from here on
-        current = state["pass"]
-        failed = current.exception() if current is not None and current.done() and not current.cancelled() else None
-        if failed is not None:  # the last pass failed between two ticks: say so once
-            log.error("pass_failed", **failure_fields(failed))
-        if current is not None and not current.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(current), grace)
-            except TimeoutError:
-                current.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await current
-                log.warning("pass_abandoned", reason="grace period over")
-            except Exception as exc:  # a failed pass must not stop the shutdown
-                log.error("pass_failed", **failure_fields(exc))
-    finally:
-        try:
-            with store.session() as session:
-                released: int | None = repo.release_feeds(session, pipeline.owner)
-        except StoreError as exc:  # the database is down: the leases expire after [schedule] lease_seconds
-            log.error("leases_not_released", **failure_fields(exc))
-            released = None
-        pipeline.close()
-        log.info("daemon_stopped", leases_released=released)
-    return 0 if released is not None else 1
+        await asyncio.wait_for(asyncio.shield(current), grace)
+    except TimeoutError:
+        current.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await current
+        log.warning("pass_abandoned", reason="grace period over")
+    except Exception as exc:  # a failed pass must not stop the shutdown
+        log.error("pass_failed", **failure_fields(exc))
+
+
+def _release_leases(store: Store, pipeline: Pipeline) -> int | None:
+    """Give back this daemon's feed leases and close the pipeline; None when the database could not be reached."""
+    try:
+        with store.session() as session:
+            released: int | None = repo.release_feeds(session, pipeline.owner)
+    except StoreError as exc:  # the database is down: the leases expire after [schedule] lease_seconds
+        log.error("leases_not_released", **failure_fields(exc))
+        released = None
+    pipeline.close()
+    log.info("daemon_stopped", leases_released=released)
+    return released
