@@ -183,68 +183,90 @@ def _text_of(element: Any) -> str:
     return " ".join(" ".join(element.itertext()).split())
 
 
-def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
-    """Collect what the page declares about itself, before trafilatura prunes the tree."""
-    values: dict[str, str] = {}
-    canonical: str | None = None
-    captions: set[str] = set()
-    links: set[str] = set()
-    h1: list[str] = []
-    title_tag: str | None = None
-    scripts: list[str] = []
-    rel_authors: list[str] = []
-    # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
-    for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
+class _MetaScan:
+    """What one walk over a page's tags of interest collects, before trafilatura prunes the tree."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.canonical: str | None = None
+        self.captions: set[str] = set()
+        self.links: set[str] = set()
+        self.h1: list[str] = []
+        self.title_tag: str | None = None
+        self.scripts: list[str] = []
+        self.rel_authors: list[str] = []
+
+    def visit(self, node: Any) -> None:
+        """Note what one tag says (an if chain: this runs for every tag of interest on every page)."""
         tag = node.tag
         if tag == "a":
-            text = node.text_content()
-            if "author" in (node.get("rel") or "") and len(rel_authors) < MAX_AUTHORS:
-                name = " ".join(text.split()).strip(" ,;|")
-                if name and len(name) <= MAX_AUTHOR_CHARS and name not in rel_authors:
-                    rel_authors.append(name)
-            # Links of four words or more: a block that is only one of them points to another story.
-            if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
-                links.add(" ".join(text.split()))
+            self._link(node)
         elif tag == "meta":
             key = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
             content = node.get("content")
-            if key and content and key.lower() not in values:
-                values[key.lower()] = content.strip()
+            if key and content and key.lower() not in self.values:
+                self.values[key.lower()] = content.strip()
         elif tag == "img":
             alt = " ".join((node.get("alt") or "").split())
             if len(alt) > MIN_CAPTION_CHARS:
-                captions.add(alt)
+                self.captions.add(alt)
         elif tag == "figcaption":
-            captions.add(_text_of(node))
+            self.captions.add(_text_of(node))
         elif tag == "time":
             if node.get("itemprop") and node.get("datetime"):
-                values.setdefault(node.get("itemprop").lower(), node.get("datetime"))
+                self.values.setdefault(node.get("itemprop").lower(), node.get("datetime"))
         elif tag == "script":
             if (node.get("type") or "").lower() == "application/ld+json" and node.text:
-                scripts.append(node.text)
+                self.scripts.append(node.text)
         elif tag == "link":
-            if canonical is None and "canonical" in (node.get("rel") or "").lower().split() and node.get("href"):
-                canonical = node.get("href").strip()
+            rel = (node.get("rel") or "").lower().split()
+            if self.canonical is None and "canonical" in rel and node.get("href"):
+                self.canonical = node.get("href").strip()
         elif tag == "title":
-            title_tag = title_tag or _text_of(node)
-        elif len(h1) < MAX_H1:
-            h1.append(_text_of(node))
-    if rel_authors:
-        values.setdefault("wirefeed:rel-author", "; ".join(rel_authors))
-    language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+            self.title_tag = self.title_tag or _text_of(node)
+        elif len(self.h1) < MAX_H1:
+            self.h1.append(_text_of(node))
+
+    def _link(self, node: Any) -> None:
+        """An <a>: a rel=author name, or a long link text (a block that is only one points to another story)."""
+        text = node.text_content()
+        if "author" in (node.get("rel") or "") and len(self.rel_authors) < MAX_AUTHORS:
+            name = " ".join(text.split()).strip(" ,;|")
+            if name and len(name) <= MAX_AUTHOR_CHARS and name not in self.rel_authors:
+                self.rel_authors.append(name)
+        # Links of four words or more: a block that is only one of them points to another story.
+        if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
+            self.links.add(" ".join(text.split()))
+
+
+def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
+    """Collect what the page declares about itself, before trafilatura prunes the tree."""
+    scan = _MetaScan()
+    # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
+    for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
+        scan.visit(node)
+    values = scan.values
+    if scan.rel_authors:
+        values.setdefault("wirefeed:rel-author", "; ".join(scan.rel_authors))
+    return _Meta(
+        values=values,
+        json_ld=_json_ld(scan.scripts),
+        canonical=scan.canonical,
+        language=_declared_language(tree, values, headers),
+        captions=frozenset(scan.captions),
+        links=frozenset(scan.links),
+        h1=tuple(scan.h1),
+        title_tag=scan.title_tag,
+    )
+
+
+def _declared_language(tree: Any, values: Mapping[str, str], headers: Mapping[str, str] | None) -> str | None:
+    """The language the page declares: <html lang>, then its meta tags, then the Content-Language header."""
+    language: str | None = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     language = language or values.get("content-language") or values.get("og:locale")
     if not language and headers:
         language = next((v for k, v in headers.items() if k.lower() == "content-language"), None)
-    return _Meta(
-        values=values,
-        json_ld=_json_ld(scripts),
-        canonical=canonical,
-        language=language,
-        captions=frozenset(captions),
-        links=frozenset(links),
-        h1=tuple(h1),
-        title_tag=title_tag,
-    )
+    return language
 
 
 def _first_date(meta: _Meta, keys: tuple[str, ...], json_key: str) -> datetime | None:
