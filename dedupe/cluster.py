@@ -342,6 +342,7 @@ class Clusterer:
         if 2 * lead_keys > num_perm:
             raise ValueError("lead_keys needs 2 * lead_keys <= num_perm")
         self.index = index
+        self.boilerplate_df = boilerplate_df
         self.threshold = threshold
         self.title_threshold = title_threshold
         self.title_bonus = title_bonus
@@ -353,6 +354,11 @@ class Clusterer:
         self.rows = num_perm // bands
         self.lead_keys = lead_keys
         self.max_candidates = max_candidates
+        self._init_minhash(num_perm, bands, lead_keys, seed)
+        self._init_caches()
+
+    def _init_minhash(self, num_perm: int, bands: int, lead_keys: int, seed: int) -> None:
+        """The MinHash permutations (seeded: the same keys in every process) and the band key bases."""
         rng = np.random.default_rng(seed)
         self._a: U64 = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._b: U64 = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
@@ -364,7 +370,9 @@ class Clusterer:
         self._body_mult: U64 = _BAND_MULT[1 : self.rows + 1]
         self._a_column: U64 = self._a[:, None].copy()
         self._b_column: U64 = self._b[:, None].copy()
-        self.boilerplate_df = boilerplate_df
+
+    def _init_caches(self) -> None:
+        """The boilerplate sketch, the cached features and anchors, and the clock: empty at the start."""
         # Count-min sketch (2 rows): per shingle, how many live documents brought it as new material
         # (a story's first document, or what a copy adds to the copy it matched).
         self._df = np.zeros((2, _DF_WIDTH), dtype=np.int32)
@@ -540,20 +548,34 @@ class Clusterer:
 
     def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
         """Pick the story for a document (no side effects on the index)."""
-        published = doc.published
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
-        if same is not None and self._near(published, same.doc.published):
+        if same is not None and self._near(doc.published, same.doc.published):
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
-        # The index answers by arrival time; publication dates are compared here, both ways.
-        found = [
-            e
-            for e in self.index.candidates(keys, self._horizon)
-            if e.doc.id != doc.id and self._near(published, e.doc.published)
-        ]
+        found = self._candidates(doc, keys)
         if not found:
             return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
+        exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys))
+        if exact is not None:
+            return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact")
+        if not passed:
+            return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
+        entry, match = self._best(doc, passed)
+        relation = "updated" if match.updated else "near_duplicate"
+        # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
+        score = float(np.round(match.score, 4))
+        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation)
+
+    def _candidates(self, doc: Doc, keys: tuple[int, ...]) -> list[Entry]:
+        """The index's candidates published near the document (it answers by arrival; dates are checked here)."""
+        return [
+            e
+            for e in self.index.candidates(keys, self._horizon)
+            if e.doc.id != doc.id and self._near(doc.published, e.doc.published)
+        ]
+
+    def _shortlist(self, found: list[Entry], keys: tuple[int, ...]) -> list[Entry]:
+        """The candidates worth verifying: most shared keys first, a few per story, `max_candidates` in all."""
         mykeys = set(keys)
-        order = {id(e): i for i, e in enumerate(found)}
         # Most shared keys first; the sort is stable, so ties stay in index order.
         ranked = sorted(found, key=lambda e: -len(mykeys.intersection(e.keys)))
         # Copies of one story look alike: verifying its best few members is enough.
@@ -566,6 +588,13 @@ class Clusterer:
                 chosen.append(entry)
                 if len(chosen) == self.max_candidates:
                     break
+        return chosen
+
+    def _verify(
+        self, doc: Doc, mine: Features, found: list[Entry], chosen: list[Entry]
+    ) -> tuple[Entry | None, list[tuple[float, int, Entry, Match]]]:
+        """Verify the shortlist in order: the first exact copy met, else every candidate that passed."""
+        order = {id(e): i for i, e in enumerate(found)}
 
         # A story's anchor is its first document while cached, else its earliest retrieved member.
         def anchor_of(cluster: str) -> Entry | str:
@@ -589,15 +618,8 @@ class Clusterer:
                 continue  # not kept in `matches`: an anchor check on it verifies it in full
             match = matches[entry.doc.id] = found_match
             if other.text_hash == mine.text_hash:
-                return Decision(doc.id, entry.cluster, entry.doc.id, 1.0, "exact")
-            effective = match.score
-            if (
-                match.conflicts == 0
-                and effective < self.threshold
-                and min(1.0, effective + self.title_bonus) >= self.threshold
-                and _title_similarity(doc.title, entry.doc.title) >= self.title_threshold
-            ):
-                effective = min(1.0, effective + self.title_bonus)
+                return entry, passed
+            effective = self._with_title_bonus(doc, entry, match)
             if effective < self.threshold:
                 continue
             # A shorter copy is vouched for by its match alone; a longer one brings text of its own, so
@@ -609,13 +631,19 @@ class Clusterer:
             ):
                 continue
             passed.append((effective, -order[id(entry)], entry, match))
-        if not passed:
-            return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
-        entry, match = self._best(doc, passed)
-        relation = "updated" if match.updated else "near_duplicate"
-        # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
-        score = float(np.round(match.score, 4))
-        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation)
+        return None, passed
+
+    def _with_title_bonus(self, doc: Doc, entry: Entry, match: Match) -> float:
+        """The match's score, raised by the title bonus when that alone lifts a conflict-free match over."""
+        effective = match.score
+        if (
+            match.conflicts == 0
+            and effective < self.threshold
+            and min(1.0, effective + self.title_bonus) >= self.threshold
+            and _title_similarity(doc.title, entry.doc.title) >= self.title_threshold
+        ):
+            effective = min(1.0, effective + self.title_bonus)
+        return effective
 
     def _best(self, doc: Doc, passed: list[tuple[float, int, Entry, Match]]) -> tuple[Entry, Match]:
         """Pick the best verified candidate; among near-equal ones prefer the agency's own copy."""
