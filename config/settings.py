@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from config.errors import WirefeedError
-from ingest.urls import mask_url
+from config.secrets import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
 

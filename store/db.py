@@ -26,8 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.errors import WirefeedError
+from config.secrets import mask_secrets, mask_url
 from config.settings import check_database_url
-from ingest.urls import mask_secrets, mask_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -112,7 +112,7 @@ def _resolve_as(monkeypatch: pytest.MonkeyPatch, *answers: str) -> None:
     async def resolve(host: str, url: str) -> list[Any]:
         return [ipaddress.ip_address(next(pending))]
 
-    monkeypatch.setattr("ingest.fetch.resolve", resolve)
+    monkeypatch.setattr("ingest.fetch.client.resolve", resolve)
 
 
 def _ok(body: bytes, **headers: str) -> Callable[[Request], tuple[int, dict[str, str], bytes]]:
