@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.settings import DatabaseSettings, ExtractSettings, Settings
 from ingest.backfill.run import Backfill, BackfillOptions, BackfillSummary
 from ingest.backfill.warc import read_warc
+from ingest.page_store import PageStore
 from ingest.pipeline import Pipeline
+from store import repo
 from store.db import Store
 
 TARGET = 1.7
@@ -225,10 +227,10 @@ class Breakdown:
     """Wall time spent in the main process's per-page stages (wrapping pipeline methods, for this script only)."""
 
     STAGES = (
-        ("Pipeline._store_pages", Pipeline, "_store_pages"),
-        ("Pipeline._cluster", Pipeline, "_cluster"),
-        ("Pipeline._without_site_boilerplate", Pipeline, "_without_site_boilerplate"),
-        ("Pipeline._upsert_article", Pipeline, "_upsert_article"),
+        ("PageStore._store_pages", PageStore, "_store_pages"),
+        ("PageStore._cluster", PageStore, "_cluster"),
+        ("PageStore._without_site_boilerplate", PageStore, "_without_site_boilerplate"),
+        ("repo.upsert_article", repo, "upsert_article"),
     )
 
     def __init__(self) -> None:
