@@ -735,8 +735,9 @@ class TestProgress:
     def test_progress_logs_without_a_terminal(self) -> None:
         """Without a bar, `backfill_progress` carries done, total, rate and counts."""
         from ingest.backfill.run import Progress
+        from ingest.jobs import Tally
 
-        summary = BackfillSummary(items=3, stored=2)
+        summary = BackfillSummary(items=3, pages=Tally(stored=2))
         progress = Progress(summary, bar=False, total=10, every=0)
         with capture_logs() as logs:
             progress.advance(3)

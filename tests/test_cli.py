@@ -493,12 +493,12 @@ class TestIngest:
         ids=["invalid-toml", "unknown-key", "wrong-type", "inconsistent"],
     )
     def test_bad_config(self, tmp_path: Path, toml: str, message: str) -> None:
-        """A bad config file: exit 2, one line naming the problem, no traceback, no database touched."""
+        """A bad config file: exit 1 (a runtime error; 2 is for the command line), one line, no database touched."""
         config = tmp_path / "bad.toml"
         config.write_text(toml, encoding="utf-8")
         result = wirefeed("--config", str(config), "ingest")
         assert_one_line_error(result)
-        assert result.code == 2
+        assert result.code == 1
         assert message in result.err
         assert not (tmp_path / "wirefeed.db").exists()
 

@@ -266,7 +266,7 @@ class TestBounds:
         assert (settings.extract.workers, settings.schedule.lease_seconds) == (256, 86400)
 
     def test_breaking_values_rejected_by_the_cli(self, tmp_path: Path) -> None:
-        """`wirefeed --config` with a huge interval stops before any pass: exit 2, one line, no traceback."""
+        """`wirefeed --config` with a huge interval stops before any pass: exit 1, one line, no traceback."""
         import subprocess
         import sys
 
@@ -275,6 +275,6 @@ class TestBounds:
             [sys.executable, "-m", "ingest.cli", "--config", str(path), "--db", f"sqlite:///{tmp_path}/w.db", "ingest"],
             capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1], timeout=120,
         )
-        assert done.returncode == 2
+        assert done.returncode == 1
         assert done.stderr.count("\n") == 1
         assert "schedule.min_interval" in done.stderr

@@ -170,8 +170,8 @@ class TestDatabaseUrl:
         "case",
         [
             (f"mysql://root:{PASSWORD}@127.0.0.1/news", "cannot use database URL 'mysql://root:***@127.0.0.1", 1),
-            (f"postgresql+psycopg//root:{PASSWORD}@db/news", "invalid database URL 'postgresql+psycopg//root:***@", 2),
-            (f"postgresql://root:{PASSWORD}@db:notaport/news", "port 'notaport' is not a number", 2),
+            (f"postgresql+psycopg//root:{PASSWORD}@db/news", "invalid database URL 'postgresql+psycopg//root:***@", 1),
+            (f"postgresql://root:{PASSWORD}@db:notaport/news", "port 'notaport' is not a number", 1),
         ],
         ids=["unsupported dialect", "typo", "port not a number"],
     )

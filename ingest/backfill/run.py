@@ -31,6 +31,7 @@ from ingest.errors import WirefeedError
 from ingest.extract.page import EXTRACTOR_VERSION, OPTIONS
 from ingest.fetch.client import Fetcher
 from ingest.fetch.robots import RobotsCache
+from ingest.jobs import Tally
 from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
 from ingest.urls import canonical_url, mask_secrets, site_of
 from store import repo, runs
@@ -110,17 +111,13 @@ def _site_name(site: str | None) -> str | None:
 
 @dataclass(slots=True)
 class BackfillSummary:
-    """Counts for one backfill invocation."""
+    """Counts for one backfill invocation: the page tally a pass keeps too, plus the sources' own counts."""
 
     run_id: int = 0
     resumed: bool = False
     items: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    not_article: int = 0
-    failed: dict[str, int] = field(default_factory=dict)
+    pages: Tally = field(default_factory=Tally)
     skipped: int = 0  # done by an earlier invocation of the same run
-    deferred: int = 0  # not fetched now (its origin asked us to wait, or another worker had it): a rerun takes it
     junk_lines: int = 0
     junk_examples: list[str] = field(default_factory=list)
     out_of_range: int = 0
@@ -128,36 +125,27 @@ class BackfillSummary:
     invalid_entries: int = 0
     not_html: int = 0
     bad_records: int = 0  # WARC responses whose HTTP headers cannot be read: skipped
-    unchanged: int = 0
-    reextracted: int = 0
-    changed: int = 0
     source_errors: list[str] = field(default_factory=list)
+
+    # The tally's counts, under the names this summary has always had.
+    stored = property(lambda self: self.pages.stored)
+    duplicates = property(lambda self: self.pages.duplicates)
+    not_article = property(lambda self: self.pages.not_article)
+    deferred = property(lambda self: self.pages.deferred)  # not fetched now: a rerun takes it
+    unchanged = property(lambda self: self.pages.unchanged)
+    reextracted = property(lambda self: self.pages.reextracted)
+    changed = property(lambda self: self.pages.changed)
+    failed = property(lambda self: self.pages.failures)  # by failure kind
 
     @property
     def failed_total(self) -> int:
         """Pages that failed, whatever the reason."""
-        return sum(self.failed.values())
+        return self.pages.failed
 
     def add(self, outcome: PageOutcome) -> None:
         """Count one pipeline outcome."""
         self.items += 1
-        status = outcome.status
-        if status == "stored":
-            self.stored += 1
-        elif status.startswith("duplicate"):
-            self.duplicates += 1
-        elif status == "not_article":
-            self.not_article += 1
-        elif status == "unchanged":
-            self.unchanged += 1
-        elif status == "reextracted":
-            self.reextracted += 1
-            if outcome.relation != "same_text":
-                self.changed += 1
-        elif status == "deferred":
-            self.deferred += 1
-        else:
-            self.failed[outcome.failure_kind] = self.failed.get(outcome.failure_kind, 0) + 1
+        self.pages.add(outcome)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as a log event's keys."""
@@ -424,7 +412,7 @@ class Backfill:
                 if work.key in self._seen:
                     # The same page twice in the input: a page of the run, and a duplicate.
                     self.summary.items += 1
-                    self.summary.duplicates += 1
+                    self.summary.pages.duplicates += 1
                 elif work.key in self._done:
                     self.summary.skipped += 1
                 else:

@@ -99,9 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run one command; an error that stops the run is one line on stderr, no traceback.
 
-    Exit status 2 for bad input on the command line or in the configuration, 1 for any other error of
-    wirefeed's own (a store, a fetch, a source that cannot be read); anything else is a bug, reported as
-    one line saying so, with the traceback in the log.
+    Exit status 2 for bad input on the command line, 1 for any error of wirefeed's own (a configuration
+    that cannot be used, a store, a fetch, a source that cannot be read); anything else is a bug, reported
+    as one line saying so, with the traceback in the log.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,8 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = App(args)
         return int(args.func(app))
-    except (ConfigError, UsageError) as exc:
+    except UsageError as exc:
         return report_error(str(exc), 2)
+    except ConfigError as exc:
+        return report_error(str(exc), 1)
     except StoreError as exc:
         return report_error(str(exc), 1)
     except SQLAlchemyError as exc:  # what Store.session leaves to its caller (refused data, bad SQL)
