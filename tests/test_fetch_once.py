@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -14,11 +13,10 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, ScheduleSettings, Settings
-from ingest.pipeline import PassSummary, Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, FeedItem, PageClaim
-from tests.world import World, page, rss, slow
+from tests.world import World, page, rss, run_pass, slow
 
 ROOT = Path(__file__).parents[1]
 RSS = "application/rss+xml"
@@ -47,12 +45,6 @@ def settings(url: str, *, batch_size: int) -> Settings:
     )
 
 
-def run(store: Store, cfg: Settings) -> PassSummary:
-    pipeline = Pipeline(store, cfg)
-    try:
-        return asyncio.run(pipeline.run_pass(all_feeds=True))
-    finally:
-        pipeline.close()
 
 
 def links(store: Store) -> dict[tuple[int, str], int | None]:
@@ -84,7 +76,7 @@ class TestOnePass:
         with store.session() as session:
             for n in range(20):
                 repo.add_feed(session, feeds.url(f"/{n}.xml"))
-        summary = run(store, settings(store.url, batch_size=batch_size))
+        summary = run_pass(store, settings(store.url, batch_size=batch_size))
         assert len(wire.hits("/story.html")) == 1
         assert summary.stored == 1
         with store.session() as session:
@@ -145,7 +137,7 @@ class TestConcurrentWorkers:
         assert hits == dict.fromkeys(TOPICS, 1)
         feed_polls = sum(len(feeds.hits(f"/{n}.xml")) for n in range(6))
         assert feed_polls == 6  # each feed was polled by one worker (leases), so pages were the contended part
-        run(store, settings(store.url, batch_size=50))  # the deferred items come back and are linked
+        run_pass(store, settings(store.url, batch_size=50))  # the deferred items come back and are linked
         assert {t: len(wire.hits(f"/{t}.html")) for t in TOPICS} == hits
         with store.session() as session:
             article_ids = {a.url: a.id for a in session.scalars(select(Article)) if a.status == "ok"}

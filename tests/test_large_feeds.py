@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from typing import Any
@@ -13,11 +12,10 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, ScheduleSettings, Settings
-from ingest.pipeline import PassSummary, Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, Feed, FeedItem, utcnow
-from tests.world import World, page, rss
+from tests.world import World, page, rss, run_pass
 
 RSS = "application/rss+xml"
 
@@ -33,12 +31,6 @@ def settings(url: str, cap: int, *, fetch_articles: bool = False) -> Settings:
     )
 
 
-def run(store: Store, cfg: Settings) -> PassSummary:
-    pipeline = Pipeline(store, cfg)
-    try:
-        return asyncio.run(pipeline.run_pass(all_feeds=True))
-    finally:
-        pipeline.close()
 
 
 def items(n: int, base: str) -> list[dict[str, str]]:
@@ -71,7 +63,7 @@ class TestLargeFeed:
         with store.session() as session:
             repo.add_feed(session, big.url("/feed.xml"))
         with capture_logs() as logs:
-            summary = run(store, settings(store.url, 100))
+            summary = run_pass(store, settings(store.url, 100))
         feed = feed_row(store)
         assert guids(store) == 100
         assert summary.items_new == 100
@@ -94,7 +86,7 @@ class TestLargeFeed:
         cfg = settings(store.url, 100)
         seen: list[tuple[int, int, bool]] = []
         for _ in range(4):
-            run(store, cfg)
+            run_pass(store, cfg)
             feed = feed_row(store)
             seen.append((guids(store), feed.items_waiting, feed.etag is not None and feed.body_hash is not None))
         assert seen == [(100, 150, False), (200, 50, False), (250, 0, True), (250, 0, True)]
@@ -116,7 +108,7 @@ class TestLargeFeed:
         cfg = settings(store.url, 2, fetch_articles=True)
         counts: list[tuple[int, int]] = []
         for _ in range(3):
-            run(store, cfg)
+            run_pass(store, cfg)
             with store.session() as session:
                 linked = session.scalar(select(func.count()).select_from(FeedItem)
                                         .where(FeedItem.article_id.is_not(None)))

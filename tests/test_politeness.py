@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,11 +11,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, Settings
-from ingest.pipeline import PassSummary, Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, Feed, FeedItem, utcnow
-from tests.world import HostedWorld, Outlet, Request, Route, page, rss
+from tests.world import HostedWorld, Outlet, Request, Route, page, rss, run_pass
 
 RSS = "application/rss+xml"
 TOPICS = ["harbour", "tramway", "library", "orchestra", "bridge", "vineyard", "market", "stadium"]
@@ -32,12 +30,6 @@ def settings(url: str, *, delay: float = 0.5) -> Settings:
     )
 
 
-def run(store: Store, cfg: Settings) -> PassSummary:
-    pipeline = Pipeline(store, cfg)
-    try:
-        return asyncio.run(pipeline.run_pass(all_feeds=True))
-    finally:
-        pipeline.close()
 
 
 def article(topic: str, site: str) -> str:
@@ -114,7 +106,7 @@ class TestPageDeferral:
             repo.add_feed(session, feeds.url("/rss.xml"))
         cfg = settings(store.url)
         asked = time.monotonic()
-        summary = run(store, cfg)
+        summary = run_pass(store, cfg)
         stored = articles(store)
         assert page_hits(a) == 1  # the 429; the others were deferred without a request
         assert sorted(u for u, art in stored.items() if art.status == "ok") == sorted(urls["b"] + urls["c"])
@@ -129,7 +121,7 @@ class TestPageDeferral:
         assert feed.etag is None  # the deferred items come back at the next poll
         assert not linked & set(urls["a"])
         time.sleep(max(0.0, 2.2 - (time.monotonic() - asked)))  # the origin's Retry-After has passed
-        run(store, cfg)
+        run_pass(store, cfg)
         stored = articles(store)
         assert {u for u, art in stored.items() if art.status == "ok"} == {*urls["a"], *urls["b"], *urls["c"]}
         assert page_hits(a) == 1 + 8
@@ -147,7 +139,7 @@ class TestPageDeferral:
         with store.session() as session:
             repo.add_feed(session, feeds.url("/rss.xml"))
         cfg = settings(store.url)  # the per-origin delay: the 429 comes before the second page's turn
-        first = run(store, cfg)
+        first = run_pass(store, cfg)
         assert first.pages_deferred == 2
         assert page_hits(a) == 1
         with store.session() as session:
@@ -155,7 +147,7 @@ class TestPageDeferral:
         (origin, until), = waits.items()
         assert origin == f"http://127.0.0.2:{a.base.rsplit(':', 1)[1]}"
         assert timedelta(minutes=59) < aware(until) - utcnow() <= timedelta(hours=1)
-        second = run(store, cfg)  # a fresh Pipeline: nothing of the first run in memory
+        second = run_pass(store, cfg)  # a fresh Pipeline: nothing of the first run in memory
         assert second.pages_deferred == 2
         assert page_hits(a) == 1  # not asked again while the wait holds
         assert not articles(store)  # and no attempt was charged
@@ -179,7 +171,7 @@ class TestFeedDeferral:
         cfg = settings(store.url, delay=0)
         cfg.schedule.batch_size = 1  # A's 429 is recorded before the other feeds are claimed
         cfg.schedule.batches_in_flight = 1
-        run(store, cfg)
+        run_pass(store, cfg)
         with store.session() as session:
             rows = {url: repo.feed_by_url(session, url) for url in order}
         held = {url for url, row in rows.items() if row is not None and row.retry_after is not None}
@@ -200,7 +192,7 @@ class TestFeedDeferral:
         with store.session() as session:
             repo.add_feed(session, a.url("/rss.xml"))
             repo.add_feed(session, b.url("/rss.xml"))
-        summary = run(store, settings(store.url, delay=0))
+        summary = run_pass(store, settings(store.url, delay=0))
         assert summary.feeds == 2
         assert summary.stored == 2
         with store.session() as session:

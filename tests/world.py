@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import threading
@@ -12,6 +13,10 @@ from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from config.settings import Settings
+from ingest.pipeline import PassSummary, Pipeline
+from store.db import Store
 
 Route = Callable[["Request"], tuple[int, dict[str, str], bytes]]
 
@@ -194,3 +199,13 @@ def json_events(output: str | bytes) -> list[dict[str, Any]]:
         if isinstance(event, dict) and "event" in event:
             events.append(event)
     return events
+
+
+def run_pass(store: Store, cfg: Settings) -> PassSummary:
+    """One `ingest --all` pass of a fresh pipeline (a new process, as cron starts one)."""
+    pipeline = Pipeline(store, cfg)
+    try:
+        return asyncio.run(pipeline.run_pass(all_feeds=True))
+    finally:
+        pipeline.close()
+
