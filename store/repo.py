@@ -785,3 +785,9 @@ def rewrite_article(session: Session, article: Article, values: Mapping[str, Any
     for key, value in values.items():
         setattr(article, key, value)
     session.flush()
+
+
+def remove_feed(session: Session, feed_id: int) -> None:
+    """Unsubscribe one feed: its items and fetch log go with it; its articles stay, without a feed."""
+    session.execute(delete(Feed).where(Feed.id == feed_id))
+

@@ -811,3 +811,48 @@ class TestDedupeHostileInput:
         result = wirefeed("dedupe", str(source))
         assert result.code == 0, result.err
         assert [json.loads(line)["id"] for line in result.out.splitlines()] == ["a"]
+
+
+class TestFeedsDisableRemove:
+    """`feeds disable` pauses a subscription, `feeds remove` ends it; the articles stay."""
+
+    def test_disable_then_enable(self, db: str, tmp_path: Path) -> None:
+        """A disabled feed is listed as disabled by the operator; `feeds enable` resumes it."""
+        url = "https://one.example/rss.xml"
+        assert wirefeed("--db", db, "feeds", "add", "--no-discover", url).code == 0
+        done = wirefeed_process("--db", db, "feeds", "disable", url, cwd=tmp_path)
+        assert (done.code, done.out) == (0, f"disabled: {url}\n")
+        (row,) = json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)
+        assert (row["disabled"], row["disabled_reason"]) == (True, "disabled by the operator")
+        assert wirefeed("--db", db, "feeds", "enable", url).code == 0
+        (row,) = json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)
+        assert row["disabled"] is False
+
+    def test_remove_keeps_the_articles(self, ingested: Ingested, tmp_path: Path) -> None:
+        """Removing a feed unsubscribes it; the articles it brought are still exported, without a feed URL."""
+        import sqlite3
+
+        copy = tmp_path / "copy.db"  # the module's shared database stays as it is
+        with sqlite3.connect(ingested.db.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        db = f"sqlite:///{copy}"
+        before = [json.loads(line) for line in wirefeed("--db", db, "export").out.splitlines()]
+        feed_url = next(iter(ingested.feeds.values()))
+        assert [a for a in before if a["feed_url"] == feed_url]
+        done = wirefeed_process("--db", db, "feeds", "remove", feed_url, cwd=tmp_path)
+        assert done.code == 0, done.err
+        listed = [row["url"] for row in json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)]
+        assert feed_url not in listed
+        after = [json.loads(line) for line in wirefeed("--db", db, "export").out.splitlines()]
+        assert len(after) == len(before)
+        assert not [a for a in after if a["feed_url"] == feed_url]
+
+    def test_unknown_url_changes_nothing(self, db: str, tmp_path: Path) -> None:
+        """A URL that is not subscribed is a usage error (exit 2, one line) and no other URL is touched."""
+        url = "https://one.example/rss.xml"
+        assert wirefeed("--db", db, "feeds", "add", "--no-discover", url).code == 0
+        done = wirefeed_process("--db", db, "feeds", "remove", url, "https://nope.example/rss.xml", cwd=tmp_path)
+        assert_one_line_error(done)
+        assert done.code == 2
+        assert "not subscribed: https://nope.example/rss.xml" in done.err
+        assert [row["url"] for row in json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)] == [url]

@@ -1,4 +1,4 @@
-"""`wirefeed feeds add|import|export|list|enable`: the subscriptions."""
+"""`wirefeed feeds add|import|export|list|enable|disable|remove`: the subscriptions."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def add_feeds_parser(sub: Any) -> None:
     """The `feeds` subcommand and its actions."""
     feeds = sub.add_parser(
         "feeds",
-        help="Manage subscriptions: add, import, export, list, enable.",
-        description="Manage feed subscriptions: add, import, export, list, enable.\n\n"
+        help="Manage subscriptions: add, import, export, list, enable, disable, remove.",
+        description="Manage feed subscriptions: add, import, export, list, enable, disable, remove.\n\n"
         "example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed feeds list",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -73,6 +73,22 @@ def add_feeds_parser(sub: Any) -> None:
         cmd_feeds_enable,
         "Re-enable disabled feeds and poll them at once.",
         "wirefeed feeds enable https://example.org/rss.xml",
+    )
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p = add_command(
+        feeds_sub,
+        "disable",
+        cmd_feeds_disable,
+        "Pause feeds: they are no longer polled, their articles stay; `feeds enable` resumes them.",
+        "wirefeed feeds disable https://example.org/rss.xml",
+    )
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p = add_command(
+        feeds_sub,
+        "remove",
+        cmd_feeds_remove,
+        "Unsubscribe: the feeds and their item history go, the articles they brought stay.",
+        "wirefeed feeds remove https://example.org/rss.xml",
     )
     p.add_argument("urls", nargs="+", metavar="URL")
 
@@ -199,3 +215,39 @@ def cmd_feeds_enable(app: App) -> int:
             )
             print(f"enabled: {mask_url(url)}")
     return 0
+
+
+def cmd_feeds_disable(app: App) -> int:
+    """Pause feeds: no longer polled, kept with their history."""
+    from store import repo
+
+    with app.store.session() as session:
+        for feed_id, url in _subscribed(session, app.args.urls):
+            repo.update_feed(session, feed_id, disabled=True, disabled_reason="disabled by the operator")
+            print(f"disabled: {mask_url(url)}")
+    return 0
+
+
+def cmd_feeds_remove(app: App) -> int:
+    """Unsubscribe: the feed rows go (with their items and fetch log); articles stay, without a feed."""
+    from store import repo
+
+    with app.store.session() as session:
+        for feed_id, url in _subscribed(session, app.args.urls):
+            repo.remove_feed(session, feed_id)
+            print(f"removed: {mask_url(url)}")
+    return 0
+
+
+def _subscribed(session: Any, urls: list[str]) -> list[tuple[int, str]]:
+    """The ids of these subscribed feeds; a URL that is not subscribed is a usage error (nothing is changed)."""
+    from store import repo
+
+    found = []
+    for url in urls:
+        feed = repo.feed_by_url(session, url)
+        if feed is None:
+            raise UsageError(f"not subscribed: {mask_url(url)} (see `wirefeed feeds list`)")
+        found.append((feed.id, url))
+    return found
+
