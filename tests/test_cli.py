@@ -856,3 +856,25 @@ class TestFeedsDisableRemove:
         assert done.code == 2
         assert "not subscribed: https://nope.example/rss.xml" in done.err
         assert [row["url"] for row in json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)] == [url]
+
+
+class TestClosedPipe:
+    """A reader that goes away (`wirefeed ... | head`) ends the command quietly."""
+
+    def test_closed_stdout_is_quiet(self, db: str, tmp_path: Path) -> None:
+        """With stdout's reader gone, `feeds list` exits 0 with nothing on stderr (it said `[Errno 32]`, exit 1)."""
+        assert wirefeed("--db", db, "feeds", "add", "--no-discover", "https://one.example/rss.xml").code == 0
+        environ = {k: v for k, v in os.environ.items() if not k.upper().startswith("WIREFEED_")}
+        environ["PYTHONPATH"] = str(ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "--db", db, "feeds", "list"], cwd=tmp_path,
+                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        proc.stdout.close()  # the reader is gone before the first line is written
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, err.decode()) == (0, "")
+
+    def test_version(self) -> None:
+        """`wirefeed --version` names the program and its version."""
+        result = wirefeed("--version")
+        assert result.code == 0
+        assert result.out.startswith("wirefeed ")

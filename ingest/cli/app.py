@@ -7,6 +7,8 @@ Each family registers its own subcommands (`feeds`, `ingest`, `extract`, `dedupe
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format", choices=["auto", "console", "json"], help="log format (default: auto)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"wirefeed {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_init_parser(sub)
     add_feeds_parser(sub)
@@ -94,6 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(sub)
     add_backfill_parser(sub)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (the source tree's, when run without installing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wirefeed")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (`wirefeed stories --json | head`): stop quietly, as other tools do."""
+    try:
+        # Output still buffered would fail again at exit, with a message: send it nowhere instead.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is no file (tests capture it): nothing left to flush
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app: App | None = None
     try:
         app = App(args)
-        return int(args.func(app))
+        status = int(args.func(app))
+        sys.stdout.flush()  # here, so a reader that went away is met inside the try, not at exit
+        return status
     except UsageError as exc:
         return report_error(str(exc), 2)
     except ConfigError as exc:
@@ -119,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(f"database error: {describe(exc)}", 1)
     except WirefeedError as exc:
         return report_error(f"{exc.kind}: {exc}", 1)
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("wirefeed: interrupted", file=sys.stderr)
         return 130
