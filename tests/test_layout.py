@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("config", "ingest", "dedupe", "store")
-# Functions that may be long: argparse builders read best as one declaration.
-PARSER_BUILDERS = {"build_parser"}
+# Functions that may be long: the CLI's argparse builders (`build_parser`, `add_*_parser(s)`) read best as
+# one declaration.
+PARSER_BUILDER = re.compile(r"^(build_parser|add_\w+_parsers?)$")
 SQL_NAMES = {"select", "update", "delete", "insert", "text"}
 
 
@@ -104,10 +106,13 @@ class TestSize:
         long = []
         for name, (_, tree) in MODULES.items():
             for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in PARSER_BUILDERS:
-                    length = (node.end_lineno or node.lineno) - node.lineno + 1
-                    if length > 60:
-                        long.append(f"{name}.{node.name}: {length} lines")
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                if name.startswith("ingest.cli") and PARSER_BUILDER.match(node.name):
+                    continue
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 60:
+                    long.append(f"{name}.{node.name}: {length} lines")
         assert long == []
 
     def test_pipeline_is_a_facade(self) -> None:
