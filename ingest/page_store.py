@@ -40,6 +40,7 @@ from ingest.jobs import (
     PageOutcome,
     PageStatus,
     Relation,
+    first_line,
     internal_error,
     owner_alive,
     url_key,
@@ -357,7 +358,7 @@ class PageStore:
         self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: _Known, exc: Exception
     ) -> list[PageOutcome]:
         """A group's transaction failed: store its pages one by one, or record the one page's failure."""
-        error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        error = first_line(exc)
         if len(pages) > 1:
             # One page's failure must not cost the others: store them one per transaction, in order.
             log.warning("store_group_failed", pages=len(pages), error=error, retrying="one page per transaction")
@@ -374,7 +375,7 @@ class PageStore:
         try:
             self._store_failure_or_link(failed, known)
         except (StoreError, SQLAlchemyError) as again:
-            log.error("page_store_failed", url=job.url, error=str(again).splitlines()[0] if str(again) else "")
+            log.error("page_store_failed", url=job.url, error=first_line(again))
         return [failed]
 
     def _store_page(

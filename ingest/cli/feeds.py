@@ -199,13 +199,10 @@ def cmd_feeds_enable(app: App) -> int:
     from store.models import utcnow
 
     with app.store.session() as session:
-        for url in app.args.urls:
-            feed = repo.feed_by_url(session, url)
-            if feed is None:
-                raise UsageError(f"not subscribed: {mask_url(url)}")
+        for feed_id, url in _subscribed(session, app.args.urls):
             repo.update_feed(
                 session,
-                feed.id,
+                feed_id,
                 disabled=False,
                 disabled_reason=None,
                 error_count=0,
