@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from ingest.cli.app import main
 from store.db import Store
 from store.models import Article, Feed, FeedItem
+from tests.test_pipeline import WIRE
 from tests.world import Outlet, Request, Route, World, json_events, page, rss
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent.
@@ -34,17 +35,6 @@ BAD_LINK = "http://example.c[o.test/x"
 CAP = 10  # [fetch] max_articles_per_feed in this world
 BIG = 10_000
 
-WIRE = [
-    "GENEVA (Reuters) - Glaciers in the Swiss Alps lost four percent of their remaining volume this year, the "
-    "second-worst melt on record, after a winter with little snow and a summer of repeated heat waves, "
-    "scientists said on Tuesday.",
-    "The Swiss glacier monitoring network said the loss was equal to about three cubic kilometres of ice, "
-    "enough to cover the whole country in a layer of water 7 centimetres deep.",
-    '"We are seeing small glaciers disappear entirely, and larger ones break apart into separate pieces," '
-    "said Matthias Huss, who leads the network, adding that several measuring sites had to be abandoned.",
-    "Scientists have warned that the Alps could lose most of their glaciers by the end of the century if "
-    "greenhouse gas emissions are not cut sharply, with consequences for drinking water and hydropower.",
-]
 JAPANESE = [
     "京都市は二日、市内を走る路線バスの運賃を来年四月から引き上げると発表した。燃料費と人件費の高騰が続き、"
     "現在の運賃では路線網を維持できないと判断した。値上げは消費税率の変更に伴う改定を除けば約三十年ぶりとなる。",

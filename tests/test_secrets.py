@@ -16,6 +16,7 @@ from ingest.logs import configure_logging
 from ingest.urls import mask_url
 from store import repo
 from store.db import Store
+from tests.test_cli import FLOOD
 from tests.world import Request, Route, World, page, rss
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent.
@@ -30,16 +31,6 @@ LOCAL_ENV = {
     "WIREFEED_EXTRACT__WORKERS": "1",
     "WIREFEED_FETCH__OBEY_ROBOTS": "false",
 }
-TEXT = [
-    "LISBON (AP) - Flash floods swept through the old town of Coimbra on Sunday night after more than a "
-    "month's rain fell in six hours, forcing hundreds of residents from their homes, officials said.",
-    "Firefighters used boats to reach people trapped on upper floors near the Mondego river, and the civil "
-    "protection agency said 340 people spent the night in schools and sports halls across the city.",
-    "The mayor said the damage to the historic centre, a UNESCO world heritage site, would take months to "
-    "assess, and asked the government to declare a state of calamity to release emergency funds.",
-    "Meteorologists said the storm, fed by unusually warm sea water off the Atlantic coast, was moving north "
-    "and warned of further heavy rain in the Porto region through Tuesday.",
-]
 
 
 def with_credentials(url: str, password: str = PASSWORD) -> str:
@@ -63,7 +54,7 @@ def world() -> Iterator[World]:
         feed = rss("Private wire", [{"title": "Floods", "link": article, "guid": "floods"}]).encode()
         pages = {
             "/feed.xml": (feed, "application/rss+xml"),
-            "/floods.html": (page("Floods", TEXT).encode(), "text/html"),
+            "/floods.html": (page("Floods", FLOOD).encode(), "text/html"),
         }
 
         def protected(path: str) -> Route:
@@ -310,8 +301,8 @@ class TestCredentialShapes:
                 (200, {"Content-Type": "application/rss+xml"}, feed_body) if authorised(request)
                 else (401, {}, b"who are you?")
             )
-            site.static("/floods.html", page("Floods", TEXT))
-            site.static("/rain.html", page("Rain", TEXT[::-1]))
+            site.static("/floods.html", page("Floods", FLOOD))
+            site.static("/rain.html", page("Rain", FLOOD[::-1]))
             feed = with_credentials(site.url("/feed.xml"))
             outputs = self.outputs(
                 capsys, sqlite_url, ["feeds", "add", "--no-discover", feed], ["-v", "ingest", "--all"],
@@ -343,7 +334,7 @@ class TestCredentialShapes:
             items = [{"title": f"Floods {i}", "link": site.url(f"/floods-{i}.html"), "guid": f"f{i}"} for i in range(3)]
             site.static("/big.xml", rss("Wire", items), "application/rss+xml")
             for i in range(3):
-                site.static(f"/floods-{i}.html", page(f"Floods {i}", TEXT))
+                site.static(f"/floods-{i}.html", page(f"Floods {i}", FLOOD))
             spaced = with_credentials(site.url("/fail.xml"), password=SPACED)
             token = site.url("/big.xml").replace("http://", f"http://{TOKEN}@")
             outputs = self.outputs(
