@@ -103,6 +103,14 @@ class Match:
     matched: int = 0  # shingles behind the score: those of the measured text found in the other
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A document's features and LSH keys: `Clusterer.prepare` computes them, in any process."""
+
+    features: Features
+    keys: tuple[int, ...]
+
+
 def features(doc: Doc) -> Features:
     """Compute the comparison features of a document (the title joins very short bodies)."""
     cleaned = clean(doc.text)
@@ -386,6 +394,14 @@ class Clusterer:
         self._evicted_hour: datetime | None = None
         self._horizon: datetime | None = None  # entries that arrived before this are evicted
 
+    def prepare(self, doc: Doc) -> Prepared:
+        """Compute what `add` needs of a document; pure, so worker processes may do it (same parameters).
+
+        Clusterers built with the same `num_perm`, `bands`, `lead_keys` and `seed` give equal results.
+        """
+        mine = features(doc)
+        return Prepared(mine, self._keys(mine.tokens.shingles))
+
     def keys_for(self, text: str) -> tuple[int, ...]:
         """Return the LSH keys of a text: one per MinHash band, then the lead keys (63-bit ints)."""
         return self._keys(tokens(text).shingles)
@@ -512,15 +528,16 @@ class Clusterer:
         if story is not None:
             del self._anchors[story]
 
-    def add(self, doc: Doc, arrived: datetime | None = None) -> Decision:
+    def add(self, doc: Doc, arrived: datetime | None = None, prepared: Prepared | None = None) -> Decision:
         """Assign `doc` to the best earlier story in the window or start a new story, and index it.
 
         `arrived` is when the document arrives by the wall clock (now by default): it times the entry's
-        eviction, never its matching, which compares publication dates.
+        eviction, never its matching, which compares publication dates. `prepared` is `prepare(doc)`,
+        when computed elsewhere.
         """
         at = self._tick(arrived if arrived is not None else datetime.now(UTC))
-        mine = features(doc)
-        keys = self._keys(mine.tokens.shingles)
+        ready = prepared if prepared is not None else self.prepare(doc)
+        mine, keys = ready.features, ready.keys
         decision = self._decide(doc, mine, keys)
         self._remember(doc, mine, decision, at)
         self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, at)
