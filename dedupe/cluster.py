@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 from rapidfuzz.utils import default_process
 
 from dedupe.agency import agency_of
@@ -179,17 +180,19 @@ def _match_runs(small: Tokens, large: Tokens) -> tuple[_Runs, _Runs] | None:
     return _Runs.of(n_small, edges[:split]), _Runs.of(n_large, [edge - offset for edge in edges[split:]])
 
 
-def _conflicts(text: Tokens, runs: _Runs) -> int:
-    """Count uncovered stretches holding a name or number between the first and last covered word.
+def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
+    """Return the uncovered stretches holding a name or number between the first and last covered word.
 
     A word is covered when it lies in a matched shingle that belongs to a run of at least 3 matched
-    shingles (stray hits do not count).
+    shingles (stray hits do not count). Each stretch is given by the shingle positions around it: the
+    last matched shingle before it and the first one after it.
     """
     width = min(SHINGLE, text.n_words - runs.n + 1)  # words per shingle (fewer in a very short text)
     strong = runs.n >= 3
     salient = text.salient_at
-    count = 0
+    found = []
     covered_to = -1
+    last = -1  # the last matched shingle so far
     for start, end in zip(runs.starts, runs.ends, strict=True):
         if strong and end - start < 3:
             continue
@@ -197,9 +200,67 @@ def _conflicts(text: Tokens, runs: _Runs) -> int:
             # Words [covered_to, start) are uncovered: a conflict when one of them is salient.
             i = bisect_left(salient, covered_to)
             if i < len(salient) and salient[i] < start:
-                count += 1
+                found.append((last, start))
         covered_to = max(covered_to, end - 1 + width)
+        last = end - 1
+    return found
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Tell whether two words are one word, perhaps misspelt: equal, or one edit apart in 4+ letters.
+
+    An edit is a letter dropped, doubled, replaced or two letters swapped (optimal string alignment).
+    Numbers must be equal: a changed figure is a different fact, not a typo.
+    """
+    if a == b:
+        return True
+    return (
+        min(len(a), len(b)) >= 4
+        and a.isalpha()
+        and b.isalpha()
+        and OSA.distance(a, b, score_cutoff=1) <= 1
+    )
+
+
+def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) -> int:
+    """Count the gaps of `small` where the other text says something else: names or numbers substituted.
+
+    Each gap is found in `large` between the same matched shingles. It is no conflict when every salient
+    word of one side has its word on the other (a misspelt name, or an ordinary word an editor changed
+    beside a name both keep), or when `large` has no salient word there (an insertion, not a
+    substitution). A gap that cannot be placed in `large` counts as a conflict.
+    """
+    small_words, large_words = small.words, large.words
+    if len(small_words) != small.n_words or len(large_words) != large.n_words:
+        return len(gaps)
+    width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
+    width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
+    count = 0
+    for before, after in gaps:
+        span = _placed(large, small.shingles[before], small.shingles[after], after - before)
+        if span is None:
+            count += 1
+            continue
+        mine = [small_words[i] for i in range(before + width_small, after) if small.salient[i]]
+        theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
+        if theirs and not (
+            all(any(_same_word(w, o) for o in theirs) for w in mine)
+            or all(any(_same_word(w, o) for o in mine) for w in theirs)
+        ):
+            count += 1
     return count
+
+
+def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:
+    """Find the closest pair of positions of two shingles in a text, `before` first, at most 3 spans apart."""
+    starts = np.flatnonzero(text.shingles == before)
+    ends = np.flatnonzero(text.shingles == after)
+    best: tuple[int, int] | None = None
+    for start in starts.tolist():
+        i = int(np.searchsorted(ends, start + 1))
+        if i < len(ends) and ends[i] - start <= 3 * span + 8 and (best is None or ends[i] - start < best[1] - best[0]):
+            best = (start, int(ends[i]))
+    return best
 
 
 def _contained(text: Tokens, runs: _Runs, other_tail: int, common: Callable[[], Mask] | None) -> float:
@@ -288,9 +349,10 @@ def verify(
         return Match(0.0, 0.0, 0, updated=False)
     small_runs, large_runs = runs
     # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
-    conflicts = _conflicts(small, small_runs)
+    gaps = _conflicts(small, small_runs)
+    conflicts = min(len(gaps), len(_conflicts(large, large_runs))) if gaps else 0
     if conflicts:
-        conflicts = min(conflicts, _conflicts(large, large_runs))
+        conflicts = min(conflicts, _substitutions(small, large, gaps))
     # Neither direction can score more than its matched shingles over the span up to its last match
     # (what follows that is the most a footer rule can drop; dropping a matched tail only lowers it).
     if hopeless is not None and hopeless(

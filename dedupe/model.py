@@ -31,7 +31,7 @@ class CopyDiff:
     headline_rewritten: bool  # the headlines differ beyond case, punctuation and spacing
     paragraphs_cut: int  # paragraphs of the earlier copy this copy lacks
     paragraphs_added: int  # paragraphs of this copy the earlier one lacks
-    added_at: tuple[str, ...]  # where the added paragraphs sit, each place once in text order: "top", "middle", "bottom"
+    added_at: tuple[str, ...]  # where added paragraphs sit, each place once in text order: "top", "middle", "bottom"
     reused: float  # share of the earlier copy's words found in this copy, in [0, 1]
     own: float  # share of this copy's words not found in the earlier copy, in [0, 1]
 

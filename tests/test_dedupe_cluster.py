@@ -140,6 +140,30 @@ class TestRelations:
         assert (b.relation, b.duplicate_of, b.cluster) == ("near_duplicate", "a", a.cluster)
         assert 0.0 < b.score <= 1.0
 
+    def test_misspelt_names_are_no_conflict(self) -> None:
+        """A copy whose editor misspelt or corrected names and changed words beside them is the same story."""
+        edits = {
+            "Christine Lagarde signalled": "Christine Lagrade signaled",
+            "in Frankfurt, Lagarde said": "in Frankfrut, Lagarde stated",
+            "Germany and Italy": "Germnay and Itlay",
+            "US Federal Reserve": "US Federal Reserv",
+            "Lagarde declined": "Lagardee declined",
+            "American data": "Amercian data",
+        }
+        copy = body(STORY)
+        for old, new in edits.items():
+            copy = copy.replace(old, new)
+        a, b = run(doc("a", body(STORY)), doc("b", copy, title="ECB holds", hours=2))
+        assert (b.relation, b.duplicate_of, b.cluster) == ("near_duplicate", "a", a.cluster)
+
+    def test_swapped_names_are_a_conflict(self) -> None:
+        """The same sentences with other teams in each other's places report another match."""
+        _a, b = run(
+            doc("a", football("Arsenal", "Chelsea", "2-1", "Bukayo Saka", minute=78, crowd="60,000")),
+            doc("b", football("Chelsea", "Arsenal", "2-1", "Bukayo Saka", minute=78, crowd="60,000"), hours=30),
+        )
+        assert b.relation == "original"
+
     def test_french_copy_with_dateline_and_trim(self) -> None:
         """A French agency story and a trimmed copy without its dateline are one story."""
         a, b = run(doc("a", "Paris (AFP) - " + body(HISTOIRE)), doc("b", body(HISTOIRE[:3]), hours=3))
