@@ -37,6 +37,7 @@ from rapidfuzz.utils import default_process
 
 from dedupe.agency import agency_of
 from dedupe.index import KEY_MASK, MAX_ENTRIES, CandidateIndex, Entry, InMemoryIndex
+from dedupe.lineage import InMemoryLineage, LineageIndex, fingerprints
 from dedupe.model import Decision, Doc
 from dedupe.text import SHINGLE, U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
 
@@ -402,10 +403,14 @@ class Clusterer:
         boilerplate_df: int = 3,
         seed: int = 1,
         max_entries: int = MAX_ENTRIES,
+        lineage: LineageIndex | None = None,
+        lineage_days: int = 365,
     ) -> None:
         """Set the thresholds, the window, the MinHash LSH shape and how many documents stay cached at most.
 
         num_perm = bands * rows; beyond `max_entries` cached features the oldest arrivals are forgotten.
+        `lineage` keeps every document's fingerprints for `lineage_days`, so a copy published later than
+        the window joins its original's story as a re-run (None: no re-runs are looked for).
         """
         if num_perm % bands or num_perm // bands >= len(_BAND_MULT):
             raise ValueError("num_perm must be a multiple of bands, with at most 15 rows per band")
@@ -419,6 +424,8 @@ class Clusterer:
         self.conflict_penalty = conflict_penalty
         self.anchor_threshold = anchor_threshold
         self.window = timedelta(days=window_days)
+        self.lineage = lineage
+        self.lineage_span = timedelta(days=lineage_days)
         self.max_entries = max_entries
         self.bands = bands
         self.rows = num_perm // bands
@@ -560,6 +567,8 @@ class Clusterer:
         before = _minus(hour, self.window)
         self._horizon = before
         self.index.evict(before)
+        if self.lineage is not None:
+            self.lineage.evict(_minus(hour, self.lineage_span))
         # The cache is in arrival order: drop from the front.
         expired = []
         for doc_id, (time, _, _) in self._features.items():
@@ -603,6 +612,8 @@ class Clusterer:
         decision = self._decide(doc, mine, keys)
         self._remember(doc, mine, decision, at)
         self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, at)
+        if self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
+            self.lineage.add(Entry(doc=doc, cluster=decision.cluster, keys=fingerprints(mine.tokens.shingle_set)), at)
         return decision
 
     def learn(self, doc: Doc, decision: Decision, arrived: datetime | None = None) -> None:
@@ -626,31 +637,66 @@ class Clusterer:
             self._anchor_of[doc.id] = decision.cluster
 
     def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
-        """Pick the story for a document (no side effects on the index)."""
+        """Pick the story for a document (no side effects on the index): a copy in the window, else a re-run."""
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None and self._near(doc.published, same.doc.published):
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
-        found = self._candidates(doc, keys)
-        if not found:
-            return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
+        found, far = self._candidates(doc, keys)
+        decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
+        if decision is None and self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
+            decision = self._rerun(doc, mine, far, keys, {e.doc.id for e in found})
+        return decision or Decision(doc.id, story_id(doc.id), None, 0.0, "original")
+
+    def _placed(
+        self, doc: Doc, mine: Features, found: list[Entry], keys: tuple[int, ...], relation: str
+    ) -> Decision | None:
+        """The decision for the best verified candidate of `found`, None when none passes.
+
+        `relation` is what a near-duplicate is called ("rerun" when `found` lies outside the window).
+        """
         exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys))
         if exact is not None:
-            return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact")
+            return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact" if relation != "rerun" else relation)
         if not passed:
-            return Decision(doc.id, story_id(doc.id), None, 0.0, "original")
+            return None
         entry, match = self._best(doc, passed)
-        relation = "updated" if match.updated else "near_duplicate"
+        if match.updated and relation != "rerun":
+            relation = "updated"
         # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
         score = float(np.round(match.score, 4))
         return Decision(doc.id, entry.cluster, entry.doc.id, score, relation)
 
-    def _candidates(self, doc: Doc, keys: tuple[int, ...]) -> list[Entry]:
-        """The index's candidates published near the document (it answers by arrival; dates are checked here)."""
-        return [
-            e
-            for e in self.index.candidates(keys, self._horizon)
-            if e.doc.id != doc.id and self._near(doc.published, e.doc.published)
-        ]
+    def _rerun(
+        self, doc: Doc, mine: Features, far: list[Entry], keys: tuple[int, ...], near_ids: set[str]
+    ) -> Decision | None:
+        """Look for the document's original published outside the window: a re-run of an older copy.
+
+        Candidates are those of the window's index published too far away, and those sharing lineage
+        fingerprints; they are verified as copies in the window are, against what they are.
+        """
+        assert self.lineage is not None
+        prints = fingerprints(mine.tokens.shingle_set)
+        seen = {e.doc.id for e in far} | near_ids | {doc.id}
+        for entry in self.lineage.candidates(prints, self.max_candidates):
+            if entry.doc.id not in seen:
+                seen.add(entry.doc.id)
+                far.append(Entry(doc=entry.doc, cluster=entry.cluster, keys=entry.keys))
+        if not far:
+            return None
+        # Rank by shared fingerprints or keys alike: both sets are in `keys` terms of their own index.
+        return self._placed(doc, mine, far, tuple(prints) + keys, "rerun")
+
+    def _candidates(self, doc: Doc, keys: tuple[int, ...]) -> tuple[list[Entry], list[Entry]]:
+        """The index's candidates published near the document, and those published further away.
+
+        The index answers by arrival; publication dates are checked here.
+        """
+        near: list[Entry] = []
+        far: list[Entry] = []
+        for e in self.index.candidates(keys, self._horizon):
+            if e.doc.id != doc.id:
+                (near if self._near(doc.published, e.doc.published) else far).append(e)
+        return near, far
 
     def _shortlist(self, found: list[Entry], keys: tuple[int, ...]) -> list[Entry]:
         """The candidates worth verifying: most shared keys first, a few per story, `max_candidates` in all."""
@@ -792,12 +838,13 @@ class Clusterer:
 
 
 def cluster_docs(docs: Iterable[Doc], **params: Any) -> list[Decision]:
-    """Cluster documents in order with a fresh in-memory index; `params` go to Clusterer.
+    """Cluster documents in order with fresh in-memory indexes (re-runs found too); `params` go to Clusterer.
 
     The whole run is filed as arriving when it starts, so nothing is evicted by time during it: the
     decisions depend on the documents and their order alone (memory is bounded by `max_entries`).
     """
     index = InMemoryIndex(max_entries=int(params.get("max_entries", MAX_ENTRIES)))
+    params.setdefault("lineage", InMemoryLineage())
     clusterer = Clusterer(index, **params)
     arrived = datetime.now(UTC)
     return [clusterer.add(doc, arrived) for doc in docs]

@@ -228,20 +228,24 @@ class TestArrivalClock:
         assert len(index) == 2  # "new" and "old" arrived more than a window ago; "next" and "later" stay
 
     def test_matching_is_symmetric_in_time(self) -> None:
-        """An older copy arriving second joins within the window, and not beyond it, either way round."""
+        """An older copy arriving second joins within the window, and beyond it only as a re-run, either way round."""
         text = "\n\n".join(OLD_STORIES["vaccine"])
         trimmed = "\n\n".join(OLD_STORIES["vaccine"][:2])
         older = Doc("b", "Flu", trimmed, None, T2019)
         near = cluster_docs([Doc("a", "Flu", text, None, T2019 + timedelta(days=2)), older])
         far = cluster_docs([Doc("a", "Flu", text, None, T2019 + timedelta(days=4)), older])
-        assert near[1].duplicate_of == "a"
-        assert far[1].relation == "original"
+        assert (near[1].duplicate_of, near[1].relation) == ("a", "near_duplicate")
+        assert (far[1].duplicate_of, far[1].relation) == ("a", "rerun")
+        alone = cluster_docs([Doc("a", "Flu", text, None, T2019 + timedelta(days=4)), older], lineage=None)
+        assert alone[1].relation == "original"
 
-    def test_exact_copy_outside_the_window_starts_a_story(self) -> None:
-        """The exact-text path obeys the same window as the others."""
+    def test_exact_copy_outside_the_window_is_a_rerun(self) -> None:
+        """The exact-text path obeys the same window as the others: beyond it an exact copy is a re-run."""
         text = "\n\n".join(OLD_STORIES["dam"])
-        _, b = cluster_docs([Doc("a", "Dam", text, None, T2026), Doc("b", "Dam", text, None, T2019)])
-        assert b.relation == "original"
+        a, b = cluster_docs([Doc("a", "Dam", text, None, T2026), Doc("b", "Dam", text, None, T2019)])
+        assert (b.relation, b.cluster, b.duplicate_of, b.score) == ("rerun", a.cluster, "a", 1.0)
+        _, alone = cluster_docs([Doc("a", "Dam", text, None, T2026), Doc("b", "Dam", text, None, T2019)], lineage=None)
+        assert alone.relation == "original"
 
     def test_unrelated_later_date_between_copies(self) -> None:
         """A (2024-01-01), unrelated B (2024-06-01), C a copy of A (2024-01-01): C joins A, as without B."""

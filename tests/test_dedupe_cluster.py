@@ -322,10 +322,12 @@ class TestDeterminism:
 class TestWindow:
     """The time window limits matching and evicts old entries."""
 
-    def test_copy_outside_the_window_starts_a_story(self) -> None:
-        """A copy published after the window is a new story."""
-        _a, b = run(doc("a", body(STORY)), doc("b", body(STORY[:5]), hours=24 * 5), window_days=3)
-        assert b.relation == "original"
+    def test_copy_outside_the_window_is_a_rerun(self) -> None:
+        """A copy published after the window joins the story as a re-run; without a lineage index it starts one."""
+        a, b = run(doc("a", body(STORY)), doc("b", body(STORY[:5]), hours=24 * 5), window_days=3)
+        assert (b.relation, b.cluster, b.duplicate_of) == ("rerun", a.cluster, "a")
+        _a, alone = cluster_docs([doc("a", body(STORY)), doc("b", body(STORY[:5]), hours=24 * 5)], lineage=None)
+        assert alone.relation == "original"
 
     def test_old_entries_are_evicted(self) -> None:
         """Entries that arrived more than the window ago leave the index, whatever their publication dates."""
