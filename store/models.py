@@ -279,6 +279,18 @@ class LshBand(Base):
     added: Mapped[datetime] = mapped_column(index=True)
 
 
+class LineageKey(Base):
+    """A lineage fingerprint of an article (dedupe/lineage.py), kept for `[dedupe] lineage_days` to find re-runs."""
+
+    __tablename__ = "lineage_keys"
+    __table_args__ = (Index("ix_lineage_keys_key", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    added: Mapped[datetime] = mapped_column(index=True)
+
+
 class SiteBlock(Base):
     """How many articles of one site contain one paragraph: the per-site boilerplate model."""
 
