@@ -157,6 +157,9 @@ class DedupeSettings(Section):
     # Chosen by scripts/eval_dedupe.py (docs/dedupe.md): the best F1 with precision 1.0 on two seeds.
     threshold: float = Field(default=0.6, gt=0, le=1)
     window_days: int = Field(default=3, ge=1, le=366)
+    # How long every article's lineage fingerprints are kept, so that a copy republished later than the
+    # window still joins its original's story as a re-run (docs/dedupe.md, "Late re-runs").
+    lineage_days: int = Field(default=365, ge=1, le=36_600)
 
 
 class DatesSettings(Section):

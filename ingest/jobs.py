@@ -53,7 +53,7 @@ class PageStatus(StrEnum):
 
 # How a stored page joined its story (the dedupe decision's relation), or "same_text" when re-extraction
 # gave back the text the article already had.
-Relation = Literal["original", "exact", "near_duplicate", "updated", "same_text"]
+Relation = Literal["original", "exact", "near_duplicate", "updated", "rerun", "same_text"]
 
 
 def worker_id() -> str:

@@ -48,7 +48,7 @@ from ingest.jobs import (
 from ingest.urls import site_of
 from store import repo
 from store.db import Store, StoreError
-from store.index import SqlIndex, doc_of
+from store.index import SqlIndex, SqlLineage, doc_of
 from store.models import Article, utcnow
 
 log = structlog.get_logger("wirefeed.pipeline")
@@ -461,7 +461,8 @@ class PageStore:
         if self._clusterer is None:
             settings = self.settings.dedupe
             self._clusterer = Clusterer(
-                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days
+                SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days,
+                lineage=SqlLineage(session), lineage_days=settings.lineage_days,
             )
             self._synced_seq = 0
             # Replay what a process that made every decision still holds: the decisions that arrived
@@ -469,6 +470,7 @@ class PageStore:
             since = self._clusterer.horizon(utcnow())
         clusterer = self._clusterer
         clusterer.index = SqlIndex(session)
+        clusterer.lineage = SqlLineage(session)
         replayed = 0
         for placed in repo.placements_after(session, self._synced_seq, since=since):
             doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",

@@ -1,4 +1,4 @@
-"""The dedupe candidate index kept in SQL: LSH band keys per article, so it survives restarts."""
+"""The dedupe indexes kept in SQL, so they survive restarts: LSH band keys of the window, lineage fingerprints."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from dedupe.index import Entry
+from dedupe.lineage import MAX_PER_KEY
 from dedupe.model import Doc
 from store import repo
-from store.models import Article, utcnow
+from store.models import Article, LineageKey, utcnow
 
 
 class SqlIndex:
@@ -47,6 +48,38 @@ class SqlIndex:
         return repo.evict_bands(self.session, before)
 
 
+class SqlLineage:
+    """LineageIndex over the `lineage_keys` and `articles` tables, inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def candidates(self, keys: Sequence[int], limit: int) -> list[Entry]:
+        """Clustered articles sharing a fingerprint (the latest MAX_PER_KEY per key), most shared first."""
+        if not keys:
+            return []
+        shared: dict[int, set[int]] = {}
+        for article_id, key in self.session.execute(_LINEAGE, {"keys": sorted(set(keys)), "cap": MAX_PER_KEY}):
+            shared.setdefault(int(article_id), set()).add(int(key))
+        ids = sorted(shared, key=lambda i: (-len(shared[i]), i))[:limit]
+        if not ids:
+            return []
+        rows = {row.id: row for row in self.session.execute(_CANDIDATES, {"ids": ids})}
+        return [_entry(rows[i], tuple(sorted(shared[i]))) for i in ids if i in rows]
+
+    def add(self, entry: Entry, added: datetime | None = None) -> None:
+        """File the article's fingerprints at its arrival time, now by default."""
+        when = added or utcnow()
+        rows = [{"key": k, "article_id": int(entry.doc.id), "added": when} for k in sorted(set(entry.keys))]
+        if rows:
+            self.session.execute(insert(LineageKey), rows)
+
+    def evict(self, before: datetime) -> int:
+        """Forget fingerprints that arrived before `before` (`[dedupe] lineage_days` before the wall clock)."""
+        result = self.session.execute(delete(LineageKey).where(LineageKey.added < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def doc_of(article: Article) -> Doc:
     """The article as dedupe sees it; an undated article counts from when it was fetched."""
     return Doc(
@@ -68,6 +101,17 @@ _CANDIDATES = (
     .where(Article.id.in_(bindparam("ids", expanding=True)), Article.story_id.is_not(None))
     .order_by(Article.id)
 )
+# Per fingerprint, its latest MAX_PER_KEY articles: a fingerprint shared by more is boilerplate.
+_RANKED = (
+    select(
+        LineageKey.article_id,
+        LineageKey.key,
+        func.row_number().over(partition_by=LineageKey.key, order_by=LineageKey.id.desc()).label("rank"),
+    )
+    .where(LineageKey.key.in_(bindparam("keys", expanding=True)))
+    .subquery()
+)
+_LINEAGE = select(_RANKED.c.article_id, _RANKED.c.key).where(_RANKED.c.rank <= bindparam("cap"))
 _BY_HASH = (
     select(*_ENTRY_COLUMNS)
     .where(Article.content_hash == bindparam("text_hash"), Article.story_id.is_not(None))
