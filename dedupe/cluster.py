@@ -36,6 +36,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.utils import default_process
 
 from dedupe.agency import agency_of
+from dedupe.diff import copy_diff
 from dedupe.index import KEY_MASK, MAX_ENTRIES, CandidateIndex, Entry, InMemoryIndex
 from dedupe.lineage import InMemoryLineage, LineageIndex, fingerprints
 from dedupe.model import Decision, Doc
@@ -640,7 +641,7 @@ class Clusterer:
         """Pick the story for a document (no side effects on the index): a copy in the window, else a re-run."""
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None and self._near(doc.published, same.doc.published):
-            return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact")
+            return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact", copy_diff(doc, same.doc))
         found, far = self._candidates(doc, keys)
         decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
         if decision is None and self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
@@ -656,7 +657,8 @@ class Clusterer:
         """
         exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys))
         if exact is not None:
-            return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact" if relation != "rerun" else relation)
+            return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact" if relation != "rerun" else relation,
+                            copy_diff(doc, exact.doc))
         if not passed:
             return None
         entry, match = self._best(doc, passed)
@@ -664,7 +666,7 @@ class Clusterer:
             relation = "updated"
         # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
         score = float(np.round(match.score, 4))
-        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation)
+        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation, copy_diff(doc, entry.doc))
 
     def _rerun(
         self, doc: Doc, mine: Features, far: list[Entry], keys: tuple[int, ...], near_ids: set[str]
