@@ -166,3 +166,20 @@ def copy_diff(copy: Doc, original: Doc) -> CopyDiff:
         reused=float(np.count_nonzero(found[1])) / len(theirs.words) if len(theirs.words) else 1.0,
         own=float(np.count_nonzero(~found[0])) / len(mine.words) if len(mine.words) else 0.0,
     )
+
+
+def diff_of(record: object) -> CopyDiff | None:
+    """The CopyDiff a JSON form (`CopyDiff.as_dict()`) describes; None for None or a record that is not one."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        return CopyDiff(
+            headline_rewritten=bool(record["headline_rewritten"]),
+            paragraphs_cut=int(record["paragraphs_cut"]),
+            paragraphs_added=int(record["paragraphs_added"]),
+            added_at=tuple(str(place) for place in record["added_at"]),
+            reused=float(record["reused"]),
+            own=float(record["own"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer
+from dedupe.diff import diff_of
 from dedupe.model import Decision, Doc
 from dedupe.text import text_hash
 from ingest.errors import ExtractError, FetchError, WirefeedError
@@ -445,6 +446,7 @@ class PageStore:
             score=decision.score,
             agency=agency_of(doc.text),
             seq=placer.seq,
+            diff=decision.diff.as_dict() if decision.diff is not None else None,
         )
         self._synced_seq = placer.seq
         return decision
@@ -476,7 +478,8 @@ class PageStore:
             doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
                       url=placed.url, published=placed.when)
             duplicate_of = str(placed.duplicate_of) if placed.duplicate_of is not None else None
-            decision = Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation)
+            decision = Decision(doc.id, placed.story_id, duplicate_of, placed.score, placed.relation,
+                                diff_of(placed.diff))
             clusterer.learn(doc, decision, arrived=placed.arrived)
             self._synced_seq = placed.seq
             replayed += 1

@@ -253,7 +253,7 @@ class Story(Base):
 
 
 class StoryMember(Base):
-    """An article's place in its story: how it relates and how similar it is."""
+    """An article's place in its story: how it relates, how similar it is and what it changed."""
 
     __tablename__ = "story_members"
 
@@ -265,6 +265,9 @@ class StoryMember(Base):
     agency: Mapped[str | None] = mapped_column(SafeString(32))
     # Clustering order across all workers: a process replays decisions it did not make in this order.
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # What the copy changed against duplicate_of (`CopyDiff.as_dict()`); None for an original, or when
+    # placed before copy diffs existed.
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class LshBand(Base):

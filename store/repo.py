@@ -317,8 +317,9 @@ def join_story(
     agency: str | None,
     seq: int,
     new_story_dated: datetime | None = None,
+    diff: Mapping[str, Any] | None = None,
 ) -> None:
-    """Put an article in a story, creating the story when it starts one.
+    """Put an article in a story, creating the story when it starts one; `diff` is what a copy changed.
 
     Callers hold the dedupe lock (`lock_for_dedupe`) and hand out `seq` numbers one at a time. With
     `new_story_dated` the caller vouches that no story has this id yet: the article is its only member,
@@ -340,7 +341,7 @@ def join_story(
             session.flush()  # the membership below refers to it
     session.execute(insert(STORY_MEMBERS).values(
         article_id=article_id, story_id=story_id, duplicate_of=duplicate_of, score=score, relation=relation,
-        agency=agency, seq=seq,
+        agency=agency, seq=seq, diff=dict(diff) if diff is not None else None,
     ))
     session.execute(update(ARTICLES).where(ARTICLES.c.id == article_id).values(story_id=story_id))
     if story is not None:
@@ -362,6 +363,7 @@ class Placement:
     score: float
     relation: str
     arrived: datetime | None = None  # when it was placed (its lsh_bands rows' time); None without rows
+    diff: dict[str, Any] | None = None  # what the copy changed (`CopyDiff.as_dict()`); None for an original
 
 
 # When an article was placed: the time on its band keys (an article without keys has none).
@@ -393,7 +395,7 @@ def placements_after(session: Session, seq: int, *, since: datetime | None = Non
         query = query.where(StoryMember.seq >= first)
     return [
         Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
-                  member.duplicate_of, member.score, member.relation, _aware(arrived))
+                  member.duplicate_of, member.score, member.relation, _aware(arrived), member.diff)
         for member, title, text, url, published, fetched, arrived in session.execute(query)
     ]
 
@@ -570,15 +572,16 @@ def removal_counts(session: Session) -> dict[str, int]:
 def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, Any]]:
     """One record per stored article, oldest first, streamed."""
     query = (
-        select(Article, Feed.url)
+        select(Article, Feed.url, StoryMember.diff)
         .outerjoin(Feed, Feed.id == Article.feed_id)
+        .outerjoin(StoryMember, StoryMember.article_id == Article.id)
         .where(Article.status == "ok")
         .order_by(Article.id)
         .execution_options(yield_per=500)
     )
     if since is not None:
         query = query.where(Article.fetched >= since)
-    for article, feed_url in session.execute(query):
+    for article, feed_url, diff in session.execute(query):
         yield {
             "id": article.id,
             "story_id": article.story_id,
@@ -592,6 +595,7 @@ def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, 
             "published": article.published,
             "fetched": article.fetched,
             "language": article.language,
+            "diff": diff,  # what the copy changed against the copy it joined; None for an original
         }
 
 

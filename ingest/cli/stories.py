@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ EXPORT_FIELDS = [
     "published",
     "fetched",
     "language",
+    "diff",
 ]
 URL_FIELDS = frozenset({"url", "canonical_url", "feed_url"})
 
@@ -85,10 +87,25 @@ def print_stories(store: Store, since: datetime | None = None, as_json: bool = F
         )
         for m in row["members"]:
             mark = "*" if m["article_id"] == row["original"] else " "
+            changed = diff_summary(m["diff"])
             print(
                 f"   {mark} {m['published'] or m['fetched']}  {m['outlet']:<28} {m['relation']:<14} "
-                f"{m['score']:.2f} {m['chars']:>6} chars  {m['url']}"
+                f"{m['score']:.2f} {m['chars']:>6} chars  {m['url']}" + (f"  ({changed})" if changed else "")
             )
+
+
+def diff_summary(diff: Mapping[str, Any] | None) -> str:
+    """A copy diff on one line: "headline rewritten, 2 ¶ cut, 1 ¶ added top, reuses 84%, own 6%"; "" without one."""
+    if not diff:
+        return ""
+    parts = ["headline rewritten"] if diff.get("headline_rewritten") else []
+    if diff.get("paragraphs_cut"):
+        parts.append(f"{diff['paragraphs_cut']} ¶ cut")
+    if diff.get("paragraphs_added"):
+        parts.append(f"{diff['paragraphs_added']} ¶ added {'/'.join(diff.get('added_at') or ())}".rstrip())
+    parts.append(f"reuses {float(diff.get('reused', 0.0)):.0%}")
+    parts.append(f"own {float(diff.get('own', 0.0)):.0%}")
+    return ", ".join(parts)
 
 
 def story_records(store: Store, since: datetime | None) -> list[dict[str, Any]]:
@@ -125,6 +142,7 @@ def _member_record(m: StoryMember, a: Article) -> dict[str, Any]:
         "duplicate_of": m.duplicate_of,
         "agency": m.agency,
         "chars": len(a.text or ""),
+        "diff": m.diff,  # what the copy changed against duplicate_of (`CopyDiff.as_dict()`); None for an original
     }
 
 
@@ -139,7 +157,7 @@ def cmd_export(app: App) -> int:
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: iso(v) if isinstance(v, datetime) else v for k, v in row.items()})
+                writer.writerow({k: _csv_value(v) for k, v in row.items()})
                 count += 1
         else:
             for row in rows:
@@ -147,6 +165,13 @@ def cmd_export(app: App) -> int:
                 count += 1
     print(f"exported {count} articles", file=sys.stderr)
     return 0
+
+
+def _csv_value(value: object) -> object:
+    """A record's value in a CSV cell: times in ISO 8601, the diff object as JSON."""
+    if isinstance(value, datetime):
+        return iso(value)
+    return dump_json(value) if isinstance(value, dict) else value
 
 
 def _urls_masked(row: dict[str, Any]) -> dict[str, Any]:
