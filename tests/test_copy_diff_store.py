@@ -16,7 +16,11 @@ from ingest.cli.stories import diff_summary
 from store import repo
 from store.db import Store, alembic_config
 from store.models import StoryMember
+from tests.test_backfill import settings_for
 from tests.test_cli import wirefeed
+from tests.test_copy_diff import UPDATE
+from tests.test_dedupe_cluster import STORY
+from tests.world import World, page, rss, run_pass
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DIFF = CopyDiff(headline_rewritten=True, paragraphs_cut=2, paragraphs_added=1, added_at=("top",), reused=0.84,
@@ -157,3 +161,46 @@ class TestSummary:
     def test_no_diff(self) -> None:
         """An original (or a copy placed before diffs existed) has no summary."""
         assert diff_summary(None) == ""
+
+
+# Through real ingest passes -----------------------------------------------------------------------
+
+
+def publish(store: Store, world: World, name: str, title: str, paragraphs: list[str], *, hours: int) -> None:
+    """Serve one article page and a feed listing it at the outlet `name`, and subscribe to the feed."""
+    outlet = world[name]
+    outlet.static("/story.html", page(title, paragraphs))
+    when = (T0 + timedelta(hours=hours)).isoformat()
+    item = {"title": title, "link": outlet.url("/story.html"), "guid": f"{name}-1", "published": when}
+    outlet.static("/feed.xml", rss(name, [item]), "application/rss+xml")
+    with store.session() as session:
+        repo.add_feed(session, outlet.url("/feed.xml"))
+
+
+class TestIngest:
+    """`ingest` passes place copies with their diffs; `stories` shows them."""
+
+    def test_copies_carry_their_diffs(self, store: Store) -> None:
+        """A trimmed copy with a new headline and an updated copy, each in its own pass, store what they changed."""
+        cfg = settings_for(store.url)
+        with World("agency", "trimmed", "updated") as world:
+            publish(store, world, "agency", "ECB holds rates but signals June cut",
+                    ["FRANKFURT (Reuters) - " + STORY[0], *STORY[1:]], hours=0)
+            run_pass(store, cfg)
+            publish(store, world, "trimmed", "Lagarde hints at a first rate cut in June", STORY[:5], hours=1)
+            run_pass(store, cfg)
+            publish(store, world, "updated", "ECB holds rates but signals June cut", [*UPDATE, *STORY], hours=2)
+            run_pass(store, cfg)
+        ((story),) = json.loads(wirefeed("--db", store.url, "stories", "--json").out)
+        members = {m["url"].split("/")[2]: m for m in story["members"]}
+        agency, trimmed, updated = (members[world[name].base.split("/")[2]] for name in world.outlets)
+        assert agency["diff"] is None
+        assert trimmed["diff"]["headline_rewritten"] is True
+        assert (trimmed["diff"]["paragraphs_cut"], trimmed["diff"]["paragraphs_added"], trimmed["diff"]["own"]) == (
+            3, 0, 0.0)
+        assert (updated["diff"]["headline_rewritten"], updated["diff"]["paragraphs_cut"]) == (False, 0)
+        assert (updated["diff"]["paragraphs_added"], updated["diff"]["added_at"]) == (2, ["top"])
+        assert updated["diff"]["reused"] == 1.0
+        lines = wirefeed("--db", store.url, "stories").out.splitlines()
+        (line,) = [line for line in lines if trimmed["url"] in line]
+        assert line.endswith(f"(headline rewritten, 3 ¶ cut, reuses {trimmed['diff']['reused']:.0%}, own 0%)")
