@@ -208,20 +208,32 @@ def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
     return found
 
 
-def _same_word(a: str, b: str) -> bool:
-    """Tell whether two words are one word, perhaps misspelt: equal, or one edit apart in 4+ letters.
+_SAME, _SLIP, _OTHER = 2, 1, 0  # how alike two words are: equal, one typing slip apart, different
+_WORDS_PER_SHORT_SLIP = 200  # a text may carry one slip in a 3-letter name per this many words
 
-    An edit is a letter dropped, doubled, replaced or two letters swapped (optimal string alignment).
-    Numbers must be equal: a changed figure is a different fact, not a typo.
+
+def _likeness(a: str, b: str) -> int:
+    """Tell whether two words are one word (`_SAME`), perhaps misspelt (`_SLIP`), or two (`_OTHER`).
+
+    A slip is a letter dropped, doubled or replaced, or two letters swapped, in words of 3+ letters:
+    "Lagrade" for "Lagarde", "Yok" for "York". Figures must be equal: a changed figure is a different
+    fact, not a typo. In a 3-letter word a replaced letter ("NAC" for "NBC", "Ali" for "Abi") may as
+    well be another name: the caller allows few of those.
     """
     if a == b:
-        return True
-    return (
-        min(len(a), len(b)) >= 4
-        and a.isalpha()
-        and b.isalpha()
-        and OSA.distance(a, b, score_cutoff=1) <= 1
-    )
+        return _SAME
+    if not (a.isalpha() and b.isalpha()) or max(len(a), len(b)) < 3 or OSA.distance(a, b, score_cutoff=1) > 1:
+        return _OTHER
+    return _SLIP if len(a) == len(b) == 3 and sorted(a) != sorted(b) else _SAME
+
+
+def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
+    """How alike the salient words of two matching gaps are: the worst word of the better side."""
+    if not theirs:
+        return _SAME  # an insertion, not a substitution
+    one_way = min((max((_likeness(w, o) for o in theirs), default=_OTHER) for w in mine), default=_SAME)
+    other_way = min((max((_likeness(w, o) for o in mine), default=_OTHER) for w in theirs), default=_SAME)
+    return max(one_way, other_way)
 
 
 def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) -> int:
@@ -230,14 +242,15 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     Each gap is found in `large` between the same matched shingles. It is no conflict when every salient
     word of one side has its word on the other (a misspelt name, or an ordinary word an editor changed
     beside a name both keep), or when `large` has no salient word there (an insertion, not a
-    substitution). A gap that cannot be placed in `large` counts as a conflict.
+    substitution); slips in 3-letter words are forgiven once per `_WORDS_PER_SHORT_SLIP` words of the
+    smaller text. A gap that cannot be placed in `large` counts as a conflict.
     """
     small_words, large_words = small.words, large.words
     if len(small_words) != small.n_words or len(large_words) != large.n_words:
         return len(gaps)
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
     width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
-    count = 0
+    count = slips = 0
     for before, after in gaps:
         span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:
@@ -245,12 +258,10 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
             continue
         mine = [small_words[i] for i in range(before + width_small, after) if small.salient[i]]
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
-        if theirs and not (
-            all(any(_same_word(w, o) for o in theirs) for w in mine)
-            or all(any(_same_word(w, o) for o in mine) for w in theirs)
-        ):
-            count += 1
-    return count
+        likeness = _gap_likeness(mine, theirs)
+        count += likeness == _OTHER
+        slips += likeness == _SLIP
+    return count + max(0, slips - small.n_words // _WORDS_PER_SHORT_SLIP)
 
 
 def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:

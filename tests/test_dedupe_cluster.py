@@ -156,6 +156,18 @@ class TestRelations:
         a, b = run(doc("a", body(STORY)), doc("b", copy, title="ECB holds", hours=2))
         assert (b.relation, b.duplicate_of, b.cluster) == ("near_duplicate", "a", a.cluster)
 
+    def test_a_slip_in_a_three_letter_name_of_a_long_text(self) -> None:
+        """One replaced letter in a short name ("NAC" for "NBC") does not split a long article from its copy."""
+        interview = "Lagarde told NBC News in an interview that the decision had been unanimous."
+        text = body([*STORY[:4], interview, *STORY[4:]])
+        a, b = run(doc("a", text), doc("b", text.replace("NBC", "NAC"), hours=2))
+        assert (b.relation, b.cluster) == ("near_duplicate", a.cluster)
+
+    def test_three_letter_names_in_a_short_report_differ(self) -> None:
+        """In a short report the same slip may be another name: Rio and Ria are two forecasts."""
+        _a, b = run(doc("a", weather("Rio", 24, 13, 20)), doc("b", weather("Ria", 24, 13, 20), hours=1))
+        assert b.relation == "original"
+
     def test_swapped_names_are_a_conflict(self) -> None:
         """The same sentences with other teams in each other's places report another match."""
         _a, b = run(
