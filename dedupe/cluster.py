@@ -50,6 +50,7 @@ _PER_STORY = 3  # candidates verified per story
 _MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
+_TOP_EVIDENCE = 100  # shingles an old text must share after a new top for the top not to sink the match
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
@@ -276,12 +277,13 @@ def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tup
     return best
 
 
-def _contained(text: Tokens, runs: _Runs, other_tail: int, common: Callable[[], Mask] | None) -> float:
+def _contained(text: Tokens, runs: _Runs, other: _Runs, common: Callable[[], Mask] | None) -> float:
     """Return the lead-anchored share of one text's shingles found in the other.
 
-    `other_tail` is how many shingles at the end of the other text are matched; `common` returns, when
-    called, the boilerplate flags of this text's shingles.
+    `other` are the runs of the other text's shingles found in this one; `common` returns, when called,
+    the boilerplate flags of this text's shingles.
     """
+    other_tail = other.trailing()
     n = runs.n
     keep = n  # positions from here on count neither way
     if common is not None:
@@ -304,8 +306,22 @@ def _contained(text: Tokens, runs: _Runs, other_tail: int, common: Callable[[], 
     containment = runs.matched_before(keep) / keep
     lead_n = min(keep, LEAD)
     lead = runs.matched_before(lead_n) / lead_n
-    # An overlap that does not start where the text starts is a reused paragraph, not a copy.
-    return containment if lead >= 0.5 else containment * lead
+    # An overlap that does not start where the text starts is a reused paragraph, not a copy -- unless
+    # the text is the other one under a new top: an update, perhaps trimmed since (see _new_top).
+    return containment if lead >= 0.5 or _new_top(runs, other, keep) else containment * lead
+
+
+def _new_top(runs: _Runs, other: _Runs, keep: int) -> bool:
+    """Tell whether a text is the other text, from its lead on, under a short top of its own.
+
+    The other text's lead must be found in this one, what follows this text's top must rest on more than
+    a paragraph (`_TOP_EVIDENCE` matched shingles) and the top must be under a third of the text.
+    """
+    other_lead_n = min(other.n, LEAD)
+    if other_lead_n == 0 or other.matched_before(other_lead_n) < 0.5 * other_lead_n:
+        return False
+    top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), keep)
+    return 3 * top <= keep and runs.matched_before(keep) - runs.matched_before(top) >= _TOP_EVIDENCE
 
 
 def _constant(mask: Mask | None) -> Callable[[], Mask] | None:
@@ -374,8 +390,8 @@ def verify(
         return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
     small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
-    small_inside = _contained(small, small_runs, large_runs.trailing(), small_common)
-    large_inside = 0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs.trailing(), large_common)
+    small_inside = _contained(small, small_runs, large_runs, small_common)
+    large_inside = 0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs, large_common)
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small

@@ -202,6 +202,15 @@ class TestRelations:
         )
         assert a.cluster == b.cluster == c.cluster
 
+    def test_trimmed_update_joins_without_the_full_update(self) -> None:
+        """A copy with a new top and its last half cut joins the original even when it comes first."""
+        top = [
+            "UPDATE: The bank said late on Thursday that two governors had voted for an immediate cut, a split "
+            "that several economists described as the clearest signal yet of a move in June.",
+        ]
+        a, b = run(doc("a", body(STORY)), doc("b", body(top + STORY[:4]), hours=6))
+        assert (b.cluster, b.duplicate_of) == (a.cluster, "a")
+
     def test_agency_copy_is_preferred(self) -> None:
         """Among equally good earlier copies, the one with the agency credit is duplicate_of."""
         plain = body(STORY)
