@@ -210,22 +210,28 @@ def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
 
 
 _SAME, _SLIP, _OTHER = 2, 1, 0  # how alike two words are: equal, one typing slip apart, different
-_WORDS_PER_SHORT_SLIP = 200  # a text may carry one slip in a 3-letter name per this many words
+_WORDS_PER_SLIP = 200  # a text may carry one doubtful slip (see _likeness) per this many words
 
 
 def _likeness(a: str, b: str) -> int:
     """Tell whether two words are one word (`_SAME`), perhaps misspelt (`_SLIP`), or two (`_OTHER`).
 
-    A slip is a letter dropped, doubled or replaced, or two letters swapped, in words of 3+ letters:
-    "Lagrade" for "Lagarde", "Yok" for "York". Figures must be equal: a changed figure is a different
-    fact, not a typo. In a 3-letter word a replaced letter ("NAC" for "NBC", "Ali" for "Abi") may as
-    well be another name: the caller allows few of those.
+    One typing slip (a letter dropped, doubled or replaced, or two letters swapped; optimal string
+    alignment) in words of 3+ letters is the same word: "Lagrade" for "Lagarde", "Yok" for "York".
+    Figures must be equal: a changed figure is a different fact, not a typo. Two slips in a word of 5+
+    letters ("Musikunterlict", "Shcle"), or a replaced letter in a 3-letter word ("NAC" for "NBC"), may
+    as well be another name ("Slovakia" and "Slovenia", "Rio" and "Ria"): the caller allows few of those.
     """
     if a == b:
         return _SAME
-    if not (a.isalpha() and b.isalpha()) or max(len(a), len(b)) < 3 or OSA.distance(a, b, score_cutoff=1) > 1:
+    if not (a.isalpha() and b.isalpha()) or max(len(a), len(b)) < 3:
         return _OTHER
-    return _SLIP if len(a) == len(b) == 3 and sorted(a) != sorted(b) else _SAME
+    distance = OSA.distance(a, b, score_cutoff=2)
+    if distance > 2 or (distance == 2 and min(len(a), len(b)) < 5):
+        return _OTHER
+    if distance == 2 or (len(a) == len(b) == 3 and sorted(a) != sorted(b)):
+        return _SLIP
+    return _SAME
 
 
 def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
@@ -243,8 +249,9 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     Each gap is found in `large` between the same matched shingles. It is no conflict when every salient
     word of one side has its word on the other (a misspelt name, or an ordinary word an editor changed
     beside a name both keep), or when `large` has no salient word there (an insertion, not a
-    substitution); slips in 3-letter words are forgiven once per `_WORDS_PER_SHORT_SLIP` words of the
-    smaller text. A gap that cannot be placed in `large` counts as a conflict.
+    substitution); the doubtful slips of `_likeness` are forgiven once per `_WORDS_PER_SLIP` words of the
+    smaller text. A gap that cannot be placed in `large` (moved text) is a conflict when one of its
+    salient words is nowhere in `large`.
     """
     small_words, large_words = small.words, large.words
     if len(small_words) != small.n_words or len(large_words) != large.n_words:
@@ -252,17 +259,19 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
     width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
     count = slips = 0
+    known: set[str] = set()
     for before, after in gaps:
-        span = _placed(large, small.shingles[before], small.shingles[after], after - before)
-        if span is None:
-            count += 1
-            continue
         mine = [small_words[i] for i in range(before + width_small, after) if small.salient[i]]
+        span = _placed(large, small.shingles[before], small.shingles[after], after - before)
+        if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
+            known = known or set(large_words)
+            count += any(w not in known and all(_likeness(w, o) == _OTHER for o in known) for w in mine)
+            continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
         likeness = _gap_likeness(mine, theirs)
         count += likeness == _OTHER
         slips += likeness == _SLIP
-    return count + max(0, slips - small.n_words // _WORDS_PER_SHORT_SLIP)
+    return count + max(0, slips - small.n_words // _WORDS_PER_SLIP)
 
 
 def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:
@@ -672,7 +681,7 @@ class Clusterer:
         found, far = self._candidates(doc, keys)
         decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
         if decision is None and self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
-            decision = self._rerun(doc, mine, far, keys, {e.doc.id for e in found})
+            decision = self._by_lineage(doc, mine, found, far, keys)
         return decision or Decision(doc.id, story_id(doc.id), None, 0.0, "original")
 
     def _placed(
@@ -695,25 +704,28 @@ class Clusterer:
         score = float(np.round(match.score, 4))
         return Decision(doc.id, entry.cluster, entry.doc.id, score, relation, copy_diff(doc, entry.doc))
 
-    def _rerun(
-        self, doc: Doc, mine: Features, far: list[Entry], keys: tuple[int, ...], near_ids: set[str]
+    def _by_lineage(
+        self, doc: Doc, mine: Features, found: list[Entry], far: list[Entry], keys: tuple[int, ...]
     ) -> Decision | None:
-        """Look for the document's original published outside the window: a re-run of an older copy.
+        """Look further for a document that matched nothing its LSH keys found: by lineage fingerprints.
 
-        Candidates are those of the window's index published too far away, and those sharing lineage
-        fingerprints; they are verified as copies in the window are, against what they are.
+        Fingerprint candidates published within the window are copies the LSH keys missed (or the window's
+        caches dropped); those published further away, with the window's own distant candidates, are
+        re-runs. Both are verified as any candidate is, the near ones first.
         """
         assert self.lineage is not None
         prints = fingerprints(mine.tokens.shingle_set)
-        seen = {e.doc.id for e in far} | near_ids | {doc.id}
+        seen = {e.doc.id for e in found} | {e.doc.id for e in far} | {doc.id}
+        near: list[Entry] = []
         for entry in self.lineage.candidates(prints, self.max_candidates):
             if entry.doc.id not in seen:
                 seen.add(entry.doc.id)
-                far.append(Entry(doc=entry.doc, cluster=entry.cluster, keys=entry.keys))
-        if not far:
-            return None
-        # Rank by shared fingerprints or keys alike: both sets are in `keys` terms of their own index.
-        return self._placed(doc, mine, far, tuple(prints) + keys, "rerun")
+                (near if self._near(doc.published, entry.doc.published) else far).append(entry)
+        decision = self._placed(doc, mine, near, prints, "near_duplicate") if near else None
+        if decision is None and far:
+            # Rank by shared fingerprints or keys alike: each entry carries those of its own index.
+            decision = self._placed(doc, mine, far, prints + keys, "rerun")
+        return decision
 
     def _candidates(self, doc: Doc, keys: tuple[int, ...]) -> tuple[list[Entry], list[Entry]]:
         """The index's candidates published near the document, and those published further away.

@@ -168,6 +168,27 @@ class TestRelations:
         _a, b = run(doc("a", weather("Rio", 24, 13, 20)), doc("b", weather("Ria", 24, 13, 20), hours=1))
         assert b.relation == "original"
 
+    def test_two_slips_in_long_nouns_of_a_long_text(self) -> None:
+        """German capitalises nouns: a copy of a copy with two slips in a few of them is still the story."""
+        text = body(HISTOIRE + STORY)
+        copy = (text.replace("Conseil", "Cnosel").replace("Frankfurt", "Frakfrut")
+                .replace("Inflation", "Inflaiton", 1).replace("Germany", "Gremny"))
+        a, b = run(doc("a", text), doc("b", copy, hours=2))
+        assert (b.relation, b.cluster) == ("near_duplicate", a.cluster)
+
+    def test_two_slips_in_a_short_report_are_another_name(self) -> None:
+        """In a short report two slips may be another name: Slovakia and Slovenia are two forecasts."""
+        _a, b = run(doc("a", weather("Slovakia", 24, 13, 20)), doc("b", weather("Slovenia", 24, 13, 20), hours=1))
+        assert b.relation == "original"
+
+    def test_reordered_paragraphs_with_a_misspelt_name(self) -> None:
+        """Swapped paragraphs and a misspelt name in one of them keep the copy in the story."""
+        paragraphs = [*STORY[:3], "Asked about the euro, the bank's chief economist Philip Lane pointed to 2025.",
+                      "Prices of services rose by 4 percent, according to Eurostat in Luxembourg.", *STORY[3:]]
+        moved = [*paragraphs[:3], paragraphs[4], paragraphs[3], *paragraphs[5:]]
+        a, b = run(doc("a", body(paragraphs)), doc("b", body(moved).replace("Lane", "Lnae"), hours=1))
+        assert (b.relation, b.cluster) == ("near_duplicate", a.cluster)
+
     def test_swapped_names_are_a_conflict(self) -> None:
         """The same sentences with other teams in each other's places report another match."""
         _a, b = run(
