@@ -243,6 +243,41 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     return max(one_way, other_way)
 
 
+def _conflict_count(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs], common: Callable[[], Mask] | None) -> int:
+    """Count the substitutions of names or numbers between two texts (`small` has fewer shingles).
+
+    A substitution leaves a gap on both sides (an insertion only on one): the smaller tally of gaps
+    bounds the count; then each gap of `small` is looked up in `large` (`_substitutions`). A gap
+    inside the text's trailing footer (`_footer_start`) is no conflict: two outlets' copyright lines
+    differ in the outlet's name.
+    """
+    gaps = _conflicts(small, runs[0])
+    if not gaps or not _conflicts(large, runs[1]):
+        return 0
+    if common is not None:
+        footer = _footer_start(common())
+        gaps = [(before, after) for before, after in gaps if before < footer]
+    return min(len(gaps), len(_conflicts(large, runs[1])), _substitutions(small, large, gaps) if gaps else 0)
+
+
+def _footer_start(common: Mask) -> int:
+    """Return where a text's trailing footer starts: boilerplate after the text's own words (else its end).
+
+    `common` flags the boilerplate shingles learnt from the stream. The footer follows the last run of
+    `_RUN` shingles of the text's own; it must lie in the second half of a text that is mostly its own
+    before it. A template story is boilerplate but for its names and figures: it has no footer, and its
+    substitutions all count.
+    """
+    n = len(common)
+    own = np.flatnonzero(np.convolve(~common, np.ones(_RUN, dtype=np.int32), mode="valid") == _RUN)
+    if len(own) == 0:
+        return n
+    start = int(own[-1]) + _RUN
+    if 2 * start < n or 2 * np.count_nonzero(common[:start]) > start:
+        return n
+    return start
+
+
 def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) -> int:
     """Count the gaps of `small` where the other text says something else: names or numbers substituted.
 
@@ -386,11 +421,8 @@ def verify(
     if runs is None:
         return Match(0.0, 0.0, 0, updated=False)
     small_runs, large_runs = runs
-    # A substitution leaves a gap on both sides (an insertion only on one): count the smaller tally.
-    gaps = _conflicts(small, small_runs)
-    conflicts = min(len(gaps), len(_conflicts(large, large_runs))) if gaps else 0
-    if conflicts:
-        conflicts = min(conflicts, _substitutions(small, large, gaps))
+    small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
+    conflicts = _conflict_count(small, large, runs, small_common)
     # Neither direction can score more than its matched shingles over the span up to its last match
     # (what follows that is the most a footer rule can drop; dropping a matched tail only lowers it).
     if hopeless is not None and hopeless(
@@ -398,7 +430,6 @@ def verify(
     ):
         return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
-    small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
     small_inside = _contained(small, small_runs, large_runs, small_common)
     large_inside = 0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs, large_common)
     score = max(small_inside, large_inside)
@@ -740,21 +771,29 @@ class Clusterer:
         return near, far
 
     def _shortlist(self, found: list[Entry], keys: tuple[int, ...]) -> list[Entry]:
-        """The candidates worth verifying: most shared keys first, a few per story, `max_candidates` in all."""
+        """The candidates worth verifying: most shared keys first, a few per story, `max_candidates` in all.
+
+        A story's anchor (its first document), when found, is among its few: copies of copies carry the
+        edits of each generation, the original only those of the copy at hand.
+        """
         mykeys = set(keys)
         # Most shared keys first; the sort is stable, so ties stay in index order.
         ranked = sorted(found, key=lambda e: -len(mykeys.intersection(e.keys)))
+        anchors = {e.cluster: e for e in found if self._anchors.get(e.cluster) == e.doc.id}
         # Copies of one story look alike: verifying its best few members is enough.
         per_story: dict[str, int] = {}
-        chosen = []
+        chosen: list[Entry] = []
         for entry in ranked:
+            if entry.cluster not in per_story and (anchor := anchors.get(entry.cluster)) is not None:
+                per_story[entry.cluster] = 1
+                chosen.append(anchor)
             seen = per_story.get(entry.cluster, 0)
-            if seen < _PER_STORY:
+            if seen < _PER_STORY and entry is not anchors.get(entry.cluster):
                 per_story[entry.cluster] = seen + 1
                 chosen.append(entry)
-                if len(chosen) == self.max_candidates:
-                    break
-        return chosen
+            if len(chosen) >= self.max_candidates:
+                break
+        return chosen[: self.max_candidates]
 
     def _verify(
         self, doc: Doc, mine: Features, found: list[Entry], chosen: list[Entry]

@@ -257,6 +257,21 @@ class TestHardNegatives:
         decisions = run(*(doc(f"d{i}", b + "\n\n" + FOOTER, hours=i) for i, b in enumerate(briefs)))
         assert all(d.relation == "original" for d in decisions)
 
+    def test_outlets_footers_differ_in_their_names(self) -> None:
+        """Copies at two outlets whose learnt footers name each outlet are one story: the names are no conflict."""
+
+        def footer(outlet: str) -> str:
+            return (f"Copyright 2026 {outlet} Media Group. All rights reserved. Our journalism depends on readers "
+                    f"like you: subscribe today for unlimited access to {outlet} stories, newsletters and the e-paper.")
+
+        others = [doc(f"{outlet}{i}", body([paragraph, footer(outlet)]), hours=i)
+                  for i, paragraph in enumerate(HISTOIRE[:4]) for outlet in ("Courier", "Gazette")]
+        first = doc("a", body([*STORY, footer("Courier")]), hours=5)
+        sloppy = [paragraph.replace(" the ", " teh ") for paragraph in STORY[:5]]  # typos cost containment
+        copy = doc("b", body([*sloppy, footer("Gazette")]), hours=6)
+        decisions = run(*others, first, copy)
+        assert (decisions[-1].cluster, decisions[-1].duplicate_of) == (decisions[-2].cluster, "a")
+
     def test_football_results(self) -> None:
         """Two match reports from one template with other teams and scores are two stories."""
         _a, b = run(
