@@ -29,6 +29,14 @@ RERUN = ["BERLIN (dpa) - " + DAM[0].replace("spillway", "spilway"), *DAM[1:3],
          "Subscribe to our newsletter for the best of the region's news every morning in your inbox."]
 
 
+def diffs(store: Store) -> dict[str, dict[str, object] | None]:
+    """Page name -> the stored copy diff of every clustered article."""
+    with store.session() as session:
+        rows = session.execute(select(Article.url, StoryMember.diff)
+                               .join(StoryMember, StoryMember.article_id == Article.id))
+        return {url.rsplit("/", 1)[-1]: diff for url, diff in rows}
+
+
 def placed(store: Store) -> dict[str, tuple[str | None, str | None]]:
     """Page name -> (story id, relation) of every stored article."""
     with store.session() as session:
@@ -105,11 +113,18 @@ def test_backfill_of_copies_months_later(db_url: str, tmp_path: Path) -> None:
             later = [(outlet.url(f"/{name}-r.html"), t2019 + timedelta(days=150, hours=n))
                      for n, name in enumerate(OLD_STORIES)]
             assert backfill(store, BackfillOptions(urls=url_list(tmp_path / "r.jsonl", later))).stored == 3
-        stories = placed(store)
+        stories, stored_diffs = placed(store), diffs(store)
     finally:
         store.close()
-    for name in OLD_STORIES:
+    for name, paragraphs in OLD_STORIES.items():
         assert stories[f"{name}-r.html"] == (stories[f"{name}-0.html"][0], "rerun")
+        # The re-run kept the first two paragraphs under a new headline: its copy diff says so (the extracted
+        # text starts with the page's headline line, which may count as one more paragraph cut).
+        diff = stored_diffs[f"{name}-r.html"]
+        assert diff is not None
+        assert stored_diffs[f"{name}-0.html"] is None
+        assert (diff["headline_rewritten"], diff["paragraphs_added"], diff["own"]) == (True, 0, 0.0)
+        assert diff["paragraphs_cut"] in (len(paragraphs) - 2, len(paragraphs) - 1)
 
 
 def test_dedupe_command_links_reruns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,3 +140,4 @@ def test_dedupe_command_links_reruns(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines())}
     assert (out["r"]["relation"], out["r"]["duplicate_of"], out["r"]["cluster"]) == ("rerun", "a", out["a"]["cluster"])
     assert out["b"]["relation"] == "original"
+
