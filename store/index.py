@@ -124,3 +124,32 @@ def _entry(row: Any, keys: tuple[int, ...] = ()) -> Entry:
     doc = Doc(id=str(row.id), title=row.title or "", text=row.text or "", url=row.url,
               published=row.published or row.fetched)
     return Entry(doc=doc, cluster=row.story_id or "", keys=keys)
+
+
+def table_bytes(session: Session, table_name: str) -> int | None:
+    """Bytes a table takes on disk with its indexes; None when the database cannot tell.
+
+    PostgreSQL: `pg_total_relation_size` (heap, indexes, TOAST, free-space and visibility maps). SQLite:
+    the pages of the table and of its indexes in the `dbstat` virtual table, when SQLite was compiled with it.
+    """
+    from sqlalchemy import text
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        size = session.execute(text("SELECT pg_total_relation_size(CAST(:name AS regclass))"), {"name": table_name})
+        return int(size.scalar_one())
+    if dialect != "sqlite":
+        return None
+    has_dbstat = session.execute(
+        text("SELECT 1 FROM pragma_compile_options WHERE compile_options = 'ENABLE_DBSTAT_VTAB'")
+    ).first()
+    if has_dbstat is None:
+        return None
+    pages = session.execute(
+        text(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
+            "(SELECT name FROM sqlite_master WHERE tbl_name = :name AND type IN ('table', 'index'))"
+        ),
+        {"name": table_name},
+    )
+    return int(pages.scalar_one())
