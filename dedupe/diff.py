@@ -4,12 +4,12 @@ A paragraph is a line of the text holding at least one word. Both texts are clea
 typography, invisible characters, thousands separators) and each line loses a leading dateline (an
 update put on top pushes the original's first line down), so neither counts as an edit. Words are
 those of `dedupe.text` (lower-case runs of word characters; in scripts written without spaces each
-letter with its marks), hashed as the clusterer hashes them and taken from the same per-line cache,
-which the clusterer has just filled for both texts.
+letter with its marks).
 
 Paragraphs are aligned by the words they share, not by position: a word of one text is *found* in the
 other when one of the word 3-shingles holding it occurs there (each text read as one run of words, so a
-paragraph that was merged with the next, split or moved keeps its words). A paragraph is kept when at
+paragraph that was merged with the next, split or moved keeps its words; word by word when a text has
+fewer than three words). A paragraph is kept when at
 least half of its words are found; a typo or an editor's substituted word loses only that word. A
 paragraph left over, when dense edits (typos in a short line) or short neighbours hid its shingles, is
 still kept when `rapidfuzz.fuzz.ratio` with a paragraph of the other text is >= 80; its words that occur
@@ -18,91 +18,109 @@ in that paragraph count as found. The rest of the original is cut, the rest of t
 
 from __future__ import annotations
 
+import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 from rapidfuzz.utils import default_process
 
 from dedupe.model import CopyDiff, Doc
-
-# The clusterer's per-line word codes (memoised) and shingle hashing are private to dedupe.text; shared
-# here so a diff costs no second tokenisation of texts the clusterer has just read.
-from dedupe.text import (
-    _CRC_MASK,
-    SHINGLE,
-    U64,
-    Mask,
-    _paragraph_codes,
-    _shingles_of_ids,
-    clean,
-    contains,
-    strip_dateline,
-    unique,
-)
+from dedupe.text import SHINGLE, U64, Mask, clean, contains, mix64, strip_dateline, unique
+from dedupe.words import UNSPACED_LETTER, UNSPACED_MARK, has_unspaced
 
 PARAGRAPH_KEPT = 0.5  # share of a paragraph's words found in the other text for it to be kept
-PARAGRAPH_RATIO = 80.0  # rapidfuzz ratio pairing two leftover paragraphs as one, edited
+PARAGRAPH_RATIO = 80.0  # rapidfuzz ratio at which a leftover paragraph reads like one of the other text
 HEADLINE_RATIO = 90.0  # rapidfuzz ratio under which two headlines are different headlines
 MAX_RATIO_PAIRS = 10_000  # leftover paragraph pairs compared at most (two unrelated huge texts)
 
+_WORD = re.compile(r"\w+")
+# As in dedupe.text: a letter of a script written without spaces, with its marks, is a word of its own.
+_TOKEN = re.compile(f"[{UNSPACED_LETTER}][{UNSPACED_MARK}]*|[^\\W{UNSPACED_LETTER}]+")
 _PLACES = ("top", "middle", "bottom")
-_NO_WORDS = np.zeros(0, dtype=np.uint64)
+_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+# Cleaned line -> its lower-case words and their crc32. Copies of a story share most lines, and each copy
+# is compared with the same earlier one; cleared when full, it only saves work.
+_Line = tuple[tuple[str, ...], U64]
+_LINES: dict[str, _Line] = {}
+_LINE_CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
 class _Text:
-    """A body as the diff reads it: its paragraphs and the hashes of their words, in text order."""
+    """A body as the diff reads it: its paragraphs and their words, in text order."""
 
     paragraphs: tuple[str, ...]  # cleaned lines holding words, datelines removed
-    words: U64  # crc32 of each lower-case word of the paragraphs, in order
-    bounds: npt.NDArray[np.intp]  # index in `words` where each paragraph starts, then len(words)
+    words: list[str]  # the lower-case words of the paragraphs, in order
+    hashes: U64  # crc32 of each word
+    bounds: list[int]  # index in `words` where each paragraph starts, then len(words)
 
-    def paragraph(self, index: int) -> U64:
-        """The word hashes of one paragraph."""
+    def paragraph(self, index: int) -> list[str]:
+        """The words of one paragraph."""
         return self.words[self.bounds[index]:self.bounds[index + 1]]
 
 
+def _words_of(line: str) -> _Line:
+    """The lower-case words of one cleaned line and their hashes, memoised."""
+    found = _LINES.get(line)
+    if found is None:
+        words = tuple((_TOKEN if has_unspaced(line) else _WORD).findall(line.lower()))
+        hashes = np.array([zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words], dtype=np.uint64)
+        if len(_LINES) >= _LINE_CACHE_LIMIT:
+            _LINES.clear()
+        found = _LINES[line] = (words, hashes)
+    return found
+
+
 def _read(text: str) -> _Text:
-    """Split a body into paragraphs and word hashes."""
+    """Split a body into paragraphs and words."""
     lines: list[str] = []
-    parts: list[npt.NDArray[np.int64]] = []
+    words: list[str] = []
+    hashes: list[U64] = []
+    bounds = [0]
     # A dateline on any line: an update put on top pushes the original's dateline down.
     for line in map(strip_dateline, clean(text).split("\n")):
-        codes = _paragraph_codes(line)
-        if len(codes):
+        found, hashed = _words_of(line)
+        if found:
             lines.append(line)
-            parts.append(codes)
-    words = (np.concatenate(parts) & _CRC_MASK).view(np.uint64) if parts else _NO_WORDS
-    bounds = np.zeros(len(parts) + 1, dtype=np.intp)
-    np.cumsum([len(part) for part in parts], out=bounds[1:])
-    return _Text(tuple(lines), words, bounds)
+            words.extend(found)
+            hashes.append(hashed)
+            bounds.append(len(words))
+    return _Text(tuple(lines), words, np.concatenate(hashes) if hashes else np.zeros(0, np.uint64), bounds)
 
 
-def _shingles(words: U64, size: int) -> U64:
-    """Per position, the hash of the `size` words from there (`size` is 1 or SHINGLE)."""
-    return words if size == 1 else _shingles_of_ids(words)
+def _shingles(text: _Text) -> U64:
+    """Per position, a 64-bit hash of the SHINGLE words from there (texts of SHINGLE words or more)."""
+    ids, n = text.hashes, len(text.hashes) - SHINGLE + 1
+    with np.errstate(over="ignore"):
+        return mix64(ids[:n] * _MULT[0] + ids[1 : n + 1] * _MULT[1] + ids[2 : n + 2] * _MULT[2])
 
 
-def _found(mine: U64, theirs: U64, size: int) -> Mask:
-    """Per word of `mine`: whether a shingle holding it occurs in `theirs`."""
+def _found(mine: U64, theirs: U64) -> Mask:
+    """Per word of a text, given the shingles of both: whether a shingle holding it occurs in the other."""
     hits = contains(unique(theirs), mine)
-    found = hits.copy() if size == 1 else np.zeros(len(hits) + size - 1, dtype=np.bool_)
-    if size > 1:
-        for shift in range(size):
-            found[shift:shift + len(hits)] |= hits
+    found = np.zeros(len(mine) + SHINGLE - 1, dtype=np.bool_)
+    for shift in range(SHINGLE):
+        found[shift:shift + len(hits)] |= hits
     return found
+
+
+def _found_words(mine: Sequence[str], theirs: Sequence[str]) -> Mask:
+    """Per word of `mine`: whether it occurs in `theirs` (a text too short for shingles, or a paired paragraph)."""
+    vocabulary = set(theirs)
+    return np.array([word in vocabulary for word in mine], dtype=np.bool_)
 
 
 def _kept(text: _Text, found: Mask) -> Mask:
     """Per paragraph: whether enough of its words are found in the other text."""
     if not text.paragraphs:
         return np.zeros(0, dtype=np.bool_)
-    counts = np.add.reduceat(found.astype(np.intp), text.bounds[:-1])
-    return np.asarray(counts >= PARAGRAPH_KEPT * np.diff(text.bounds))
+    bounds = np.array(text.bounds)
+    counts = np.add.reduceat(found.astype(np.intp), bounds[:-1])
+    return np.asarray(counts >= PARAGRAPH_KEPT * np.diff(bounds))
 
 
 def _rescue(text: _Text, kept: Mask, found: Mask, other: _Text) -> None:
@@ -119,7 +137,7 @@ def _rescue(text: _Text, kept: Mask, found: Mask, other: _Text) -> None:
         if scores[row, partner] >= PARAGRAPH_RATIO:
             i = left[row]
             kept[i] = True
-            found[text.bounds[i]:text.bounds[i + 1]] |= contains(unique(other.paragraph(partner)), text.paragraph(i))
+            found[text.bounds[i]:text.bounds[i + 1]] |= _found_words(text.paragraph(i), other.paragraph(partner))
 
 
 def _places(kept: Sequence[bool]) -> tuple[str, ...]:
@@ -150,11 +168,13 @@ def copy_diff(copy: Doc, original: Doc) -> CopyDiff:
     if copy.text == original.text:
         return CopyDiff(rewritten, 0, 0, (), reused=1.0, own=0.0)
     mine, theirs = _read(copy.text), _read(original.text)
-    if np.array_equal(mine.words, theirs.words):  # the same words, whatever the line breaks
+    if mine.words == theirs.words:  # the same words, whatever the line breaks
         return CopyDiff(rewritten, 0, 0, (), reused=1.0, own=0.0)
-    size = SHINGLE if min(len(mine.words), len(theirs.words)) >= SHINGLE else 1
-    shingles = _shingles(mine.words, size), _shingles(theirs.words, size)
-    found = _found(shingles[0], shingles[1], size), _found(shingles[1], shingles[0], size)
+    if min(len(mine.words), len(theirs.words)) >= SHINGLE:
+        shingles = _shingles(mine), _shingles(theirs)
+        found = _found(shingles[0], shingles[1]), _found(shingles[1], shingles[0])
+    else:
+        found = _found_words(mine.words, theirs.words), _found_words(theirs.words, mine.words)
     kept = _kept(mine, found[0]), _kept(theirs, found[1])
     _rescue(mine, kept[0], found[0], theirs)
     _rescue(theirs, kept[1], found[1], mine)
