@@ -9,11 +9,13 @@ So shingles there are character 3-grams; text without those letters tokenises as
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -58,16 +60,28 @@ _SEPARATED_TOKEN = re.compile(f'[.!?:;"\\n]?[^\\w{UNSPACED_LETTER}.!?:;"\\n]*(?:
 _SENTENCE_END = frozenset('.!?:;"\n')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
-# Separated word -> crc32 of the lower-case word | numeric << 32 | capitalised << 33 | sentence start << 34.
-_CODES: dict[str, int] = {}
+# Separated word -> (crc32 of the lower-case word | numeric << 32 | capitalised << 33 | sentence start << 34,
+# the lower-case word). One table for lines without unspaced letters and one for lines with them, whose
+# tokens count as numbers by another rule: a word's code never depends on which kind of line met it first.
+_CODES: dict[str, tuple[int, str]] = {}
+_TOKEN_CODES: dict[str, tuple[int, str]] = {}
 _CODE_CACHE_LIMIT = 1_000_000
 _CRC_MASK = np.int64(0xFFFFFFFF)
 _SENTENCE_START = np.int64(1 << 34)
-# Line of a body -> the codes of its words (a line's first word as if no line break came before it).
-_PARAGRAPHS: dict[str, npt.NDArray[np.int64]] = {}
-_PARAGRAPH_CACHE_LIMIT = 50_000
+_FLAG_SHIFT = np.int64(32)
+_START_BIT = 1 << 34
+# Line of a body -> (the codes of its words as int64 bytes, its first word flagged as a sentence start as
+# it is after a line break; whether that word starts a sentence by itself, as the body's first line;
+# its lower-case words joined by single spaces). Copies of a story share most lines.
+_Line = tuple[bytes, bool, str]
+_LINES: dict[str, _Line] = {"": (b"", False, "")}
+_LINE_CACHE_LIMIT = 50_000
+_NO_LINE: _Line = (b"", False, "")
+_CODES_OF = operator.itemgetter(0)
+_WORDS_OF = operator.itemgetter(2)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFT30, _SHIFT27, _SHIFT31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _SHINGLE_MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 
 
@@ -108,10 +122,16 @@ def mix64(values: U64) -> U64:
     """Scramble 64-bit integers with the splitmix64 finaliser (deterministic, vectorised)."""
     with np.errstate(over="ignore"):
         z = values ^ (values >> np.uint64(30))
-        z = z * _MIX1
-        z = z ^ (z >> np.uint64(27))
-        z = z * _MIX2
-        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+        return _mix64_rest(np.asarray(z, dtype=np.uint64))
+
+
+def _mix64_rest(z: U64) -> U64:
+    """The rest of splitmix64 on an array of its own, in place (array arithmetic wraps without warnings)."""
+    z *= _MIX1
+    z ^= z >> _SHIFT27
+    z *= _MIX2
+    z ^= z >> _SHIFT31
+    return z
 
 
 def _word_hash(word: str) -> int:
@@ -136,12 +156,47 @@ class Tokens:
     shingle_set: U64  # sorted unique shingle hashes
     inverse: npt.NDArray[np.intp]  # per position: index of its shingle in shingle_set
     salient_at: tuple[int, ...]  # positions of the salient words, ascending
+    # The lower-case words joined by single spaces (no word holds a space): one string is far smaller
+    # and quicker to pass between processes than a tuple of hundreds of strings.
+    joined_words: str = field(default="", compare=False, repr=False)
 
     @property
     def words(self) -> tuple[str, ...]:
-        """Return the lower-case words (recomputed: verification only needs their hashes)."""
-        pattern = _TOKEN_AFTER if has_unspaced(self.text) else _WORD_AFTER
-        return tuple(word.lower() for _, word in pattern.findall(self.text))
+        """Return the lower-case words, in text order."""
+        return tuple(self.joined_words.split(" ")) if self.joined_words else ()
+
+    def __reduce__(self) -> tuple[Callable[[_TokenState], Tokens], tuple[_TokenState]]:
+        """Pickle the arrays as one block of bytes (worker processes send tokens back: one copy is cheaper
+        to unpickle than five arrays)."""
+        block = b"".join(
+            (self.shingles.tobytes(), self.shingle_set.tobytes(), self.inverse.tobytes(),
+             self.salient.tobytes(), self.numeric.tobytes())
+        )
+        sizes = (len(self.shingles), len(self.shingle_set))
+        return _unpickle_tokens, ((self.text, self.n_words, block, sizes, self.salient_at, self.joined_words),)
+
+
+# Tokens as pickled: text, n_words, the arrays' bytes, (positions, distinct shingles), salient_at, joined_words.
+_TokenState = tuple[str, int, bytes, tuple[int, int], tuple[int, ...], str]
+
+
+def _unpickle_tokens(state: _TokenState) -> Tokens:
+    """Rebuild pickled tokens (see `Tokens.__reduce__`)."""
+    text, n_words, block, (positions, distinct), salient_at, joined_words = state
+    buffer = bytearray(block)  # writable, as freshly computed arrays are
+    numbers = np.frombuffer(buffer, dtype=np.uint64, count=2 * positions + distinct)
+    flags = np.frombuffer(buffer, dtype=np.bool_, offset=8 * len(numbers))
+    return Tokens(
+        text,
+        n_words,
+        salient=flags[:n_words],
+        numeric=flags[n_words:],
+        shingles=numbers[:positions],
+        shingle_set=numbers[positions : positions + distinct],
+        inverse=numbers[positions + distinct :].view(np.intp),
+        salient_at=salient_at,
+        joined_words=joined_words,
+    )
 
 
 def tokens(text: str) -> Tokens:
@@ -149,32 +204,21 @@ def tokens(text: str) -> Tokens:
     return tokens_of_clean(clean(text))
 
 
-def _code(separated: str) -> int:
-    """Return (and memoise) the hash and flags of one word with the separator before it."""
+def _code(separated: str) -> tuple[int, str]:
+    """Return (and memoise) the code and the lower case of one word with the separator before it."""
     word = _WORD.search(separated).group()  # type: ignore[union-attr]  # the match ends with a word
-    lower = word.lower()
-    # The body of _memoise, inlined: this runs once per distinct word of every text.
-    code = (
-        zlib.crc32(lower.encode("utf-8"))
-        | (not lower.isalpha()) << 32
-        | (word != lower) << 33
-        | (separated[0] in _SENTENCE_END) << 34
-    )
-    if len(_CODES) >= _CODE_CACHE_LIMIT:
-        _CODES.clear()
-    _CODES[separated] = code
-    return code
+    return _memoise(_CODES, separated, word, not word.lower().isalpha())
 
 
-def _token_code(separated: str) -> int:
+def _token_code(separated: str) -> tuple[int, str]:
     """`_code` for a line holding unspaced letters, where a letter with its marks is a token."""
     word = _TOKEN.search(separated).group()  # type: ignore[union-attr]  # the match ends with a token
     # Thai vowel and tone marks are no letters for isalpha: such a token is a number only by its letter.
     numeric = not word[0].isalpha() if _UNSPACED_START.match(word) else not word.isalpha()
-    return _memoise(separated, word, numeric)
+    return _memoise(_TOKEN_CODES, separated, word, numeric)
 
 
-def _memoise(separated: str, word: str, numeric: bool) -> int:
+def _memoise(table: dict[str, tuple[int, str]], separated: str, word: str, numeric: bool) -> tuple[int, str]:
     """Pack and cache the code of a word: hash of its lower case, numeric, capitalised, sentence start."""
     lower = word.lower()
     code = (
@@ -183,59 +227,67 @@ def _memoise(separated: str, word: str, numeric: bool) -> int:
         | (word != lower) << 33
         | (separated[0] in _SENTENCE_END) << 34
     )
-    if len(_CODES) >= _CODE_CACHE_LIMIT:
-        _CODES.clear()
-    _CODES[separated] = code
-    return code
+    if len(table) >= _CODE_CACHE_LIMIT:
+        table.clear()
+    table[separated] = (code, lower)
+    return code, lower
 
 
-def _fill(codes: list[int | None], found: list[str], code_of: Callable[[str], int]) -> None:
-    """Replace the missing codes (words not seen yet), scanning the list at C speed between them."""
-    at = codes.index(None)
-    while True:
-        code = _CODES.get(found[at])  # an earlier occurrence in this text may have cached it
-        codes[at] = code_of(found[at]) if code is None else code
-        try:
-            at = codes.index(None, at + 1)
-        except ValueError:
-            return
+def _line(line: str) -> _Line:
+    """Compute and cache the codes and words of one line (see `_LINES`)."""
+    unspaced = has_unspaced(line)
+    found = (_SEPARATED_TOKEN if unspaced else _SEPARATED_WORD).findall(line)
+    table, code_of = (_TOKEN_CODES, _token_code) if unspaced else (_CODES, _code)
+    # A word met earlier in this line is cached by then: look it up again before computing it.
+    known = [table.get(s) or code_of(s) for s in found]
+    if not known:
+        entry = _NO_LINE
+    else:
+        codes = [code for code, _ in known]
+        own = bool(codes[0] & _START_BIT)
+        codes[0] |= _START_BIT
+        entry = (np.array(codes, dtype=np.int64).tobytes(), own, " ".join([lower for _, lower in known]))
+    if len(_LINES) >= _LINE_CACHE_LIMIT:
+        _LINES.clear()
+        _LINES[""] = _NO_LINE
+    _LINES[line] = entry
+    return entry
 
 
 def _paragraph_codes(paragraph: str) -> npt.NDArray[np.int64]:
-    """Return the codes of the words of one line, memoised (copies of a story share most lines)."""
-    packed = _PARAGRAPHS.get(paragraph)
-    if packed is None:
-        unspaced = has_unspaced(paragraph)
-        found = (_SEPARATED_TOKEN if unspaced else _SEPARATED_WORD).findall(paragraph)
-        codes = list(map(_CODES.get, found))
-        if None in codes:
-            _fill(codes, found, _token_code if unspaced else _code)
-        packed = np.array(codes, dtype=np.int64)
-        packed.flags.writeable = False  # shared by every text with this line
-        if len(_PARAGRAPHS) >= _PARAGRAPH_CACHE_LIMIT:
-            _PARAGRAPHS.clear()
-        _PARAGRAPHS[paragraph] = packed
-    return packed
+    """Return the codes of the words of one line, its first word as if no line break came before it."""
+    packed, own, _ = _LINES.get(paragraph) or _line(paragraph)
+    codes = np.frombuffer(packed, dtype=np.int64)
+    if len(codes) and not own:
+        codes = codes.copy()
+        codes[0] &= ~_SENTENCE_START
+        codes.flags.writeable = False
+    return codes
+
+
+def _lines_of(body: str) -> list[_Line]:
+    """Return the cached codes and words of each line of a body, computing those not cached."""
+    lines = body.split("\n")
+    found = list(map(_LINES.get, lines))
+    if None not in found:
+        return cast(list[_Line], found)
+    return [e if e is not None else _LINES.get(line) or _line(line) for line, e in zip(lines, found, strict=True)]
 
 
 def tokens_of_clean(cleaned: str) -> Tokens:
     """Tokenise an already `clean`ed body (saves cleaning twice when the hash is also needed)."""
     body = strip_dateline(cleaned)
-    lines = body.split("\n")
-    if len(lines) == 1:
-        packed = _paragraph_codes(body)
-    else:
-        parts = [_paragraph_codes(line) for line in lines]
-        packed = np.concatenate(parts)
-        # The first word after a line break starts a sentence ("\n" is in its separator in the body).
-        after_break = np.cumsum([len(part) for part in parts[:-1]])
-        packed[after_break[after_break < len(packed)]] |= _SENTENCE_START
+    entries = _lines_of(body)
+    # Each line's first word is cached as a sentence start, as after a line break; the body's first line
+    # has none before it.
+    packed = np.frombuffer(b"".join(map(_CODES_OF, entries)), dtype=np.int64)
     if len(packed) == 0:
-        empty = np.zeros(0, dtype=np.bool_)
-        none = np.zeros(0, dtype=np.uint64)
-        nowhere = np.zeros(0, dtype=np.intp)
-        return Tokens(body, 0, empty, empty, shingles=none, shingle_set=none, inverse=nowhere, salient_at=())
-    flags = packed >> 32
+        return _no_tokens(body)
+    first = entries[0]
+    if first[0] and not first[1]:
+        packed = packed.copy()
+        packed[0] &= ~_SENTENCE_START
+    flags = packed >> _FLAG_SHIFT
     numeric = (flags & 1).astype(np.bool_)
     # A word is salient when it holds a digit, or a capital anywhere but at a sentence start.
     salient = (flags & 6) == 2
@@ -244,21 +296,30 @@ def tokens_of_clean(cleaned: str) -> Tokens:
     shingles = _shingles_of_ids((packed & _CRC_MASK).view(np.uint64))
     order = np.argsort(shingles)
     ordered = shingles[order]
-    first = np.empty(len(ordered), dtype=np.bool_)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    first_of = np.empty(len(ordered), dtype=np.bool_)
+    first_of[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first_of[1:])
     inverse = np.empty(len(ordered), dtype=np.intp)
-    inverse[order] = np.cumsum(first) - 1
+    inverse[order] = np.cumsum(first_of) - 1
     return Tokens(
         body,
         len(packed),
         salient=salient,
         numeric=numeric,
         shingles=shingles,
-        shingle_set=ordered[first],
+        shingle_set=ordered[first_of],
         inverse=inverse,
         salient_at=tuple(np.flatnonzero(salient).tolist()),
+        joined_words=" ".join(filter(None, map(_WORDS_OF, entries))),
     )
+
+
+def _no_tokens(body: str) -> Tokens:
+    """The tokens of a body without words."""
+    empty = np.zeros(0, dtype=np.bool_)
+    none = np.zeros(0, dtype=np.uint64)
+    nowhere = np.zeros(0, dtype=np.intp)
+    return Tokens(body, 0, empty, empty, shingles=none, shingle_set=none, inverse=nowhere, salient_at=())
 
 
 def unique(values: U64) -> U64:
@@ -295,9 +356,15 @@ def _shingles_of_ids(ids: U64) -> U64:
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
     n = len(ids) - SHINGLE + 1
-    with np.errstate(over="ignore"):
-        acc = ids[:n] * _SHINGLE_MULT[0] + ids[1 : n + 1] * _SHINGLE_MULT[1] + ids[2 : n + 2] * _SHINGLE_MULT[2]
-    return mix64(acc)
+    # Array arithmetic wraps around without warnings; in place, to allocate less.
+    acc = ids[:n] * _SHINGLE_MULT[0]
+    term = ids[1 : n + 1] * _SHINGLE_MULT[1]
+    acc += term
+    np.multiply(ids[2 : n + 2], _SHINGLE_MULT[2], out=term)
+    acc += term
+    np.right_shift(acc, _SHIFT30, out=term)
+    acc ^= term
+    return _mix64_rest(acc)
 
 
 def numbers(text: str) -> frozenset[str]:
