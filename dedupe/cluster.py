@@ -238,9 +238,19 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     """How alike the salient words of two matching gaps are: the worst word of the better side."""
     if not theirs:
         return _SAME  # an insertion, not a substitution
-    one_way = min((max((_likeness(w, o) for o in theirs), default=_OTHER) for w in mine), default=_SAME)
-    other_way = min((max((_likeness(w, o) for o in mine), default=_OTHER) for w in theirs), default=_SAME)
-    return max(one_way, other_way)
+    return max(_side_likeness(mine, theirs), _side_likeness(theirs, mine))
+
+
+def _side_likeness(words: list[str], others: list[str]) -> int:
+    """The likeness of the least alike of `words` to its best counterpart among `others`."""
+    known = set(others)
+    worst = _SAME
+    for word in words:
+        if word not in known:
+            worst = min(worst, max((_likeness(word, other) for other in known), default=_OTHER))
+            if worst == _OTHER:
+                break
+    return worst
 
 
 def _conflict_count(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs], common: Callable[[], Mask] | None) -> int:
