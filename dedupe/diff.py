@@ -12,7 +12,7 @@ paragraph that was merged with the next, split or moved keeps its words; word by
 fewer than three words). A paragraph is kept when at
 least half of its words are found; a typo or an editor's substituted word loses only that word. A
 paragraph left over, when dense edits (typos in a short line) or short neighbours hid its shingles, is
-still kept when `rapidfuzz.fuzz.ratio` with a paragraph of the other text is >= 80; its words that occur
+still kept when `rapidfuzz.fuzz.ratio` with a paragraph of the other text is >= 90; its words that occur
 in that paragraph count as found. The rest of the original is cut, the rest of the copy added.
 """
 
@@ -33,7 +33,7 @@ from dedupe.text import SHINGLE, U64, Mask, clean, contains, mix64, strip_dateli
 from dedupe.words import UNSPACED_LETTER, UNSPACED_MARK, has_unspaced
 
 PARAGRAPH_KEPT = 0.5  # share of a paragraph's words found in the other text for it to be kept
-PARAGRAPH_RATIO = 80.0  # rapidfuzz ratio at which a leftover paragraph reads like one of the other text
+PARAGRAPH_RATIO = 90.0  # rapidfuzz ratio at which a leftover paragraph reads like one of the other text
 HEADLINE_RATIO = 90.0  # rapidfuzz ratio under which two headlines are different headlines
 MAX_RATIO_PAIRS = 10_000  # leftover paragraph pairs compared at most (two unrelated huge texts)
 
@@ -42,11 +42,14 @@ _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(f"[{UNSPACED_LETTER}][{UNSPACED_MARK}]*|[^\\W{UNSPACED_LETTER}]+")
 _PLACES = ("top", "middle", "bottom")
 _MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-# Cleaned line -> its lower-case words and their crc32. Copies of a story share most lines, and each copy
-# is compared with the same earlier one; cleared when full, it only saves work.
-_Line = tuple[tuple[str, ...], U64]
+# Cleaned line -> the line without a dateline, its lower-case words and their crc32. Copies of a story share
+# most lines, and each copy is compared with the same earlier one; cleared when full, it only saves work.
+_Line = tuple[str, tuple[str, ...], U64]
 _LINES: dict[str, _Line] = {}
 _LINE_CACHE_LIMIT = 50_000
+# Body -> how it reads: the copy a story's copies joined is read once for all of them.
+_TEXTS: dict[str, _Text] = {}
+_TEXT_CACHE_LIMIT = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +66,39 @@ class _Text:
         return self.words[self.bounds[index]:self.bounds[index + 1]]
 
 
-def _words_of(line: str) -> _Line:
-    """The lower-case words of one cleaned line and their hashes, memoised."""
-    found = _LINES.get(line)
+def _line(cleaned: str) -> _Line:
+    """One cleaned line without its dateline, its lower-case words and their hashes, memoised.
+
+    A dateline is dropped from any line: an update put on top pushes the original's dateline down.
+    """
+    found = _LINES.get(cleaned)
     if found is None:
+        line = strip_dateline(cleaned)
         words = tuple((_TOKEN if has_unspaced(line) else _WORD).findall(line.lower()))
         hashes = np.array([zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words], dtype=np.uint64)
         if len(_LINES) >= _LINE_CACHE_LIMIT:
             _LINES.clear()
-        found = _LINES[line] = (words, hashes)
+        found = _LINES[cleaned] = (line, words, hashes)
     return found
 
 
 def _read(text: str) -> _Text:
+    """Split a body into paragraphs and words, memoised."""
+    read = _TEXTS.get(text)
+    if read is None:
+        if len(_TEXTS) >= _TEXT_CACHE_LIMIT:
+            _TEXTS.clear()
+        read = _TEXTS[text] = _split(text)
+    return read
+
+
+def _split(text: str) -> _Text:
     """Split a body into paragraphs and words."""
     lines: list[str] = []
     words: list[str] = []
     hashes: list[U64] = []
     bounds = [0]
-    # A dateline on any line: an update put on top pushes the original's dateline down.
-    for line in map(strip_dateline, clean(text).split("\n")):
-        found, hashed = _words_of(line)
+    for line, found, hashed in map(_line, clean(text).split("\n")):
         if found:
             lines.append(line)
             words.extend(found)
