@@ -38,7 +38,7 @@ DATA = SHARED / "data"
 SEED_ARTICLE = SHARED / "examples" / "seed-article.txt"
 CACHE = ROOT / ".cache" / "wire_corpus"
 START = datetime(2026, 1, 12, 5, 0, tzinfo=UTC)
-MIN_WORDS = 150  # a page is a source when its extracted text has this many words (CJK: two characters a word)
+MIN_WORDS = 150  # a page is a source when its extracted text has this many words (CJK: 1.8 characters a word)
 MIN_LEXICON = 6  # sources a language needs before stories are derived from its vocabulary
 EDITS = (
     "typos", "words", "name", "headline", "dateline", "trimmed", "footer", "update", "boilerplate", "teaser",
@@ -455,9 +455,9 @@ _STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items(
 
 
 def word_count(text: str) -> int:
-    """Words of a text; in Chinese, Japanese and Korean two characters count as one word."""
+    """Words of a text; in Chinese, Japanese and Korean 1.8 characters count as one word (as dedupe.words does)."""
     cjk = len(_CJK.findall(text))
-    return len(_CJK.sub(" ", text).split()) + cjk // 2
+    return len(_CJK.sub(" ", text).split()) + round(cjk / 1.8)
 
 
 def sentences(text: str) -> list[str]:
