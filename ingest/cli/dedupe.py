@@ -1,9 +1,24 @@
-"""`wirefeed dedupe`: cluster a JSONL corpus offline, without a database."""
+"""`wirefeed dedupe`: cluster a JSONL corpus offline, without a database.
+
+The corpus is streamed: worker processes read chunks of lines, parse them and compute each document's
+features and LSH keys (`Clusterer.prepare`), while this process clusters the documents in file order and
+writes each decision as it is made. The decisions are those of `cluster_docs` on the whole corpus,
+whatever the number of workers.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -11,7 +26,14 @@ from ingest import dates
 from ingest.cli.context import App, FileAccessError, UsageError, add_command, dump_json, output
 
 if TYPE_CHECKING:
-    from dedupe.model import Doc
+    from dedupe.cluster import Clusterer, Prepared
+    from dedupe.model import Decision, Doc
+
+_CHUNK_MIN = 16 << 10  # bytes of lines per chunk: small files still make a few chunks per worker
+_CHUNK_MAX = 1 << 20  # about 250 real-length articles
+_CHUNKS_PER_JOB = 8  # a file is cut into about this many chunks per worker, within the bounds above
+_AHEAD_PER_JOB = 2  # chunks handed out per worker beyond the one being clustered: bounds memory
+_PROGRESS_EVERY = 1.0  # seconds between progress updates on a terminal
 
 
 def add_dedupe_parser(sub: Any) -> None:
@@ -25,95 +47,301 @@ def add_dedupe_parser(sub: Any) -> None:
     )
     p.add_argument("input", metavar="IN.jsonl")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="output file (default stdout)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes computing features while this one clusters (default: the number of CPUs; "
+        "1: everything in this process); the decisions are the same for every N",
+    )
 
 
 def cmd_dedupe(app: App) -> int:
     """Cluster a JSONL corpus offline, without a database."""
-    from dedupe.cluster import cluster_docs
-
     path = Path(app.args.input)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
-    undated: list[int] = []  # lines whose 'published' was ignored
-    docs = _read_docs(path, undated)
-    if undated:
-        bounds = app.settings.dates
-        print(f"{len(undated)} 'published' dates ignored as implausible or unparseable (before {bounds.earliest}, "
+    jobs = app.args.jobs if app.args.jobs is not None else os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    bounds = app.settings.dates
+    try:
+        corpus = _Corpus(path, os.open(path, os.O_RDONLY))
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        with output(app.args.output) as out:
+            run = _Run(corpus, _clusterer(app, corpus), out)
+            run.cluster(_prepared_chunks(corpus, jobs, (bounds.earliest, bounds.max_ahead_days)))
+    finally:
+        os.close(corpus.fd)
+    if run.undated:
+        print(f"{len(run.undated)} 'published' dates ignored as implausible or unparseable (before {bounds.earliest}, "
               f"more than {bounds.max_ahead_days:g} days ahead, or neither ISO 8601 nor RFC 2822), first on line "
-              f"{undated[0]}", file=sys.stderr)
-    settings = app.settings.dedupe
-    decisions = cluster_docs(docs, threshold=settings.threshold, window_days=settings.window_days)
-    with output(app.args.output) as out:
-        for d in decisions:
-            record = {
-                "id": d.id,
-                "cluster": d.cluster,
-                "duplicate_of": d.duplicate_of,
-                "score": round(d.score, 4),
-                "relation": d.relation,
-            }
-            out.write(dump_json(record) + "\n")
-    stories = len({d.cluster for d in decisions})
-    print(f"{len(docs)} documents, {stories} stories", file=sys.stderr)
+              f"{run.undated[0]}", file=sys.stderr)
+    print(f"{run.count} documents, {len(run.stories)} stories", file=sys.stderr)
     return 0
 
 
-def _read_docs(path: Path, undated: list[int]) -> list[Doc]:
-    """The corpus's documents in file order; the numbers of lines whose date was ignored go to `undated`."""
-    try:
-        with path.open("rb") as handle:
-            return _docs_from_lines(handle, path, undated)
-    except OSError as exc:
-        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+def _clusterer(app: App, corpus: _Corpus) -> Clusterer:
+    """The clusterer `cluster_docs` builds, its long-term index keeping only ids (texts are read back)."""
+    from dedupe.cluster import Clusterer
+    from dedupe.index import MAX_ENTRIES, InMemoryIndex
+    from dedupe.lineage import InMemoryLineage
+
+    settings = app.settings.dedupe
+    return Clusterer(
+        InMemoryIndex(max_entries=MAX_ENTRIES),
+        threshold=settings.threshold,
+        window_days=settings.window_days,
+        lineage=InMemoryLineage(loader=corpus.load),
+        lineage_days=settings.lineage_days,
+    )
 
 
-def _docs_from_lines(handle: IO[bytes], path: Path, undated: list[int]) -> list[Doc]:
-    """Each non-blank line of the corpus as a document; a line that is not UTF-8 is a usage error."""
-    docs: list[Doc] = []
-    ids: set[str] = set()
-    for number, raw in enumerate(handle, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
-        if number == 1:
-            line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
-        if not line.strip():
-            continue
-        docs.append(_doc_from_line(line, number, path, ids, undated))
-    return docs
+# Reading ------------------------------------------------------------------------------------------
 
 
-def _doc_from_line(line: str, number: int, path: Path, ids: set[str], undated: list[int]) -> Doc:
-    """One line of the corpus as a document; a line that is not one is a usage error naming it."""
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A run of whole lines of the input: where it starts, how long it is."""
+
+    offset: int
+    size: int
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """A span's documents in order, with what clustering needs of each, up to its first bad line."""
+
+    lines: int  # lines in the span (blank ones included)
+    # (line number in the span from 1, offset of the line in the file, its size, document, prepare(doc) or
+    # None when it is left to the clusterer, whether its date was ignored)
+    docs: list[tuple[int, int, int, Doc, Prepared | None, bool]] = field(default_factory=list)
+    error: tuple[int, str] | None = None  # the first bad line: its number in the span and the message
+
+
+@dataclass(frozen=True, slots=True)
+class _Corpus:
+    """The input file, open for reading by offset (so workers and the lineage loader read it too)."""
+
+    path: Path
+    fd: int
+    located: dict[str, int] = field(default_factory=dict)  # doc id -> offset << 32 | size of its line
+
+    def spans(self, jobs: int) -> Iterator[_Span]:
+        """Cut the file into spans of whole lines, a few per worker and at most `_CHUNK_MAX` bytes each."""
+        size = os.fstat(self.fd).st_size
+        target = max(_CHUNK_MIN, min(_CHUNK_MAX, size // (jobs * _CHUNKS_PER_JOB)))
+        offset = 0
+        while offset < size:
+            end = min(size, offset + target)
+            while end < size:  # extend to the end of the line that the cut falls in
+                block = os.pread(self.fd, 1 << 16, end - 1)
+                newline = block.find(b"\n")
+                if newline >= 0:
+                    end += newline
+                    break
+                end += len(block)
+            yield _Span(offset, min(end, size) - offset)
+            offset = min(end, size)
+
+    def load(self, doc_id: str) -> Doc:
+        """Read a document back from its line (the clusterer's long-term index keeps only its identity)."""
+        where = self.located[doc_id]
+        offset, size = where >> 32, where & 0xFFFFFFFF
+        found = _parse(os.pread(self.fd, size, offset), offset == 0)
+        assert isinstance(found, tuple)  # the line was read once already
+        return found[0]
+
+
+def _read_span(path: Path, span: _Span, prepare: Callable[[Doc], Prepared] | None) -> _Chunk:
+    """Parse the lines of a span into documents (and prepare them), stopping at the first bad line."""
+    with path.open("rb") as handle:
+        handle.seek(span.offset)
+        data = handle.read(span.size)
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    chunk = _Chunk(len(lines))
+    offset = span.offset
+    for number, raw in enumerate(lines, 1):
+        found = _parse(raw, offset == 0)
+        if isinstance(found, str):
+            chunk.error = (number, found)
+            return chunk
+        if found is not None:
+            doc, undated = found
+            chunk.docs.append((number, offset, len(raw), doc, prepare(doc) if prepare else None, undated))
+        offset += len(raw) + 1
+    return chunk
+
+
+def _parse(raw: bytes, first: bool) -> tuple[Doc, bool] | str | None:
+    """One line of the corpus as a document and whether its date was ignored; None when blank; else why not."""
     from dedupe.model import Doc
 
     try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start}: {exc.reason})"
+    if first:
+        line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
+    if not line.strip():
+        return None
+    try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}:{number}: not JSON: {exc.msg}") from exc
+        return f"not JSON: {exc.msg}"
     except RecursionError:  # `[[[[...` deeper than the parser's recursion allows
-        raise UsageError(f"{path}:{number}: not JSON: nested too deeply") from None
+        return "not JSON: nested too deeply"
     if not isinstance(row, dict) or "id" not in row or "text" not in row:
-        raise UsageError(f"{path}:{number}: each line needs at least 'id' and 'text'")
+        return "each line needs at least 'id' and 'text'"
     if not isinstance(row["text"], str):
-        raise UsageError(f"{path}:{number}: 'text' must be a string, not {type(row['text']).__name__}")
-    doc_id = str(row["id"])
-    if doc_id in ids:
-        raise UsageError(f"{path}:{number}: duplicate id {doc_id!r}")
-    ids.add(doc_id)
+        return f"'text' must be a string, not {type(row['text']).__name__}"
     published = None
     if row.get("published"):
         # The one date rule: a date that does not parse ("1.5", "2024-001") or lies outside the bounds (year 1,
         # year 9999) is ignored and the record is undated, as for every date from outside.
         published = dates.parse_datetime(str(row["published"]))
-        if published is None:
-            undated.append(number)
-    return Doc(
-        id=doc_id,
-        title=str(row.get("title") or ""),
-        text=str(row["text"]),
-        url=row.get("url"),
-        published=published,
-    )
+    doc = Doc(id=str(row["id"]), title=str(row.get("title") or ""), text=row["text"], url=row.get("url"),
+              published=published)
+    return doc, bool(row.get("published")) and published is None
 
+
+# Workers ------------------------------------------------------------------------------------------
+
+_worker_prepare: Callable[[Doc], Prepared] | None = None
+
+
+def _start_worker(earliest: date, max_ahead_days: float) -> None:
+    """Set up a worker: the date rule of the command, a clusterer to prepare with, Ctrl-C left to the parent."""
+    from dedupe.cluster import Clusterer
+    from dedupe.index import InMemoryIndex
+
+    global _worker_prepare  # noqa: PLW0603 - one preparer per worker process, set when it starts
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    dates.configure(earliest, max_ahead_days)
+    # Features and keys depend only on the MinHash shape and seed, which the command leaves at their defaults.
+    _worker_prepare = Clusterer(InMemoryIndex()).prepare
+
+
+def _prepare_span(path: Path, span: _Span) -> _Chunk:
+    """A worker's job: one span read, parsed and prepared. (A body that cleaning leaves as it is stays the
+    same string object as the document's text, so the pickle carries it once.)"""
+    assert _worker_prepare is not None
+    return _read_span(path, span, _worker_prepare)
+
+
+def _prepared_chunks(corpus: _Corpus, jobs: int, rule: tuple[date, float]) -> Iterator[_Chunk]:
+    """The corpus's chunks in file order, prepared by `jobs` worker processes (none when 1)."""
+    spans = corpus.spans(jobs)
+    first = next(spans, None)
+    second = next(spans, None)
+    if first is None:
+        return
+    if jobs == 1 or second is None:
+        for span in (first, second, *spans):
+            if span is not None:
+                yield _read_span(corpus.path, span, None)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_start_worker, initargs=rule)
+    try:
+        pending: deque[Future[_Chunk]] = deque()
+        for span in (first, second, *spans):
+            pending.append(pool.submit(_prepare_span, corpus.path, span))
+            if len(pending) > jobs * _AHEAD_PER_JOB:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context() -> Any:
+    """Fork when it is safe (no other thread in this process), the platform's default otherwise."""
+    import multiprocessing
+
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+# Clustering ---------------------------------------------------------------------------------------
+
+
+class _Run:
+    """Cluster prepared chunks in order, writing each decision as it is made."""
+
+    def __init__(self, corpus: _Corpus, clusterer: Clusterer, out: IO[str]) -> None:
+        self.corpus = corpus
+        self.clusterer = clusterer
+        self.out = out
+        self.arrived = datetime.now(UTC)  # the whole run arrives at its start, as in cluster_docs
+        self.count = 0
+        self.lines = 0  # lines of the chunks done
+        self.stories: set[str] = set()
+        self.undated: list[int] = []  # lines whose 'published' was ignored
+        self.progress = _Progress() if sys.stderr.isatty() else None
+
+    def cluster(self, chunks: Iterator[_Chunk]) -> None:
+        """Cluster every document of the chunks; a bad line stops the run with a usage error naming it."""
+        try:
+            for chunk in chunks:
+                self._chunk(chunk)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+
+    def _chunk(self, chunk: _Chunk) -> None:
+        """Cluster one chunk's documents, then report its bad line if it has one."""
+        located = self.corpus.located
+        for number, offset, size, doc, prepared, undated in chunk.docs:
+            if doc.id in located:
+                raise UsageError(f"{self.corpus.path}:{self.lines + number}: duplicate id {doc.id!r}")
+            located[doc.id] = offset << 32 | size
+            if undated:
+                self.undated.append(self.lines + number)
+            self._write(self.clusterer.add(doc, self.arrived, prepared))
+        if chunk.error is not None:
+            number, message = chunk.error
+            raise UsageError(f"{self.corpus.path}:{self.lines + number}: {message}")
+        self.lines += chunk.lines
+        self.count += len(chunk.docs)
+        if self.progress is not None:
+            self.progress.update(len(chunk.docs))
+
+    def _write(self, d: Decision) -> None:
+        """Write one decision as a JSON line."""
+        record = {
+            "id": d.id,
+            "cluster": d.cluster,
+            "duplicate_of": d.duplicate_of,
+            "score": round(d.score, 4),
+            "relation": d.relation,
+            "diff": d.diff.as_dict() if d.diff is not None else None,
+        }
+        self.out.write(dump_json(record) + "\n")
+        self.stories.add(d.cluster)
+
+
+class _Progress:
+    """Documents done and documents per second on stderr, rewritten in place about once a second."""
+
+    def __init__(self) -> None:
+        self.started = self.shown = time.monotonic()
+        self.done = 0
+
+    def update(self, docs: int) -> None:
+        """Count documents; redraw when a second has passed."""
+        self.done += docs
+        now = time.monotonic()
+        if now - self.shown >= _PROGRESS_EVERY:
+            self.shown = now
+            rate = self.done / (now - self.started)
+            print(f"\rdedupe: {self.done:,} documents, {rate:,.0f} documents/s", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """End the progress line, if one was drawn."""
+        if self.shown > self.started:
+            print(file=sys.stderr)
