@@ -47,6 +47,9 @@ _MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64
 _Line = tuple[str, tuple[str, ...], U64]
 _LINES: dict[str, _Line] = {}
 _LINE_CACHE_LIMIT = 50_000
+# Word -> its crc32: a news vocabulary is small, and most words of a new line were met before.
+_WORD_HASHES: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 100_000
 # Body -> how it reads: the copy a story's copies joined is read once for all of them.
 _TEXTS: dict[str, _Text] = {}
 _TEXT_CACHE_LIMIT = 512
@@ -75,7 +78,7 @@ def _line(cleaned: str) -> _Line:
     if found is None:
         line = strip_dateline(cleaned)
         words = tuple((_TOKEN if has_unspaced(line) else _WORD).findall(line.lower()))
-        hashes = np.array([zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words], dtype=np.uint64)
+        hashes = np.array([_WORD_HASHES.get(word) or _word_hash(word) for word in words], dtype=np.uint64)
         if len(_LINES) >= _LINE_CACHE_LIMIT:
             _LINES.clear()
         found = _LINES[cleaned] = (line, words, hashes)
@@ -90,6 +93,14 @@ def _read(text: str) -> _Text:
             _TEXTS.clear()
         read = _TEXTS[text] = _split(text)
     return read
+
+
+def _word_hash(word: str) -> int:
+    """The crc32 of a word, memoised (a word whose crc32 is 0 is merely recomputed each time)."""
+    if len(_WORD_HASHES) >= _WORD_CACHE_LIMIT:
+        _WORD_HASHES.clear()
+    value = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+    return value
 
 
 def _split(text: str) -> _Text:
