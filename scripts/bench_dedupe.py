@@ -1,113 +1,335 @@
-"""Benchmark incremental story clustering: docs/s, peak memory and F1 at growing corpus sizes.
+"""Benchmark `wirefeed dedupe` on real-length articles: the command end to end, in-process, and in the live shape.
 
-Each size runs in its own subprocess so the peak RSS belongs to that size alone. Corpus generation is
-not timed; clustering is timed document by document through Clusterer.add with an InMemoryIndex.
+The corpus is `dedupe_corpus.py`'s (stories from the Fundus gold articles, then a word chain trained on
+them, republished with edits, templates, briefs, follow-ups) with stories of real length: about 500 words
+on average, about 3.6 KB of JSON a line. Then, in one run:
 
-    python scripts/bench_dedupe.py                      # 2k, 20k and 100k documents
-    python scripts/bench_dedupe.py --sizes 2000,20000
+1. `wirefeed dedupe IN.jsonl -o OUT.jsonl --jobs N` as a subprocess (`python -m ingest.cli`), for each N
+   asked and each round: wall time, documents/s, peak RSS of the largest process (RUSAGE_CHILDREN) and
+   of all its processes together (sampled from /proc), and whether the output is the same every time;
+2. the sequential in-process baseline, `cluster_docs` over the same file, in its own process: time, peak
+   RSS, and whether its decisions equal the command's;
+3. where the time goes, in-process on the first `--breakdown` documents: parsing a line, `Clusterer.prepare`
+   (features and keys, what the workers do) and `Clusterer.add` with the prepared features (what the
+   main process does), per document;
+4. the live shape: `Clusterer.add` with the SQL indexes (`SqlIndex`, `SqlLineage`) on a fresh SQLite
+   store, one article at a time as `ingest.page_store` places them (article row inserted first, story
+   joined after), per article.
+
+    python scripts/bench_dedupe.py                                  # 100,000 documents
+    python scripts/bench_dedupe.py --docs 20000 --jobs 2,1 --rounds 2
+    python scripts/bench_dedupe.py --corpus /tmp/bench-100k.jsonl   # keep the corpus for the next run
+
+Run it under `nice` on a shared machine and compare only figures of one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import hashlib
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dedupe_corpus import Generator, load_paragraphs
-from eval_dedupe import score, to_docs
+from dedupe_corpus import FRENCH_STORIES, GROUND_TRUTH, START, Generator, Record, load_paragraphs
 
-from dedupe.cluster import Clusterer
-from dedupe.index import InMemoryIndex
-
-
-def _rss_mib() -> float:
-    """Return the current resident set size in MiB (Linux)."""
-    for row in Path("/proc/self/status").read_text().splitlines():
-        if row.startswith("VmRSS:"):
-            return int(row.split()[1]) / 1024
-    return 0.0
+ROOT = Path(__file__).resolve().parents[1]
+PARAGRAPHS = (10, 30)  # paragraphs of a generated story: about 500 words on average, as real articles
+SAMPLE_SECONDS = 0.2  # how often the process tree's memory is read
 
 
-def one(size: int, seed: int) -> dict[str, float]:
-    """Cluster one corpus size and return its measurements."""
+class RealLength(Generator):
+    """The evaluation corpus generator with stories of real length (the word chain writes more paragraphs)."""
+
+    def generate(self, n_docs: int) -> list[Record]:
+        """Return about `n_docs` documents sorted by publication time (Generator.generate, longer stories)."""
+        out: list[Record] = []
+        moment = START
+        sources = iter([*self.articles, *FRENCH_STORIES])
+        while len(out) < n_docs:
+            roll = self.rng.random()
+            moment += self.step * (len(out) and 1) * 4
+            if roll < 0.55:
+                paragraphs = next(sources, None)
+                if paragraphs is None:
+                    paragraphs = [self.markov.paragraph() for _ in range(self.rng.randint(*PARAGRAPHS))]
+                self.news(paragraphs, moment, out)
+            elif roll < 0.75:
+                self.template(moment, out)
+            elif roll < 0.87:
+                self.brief(moment, out)
+            else:
+                self.followup(moment, out)
+        out.sort(key=lambda r: (r.published, r.id))
+        return out[:n_docs]
+
+
+def write_corpus(path: Path, docs: int, seed: int) -> None:
+    """Generate the corpus into `path` unless it already holds `docs` lines."""
+    if path.exists():
+        with path.open("rb") as handle:
+            if sum(1 for _ in handle) == docs:
+                return
     articles = load_paragraphs()
-    if articles is None:
-        raise SystemExit("skipped: ../shared/data/fundus-eval/ground_truth.json is absent")
-    records = Generator(articles, seed, 1500).generate(size)
-    docs = to_docs(records)
-    # The corpus (hundreds of MiB of records at 100k) is input, not clustering work: move it out of the
-    # collector's reach so full GC passes over it are not billed to the clusterer.
-    gc.collect()
-    gc.freeze()
-    before = _rss_mib()
-    clusterer = Clusterer(InMemoryIndex())
+    assert articles is not None
+    records = RealLength(articles, seed, 1500).generate(docs)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+
+
+def describe_corpus(path: Path) -> str:
+    """Documents, mean words and size of the corpus file."""
+    words = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            words.append(len(json.loads(line)["text"].split()))
+    size = path.stat().st_size
+    return (f"{len(words):,} documents, {statistics.mean(words):.0f} words on average (median "
+            f"{statistics.median(words):.0f}), {size / 1e6:.0f} MB of JSONL ({size / len(words):,.0f} bytes a line)")
+
+
+# Measuring a command -------------------------------------------------------------------------------
+
+
+def tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[int(entry)] = next((int(row.split()[1]) for row in status.splitlines() if row.startswith("VmRSS:")), 0)
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measure(command: list[str]) -> dict[str, Any]:
+    """Run a command; its wall time, exit status, peak RSS of its largest process and of its process tree."""
+    peak = [0]
     started = time.perf_counter()
-    cpu = time.process_time()
-    labels = [clusterer.add(doc).cluster for doc in docs]
+    child = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_SECONDS):
+            peak[0] = max(peak[0], tree_rss_kib(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = child.communicate()
     seconds = time.perf_counter() - started
-    cpu = time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    s = score(records, labels)
-    return {
-        "docs": size,
-        "seconds": seconds,
-        "docs_per_s": size / seconds,
-        "cpu_docs_per_s": size / cpu,
-        "peak_rss_mib": peak,
-        "rss_before_mib": before,
-        "index_live": len(clusterer.index) if isinstance(clusterer.index, InMemoryIndex) else -1,
-        "precision": s.precision,
-        "recall": s.recall,
-        "f1": s.f1,
-        "template_merges": s.false_merges.get("template", 0),
-    }
+    done.set()
+    sampler.join()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "code": child.returncode, "out": out.decode(), "err": err.decode(),
+            "max_rss_mib": usage.ru_maxrss / 1024, "tree_rss_mib": peak[0] / 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def measured(command: list[str]) -> dict[str, Any]:
+    """`measure` in a process of its own, so RUSAGE_CHILDREN covers this command alone."""
+    done = subprocess.run([sys.executable, __file__, "--measure", "--", *command], capture_output=True, text=True,
+                          check=True)
+    return dict(json.loads(done.stdout))
+
+
+def digest(path: Path) -> str:
+    """A short hash of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+# In process ----------------------------------------------------------------------------------------
+
+
+def lines_of(path: Path) -> Iterator[bytes]:
+    """The file's lines, read lazily."""
+    with path.open("rb") as handle:
+        yield from handle
+
+
+def docs_of(path: Path, limit: int | None = None) -> Iterator[Any]:
+    """The file's documents, parsed as `wirefeed dedupe` parses them, read lazily."""
+    from ingest.cli.dedupe import _parse
+
+    for number, raw in enumerate(lines_of(path)):
+        if limit is not None and number >= limit:
+            return
+        found = _parse(raw.rstrip(b"\n"), number == 0)
+        assert isinstance(found, tuple)
+        yield found[0]
+
+
+def baseline(path: Path, out: Path) -> dict[str, Any]:
+    """`cluster_docs` over the file (sequential, in this process), its decisions written like the command's."""
+    from dedupe.cluster import cluster_docs
+    from ingest.cli.context import dump_json
+
+    started = time.perf_counter()
+    decisions = cluster_docs(docs_of(path), threshold=0.6, window_days=3)
+    seconds = time.perf_counter() - started
+    with out.open("w", encoding="utf-8") as handle:
+        for d in decisions:
+            record = {"id": d.id, "cluster": d.cluster, "duplicate_of": d.duplicate_of, "score": round(d.score, 4),
+                      "relation": d.relation, "diff": d.diff.as_dict() if d.diff is not None else None}
+            handle.write(dump_json(record) + "\n")
+    return {"seconds": seconds, "docs": len(decisions),
+            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def breakdown(path: Path, docs: int) -> dict[str, float]:
+    """Microseconds per document of parsing, preparing (features, keys) and clustering prepared documents."""
+    from dedupe.cluster import Clusterer
+    from dedupe.index import InMemoryIndex
+    from dedupe.lineage import InMemoryLineage
+
+    started = time.perf_counter()
+    parsed = list(docs_of(path, docs))
+    parse = time.perf_counter() - started
+    clusterer = Clusterer(InMemoryIndex(), lineage=InMemoryLineage())
+    started = time.perf_counter()
+    prepared = [clusterer.prepare(doc) for doc in parsed]
+    prepare = time.perf_counter() - started
+    arrived = datetime.now(UTC)
+    started = time.perf_counter()
+    for doc, ready in zip(parsed, prepared, strict=True):
+        clusterer.add(doc, arrived, ready)
+    add = time.perf_counter() - started
+    n = len(parsed)
+    return {"docs": n, "parse_us": parse / n * 1e6, "prepare_us": prepare / n * 1e6, "add_us": add / n * 1e6}
+
+
+def live(path: Path, docs: int) -> dict[str, float]:
+    """Per-article `Clusterer.add` with the SQL indexes on SQLite, as the pipeline places articles."""
+    from dedupe.agency import agency_of
+    from dedupe.cluster import Clusterer
+    from dedupe.model import Doc
+    from dedupe.text import text_hash
+    from store import repo
+    from store.db import Store
+    from store.index import SqlIndex, SqlLineage
+
+    times = []
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/live.db")
+        clusterer: Clusterer | None = None
+        for seq, doc in enumerate(docs_of(path, docs), 1):
+            with store.session() as session:
+                now = datetime.now(UTC)
+                values = {"canonical_url": f"https://bench.example/{doc.id}", "url": f"https://bench.example/{doc.id}",
+                          "title": doc.title, "text": doc.text, "content_hash": text_hash(doc.text),
+                          "published": doc.published, "fetched": now, "status": "ok"}
+                article_id = repo.insert_article(session, values)
+                assert article_id is not None
+                if clusterer is None:
+                    clusterer = Clusterer(SqlIndex(session), lineage=SqlLineage(session))
+                clusterer.index, clusterer.lineage = SqlIndex(session), SqlLineage(session)
+                stored = Doc(str(article_id), doc.title, doc.text, doc.url, doc.published)
+                started = time.perf_counter()
+                d = clusterer.add(stored, arrived=now)
+                times.append(time.perf_counter() - started)
+                repo.join_story(session, story_id=d.cluster, article_id=article_id, title=doc.title or None,
+                                relation=d.relation, duplicate_of=int(d.duplicate_of) if d.duplicate_of else None,
+                                score=d.score, agency=agency_of(doc.text), seq=seq,
+                                new_story_dated=doc.published if d.relation == "original" else None,
+                                diff=d.diff.as_dict() if d.diff is not None else None)
+        store.close()
+    ordered = sorted(times)
+    return {"docs": len(times), "mean_ms": statistics.mean(times) * 1e3, "median_ms": ordered[len(ordered) // 2] * 1e3,
+            "p95_ms": ordered[int(len(ordered) * 0.95)] * 1e3}
+
+
+# The run -------------------------------------------------------------------------------------------
+
+
+def command_runs(corpus: Path, folder: Path, jobs: list[int], rounds: int, docs: int) -> set[str]:
+    """Time the command for each number of workers and round; return the digests of its outputs."""
+    digests = set()
+    for round_number in range(1, rounds + 1):
+        for n in jobs:
+            out = folder / f"out-{n}.jsonl"
+            r = measured([sys.executable, "-m", "ingest.cli", "dedupe", str(corpus), "-o", str(out), "--jobs", str(n)])
+            if r["code"] != 0:
+                raise SystemExit(f"wirefeed dedupe failed: {r['err'].strip()}")
+            digests.add(digest(out))
+            print(f"  wirefeed dedupe --jobs {n} (round {round_number}): {r['seconds']:.1f} s = "
+                  f"{docs / r['seconds']:,.0f} docs/s; peak RSS {r['max_rss_mib']:,.0f} MiB (largest process), "
+                  f"{r['tree_rss_mib']:,.0f} MiB (all processes, sampled); CPU {r['cpu_seconds']:.0f} s; "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+    return digests
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every size in a subprocess and print a table."""
+    """Generate or reuse the corpus, then measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="2000,20000,100000", help="comma-separated corpus sizes")
+    parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help="corpus file to reuse or create (default: a temporary one)")
+    parser.add_argument("--jobs", default=f"{os.cpu_count() or 1},1", help="comma-separated --jobs values to time")
+    parser.add_argument("--rounds", type=int, default=1, help="times each command is run")
+    parser.add_argument("--breakdown", type=int, default=20_000, help="documents timed stage by stage (0: none)")
+    parser.add_argument("--live", type=int, default=2_000, help="articles placed through SQLite (0: none)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the in-process cluster_docs run")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-of", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("command", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one:
-        print(json.dumps(one(args.one, args.seed)))
+    if args.measure:
+        print(json.dumps(measure(args.command)))
         return 0
-    rows = []
-    for size in (int(x) for x in args.sizes.split(",")):
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(done.stderr.strip() or done.stdout.strip())
-            return 0
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        r = rows[-1]
-        print(
-            f"{r['docs']:>7} docs  {r['docs_per_s']:>6.0f} docs/s ({r['cpu_docs_per_s']:.0f} per CPU second)  "
-            f"peak RSS {r['peak_rss_mib']:>6.0f} MiB "
-            f"(before clustering {r['rss_before_mib']:.0f})  live index {r['index_live']:>6}  "
-            f"P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} "
-            f"template merges={r['template_merges']}",
-            flush=True,
-        )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        slower = first["docs_per_s"] / last["docs_per_s"]
-        print(
-            f"rate ratio {first['docs']}->{last['docs']}: {slower:.2f}x slower; "
-            f"F1 change {last['f1'] - first['f1']:+.4f}"
-        )
+    if args.baseline_of:
+        print(json.dumps(baseline(*args.baseline_of)))
+        return 0
+    if not GROUND_TRUTH.exists():
+        print(f"skipped: {GROUND_TRUTH} is absent (the corpus is built from ../shared/data)")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        corpus = args.corpus or folder / "corpus.jsonl"
+        write_corpus(corpus, args.docs, args.seed)
+        print(f"corpus {corpus}: {describe_corpus(corpus)}; cores {os.cpu_count()}; load {os.getloadavg()[0]:.1f}")
+        digests = command_runs(corpus, folder, [int(n) for n in args.jobs.split(",")], args.rounds, args.docs)
+        print(f"  outputs identical across runs: {'yes' if len(digests) == 1 else 'NO'}")
+        if not args.no_baseline:
+            expected = folder / "baseline.jsonl"
+            done = measured([sys.executable, __file__, "--baseline-of", str(corpus), str(expected)])
+            inner = json.loads(done["out"])
+            print(f"  in-process cluster_docs (sequential): {inner['seconds']:.1f} s = "
+                  f"{inner['docs'] / inner['seconds']:,.0f} docs/s; peak RSS {inner['max_rss_mib']:,.0f} MiB; "
+                  f"decisions equal the command's: {'yes' if digests == {digest(expected)} else 'NO'}", flush=True)
+        if args.breakdown:
+            b = breakdown(corpus, args.breakdown)
+            print(f"  per document, in-process, first {b['docs']:,}: parse {b['parse_us']:.0f} us, "
+                  f"prepare (features, keys) {b['prepare_us']:.0f} us, add (prepared) {b['add_us']:.0f} us", flush=True)
+        if args.live:
+            r = live(corpus, args.live)
+            print(f"  live shape (SQLite, SqlIndex and SqlLineage), {r['docs']:,} articles: Clusterer.add "
+                  f"{r['mean_ms']:.2f} ms mean, {r['median_ms']:.2f} ms median, {r['p95_ms']:.2f} ms p95 per article")
     return 0
 
 
