@@ -696,8 +696,9 @@ class Rewriter:
         out = []
         for sentence in sentences(paragraph):
             new = self.text(sentence)
-            if new == sentence and self.lexicon is not None and self.share and len(sentence.split()) >= 8:
-                longest = max(_LETTERS.findall(sentence), key=len)
+            letters = _LETTERS.findall(sentence)
+            if new == sentence and self.lexicon is not None and self.share and len(sentence.split()) >= 8 and letters:
+                longest = max(letters, key=len)
                 new = re.sub(rf"\b{re.escape(longest)}\b", self.lexicon.draw(longest, self.rng), sentence, count=1)
             out.append(new)
         return " ".join(out)

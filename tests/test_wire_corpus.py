@@ -350,6 +350,12 @@ class TestDerivedStories:
         shared = {s: o for s, o in owners.items() if len(o) > 1}
         assert not shared
 
+    def test_a_line_without_words_is_kept(self) -> None:
+        """A long line of dashes and symbols (no word to re-draw) passes through the rewriting unchanged."""
+        rewriter = WC.Rewriter(Random(1), WC.Lexicon(SOURCES[:8]))
+        line = "— * — * — * — * — * —"
+        assert rewriter.paragraph(line) == line
+
     def test_derived_stories_keep_the_shape_of_text(self) -> None:
         """A derived story has paragraphs of words, names where names were, and its language's function words."""
         generator = WC.Generator(SOURCES, 11)
