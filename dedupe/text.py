@@ -60,11 +60,14 @@ _SEPARATED_TOKEN = re.compile(f'[.!?:;"\\n]?[^\\w{UNSPACED_LETTER}.!?:;"\\n]*(?:
 _SENTENCE_END = frozenset('.!?:;"\n')
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
-# Separated word -> (crc32 of the lower-case word | numeric << 32 | capitalised << 33 | sentence start << 34,
-# the lower-case word). One table for lines without unspaced letters and one for lines with them, whose
-# tokens count as numbers by another rule: a word's code never depends on which kind of line met it first.
-_CODES: dict[str, tuple[int, str]] = {}
-_TOKEN_CODES: dict[str, tuple[int, str]] = {}
+# Separated word -> crc32 of the lower-case word | numeric << 32 | capitalised << 33 | sentence start << 34,
+# and -> the lower-case word. Tables for lines without unspaced letters and others for lines with them,
+# whose tokens count as numbers by another rule: a word's code never depends on which kind of line met
+# it first.
+_CODES: dict[str, int] = {}
+_LOWERS: dict[str, str] = {}
+_TOKEN_CODES: dict[str, int] = {}
+_TOKEN_LOWERS: dict[str, str] = {}
 _CODE_CACHE_LIMIT = 1_000_000
 _CRC_MASK = np.int64(0xFFFFFFFF)
 _SENTENCE_START = np.int64(1 << 34)
@@ -204,49 +207,58 @@ def tokens(text: str) -> Tokens:
     return tokens_of_clean(clean(text))
 
 
-def _code(separated: str) -> tuple[int, str]:
-    """Return (and memoise) the code and the lower case of one word with the separator before it."""
+def _learn_word(separated: str) -> None:
+    """Compute and cache the code and the lower case of one word with the separator before it."""
     word = _WORD.search(separated).group()  # type: ignore[union-attr]  # the match ends with a word
-    return _memoise(_CODES, separated, word, not word.lower().isalpha())
+    _memoise(_CODES, _LOWERS, separated, word, not word.lower().isalpha())
 
 
-def _token_code(separated: str) -> tuple[int, str]:
-    """`_code` for a line holding unspaced letters, where a letter with its marks is a token."""
+def _learn_token(separated: str) -> None:
+    """`_learn_word` for a line holding unspaced letters, where a letter with its marks is a token."""
     word = _TOKEN.search(separated).group()  # type: ignore[union-attr]  # the match ends with a token
     # Thai vowel and tone marks are no letters for isalpha: such a token is a number only by its letter.
     numeric = not word[0].isalpha() if _UNSPACED_START.match(word) else not word.isalpha()
-    return _memoise(_TOKEN_CODES, separated, word, numeric)
+    _memoise(_TOKEN_CODES, _TOKEN_LOWERS, separated, word, numeric)
 
 
-def _memoise(table: dict[str, tuple[int, str]], separated: str, word: str, numeric: bool) -> tuple[int, str]:
-    """Pack and cache the code of a word: hash of its lower case, numeric, capitalised, sentence start."""
+def _memoise(codes: dict[str, int], lowers: dict[str, str], separated: str, word: str, numeric: bool) -> None:
+    """Pack and cache the code of a word (hash of its lower case, numeric, capitalised, sentence start)."""
     lower = word.lower()
-    code = (
+    codes[separated] = (
         zlib.crc32(lower.encode("utf-8"))
         | numeric << 32
         | (word != lower) << 33
         | (separated[0] in _SENTENCE_END) << 34
     )
-    if len(table) >= _CODE_CACHE_LIMIT:
-        table.clear()
-    table[separated] = (code, lower)
-    return code, lower
+    lowers[separated] = lower
+
+
+# Per kind of line: the separated-word pattern, the code and lower-case tables, how to learn a new word.
+_Kind = tuple[re.Pattern[str], dict[str, int], dict[str, str], Callable[[str], None]]
+_SPACED: _Kind = (_SEPARATED_WORD, _CODES, _LOWERS, _learn_word)
+_UNSPACED: _Kind = (_SEPARATED_TOKEN, _TOKEN_CODES, _TOKEN_LOWERS, _learn_token)
 
 
 def _line(line: str) -> _Line:
     """Compute and cache the codes and words of one line (see `_LINES`)."""
-    unspaced = has_unspaced(line)
-    found = (_SEPARATED_TOKEN if unspaced else _SEPARATED_WORD).findall(line)
-    table, code_of = (_TOKEN_CODES, _token_code) if unspaced else (_CODES, _code)
-    # A word met earlier in this line is cached by then: look it up again before computing it.
-    known = [table.get(s) or code_of(s) for s in found]
+    pattern, codes_of, lowers, learn = _UNSPACED if has_unspaced(line) else _SPACED
+    if len(codes_of) >= _CODE_CACHE_LIMIT:  # cleared between lines only: a line's words stay till its end
+        codes_of.clear()
+        lowers.clear()
+    found = pattern.findall(line)
+    codes = list(map(codes_of.get, found))
+    if None in codes:
+        for separated in found:
+            if separated not in codes_of:
+                learn(separated)
+        codes = list(map(codes_of.get, found))
+    known = cast(list[int], codes)  # every word is in the tables now
     if not known:
         entry = _NO_LINE
     else:
-        codes = [code for code, _ in known]
-        own = bool(codes[0] & _START_BIT)
-        codes[0] |= _START_BIT
-        entry = (np.array(codes, dtype=np.int64).tobytes(), own, " ".join([lower for _, lower in known]))
+        own = bool(known[0] & _START_BIT)
+        known[0] |= _START_BIT
+        entry = (np.array(known, dtype=np.int64).tobytes(), own, " ".join(map(lowers.__getitem__, found)))
     if len(_LINES) >= _LINE_CACHE_LIMIT:
         _LINES.clear()
         _LINES[""] = _NO_LINE

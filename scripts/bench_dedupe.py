@@ -11,7 +11,8 @@ on average, about 3.6 KB of JSON a line. Then, in one run:
    RSS, and whether its decisions equal the command's;
 3. where the time goes, in-process on the first `--breakdown` documents: parsing a line, `Clusterer.prepare`
    (features and keys, what the workers do) and `Clusterer.add` with the prepared features (what the
-   main process does), per document;
+   main process does), per document, and the command's pipeline with a clusterer that decides nothing
+   (what reading, the workers and writing allow);
 4. the live shape: `Clusterer.add` with the SQL indexes (`SqlIndex`, `SqlLineage`) on a fresh SQLite
    store, one article at a time as `ingest.page_store` places them (article row inserted first, story
    joined after), per article.
@@ -202,6 +203,28 @@ def baseline(path: Path, out: Path) -> dict[str, Any]:
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def ceiling(path: Path, jobs: int) -> dict[str, Any]:
+    """The command's pipeline (reading, workers preparing, decisions written) with a clusterer deciding nothing."""
+    from datetime import date
+
+    from dedupe.model import Decision
+    from ingest.cli.dedupe import _Corpus, _prepared_chunks, _Run
+
+    class Idle:
+        """Starts a story per document, at once."""
+
+        def add(self, doc: Any, arrived: datetime, prepared: Any) -> Decision:
+            return Decision(doc.id, "s", None, 0.0, "original")
+
+    corpus = _Corpus(path, os.open(path, os.O_RDONLY))
+    started = time.perf_counter()
+    cpu = time.process_time()
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        run = _Run(corpus, Idle(), out)  # type: ignore[arg-type]
+        run.cluster(_prepared_chunks(corpus, jobs, (date(1990, 1, 1), 2.0)))
+    return {"seconds": time.perf_counter() - started, "docs": run.count, "main_cpu": time.process_time() - cpu}
+
+
 def breakdown(path: Path, docs: int) -> dict[str, float]:
     """Microseconds per document of parsing, preparing (features, keys) and clustering prepared documents."""
     from dedupe.cluster import Clusterer
@@ -297,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the in-process cluster_docs run")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-of", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-of", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the pipeline run without clustering")
     parser.add_argument("command", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -304,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.baseline_of:
         print(json.dumps(baseline(*args.baseline_of)))
+        return 0
+    if args.ceiling_of:
+        print(json.dumps(ceiling(Path(args.ceiling_of[0]), int(args.ceiling_of[1]))))
         return 0
     if not GROUND_TRUTH.exists():
         print(f"skipped: {GROUND_TRUTH} is absent (the corpus is built from ../shared/data)")
@@ -322,6 +350,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  in-process cluster_docs (sequential): {inner['seconds']:.1f} s = "
                   f"{inner['docs'] / inner['seconds']:,.0f} docs/s; peak RSS {inner['max_rss_mib']:,.0f} MiB; "
                   f"decisions equal the command's: {'yes' if digests == {digest(expected)} else 'NO'}", flush=True)
+        if not args.no_ceiling:
+            jobs = max(int(n) for n in args.jobs.split(","))
+            done = measured([sys.executable, __file__, "--ceiling-of", str(corpus), str(jobs)])
+            inner = json.loads(done["out"])
+            print(f"  the command's pipeline without clustering (--jobs {jobs}: read, parse, prepare in workers, "
+                  f"write): {inner['docs'] / inner['seconds']:,.0f} docs/s, main process "
+                  f"{inner['main_cpu'] / inner['docs'] * 1e6:.0f} us CPU per document; peak RSS "
+                  f"{done['tree_rss_mib']:,.0f} MiB (all processes)", flush=True)
         if args.breakdown:
             b = breakdown(corpus, args.breakdown)
             print(f"  per document, in-process, first {b['docs']:,}: parse {b['parse_us']:.0f} us, "

@@ -327,7 +327,7 @@ class TestCaches:
 
 def forget_everything() -> None:
     """Empty the tokeniser's caches, as in a fresh process."""
-    text._CODES.clear()
-    text._TOKEN_CODES.clear()
+    for table in (text._CODES, text._LOWERS, text._TOKEN_CODES, text._TOKEN_LOWERS):
+        table.clear()
     text._LINES.clear()
     text._LINES[""] = text._NO_LINE

@@ -8,6 +8,7 @@ whatever the number of workers.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ _CHUNK_MIN = 16 << 10  # bytes of lines per chunk: small files still make a few 
 _CHUNK_MAX = 1 << 20  # about 250 real-length articles
 _CHUNKS_PER_JOB = 8  # a file is cut into about this many chunks per worker, within the bounds above
 _AHEAD_PER_JOB = 2  # chunks handed out per worker beyond the one being clustered: bounds memory
+_RECENT = 10_000  # documents kept at hand for the long-term index (the window's index holds as many)
 _PROGRESS_EVERY = 1.0  # seconds between progress updates on a terminal
 
 
@@ -69,12 +71,14 @@ def cmd_dedupe(app: App) -> int:
         corpus = _Corpus(path, os.open(path, os.O_RDONLY))
     except OSError as exc:
         raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    gc.freeze()  # what is loaded by now lives as long as the process: full collections need not walk it
     try:
         with output(app.args.output) as out:
             run = _Run(corpus, _clusterer(app, corpus), out)
             run.cluster(_prepared_chunks(corpus, jobs, (bounds.earliest, bounds.max_ahead_days)))
     finally:
         os.close(corpus.fd)
+        gc.unfreeze()
     if run.undated:
         print(f"{len(run.undated)} 'published' dates ignored as implausible or unparseable (before {bounds.earliest}, "
               f"more than {bounds.max_ahead_days:g} days ahead, or neither ISO 8601 nor RFC 2822), first on line "
@@ -128,6 +132,15 @@ class _Corpus:
     path: Path
     fd: int
     located: dict[str, int] = field(default_factory=dict)  # doc id -> offset << 32 | size of its line
+    # The latest documents clustered, which the window's index holds anyway: most candidates of the
+    # long-term index are among them and need not be read back.
+    recent: dict[str, Doc] = field(default_factory=dict)
+
+    def remember(self, doc: Doc) -> None:
+        """Keep a clustered document at hand, forgetting the oldest beyond `_RECENT` documents."""
+        self.recent[doc.id] = doc
+        if len(self.recent) > _RECENT:
+            del self.recent[next(iter(self.recent))]
 
     def spans(self, jobs: int) -> Iterator[_Span]:
         """Cut the file into spans of whole lines, a few per worker and at most `_CHUNK_MAX` bytes each."""
@@ -148,6 +161,9 @@ class _Corpus:
 
     def load(self, doc_id: str) -> Doc:
         """Read a document back from its line (the clusterer's long-term index keeps only its identity)."""
+        doc = self.recent.get(doc_id)
+        if doc is not None:
+            return doc
         where = self.located[doc_id]
         offset, size = where >> 32, where & 0xFFFFFFFF
         found = _parse(os.pread(self.fd, size, offset), offset == 0)
@@ -303,6 +319,7 @@ class _Run:
             if undated:
                 self.undated.append(self.lines + number)
             self._write(self.clusterer.add(doc, self.arrived, prepared))
+            self.corpus.remember(doc)
         if chunk.error is not None:
             number, message = chunk.error
             raise UsageError(f"{self.corpus.path}:{self.lines + number}: {message}")
