@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import threading
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,22 @@ class TestSameDecisions:
         (rerun,) = [r for r in got if r["id"] == "rerun"]
         assert (rerun["relation"], rerun["duplicate_of"]) == ("rerun", "s0")
         assert err.splitlines() == [f"{len(got)} documents, {len({r['cluster'] for r in got})} stories"]
+
+
+    def test_beside_other_threads(self, source: Path, tmp_path: Path) -> None:
+        """With another thread alive (a host application) the workers start without forking it: same output."""
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait, daemon=True)
+        other.start()
+        try:
+            code, _, err = dedupe(str(source), "-o", str(tmp_path / "threads.jsonl"), "--jobs", "2")
+        finally:
+            stop.set()
+            other.join()
+        assert code == 0, err
+        code, _, err = dedupe(str(source), "-o", str(tmp_path / "alone.jsonl"), "--jobs", "1")
+        assert code == 0, err
+        assert (tmp_path / "threads.jsonl").read_bytes() == (tmp_path / "alone.jsonl").read_bytes()
 
 
 class TestBadLinesAcrossChunks:

@@ -275,12 +275,13 @@ def _prepared_chunks(corpus: _Corpus, jobs: int, rule: tuple[date, float]) -> It
 
 
 def _context() -> Any:
-    """Fork when it is safe (no other thread in this process), the platform's default otherwise."""
+    """Fork when it is safe (no other thread in this process), else a fork server (or spawn) for the workers."""
     import multiprocessing
 
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 # Clustering ---------------------------------------------------------------------------------------
