@@ -184,17 +184,17 @@ def _match_runs(small: Tokens, large: Tokens) -> tuple[_Runs, _Runs] | None:
 
 
 def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
-    """Return the uncovered stretches holding a name or number between the first and last covered word.
+    """Return the uncovered stretches holding a name or number before the last covered word.
 
     A word is covered when it lies in a matched shingle that belongs to a run of at least 3 matched
     shingles (stray hits do not count). Each stretch is given by the shingle positions around it: the
-    last matched shingle before it and the first one after it.
+    last matched shingle before it (-1 at the text's start) and the first one after it.
     """
     width = min(SHINGLE, text.n_words - runs.n + 1)  # words per shingle (fewer in a very short text)
     strong = runs.n >= 3
     salient = text.salient_at
     found = []
-    covered_to = -1
+    covered_to = 0  # the text's start bounds a stretch as a matched shingle does ("Chelsea beat Arsenal")
     last = -1  # the last matched shingle so far
     for start, end in zip(runs.starts, runs.ends, strict=True):
         if strong and end - start < 3:
@@ -306,8 +306,12 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     count = slips = 0
     known: set[str] = set()
     for before, after in gaps:
-        mine = [small_words[i] for i in range(before + width_small, after) if small.salient[i]]
-        span = _placed(large, small.shingles[before], small.shingles[after], after - before)
+        mine = [small_words[i] for i in range(0 if before < 0 else before + width_small, after) if small.salient[i]]
+        if before < 0:  # at the start of both texts
+            ends = np.flatnonzero(large.shingles == small.shingles[after])
+            span = (-width_large, int(ends[0])) if len(ends) and ends[0] <= 3 * after + 8 else None
+        else:
+            span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
             known = known or set(large_words)
             count += any(w not in known and all(_likeness(w, o) == _OTHER for o in known) for w in mine)
@@ -331,11 +335,13 @@ def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tup
     return best
 
 
-def _contained(text: Tokens, runs: _Runs, other: _Runs, common: Callable[[], Mask] | None) -> float:
+def _contained(
+    text: Tokens, runs: _Runs, other: _Runs, common: Callable[[], Mask] | None, conflicts: int = 0
+) -> float:
     """Return the lead-anchored share of one text's shingles found in the other.
 
     `other` are the runs of the other text's shingles found in this one; `common` returns, when called,
-    the boilerplate flags of this text's shingles.
+    the boilerplate flags of this text's shingles; `conflicts` the substitutions found between the two.
     """
     other_tail = other.trailing()
     n = runs.n
@@ -351,31 +357,41 @@ def _contained(text: Tokens, runs: _Runs, other: _Runs, common: Callable[[], Mas
                 and not (text.numeric[after:] & ~_covered(flags, text.n_words)[after:]).any()
             ):
                 keep = after
-    # Both texts end with the same block after differing text: a site footer nobody has learnt yet.
+    # Both texts end with the same block after differing text: a site footer nobody has learnt yet, or
+    # the shared part of two template stories. Not when the text differs only in its first few words (5 %
+    # of it at most) without a substitution: a dateline or a kicker the other lacks.
     tail = min(runs.trailing(), other_tail)
-    if tail >= 8 and n - tail >= 2:
+    if tail >= 8 and n - tail >= 2 and (conflicts or n - tail >= n / 20):
         keep = min(keep, n - tail)
     if keep == 0:
         return 0.0
     containment = runs.matched_before(keep) / keep
     lead_n = min(keep, LEAD)
     lead = runs.matched_before(lead_n) / lead_n
+    if lead >= 0.5:
+        return containment
     # An overlap that does not start where the text starts is a reused paragraph, not a copy -- unless
-    # the text is the other one under a new top: an update, perhaps trimmed since (see _new_top).
-    return containment if lead >= 0.5 or _new_top(runs, other, keep) else containment * lead
+    # the text is the other one under a new top: an update, perhaps trimmed since; the top is its own.
+    top = _new_top(runs, other, keep)
+    if top is not None:
+        return (runs.matched_before(keep) - runs.matched_before(top)) / (keep - top)
+    return containment * lead
 
 
-def _new_top(runs: _Runs, other: _Runs, keep: int) -> bool:
-    """Tell whether a text is the other text, from its lead on, under a short top of its own.
+def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
+    """Return where the other text starts in this one when this one is it under a top of its own, else None.
 
-    The other text's lead must be found in this one, what follows this text's top must rest on more than
-    a paragraph (`_TOP_EVIDENCE` matched shingles) and the top must be under a third of the text.
+    The other text's lead must be found in this one, the top must be under half of the text, and what
+    follows it must rest on more than a paragraph (`_TOP_EVIDENCE` matched shingles): a follow-up that
+    reuses a lead paragraph under new ones shares less, and then says new things.
     """
     other_lead_n = min(other.n, LEAD)
     if other_lead_n == 0 or other.matched_before(other_lead_n) < 0.5 * other_lead_n:
-        return False
+        return None
     top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), keep)
-    return 3 * top <= keep and runs.matched_before(keep) - runs.matched_before(top) >= _TOP_EVIDENCE
+    if 2 * top > keep or runs.matched_before(keep) - runs.matched_before(top) < _TOP_EVIDENCE:
+        return None
+    return top
 
 
 def _constant(mask: Mask | None) -> Callable[[], Mask] | None:
@@ -440,8 +456,10 @@ def verify(
     ):
         return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
-    small_inside = _contained(small, small_runs, large_runs, small_common)
-    large_inside = 0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs, large_common)
+    small_inside = _contained(small, small_runs, large_runs, small_common, conflicts)
+    large_inside = (
+        0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs, large_common, conflicts)
+    )
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 FEED_FIELDS = {"url", "title", "last_status", "last_error", "error_count", "next_fetch_at", "disabled"}
 EXPORT_FIELDS = ["id", "story_id", "url", "canonical_url", "feed_url", "guid", "title", "text", "author",
-                 "published", "fetched", "language"]
+                 "published", "fetched", "language", "diff"]
 EXTRACT_FIELDS = {"url", "title", "text", "author", "published", "language", "removed"}
 DEDUPE_FIELDS = {"id", "cluster", "duplicate_of", "score"}
 LOCAL_ENV = {

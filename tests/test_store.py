@@ -20,7 +20,7 @@ from store.models import Article, BackfillItem, BackfillRun, Base, Feed, FeedIte
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 EXPORT_FIELDS = ["id", "story_id", "url", "canonical_url", "feed_url", "guid", "title", "text", "author",
-                 "published", "fetched", "language"]
+                 "published", "fetched", "language", "diff"]
 
 
 def add_article(store: Store, url: str, *, published: datetime | None, status: str = "ok",
@@ -387,7 +387,7 @@ class TestExport:
             "canonical_url": "https://a.example/1", "feed_url": "https://a.example/rss",
             "guid": "https://a.example/1", "title": "Title of https://a.example/1",
             "text": "Text of https://a.example/1", "author": "Ann", "published": T0,
-            "fetched": T0 + timedelta(hours=12), "language": "en",
+            "fetched": T0 + timedelta(hours=12), "language": "en", "diff": None,
         }
         assert rows[1]["feed_url"] is None
         assert rows[1]["story_id"] is None
