@@ -50,6 +50,7 @@ _PER_STORY = 3  # candidates verified per story
 _MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
+_FOOTER = 150  # shingles a site footer has at most
 _TOP_EVIDENCE = 100  # shingles an old text must share after a new top for the top not to sink the match
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -209,26 +210,34 @@ def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
     return found
 
 
-_SAME, _SLIP, _OTHER = 2, 1, 0  # how alike two words are: equal, one typing slip apart, different
-_WORDS_PER_SLIP = 200  # a text may carry one doubtful slip (see _likeness) per this many words
+# How alike two words are: equal, one typing slip apart, two alphabetic words, or different figures.
+_SAME, _SLIP, _WORD, _OTHER = 3, 2, 1, 0
+_WORDS_PER_DOUBT = 100  # a text may carry one doubtful substitution (see _likeness) per this many words
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
 
 def _likeness(a: str, b: str) -> int:
-    """Tell whether two words are one word (`_SAME`), perhaps misspelt (`_SLIP`), or two (`_OTHER`).
+    """Tell whether two words are one word (`_SAME`), perhaps misspelt (`_SLIP`), two words or two figures.
 
     One typing slip (a letter dropped, doubled or replaced, or two letters swapped; optimal string
-    alignment) in words of 3+ letters is the same word: "Lagrade" for "Lagarde", "Yok" for "York".
-    Figures must be equal: a changed figure is a different fact, not a typo. Two slips in a word of 5+
-    letters ("Musikunterlict", "Shcle"), or a replaced letter in a 3-letter word ("NAC" for "NBC"), may
-    as well be another name ("Slovakia" and "Slovenia", "Rio" and "Ria"): the caller allows few of those.
+    alignment) in words of 3+ letters is the same word: "Lagrade" for "Lagarde", "Yok" for "York"; so
+    are spellings without umlauts ("Bekaempfung"). Figures must be equal: a changed figure is a
+    different fact (`_OTHER`). Two slips in a word of 5+ letters ("Musikunterlict"), or a replaced
+    letter in a 3-letter word ("NAC" for "NBC"), may as well be another name ("Slovakia" and
+    "Slovenia", "Rio" and "Ria"): `_SLIP`. Two different words (`_WORD`) are a name substituted, or a
+    capitalised noun an editor changed ("Menschen" for "Personen": German capitalises every noun).
+    The caller allows few of the doubtful ones (`_SLIP`, `_WORD`) and none of `_OTHER`.
     """
     if a == b:
         return _SAME
-    if not (a.isalpha() and b.isalpha()) or max(len(a), len(b)) < 3:
+    if not (a.isalpha() and b.isalpha()):
         return _OTHER
+    if max(len(a), len(b)) < 3:
+        return _WORD
+    a, b = a.translate(_FOLD), b.translate(_FOLD)
     distance = OSA.distance(a, b, score_cutoff=2)
     if distance > 2 or (distance == 2 and min(len(a), len(b)) < 5):
-        return _OTHER
+        return _WORD
     if distance == 2 or (len(a) == len(b) == 3 and sorted(a) != sorted(b)):
         return _SLIP
     return _SAME
@@ -294,16 +303,18 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     Each gap is found in `large` between the same matched shingles. It is no conflict when every salient
     word of one side has its word on the other (a misspelt name, or an ordinary word an editor changed
     beside a name both keep), or when `large` has no salient word there (an insertion, not a
-    substitution); the doubtful slips of `_likeness` are forgiven once per `_WORDS_PER_SLIP` words of the
-    smaller text. A gap that cannot be placed in `large` (moved text) is a conflict when one of its
-    salient words is nowhere in `large`.
+    substitution); the doubtful ones of `_likeness` (slips, other words) are forgiven once per
+    `_WORDS_PER_DOUBT` words of the smaller text: a short template story differing in one name is
+    another story, a 300-word copy may carry three edited names or nouns; a changed figure always
+    counts. A gap that cannot be placed in `large` (moved text) is a conflict when one of its salient
+    words is nowhere in `large`.
     """
     small_words, large_words = small.words, large.words
     if len(small_words) != small.n_words or len(large_words) != large.n_words:
         return len(gaps)
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
     width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
-    count = slips = 0
+    count = doubts = 0
     known: set[str] = set()
     for before, after in gaps:
         mine = [small_words[i] for i in range(0 if before < 0 else before + width_small, after) if small.salient[i]]
@@ -314,13 +325,13 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
             span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
             known = known or set(large_words)
-            count += any(w not in known and all(_likeness(w, o) == _OTHER for o in known) for w in mine)
+            count += any(w not in known and all(_likeness(w, o) < _SLIP for o in known) for w in mine)
             continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
         likeness = _gap_likeness(mine, theirs)
         count += likeness == _OTHER
-        slips += likeness == _SLIP
-    return count + max(0, slips - small.n_words // _WORDS_PER_SLIP)
+        doubts += likeness in (_SLIP, _WORD)
+    return count + max(0, doubts - small.n_words // _WORDS_PER_DOUBT)
 
 
 def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:
@@ -358,10 +369,11 @@ def _contained(
             ):
                 keep = after
     # Both texts end with the same block after differing text: a site footer nobody has learnt yet, or
-    # the shared part of two template stories. Not when the text differs only in its first few words (5 %
-    # of it at most) without a substitution: a dateline or a kicker the other lacks.
+    # the shared part of two template stories. Not when that block is longer than a footer and the text
+    # differs only in its first few words (5 % of it at most) without a substitution: a dateline or a
+    # kicker the other lacks, before all of the other's article.
     tail = min(runs.trailing(), other_tail)
-    if tail >= 8 and n - tail >= 2 and (conflicts or n - tail >= n / 20):
+    if tail >= 8 and n - tail >= 2 and (conflicts or tail <= _FOOTER or n - tail >= n / 20):
         keep = min(keep, n - tail)
     if keep == 0:
         return 0.0
