@@ -6,7 +6,8 @@ on average, about 3.6 KB of JSON a line. Then, in one run:
 
 1. `wirefeed dedupe IN.jsonl -o OUT.jsonl --jobs N` as a subprocess (`python -m ingest.cli`), for each N
    asked and each round: wall time, documents/s, peak RSS of the largest process (RUSAGE_CHILDREN) and
-   of all its processes together (sampled from /proc), and whether the output is the same every time;
+   the peak memory of all its processes together (their PSS, sampled from /proc, so pages shared after
+   fork count once), and whether the output is the same every time;
 2. the sequential in-process baseline, `cluster_docs` over the same file, in its own process: time, peak
    RSS, and whether its decisions equal the command's;
 3. where the time goes, in-process on the first `--breakdown` documents: parsing a line, `Clusterer.prepare`
@@ -106,27 +107,37 @@ def describe_corpus(path: Path) -> str:
 # Measuring a command -------------------------------------------------------------------------------
 
 
-def tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+def tree_memory_kib(root: int) -> int:
+    """Memory of a process and all its descendants in KiB (Linux /proc): the sum of their proportional set
+    sizes, so pages the workers share with the parent after fork count once, or of their RSS without PSS."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[int(entry)] = next((int(row.split()[1]) for row in status.splitlines() if row.startswith("VmRSS:")), 0)
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(_memory_kib(pid) for pid in tree)
+
+
+def _memory_kib(pid: int) -> int:
+    """One process's PSS (its RSS where the kernel has no smaps_rollup), in KiB; 0 once it is gone."""
+    for name, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            rows = Path(name).read_text().splitlines()
+        except OSError:
+            continue
+        found = [int(row.split()[1]) for row in rows if row.startswith(field)]
+        if found:
+            return found[0]
+    return 0
 
 
 def measure(command: list[str]) -> dict[str, Any]:
@@ -139,7 +150,7 @@ def measure(command: list[str]) -> dict[str, Any]:
 
     def sample() -> None:
         while not done.wait(SAMPLE_SECONDS):
-            peak[0] = max(peak[0], tree_rss_kib(child.pid))
+            peak[0] = max(peak[0], tree_memory_kib(child.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -149,7 +160,7 @@ def measure(command: list[str]) -> dict[str, Any]:
     sampler.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"seconds": seconds, "code": child.returncode, "out": out.decode(), "err": err.decode(),
-            "max_rss_mib": usage.ru_maxrss / 1024, "tree_rss_mib": peak[0] / 1024,
+            "max_rss_mib": usage.ru_maxrss / 1024, "tree_mib": peak[0] / 1024,
             "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
@@ -230,7 +241,9 @@ def breakdown(path: Path, docs: int) -> dict[str, float]:
     from dedupe.cluster import Clusterer
     from dedupe.index import InMemoryIndex
     from dedupe.lineage import InMemoryLineage
+    from ingest.cli import dedupe  # imported before the clock starts
 
+    assert dedupe.cmd_dedupe
     started = time.perf_counter()
     parsed = list(docs_of(path, docs))
     parse = time.perf_counter() - started
@@ -302,7 +315,7 @@ def command_runs(corpus: Path, folder: Path, jobs: list[int], rounds: int, docs:
             digests.add(digest(out))
             print(f"  wirefeed dedupe --jobs {n} (round {round_number}): {r['seconds']:.1f} s = "
                   f"{docs / r['seconds']:,.0f} docs/s; peak RSS {r['max_rss_mib']:,.0f} MiB (largest process), "
-                  f"{r['tree_rss_mib']:,.0f} MiB (all processes, sampled); CPU {r['cpu_seconds']:.0f} s; "
+                  f"{r['tree_mib']:,.0f} MiB (all processes, PSS sampled); CPU {r['cpu_seconds']:.0f} s; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
     return digests
 
@@ -357,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  the command's pipeline without clustering (--jobs {jobs}: read, parse, prepare in workers, "
                   f"write): {inner['docs'] / inner['seconds']:,.0f} docs/s, main process "
                   f"{inner['main_cpu'] / inner['docs'] * 1e6:.0f} us CPU per document; peak RSS "
-                  f"{done['tree_rss_mib']:,.0f} MiB (all processes)", flush=True)
+                  f"{done['tree_mib']:,.0f} MiB (all processes, PSS)", flush=True)
         if args.breakdown:
             b = breakdown(corpus, args.breakdown)
             print(f"  per document, in-process, first {b['docs']:,}: parse {b['parse_us']:.0f} us, "
