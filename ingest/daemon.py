@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import traceback
 from datetime import timedelta
@@ -20,6 +21,7 @@ from store.models import utcnow
 log = structlog.get_logger("wirefeed.daemon")
 
 HEALTH_EVERY = timedelta(minutes=1)
+INTERRUPT_GRACE = 5.0  # seconds the pages in flight get after Ctrl-C (SIGTERM gets [schedule] shutdown_grace)
 
 
 def failure_fields(exc: BaseException) -> dict[str, str]:
@@ -61,22 +63,36 @@ class PassSlot:
 async def _daemon(store: Store, settings: Settings) -> int:
     pipeline = Pipeline(store, settings)
     stop = asyncio.Event()
+    interrupted: list[int] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, _on_signal, sig, stop, interrupted)
     slot = PassSlot()
     scheduler = _scheduler(store, settings, pipeline, slot, stop)
     scheduler.start()
     log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
     try:
         await stop.wait()
-        log.info("daemon_stopping", grace_seconds=settings.schedule.shutdown_grace)
+        # Ctrl-C is a person waiting at a terminal: the pages in flight get a few seconds, not the service's grace.
+        grace = settings.schedule.shutdown_grace
+        if signal.SIGINT in interrupted:
+            grace = min(grace, INTERRUPT_GRACE)
+        log.info("daemon_stopping", grace_seconds=grace)
         scheduler.shutdown(wait=False)
         pipeline.stopping.set()  # no new batch is claimed from here on
-        await _finish_pass(slot, settings.schedule.shutdown_grace)
+        await _finish_pass(slot, grace)
     finally:
         released = _release_leases(store, pipeline)
     return 0 if released is not None else 1
+
+
+def _on_signal(sig: int, stop: asyncio.Event, interrupted: list[int]) -> None:
+    """The first SIGTERM/SIGINT stops the daemon cleanly; a second one leaves at once (leases then expire)."""
+    if stop.is_set():
+        log.warning("daemon_forced_exit", signal=signal.Signals(sig).name)
+        os._exit(130)
+    interrupted.append(sig)
+    stop.set()
 
 
 def _scheduler(

@@ -172,3 +172,34 @@ class Store:
     def close(self) -> None:
         """Release all connections."""
         self.engine.dispose()
+
+
+def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
+    """The store of a database that already holds wirefeed's schema (upgraded if older); never creates one.
+
+    For read-only commands: a missing SQLite file or a database without the schema is a StoreError whose
+    message ends with `hint` (how to fix it), and nothing is created, neither a file nor tables.
+    """
+    given = normalise_url(secret_value(url))
+    parsed = make_url(given) if "://" in given else None
+    shown = mask_url(given)
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser().resolve()
+        if not path.is_file():
+            raise StoreError(f"no database at {path} {hint}".rstrip())
+        shown = str(path)
+    store = Store(given, migrate=False)
+    try:
+        with store.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        store.close()
+        raise StoreError(f"database unreachable: {describe(exc)}") from exc
+    except DBAPIError as exc:  # e.g. SQLite's "file is not a database"
+        store.close()
+        raise StoreError(f"cannot open database: {describe(exc)}") from exc
+    if current is None:
+        store.close()
+        raise StoreError(f"no wirefeed database at {shown} (no schema) {hint}".rstrip())
+    ensure_schema(store.engine)
+    return store

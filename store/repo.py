@@ -541,12 +541,26 @@ def stats(session: Session) -> dict[str, Any]:
 
 
 def stories_since(
-    session: Session, since: datetime | None
+    session: Session,
+    since: datetime | None,
+    *,
+    until: datetime | None = None,
+    by: str = "updated",
 ) -> list[tuple[Story, list[Any]]]:
-    """Stories updated since a time, newest first, each with its members (original first)."""
+    """Stories in a window of time, newest first, each with its members (original first).
+
+    `by`: `updated` (when the story last changed), `fetched` or `published` (a member fetched or published
+    in the window; `published` falls back to the fetch time of a page without a date).
+    """
     query = select(Story).order_by(Story.first_published.desc().nulls_last(), Story.id)
-    if since is not None:
-        query = query.where(Story.updated_at >= since)
+    if by == "updated":
+        query = _within(query, Story.updated_at, since, until)
+    elif since is not None or until is not None:
+        members = _within(
+            select(StoryMember.story_id).join(Article, Article.id == StoryMember.article_id),
+            _article_time(by), since, until,
+        )
+        query = query.where(Story.id.in_(members))
     result = []
     for story in session.scalars(query):
         members = session.execute(
@@ -560,6 +574,27 @@ def stories_since(
     return result
 
 
+def _article_time(by: str) -> Any:
+    """An article's time for a window: `published` (the fetch time without one), `fetched`, or its story's update."""
+    if by == "published":
+        return func.coalesce(Article.published, Article.fetched)
+    if by == "fetched":
+        return Article.fetched
+    if by == "updated":
+        return func.coalesce(select(Story.updated_at).where(Story.id == Article.story_id).scalar_subquery(),
+                             Article.fetched)
+    raise ValueError(f"unknown time: {by!r}")
+
+
+def _within(query: Any, column: Any, since: datetime | None, until: datetime | None) -> Any:
+    """`query` restricted to since <= column < until (either bound optional)."""
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
+
+
 def removal_counts(session: Session) -> dict[str, int]:
     """How many blocks the cleaning removed from stored articles, by reason."""
     counts: dict[str, int] = {}
@@ -569,8 +604,10 @@ def removal_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, Any]]:
-    """One record per stored article, oldest first, streamed."""
+def export_rows(
+    session: Session, since: datetime | None, *, until: datetime | None = None, by: str = "fetched"
+) -> Iterator[dict[str, Any]]:
+    """One record per stored article, oldest first, streamed; `by` as in `stories_since` (default fetched)."""
     query = (
         select(Article, Feed.url, StoryMember.diff)
         .outerjoin(Feed, Feed.id == Article.feed_id)
@@ -579,8 +616,7 @@ def export_rows(session: Session, since: datetime | None) -> Iterator[dict[str, 
         .order_by(Article.id)
         .execution_options(yield_per=500)
     )
-    if since is not None:
-        query = query.where(Article.fetched >= since)
+    query = _within(query, _article_time(by), since, until)
     for article, feed_url, diff in session.execute(query):
         yield {
             "id": article.id,

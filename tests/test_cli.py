@@ -341,7 +341,7 @@ class TestFeeds:
                           "https://a.example/rss.xml")
         assert result.code == 2
         assert "--interval" in result.err
-        assert json.loads(wirefeed("--db", db, "feeds", "list", "--json").out) == []
+        assert not Path(db.removeprefix("sqlite:///")).exists()  # nothing subscribed, no database created
 
     def test_add_discovers_feed_of_home_page(self, db: str, local_net: None) -> None:
         """Given a home page, the feed its <link rel=alternate> announces is subscribed."""
@@ -373,6 +373,7 @@ class TestFeeds:
 
     def test_list_empty(self, db: str) -> None:
         """With no feeds, --json is an empty list and the text output says how to add one."""
+        assert wirefeed("--db", db, "init").code == 0
         assert json.loads(wirefeed("--db", db, "feeds", "list", "--json").out) == []
         assert "wirefeed feeds add" in wirefeed("--db", db, "feeds", "list").out
 
@@ -402,7 +403,7 @@ class TestFeeds:
         for path in (bad, bomb, tmp_path / "missing.opml"):
             result = wirefeed("--db", db, "feeds", "import", str(path))
             assert_one_line_error(result)
-        assert json.loads(wirefeed("--db", db, "feeds", "list", "--json").out) == []
+        assert not Path(db.removeprefix("sqlite:///")).exists()  # nothing imported, no database created
 
     def test_enable(self, db: str) -> None:
         """feeds enable clears the disabled state and the error count of a feed."""
@@ -544,21 +545,21 @@ class TestStories:
         assert result.out.count("\n   * ") == 3
 
     def test_since(self, ingested: Ingested, tmp_path: Path) -> None:
-        """--since 24h leaves out stories last updated three days ago; --since 7d keeps them."""
+        """--by updated --since 24h leaves out stories last updated three days ago; --since 7d keeps them."""
         db = copy_db(ingested.db, tmp_path / "copy.db")
         with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
             old = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f")
             conn.execute("UPDATE stories SET updated_at = ? WHERE size = 1", (old,))
-        recent = json.loads(wirefeed("--db", db, "stories", "--since", "24h", "--json").out)
+        recent = json.loads(wirefeed("--db", db, "stories", "--since", "24h", "--by", "updated", "--json").out)
         assert [s["size"] for s in recent] == [3]
-        week = json.loads(wirefeed("--db", db, "stories", "--since", "7d", "--json").out)
+        week = json.loads(wirefeed("--db", db, "stories", "--since", "7d", "--by", "updated", "--json").out)
         assert len(week) == 3
 
     def test_bad_duration(self, db: str) -> None:
         """A duration that does not parse is a usage error (exit 2) that shows an example."""
         result = wirefeed("--db", db, "stories", "--since", "yesterday")
         assert result.code == 2
-        assert "not a duration: 'yesterday'" in result.err
+        assert "not a duration or a date: 'yesterday'" in result.err
 
 
 class TestExport:
@@ -629,7 +630,7 @@ class TestExport:
 
     def test_since(self, ingested: Ingested) -> None:
         """--since keeps only articles fetched within the window: all of them, fetched just now."""
-        result = wirefeed("--db", ingested.db, "export", "--since", "1h")
+        result = wirefeed("--db", ingested.db, "export", "--since", "1h", "--by", "fetched")
         assert len(result.out.splitlines()) == 5
 
 
@@ -648,6 +649,7 @@ class TestStats:
 
     def test_empty_database(self, db: str) -> None:
         """On a fresh database every count is zero."""
+        assert wirefeed("--db", db, "init").code == 0
         numbers = json.loads(wirefeed("--db", db, "stats", "--json").out)
         assert set(numbers.values()) == {0}
 

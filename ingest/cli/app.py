@@ -13,15 +13,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import structlog
-from sqlalchemy.exc import SQLAlchemyError
-
-from config.settings import ConfigError
+from config.errors import WirefeedError
+from config.secrets import mask_secrets, mask_url
 from ingest.cli.backfill import add_backfill_parser
 from ingest.cli.context import (
     App,
+    Parser,
     UsageError,
     add_command,
+    global_options,
     output,
     parse_duration,
     poll_interval,
@@ -33,27 +33,20 @@ from ingest.cli.extract import add_extract_parser
 from ingest.cli.feeds import add_feeds_parser
 from ingest.cli.ingest import add_ingest_parsers
 from ingest.cli.stories import add_stories_parsers
-from ingest.errors import WirefeedError
-from ingest.urls import mask_secrets, mask_url
-from store.db import Store, StoreError, describe, secret_value
 
 # `output`, `parse_duration` and `poll_interval` are imported from here by tests and scripts.
 __all__ = ["App", "UsageError", "build_parser", "main", "output", "parse_duration", "poll_interval"]
 
-log = structlog.get_logger("wirefeed.cli")
-
-
 def cmd_init(app: App) -> int:
     """Create or upgrade the schema."""
-    from store.db import ensure_schema
+    from store.db import Store, ensure_schema
 
-    store = Store(app.settings.database.url, migrate=False)
-    applied = ensure_schema(store.engine)
-    store.close()
-    print(
-        f"database ready: {mask_url(secret_value(app.settings.database.url))}"
-        + (" (schema created/upgraded)" if applied else "")
-    )
+    store = Store(app.database_url, migrate=False)
+    try:
+        applied = ensure_schema(store.engine)
+    finally:
+        store.close()
+    print(f"database ready: {mask_url(app.database_url)}" + (" (schema created/upgraded)" if applied else ""))
     return 0
 
 
@@ -68,34 +61,33 @@ def add_init_parser(sub: Any) -> None:
     )
 
 
+# Each family registers its commands; a new family (say `sources`, `prune`) is one module and one line here.
+FAMILIES = (
+    add_init_parser,
+    add_feeds_parser,
+    add_ingest_parsers,
+    add_extract_parser,
+    add_dedupe_parser,
+    add_stories_parsers,
+    add_demo_parser,
+    add_backfill_parser,
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="wirefeed",
         description="Ingest news feeds, extract clean article text and group republished copies into stories.",
-        epilog="example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed ingest && wirefeed stories",
+        epilog="global options are taken before or after the command (wirefeed stats --db news.db).\n\n"
+        "example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed ingest && wirefeed stories",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--config", metavar="FILE", help="TOML config file (see config/wirefeed.example.toml)"
-    )
-    parser.add_argument(
-        "--db", metavar="URL", help="database URL (overrides env and config; default sqlite:///wirefeed.db)"
-    )
-    parser.add_argument(
-        "--log-format", choices=["auto", "console", "json"], help="log format (default: auto)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("--version", action="version", version=f"wirefeed {_version()}")
+    global_options(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"wirefeed {_version()}", help="show the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_init_parser(sub)
-    add_feeds_parser(sub)
-    add_ingest_parsers(sub)
-    add_extract_parser(sub)
-    add_dedupe_parser(sub)
-    add_stories_parsers(sub)
-    add_demo_parser(sub)
-    add_backfill_parser(sub)
+    for family in FAMILIES:
+        family(sub)
     return parser
 
 
@@ -137,21 +129,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except UsageError as exc:
         return report_error(str(exc), 2)
-    except ConfigError as exc:
-        return report_error(str(exc), 1)
-    except StoreError as exc:
-        return report_error(str(exc), 1)
-    except SQLAlchemyError as exc:  # what Store.session leaves to its caller (refused data, bad SQL)
-        return report_error(f"database error: {describe(exc)}", 1)
     except WirefeedError as exc:
-        return report_error(f"{exc.kind}: {exc}", 1)
+        # A configuration, store or file error reads well alone; others are prefixed with their kind.
+        plain = exc.kind in {"config", "store", "file"}
+        return report_error(str(exc) if plain else f"{exc.kind}: {exc}", 1)
     except BrokenPipeError:
         return _reader_gone()
     except KeyboardInterrupt:
         print("wirefeed: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: said so in one line, the traceback goes to the log
-        return _internal_error(exc)
+    except Exception as exc:
+        sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")  # loaded if SQLAlchemy raised it
+        if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
+            # What Store.session leaves to its caller (refused data, bad SQL).
+            from store.db import describe
+
+            return report_error(f"database error: {describe(exc)}", 1)
+        return _internal_error(exc)  # a bug: said so in one line, the traceback goes to the log
     finally:
         if app is not None:
             app.close()
@@ -161,6 +155,9 @@ def _internal_error(exc: Exception) -> int:
     """A bug stopped the run: one line saying so on stderr, the traceback in the log; exit status 1."""
     message = str(exc).strip().splitlines()
     detail = f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+    import structlog
+
+    log = structlog.get_logger("wirefeed.cli")
     log.error("internal_error", unit="command", error=mask_secrets(detail), exc_info=exc)
     print(
         f"wirefeed: internal error: {mask_secrets(detail)}; this is a bug, the traceback is in the log",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
+import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ingest.cli.context import App, UsageError, add_command, parse_duration
+from config.durations import point_in_time as _point_in_time
+from ingest.cli.context import App, FileAccessError, UsageError, add_command
+
+if TYPE_CHECKING:
+    from ingest.backfill.run import BackfillOptions
 
 
 def add_backfill_parser(sub: Any) -> None:
@@ -27,7 +31,7 @@ def add_backfill_parser(sub: Any) -> None:
                    help="re-run extraction and dedupe on stored raw pages (same extractor: nothing changes)")
     p.add_argument("--since", metavar="WHEN",
                    help="a duration (7d) or ISO date; sitemap/list/WARC dates, or fetch time with --reextract")
-    p.add_argument("--until", metavar="WHEN", help="a duration (1d) or ISO date")
+    p.add_argument("--until", metavar="WHEN", help="a duration (1d) or ISO date (UTC without an offset)")
     p.add_argument("--site", metavar="HOST", help="only pages of this site")
     p.add_argument("--no-progress", action="store_true", help="no progress bar: periodic progress logs")
     p.add_argument("--chunk-size", type=int, default=100, metavar="N",
@@ -39,19 +43,16 @@ def point_in_time(value: str | None, name: str, now: datetime) -> datetime | Non
     if value is None:
         return None
     try:
-        return now - parse_duration(value)
-    except argparse.ArgumentTypeError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _point_in_time(value, now)
     except ValueError as exc:
-        raise UsageError(f"{name}: not a duration (7d) or an ISO date (2024-05-01): {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def cmd_backfill(app: App) -> int:
     """Backfill from sitemaps, URL lists or WARC files, or re-extract stored pages; resumable."""
-    from ingest.backfill.run import Backfill, BackfillError, BackfillOptions, format_summary
+    import asyncio
+
+    from ingest.backfill.run import Backfill, BackfillOptions, format_summary
     from ingest.pipeline import Pipeline
 
     args = app.args
@@ -61,15 +62,29 @@ def cmd_backfill(app: App) -> int:
         since=point_in_time(args.since, "--since", now), until=point_in_time(args.until, "--until", now),
         since_text=args.since, until_text=args.until, site=args.site, chunk_size=args.chunk_size,
     )
+    _check_options(options)  # before the database is opened: a mistyped command creates nothing
     pipeline = Pipeline(app.store, app.settings)
     try:
         backfill = Backfill(pipeline, options, progress_bar=not args.no_progress and sys.stderr.isatty())
         summary = asyncio.run(backfill.run())
-    except BackfillError as exc:
-        raise UsageError(str(exc)) from exc
     finally:
         pipeline.close()
     for line in format_summary(summary, reextract=options.reextract):
         print(line)
     # Every readable item was processed; a source that could not be read in full gives a non-zero exit.
     return 1 if summary.source_errors else 0
+
+
+def _check_options(options: BackfillOptions) -> None:
+    """Options that cannot run are a usage error (2); an input file that is missing or unreadable is not (1)."""
+    from ingest.backfill.run import BackfillError
+
+    for path in [*([options.urls] if options.urls else []), *options.warcs]:
+        if not Path(path).is_file():
+            raise FileAccessError(f"no such file: {path}" if not Path(path).exists() else f"not a file: {path}")
+        if not os.access(path, os.R_OK):
+            raise FileAccessError(f"cannot read {path}: permission denied")
+    try:
+        options.validate()
+    except BackfillError as exc:
+        raise UsageError(str(exc)) from None

@@ -1,32 +1,40 @@
 """What every command shares: the `App` context, the usage error, argument types and output helpers.
 
 The command modules import from here and `app` imports the command modules, so nothing imports `app`
-back (no import cycle).
+back (no import cycle). Nothing heavy is imported at module level (settings, SQLAlchemy, structlog):
+`wirefeed --help` builds the whole parser and must start in well under 150 ms; `App` loads what a command
+needs when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-from config.settings import MAX_INTERVAL, Settings, load_settings
-from ingest import dates
-from ingest.errors import WirefeedError
-from ingest.logs import configure_logging
-from ingest.urls import mask_secrets
-from store.db import Store
+from config.durations import duration_seconds
+from config.durations import point_in_time as _point_in_time
+from config.errors import WirefeedError
+from config.secrets import mask_secrets, mask_url
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from store.db import Store
+
 MIN_INTERVAL = 10
+MAX_INTERVAL = 30 * 86400  # config.settings.MAX_INTERVAL, here without importing the settings
+DEFAULT_DATABASE = "sqlite:///wirefeed.db"  # config.settings.DEFAULT_DATABASE_URL
+DATABASE_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db, a file path, or postgresql://user@host/dbname"
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "postgres")
 
 
 class UsageError(WirefeedError):
@@ -36,15 +44,19 @@ class UsageError(WirefeedError):
 
 
 class FileAccessError(WirefeedError):
-    """A file named on the command line exists but cannot be read or written (permissions, a full disk)."""
+    """A file named on the command line is missing or cannot be read or written (permissions, a full disk)."""
 
     kind = "file"
 
 
 def read_file(path: Path) -> bytes:
-    """The bytes of a file named on the command line; a missing one is a usage error."""
+    """The bytes of a file named on the command line (`-`: standard input); a missing one is a runtime error."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    if not path.exists():
+        raise FileAccessError(f"no such file: {path}")
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        raise FileAccessError(f"not a file: {path}")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -55,33 +67,45 @@ def read_file(path: Path) -> bytes:
 
 
 def parse_duration(value: str) -> timedelta:
-    """'90s', '15m', '24h', '7d', '2w' -> timedelta."""
-    match = DURATION.match(value)
-    if not match:
-        raise argparse.ArgumentTypeError(f"not a duration: {value!r} (use e.g. 90s, 15m, 24h, 7d, 2w)")
-    return timedelta(seconds=float(match.group(1)) * UNITS[match.group(2)])
+    """'90s', '15m', '1h30m', '24h', '7d', '2w' -> timedelta."""
+    try:
+        return timedelta(seconds=duration_seconds(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_when(value: str) -> datetime:
+    """--since/--until: a duration back from now ('24h') or an ISO date or time ('2026-11-20'), aware."""
+    try:
+        return _point_in_time(value, datetime.now(UTC))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def feed_url(value: str) -> str:
     """A URL to subscribe to: http(s) with a host, surrounding whitespace dropped."""
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # an unbalanced bracket, a port that is no number
+        raise argparse.ArgumentTypeError(f"not a URL: {value!r} ({exc})") from None
+    if parts.scheme.lower() not in {"http", "https"} or not host:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
     return url
 
 
 def poll_interval(value: str) -> int:
-    """--interval: whole seconds, at least MIN_INTERVAL (the floor [schedule] intervals have too)."""
+    """--interval: seconds or a duration (600, 10m, 1h), at least MIN_INTERVAL (the floor [schedule] has too)."""
     try:
-        seconds = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+        seconds = duration_seconds(value, bare_seconds=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     if seconds < MIN_INTERVAL:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_INTERVAL} seconds, got {seconds}")
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_INTERVAL} seconds, got {value!r}")
     if seconds > MAX_INTERVAL:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_INTERVAL} seconds (30 days), got {seconds}")
-    return seconds
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_INTERVAL} seconds (30 days), got {value!r}")
+    return round(seconds)
 
 
 # Output --------------------------------------------------------------------------------------------
@@ -92,6 +116,22 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def local_time(value: datetime | str | None) -> str:
+    """A time for people: local time zone, to the second ('2026-11-20 07:00:00'); '-' for none."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """Plain columns under a header line, each as wide as its widest cell (the last one is not padded)."""
+    cells = [[str(c) for c in headers], *([("-" if c is None else str(c)) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] for row in cells]
 
 
 def _json_default(value: object) -> object:
@@ -132,6 +172,60 @@ def report_error(message: str, status: int) -> int:
     return status
 
 
+def note(message: str) -> None:
+    """A line for the person at the terminal, on stderr (stdout stays the command's output)."""
+    print(f"wirefeed: {mask_secrets(message)}", file=sys.stderr)
+
+
+# The database a command uses ---------------------------------------------------------------------
+
+
+def database_argument(value: str | None) -> str | None:
+    """--db: a database URL, or a plain file path taken as a SQLite file; another database is a usage error."""
+    if value is None:
+        return None
+    if "://" not in value:
+        if not value.strip():
+            raise UsageError(f"--db: empty; expected {DATABASE_FORMS}")
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    check_dialect(value, "--db")
+    return value
+
+
+def check_dialect(url: str, where: str) -> None:
+    """Refuse, naming the forms wirefeed takes, a database other than SQLite or PostgreSQL (`mysql://`)."""
+    scheme = url.partition("://")[0].partition("+")[0].lower()
+    if scheme not in SUPPORTED_DIALECTS:
+        error = UsageError if where == "--db" else _config_error()
+        raise error(f"{where}: wirefeed stores in SQLite or PostgreSQL, not {scheme or 'this'!r}; use {DATABASE_FORMS}")
+
+
+def _config_error() -> type[WirefeedError]:
+    from config.settings import ConfigError
+
+    return ConfigError
+
+
+def database_source(args: argparse.Namespace) -> str:
+    """Where the database URL came from, as a user would change it."""
+    if args.db:
+        return "--db"
+    if any(name.upper() == "WIREFEED_DATABASE__URL" for name in os.environ):
+        return "WIREFEED_DATABASE__URL"
+    if args.config:
+        return f"[database] url in {args.config}, or the default"
+    return "the default; change it with --db or [database] url"
+
+
+def describe_database(url: str) -> str:
+    """A database URL as a user finds it: a SQLite file by its absolute path, a server URL without password."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            return str(Path(path).expanduser().resolve())
+    return mask_url(url)
+
+
 # The context ---------------------------------------------------------------------------------------
 
 
@@ -139,19 +233,53 @@ class App:
     """What every command needs: settings, and the store opened on demand."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from config.settings import load_settings
+        from ingest import dates
+        from ingest.logs import configure_logging
+
         self.args = args
-        self.settings: Settings = load_settings(args.config, args.db)
+        self.settings: Settings = load_settings(args.config, database_argument(args.db))
+        if not args.db:
+            check_dialect(self.database_url, "[database] url")
         dates.configure(self.settings.dates.earliest, self.settings.dates.max_ahead_days)
         fmt = args.log_format or self.settings.log.format
         configure_logging(fmt, "debug" if args.verbose else self.settings.log.level)
         self._store: Store | None = None
 
     @property
+    def database_url(self) -> str:
+        """The database URL in clear (for opening it; show it with `describe_database`)."""
+        return self.settings.database.url.get_secret_value()
+
+    @property
     def store(self) -> Store:
-        """The store, its schema created or upgraded on first use."""
+        """The store: created or upgraded for a command that writes; a read-only command never creates one."""
         if self._store is None:
-            self._store = Store(self.settings.database.url)
+            from store.db import Store, open_existing
+
+            url = self.database_url
+            self._announce_database()
+            if getattr(self.args, "read_only", False):
+                self._store = open_existing(url, hint=f"({database_source(self.args)}); {NO_DATABASE_HINT}")
+            else:
+                self._store = Store(url)
         return self._store
+
+    def _announce_database(self) -> None:
+        """Say which database the command uses: it depends on the current directory, env and config.
+
+        One line on stderr at a terminal; elsewhere (cron, scripts) a debug log event, so that stderr
+        keeps the one line of an error.
+        """
+        if getattr(self.args, "quiet_database", False):
+            return
+        where = f"{describe_database(self.database_url)} ({database_source(self.args)})"
+        if sys.stderr.isatty():
+            note(f"database {where}")
+        else:
+            import structlog
+
+            structlog.get_logger("wirefeed.cli").debug("database", database=where)
 
     def close(self) -> None:
         """Release the database."""
@@ -159,16 +287,92 @@ class App:
             self._store.close()
 
 
+NO_DATABASE_HINT = "give --db (or run where the database is), or create one with `wirefeed init`"
+
 Command = Callable[[App], int]
 
 
-def add_command(sub: Any, name: str, func: Command, help_text: str, example: str) -> argparse.ArgumentParser:
-    """Register one subcommand: its help, a description ending in an example, and the function it runs."""
+class Parser(argparse.ArgumentParser):
+    """argparse with 'did you mean' for a mistyped command or choice, and exit status 2 for usage errors."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        super().error(message)
+
+
+def global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command takes, before or after the command's name (`wirefeed stats --db X`).
+
+    On a command they default to SUPPRESS, so a value given before the command is not reset by it.
+    """
+    default: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    group = parser.add_argument_group("global options") if not top else parser
+    group.add_argument(
+        "--config", metavar="FILE", help="TOML config file (see config/wirefeed.example.toml)", **default
+    )
+    group.add_argument(
+        "--db",
+        metavar="URL|PATH",
+        help="database: sqlite:///FILE, postgresql://user@host/db, or a file path (overrides env and config; "
+        "default sqlite:///wirefeed.db in the current directory)",
+        **default,
+    )
+    group.add_argument(
+        "--log-format", choices=["auto", "console", "json"], help="log format (default: auto)", **default
+    )
+    verbose: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    group.add_argument("-v", "--verbose", action="store_true", help="debug logging", **verbose)
+
+
+def add_command(
+    sub: Any, name: str, func: Command, help_text: str, example: str, *, read_only: bool = False
+) -> argparse.ArgumentParser:
+    """Register one subcommand: its help, a description ending in an example, the global options, its function.
+
+    A `read_only` command opens an existing database and never creates one.
+    """
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help_text,
         description=f"{help_text}\n\nexample:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(func=func)
+    global_options(parser, top=False)
+    parser.set_defaults(func=func, read_only=read_only)
     return parser
+
+
+def add_group(sub: Any, name: str, help_text: str, example: str) -> Any:
+    """Register a command with actions of its own (`feeds add`, `feeds list`): returns its subparsers."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=f"{help_text}\n\nexample:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    global_options(parser, top=False)
+    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+
+
+def when_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """--since, --until and --by: a window of time on a chosen date of each record."""
+    parser.add_argument(
+        "--since",
+        type=parse_when,
+        metavar="WHEN",
+        help=f"only {what} from this time on: a duration back from now (90m, 24h, 7d) or a date "
+        "(2026-11-20, 2026-11-20T06:00:00+01:00; UTC without an offset)",
+    )
+    parser.add_argument("--until", type=parse_when, metavar="WHEN", help="only before this time (same forms)")
+    parser.add_argument(
+        "--by",
+        choices=["published", "fetched", "updated"],
+        default="published",
+        help="the time --since/--until look at: published (default; the fetch time when a page has no date), "
+        "fetched, or updated (when the story last changed)",
+    )

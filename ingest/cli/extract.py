@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import gzip
 import re
+import sys
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.cli.context import App, FileAccessError, add_command, dump_json, read_file
+from ingest.cli.context import App, FileAccessError, UsageError, add_command, dump_json, read_file, report_error
+from ingest.errors import FetchError
 
 if TYPE_CHECKING:
     from config.settings import FetchSettings
@@ -22,34 +22,60 @@ def add_extract_parser(sub: Any) -> None:
         sub,
         "extract",
         cmd_extract,
-        "Extract one page (file or URL) to clean text.",
+        "Extract pages (files, URLs, or - for standard input) to clean text, in one process. "
+        "Exit 1 when a source cannot be read or holds no article (the others are still extracted).",
         "wirefeed extract page.html --url https://example.org/a --json",
     )
-    p.add_argument("source", metavar="PATH|URL")
-    p.add_argument("--url", help="the page's URL (for relative links and metadata) when extracting a file")
-    p.add_argument("--json", action="store_true", help="JSON with metadata and the removed blocks")
+    p.add_argument(
+        "sources", nargs="+", metavar="PATH|URL|-", help="saved pages (.gz gunzipped), http(s) URLs, or - (stdin)"
+    )
+    p.add_argument("--url", help="the page's URL (for relative links and metadata) when extracting one file")
+    p.add_argument(
+        "--json", action="store_true", help="JSON with metadata and the removed blocks (one line per source)"
+    )
 
 
 def cmd_extract(app: App) -> int:
-    """Extract one page (file or URL) to clean text."""
+    """Extract pages (files, URLs or stdin) to clean text; 1 when one cannot be read or is no article."""
     from ingest.extract.page import extract_page
 
-    source: str = app.args.source
-    headers: dict[str, str] = {}
-    url = app.args.url
+    sources: list[str] = app.args.sources
+    if app.args.url and len(sources) > 1:
+        raise UsageError("--url names one page: give one source with it")
+    if sources.count("-") > 1:
+        raise UsageError("standard input (-) can be read once")
+    status = 0
+    for index, source in enumerate(sources):
+        try:
+            body, headers, url = _source(app, source)
+        except (FileAccessError, FetchError) as exc:
+            report_error(f"{exc}" if isinstance(exc, FileAccessError) else f"{source}: {exc.kind}: {exc}", 1)
+            status = 1
+            continue
+        result = extract_page(body, url=url, headers=headers)
+        if not result.is_article:
+            report_error(f"{source}: no article found ({result.not_article_reason or 'no text'})", 1)
+            status = 1
+        if app.args.json:
+            print(dump_json(_result_record(result)))
+        elif result.is_article:
+            if len(sources) > 1:
+                print(f"{chr(10) if index else ''}==> {source} <==")
+            if result.title:
+                print(result.title, end="\n\n")
+            print(result.text)
+        sys.stdout.flush()  # each page as soon as it is extracted; a reader gone is met here
+    return status
+
+
+def _source(app: App, source: str) -> tuple[bytes, dict[str, str], str | None]:
+    """A source's bytes, the HTTP headers (for a URL) and the page's URL."""
     if re.match(r"^https?://", source):
+        import asyncio
+
         body, headers, final = asyncio.run(_fetch(source, app.settings.fetch))
-        url = url or final
-    else:
-        body = _read_page(Path(source))
-    result = extract_page(body, url=url, headers=headers)
-    if app.args.json:
-        print(dump_json(_result_record(result)))
-    else:
-        if result.title:
-            print(result.title, end="\n\n")
-        print(result.text)
-    return 0
+        return body, headers, app.args.url or final
+    return _read_page(Path(source)), {}, app.args.url
 
 
 async def _fetch(url: str, settings: FetchSettings) -> tuple[bytes, dict[str, str], str]:
@@ -63,8 +89,10 @@ async def _fetch(url: str, settings: FetchSettings) -> tuple[bytes, dict[str, st
 
 def _read_page(path: Path) -> bytes:
     """A saved page, gunzipped when its name ends in .gz."""
+    import gzip
+
     body = read_file(path)
-    if path.suffix != ".gz":
+    if path.suffix != ".gz" and not body.startswith(b"\x1f\x8b"):
         return body
     try:
         return gzip.decompress(body)

@@ -3,61 +3,68 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.cli.context import (
     App,
     UsageError,
     add_command,
+    add_group,
     dump_json,
     feed_url,
     iso,
+    local_time,
+    note,
     poll_interval,
     read_file,
     report_error,
+    table,
 )
 from ingest.urls import mask_secrets, mask_url
-from store.models import Feed
+
+if TYPE_CHECKING:
+    from store.models import Feed
+
+URLS_HELP = "feed URLs, as `wirefeed feeds list` shows them"
+INTERVAL_HELP = "poll interval for these feeds: seconds or a duration (600, 10m, 1h; 10s to 30d)"
 
 
 def add_feeds_parser(sub: Any) -> None:
     """The `feeds` subcommand and its actions."""
-    feeds = sub.add_parser(
+    feeds_sub = add_group(
+        sub,
         "feeds",
-        help="Manage subscriptions: add, import, export, list, enable, disable, remove.",
-        description="Manage feed subscriptions: add, import, export, list, enable, disable, remove.\n\n"
-        "example:\n  wirefeed feeds add https://example.org/rss.xml && wirefeed feeds list",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "Manage subscriptions: add, import, export, list, enable, disable, remove.",
+        "wirefeed feeds add https://example.org/rss.xml && wirefeed feeds list",
     )
-    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     p = add_command(
         feeds_sub,
         "add",
         cmd_feeds_add,
         "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
-        "wirefeed feeds add https://example.org/rss.xml --interval 600",
+        "wirefeed feeds add https://example.org/rss.xml --interval 10m",
     )
-    p.add_argument("urls", nargs="+", metavar="URL")
-    p.add_argument("--interval", type=poll_interval, metavar="SECONDS", help="poll interval for these feeds")
+    p.add_argument("urls", nargs="+", metavar="URL", help="feed or home page URLs (http or https)")
+    p.add_argument("--interval", type=poll_interval, metavar="DURATION", help=INTERVAL_HELP)
     p.add_argument("--no-discover", action="store_true", help="add the URLs as given, without fetching them")
     p = add_command(
         feeds_sub,
         "import",
         cmd_feeds_import,
-        "Subscribe to every feed of an OPML file.",
+        "Subscribe to every feed of an OPML file; entries that `feeds add` would refuse are skipped and listed.",
         "wirefeed feeds import subscriptions.opml",
     )
-    p.add_argument("file", metavar="FILE.opml")
-    p.add_argument("--interval", type=poll_interval, metavar="SECONDS")
+    p.add_argument("file", metavar="FILE.opml", help="an OPML file (`-`: standard input)")
+    p.add_argument("--interval", type=poll_interval, metavar="DURATION", help=INTERVAL_HELP)
     add_command(
         feeds_sub,
         "export",
         cmd_feeds_export,
         "Print the subscriptions as OPML on stdout.",
         "wirefeed feeds export > subscriptions.opml",
+        read_only=True,
     )
     p = add_command(
         feeds_sub,
@@ -65,8 +72,9 @@ def add_feeds_parser(sub: Any) -> None:
         cmd_feeds_list,
         "List feeds with status, last error and next poll.",
         "wirefeed feeds list --json",
+        read_only=True,
     )
-    p.add_argument("--json", action="store_true", help="a JSON list of feed records")
+    p.add_argument("--json", action="store_true", help="a JSON list of feed records (times in UTC ISO 8601)")
     p = add_command(
         feeds_sub,
         "enable",
@@ -74,7 +82,7 @@ def add_feeds_parser(sub: Any) -> None:
         "Re-enable disabled feeds and poll them at once.",
         "wirefeed feeds enable https://example.org/rss.xml",
     )
-    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
     p = add_command(
         feeds_sub,
         "disable",
@@ -82,7 +90,7 @@ def add_feeds_parser(sub: Any) -> None:
         "Pause feeds: they are no longer polled, their articles stay; `feeds enable` resumes them.",
         "wirefeed feeds disable https://example.org/rss.xml",
     )
-    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
     p = add_command(
         feeds_sub,
         "remove",
@@ -90,11 +98,13 @@ def add_feeds_parser(sub: Any) -> None:
         "Unsubscribe: the feeds and their item history go, the articles they brought stay.",
         "wirefeed feeds remove https://example.org/rss.xml",
     )
-    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
 
 
 def cmd_feeds_add(app: App) -> int:
     """Subscribe to feeds, discovering the feed of a home page."""
+    import asyncio
+
     from ingest.feeds.subscribe import resolve_feed_urls
     from store import repo
 
@@ -103,24 +113,23 @@ def cmd_feeds_add(app: App) -> int:
     for given in app.args.urls:
         try:
             valid.append(feed_url(given))
-        except (argparse.ArgumentTypeError, ValueError) as exc:
+        except argparse.ArgumentTypeError as exc:
             # One bad URL is reported on its own line (a usage error, status 2); the others are subscribed.
-            reason = exc if isinstance(exc, argparse.ArgumentTypeError) else f"not a URL: {given!r} ({exc})"
-            print(mask_secrets(f"wirefeed: error: {reason}"), file=sys.stderr)
+            print(mask_secrets(f"wirefeed: error: {exc}"), file=sys.stderr)
             failed += 1
     resolved = asyncio.run(resolve_feed_urls(valid, app.settings.fetch, discover=not app.args.no_discover))
     with app.store.session() as session:
-        for given, url, note in resolved:
+        for given, url, extra_note in resolved:
             created = repo.add_feed(session, url, app.args.interval)
             state = "added" if created else "already subscribed"
-            extra = f" ({note})" if note else ""
+            extra = f" ({extra_note})" if extra_note else ""
             shown = url if url == given else f"{url} (from {given})"
             print(mask_secrets(f"{state}: {shown}{extra}"))
     return 2 if failed else 0
 
 
 def cmd_feeds_import(app: App) -> int:
-    """Subscribe to every feed of an OPML file."""
+    """Subscribe to every feed of an OPML file that `feeds add` would take; say what was skipped and why."""
     from ingest.feeds.opml import OPMLError, read_opml
     from store import repo
 
@@ -130,12 +139,48 @@ def cmd_feeds_import(app: App) -> int:
         subs = read_opml(body)
     except OPMLError as exc:  # a file we cannot read, not a mistyped command: status 1
         return report_error(str(exc), 1)
+    without_url, repeated = _opml_skips(body)
+    accepted = []
+    skipped = []
+    for entry in subs:
+        try:
+            accepted.append((feed_url(entry.url), entry.title))
+        except argparse.ArgumentTypeError as exc:
+            skipped.append(str(exc))
     added = 0
-    with app.store.session() as session:
-        for sub in subs:
-            added += repo.add_feed(session, sub.url, app.args.interval, sub.title)
-    print(f"imported {len(subs)} feeds from {path}: {added} new, {len(subs) - added} already subscribed")
-    return 0
+    if accepted:
+        with app.store.session() as session:
+            for url, title in accepted:
+                added += repo.add_feed(session, url, app.args.interval, title)
+    for reason in skipped:
+        note(f"skipped: {reason}")
+    extra = [f"{len(skipped)} skipped (not http(s) URLs)"] if skipped else []
+    if without_url:
+        extra.append(f"{without_url} outline(s) without an xmlUrl ignored")
+    if repeated:
+        extra.append(f"{repeated} repeated URL(s) counted once")
+    print(
+        f"imported {len(accepted)} feeds from {path}: {added} new, {len(accepted) - added} already subscribed"
+        + ("; " + ", ".join(extra) if extra else "")
+    )
+    return 1 if skipped and not accepted else 0
+
+
+def _opml_skips(body: bytes) -> tuple[int, int]:
+    """What `read_opml` leaves out silently: feed outlines (no children) without an xmlUrl, repeated xmlUrls."""
+    import defusedxml.ElementTree as SafeET
+
+    root = SafeET.fromstring(body)  # read_opml has parsed it already: it parses
+    seen: set[str] = set()
+    without_url = repeated = 0
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if not url:
+            without_url += len(outline) == 0 and (outline.get("type") or "rss").lower() in {"rss", "atom"}
+        elif url in seen:
+            repeated += 1
+        seen.add(url)
+    return without_url, repeated
 
 
 def cmd_feeds_export(app: App) -> int:
@@ -160,8 +205,9 @@ def cmd_feeds_list(app: App) -> int:
         return 0
     if not feeds:
         print("no feeds yet: add one with `wirefeed feeds add URL`")
-    for f in feeds:
-        print(_feed_line(f))
+        return 0
+    for line in table(["STATE", "HTTP", "NEXT POLL", "URL", "LAST ERROR"], (_feed_row(f) for f in feeds)):
+        print(mask_secrets(line.rstrip()))
     return 0
 
 
@@ -183,14 +229,16 @@ def _feed_record(f: Feed) -> dict[str, object]:
     }
 
 
-def _feed_line(f: Feed) -> str:
-    """One feed of `feeds list`: state, last status, next poll, URL and last error."""
+def _feed_row(f: Feed) -> list[object]:
+    """One feed of `feeds list`: state, last HTTP status, next poll (local time), URL and last error."""
     state = "disabled" if f.disabled else ("failing" if f.error_count else "ok")
-    status = f.last_status if f.last_status is not None else "-"
-    error = f"  [{f.last_error_kind}] {f.last_error}" if f.last_error else ""
+    error = f"[{f.last_error_kind}] {f.last_error}" if f.last_error else ""
     if f.failing_since is not None:
-        error += f" (failing since {iso(f.failing_since)})"
-    return mask_secrets(f"{state:8} {status!s:>4} next {iso(f.next_fetch_at)}  {mask_url(f.url)}{error}")
+        error += f" (failing since {local_time(f.failing_since)})"
+    if f.disabled and f.disabled_reason:
+        error = f"{error} ({f.disabled_reason})".strip()
+    next_poll = "-" if f.disabled else local_time(f.next_fetch_at)
+    return [state, f.last_status if f.last_status is not None else "-", next_poll, mask_url(f.url), error]
 
 
 def cmd_feeds_enable(app: App) -> int:

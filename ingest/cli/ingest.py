@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
+import sys
 from typing import Any
 
-from ingest.cli.context import App, add_command
+from ingest.cli.context import App, add_command, note
 
 
 def add_ingest_parsers(sub: Any) -> None:
@@ -31,6 +31,8 @@ def add_ingest_parsers(sub: Any) -> None:
 
 def cmd_ingest(app: App) -> int:
     """One pass over due feeds, then exit."""
+    import asyncio
+
     from ingest.pipeline import Pipeline
 
     pipeline = Pipeline(app.store, app.settings)
@@ -41,13 +43,49 @@ def cmd_ingest(app: App) -> int:
     print(
         f"feeds {summary.feeds} (failed {summary.feeds_failed}, not modified {summary.not_modified}); "
         f"new items {summary.items_new}: stored {summary.stored}, duplicates {summary.duplicates}, "
-        f"not articles {summary.not_article}, failed {summary.pages_failed}; new stories {summary.stories_new}"
+        f"not articles {summary.not_article}, failed {summary.pages_failed}{_reasons(summary.failures)}; "
+        f"new stories {summary.stories_new}"
     )
+    if summary.failures.get("blocked"):
+        note(f"blocked pages: {BLOCKED_HINT}")
+    if summary.feeds_failed:
+        note("see why with `wirefeed feeds list`")
+    if summary.feeds == 0:
+        note(_nothing_polled(app))
     return 0
 
 
+BLOCKED_HINT = (
+    "their addresses are not allowed; allow a network with [fetch] allowed_networks "
+    "(WIREFEED_FETCH__ALLOWED_NETWORKS='[\"10.0.0.0/8\"]'), or private ones with [fetch] allow_private_networks"
+)
+
+
+def _reasons(failures: dict[str, int]) -> str:
+    """' (blocked 3, timeout 1)' for the failed pages of a pass; '' when none failed."""
+    if not failures:
+        return ""
+    return " (" + ", ".join(f"{kind} {count}" for kind, count in sorted(failures.items())) + ")"
+
+
+def _nothing_polled(app: App) -> str:
+    """Why a pass polled no feed, and the command that changes it."""
+    from store import repo
+
+    with app.store.session() as session:
+        numbers = repo.stats(session)
+    if not numbers["feeds"]:
+        return "no feeds subscribed: add one with `wirefeed feeds add URL` or `wirefeed feeds import FILE.opml`"
+    if numbers["feeds"] == numbers["feeds_disabled"]:
+        return "every feed is disabled: `wirefeed feeds list` shows why, `wirefeed feeds enable URL` resumes one"
+    return "no feed is due yet: `wirefeed ingest --all` polls every enabled feed now"
+
+
 def cmd_run(app: App) -> int:
-    """Run the scheduler until SIGTERM or SIGINT."""
+    """Run the scheduler until SIGTERM or SIGINT (a second Ctrl-C leaves at once)."""
     from ingest.daemon import run_daemon
 
-    return run_daemon(app.store, app.settings)
+    store = app.store
+    if sys.stdin.isatty():
+        note("running; Ctrl-C stops after the pages in flight, a second Ctrl-C at once")
+    return run_daemon(store, app.settings)

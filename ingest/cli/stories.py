@@ -5,10 +5,19 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ingest.cli.context import App, add_command, dump_json, iso, output, parse_duration
+from ingest.cli.context import (
+    App,
+    add_command,
+    dump_json,
+    iso,
+    local_time,
+    output,
+    table,
+    when_options,
+)
 from ingest.urls import mask_secrets, mask_url
 
 if TYPE_CHECKING:
@@ -39,45 +48,68 @@ def add_stories_parsers(sub: Any) -> None:
         sub,
         "stories",
         cmd_stories,
-        "Show stories with their outlets, times, original and sizes.",
+        "Show stories with their outlets, times, original and sizes (times in local time; --json: UTC).",
         "wirefeed stories --since 24h",
+        read_only=True,
     )
-    p.add_argument("--since", type=parse_duration, metavar="DURATION", help="e.g. 90m, 24h, 7d")
-    p.add_argument("--json", action="store_true")
+    when_options(p, "stories with a copy")
+    p.add_argument("--json", action="store_true", help="a JSON list of stories with their members")
     p = add_command(
         sub,
         "export",
         cmd_export,
         "Export stored articles, one record each, with their story_id.",
         "wirefeed export --format csv --since 7d -o articles.csv",
+        read_only=True,
     )
-    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    p.add_argument("--since", type=parse_duration, metavar="DURATION")
-    p.add_argument("-o", "--output", metavar="FILE", help="output file (default stdout)")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
+                   help="jsonl (default: one JSON object a line) or csv (with a header row)")
+    when_options(p, "articles")
+    p.add_argument("-o", "--output", metavar="FILE", help="output file, written in full or not at all (default stdout)")
     p = add_command(
-        sub, "stats", cmd_stats, "Counts of feeds, articles, stories and raw pages.", "wirefeed stats"
+        sub, "stats", cmd_stats, "Counts of feeds, articles, stories and raw pages.", "wirefeed stats", read_only=True
     )
-    p.add_argument("--json", action="store_true")
-
-
-def _since(duration: timedelta | None) -> datetime | None:
-    return datetime.now(UTC) - duration if duration is not None else None
+    p.add_argument("--json", action="store_true", help="the counts as one JSON object")
 
 
 def cmd_stories(app: App) -> int:
     """Show stories with their outlets, times, original and sizes."""
-    print_stories(app.store, since=_since(app.args.since), as_json=app.args.json)
+    args = app.args
+    rows = story_records(app.store, args.since, until=args.until, by=args.by)
+    if not rows and not args.json and (args.since or args.until):
+        print(f"no stories {_window(args.since, args.until, args.by)}")
+        return 0
+    print_records(rows, as_json=args.json)
     return 0
+
+
+def _window(since: datetime | None, until: datetime | None, by: str, *, empty: bool = True) -> str:
+    """'published since 2026-11-20 07:00:00 and before ...'; for an empty result, what else to try."""
+    parts = [f"since {local_time(since)}"] if since else []
+    parts += [f"before {local_time(until)}"] if until else []
+    hint = "; --by fetched or --by updated look at other times" if empty and by == "published" else ""
+    return f"{by} {' and '.join(parts)}{hint}"
 
 
 def print_stories(store: Store, since: datetime | None = None, as_json: bool = False) -> None:
     """The stories updated since `since` (all without it), as a JSON list or as text; `demo` ends with it."""
-    rows = story_records(store, since)
+    print_records(story_records(store, since, by="updated"), as_json=as_json)
+
+
+def print_records(rows: list[dict[str, Any]], as_json: bool = False) -> None:
+    """Stories as a JSON list, or for people: each story's line, then a table of its copies."""
     if as_json:
         print(dump_json(rows))
         return
     if not rows:
         print("no stories yet")
+        return
+    lines = table(
+        ["", "PUBLISHED", "OUTLET", "RELATION", "SCORE", "CHARS", "URL"],
+        (_member_row(row, m) for row in rows for m in row["members"]),
+    )
+    print(f"   {lines[0]}".rstrip())
+    members = iter(lines[1:])
     for row in rows:
         outlets = sorted({m["outlet"] for m in row["members"]})
         agency = f" [{row['agency']}]" if row["agency"] else ""
@@ -86,12 +118,22 @@ def print_stories(store: Store, since: datetime | None = None, as_json: bool = F
             f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}{agency}: {row['title']}"
         )
         for m in row["members"]:
-            mark = "*" if m["article_id"] == row["original"] else " "
             changed = diff_summary(m["diff"])
-            print(
-                f"   {mark} {m['published'] or m['fetched']}  {m['outlet']:<28} {m['relation']:<14} "
-                f"{m['score']:.2f} {m['chars']:>6} chars  {m['url']}" + (f"  ({changed})" if changed else "")
-            )
+            print(f"   {next(members)}" + (f"  ({changed})" if changed else ""))
+
+
+def _member_row(row: dict[str, Any], m: dict[str, Any]) -> list[object]:
+    """One copy of a story: the original marked *, its local time, and its canonical URL (no utm_*)."""
+    original = m["article_id"] == row["original"]
+    return [
+        "*" if original else " ",
+        local_time(m["published"] or m["fetched"]),
+        m["outlet"],
+        m["relation"],
+        "-" if original else f"{m['score']:.2f}",
+        m["chars"],
+        m.get("canonical_url") or m["url"],
+    ]
 
 
 def diff_summary(diff: Mapping[str, Any] | None) -> str:
@@ -108,7 +150,9 @@ def diff_summary(diff: Mapping[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
-def story_records(store: Store, since: datetime | None) -> list[dict[str, Any]]:
+def story_records(
+    store: Store, since: datetime | None, *, until: datetime | None = None, by: str = "updated"
+) -> list[dict[str, Any]]:
     """`stories --json`: each story with its members, the original first."""
     from store import repo
 
@@ -123,7 +167,7 @@ def story_records(store: Store, since: datetime | None) -> list[dict[str, Any]]:
                 "original": story.original_article_id,
                 "members": [_member_record(m, a) for m, a in members],
             }
-            for story, members in repo.stories_since(session, since)
+            for story, members in repo.stories_since(session, since, until=until, by=by)
         ]
 
 
@@ -134,6 +178,7 @@ def _member_record(m: StoryMember, a: Article) -> dict[str, Any]:
         "article_id": a.id,
         "outlet": a.site_name or site_of(a.url),
         "url": mask_url(a.url),
+        "canonical_url": mask_url(a.canonical_url),
         "title": a.title,
         "published": iso(a.published),
         "fetched": iso(a.fetched),
@@ -152,7 +197,8 @@ def cmd_export(app: App) -> int:
 
     count = 0
     with app.store.session() as session, output(app.args.output) as out:
-        rows = (_urls_masked(row) for row in repo.export_rows(session, _since(app.args.since)))
+        found = repo.export_rows(session, app.args.since, until=app.args.until, by=app.args.by)
+        rows = (_urls_masked(row) for row in found)
         if app.args.format == "csv":
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
@@ -163,7 +209,9 @@ def cmd_export(app: App) -> int:
             for row in rows:
                 out.write(dump_json(row) + "\n")
                 count += 1
-    print(f"exported {count} articles", file=sys.stderr)
+    args = app.args
+    window = f" {_window(args.since, args.until, args.by, empty=not count)}" if args.since or args.until else ""
+    print(f"exported {count} articles{window}", file=sys.stderr)
     return 0
 
 
