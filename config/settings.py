@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from datetime import UTC, date, datetime
@@ -241,7 +242,30 @@ def load_settings(config_file: str | Path | None = None, database_url: str | Non
 
 
 def _problems(exc: ValidationError) -> str:
-    """Each problem as `section.key: message`, in one line (a validator's message loses pydantic's prefix)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()
-    )
+    """Each problem as `section.key: message`, in one line (a validator's message loses pydantic's prefix).
+
+    A key that does not exist names the key it most resembles (`fetch.timout: ...; did you mean 'timeout'?`).
+    """
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {_message(err)}" for err in exc.errors())
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        # pydantic's words are kept (scripts match them); the nearest real key is what helps.
+        return f"{err['msg']}{_did_you_mean(err)}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _did_you_mean(err: Any) -> str:
+    """"; did you mean 'timeout'?" for an unknown key close to a real one of its section; '' otherwise."""
+    if err["type"] != "extra_forbidden" or not err["loc"]:
+        return ""
+    *section, key = (str(p) for p in err["loc"])
+    model: Any = Settings
+    for name in section:
+        field = model.model_fields.get(name)
+        model = field.annotation if field is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return ""
+    close = difflib.get_close_matches(key.lower(), list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

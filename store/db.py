@@ -187,6 +187,8 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
         path = Path(parsed.database).expanduser().resolve()
         if not path.is_file():
             raise StoreError(f"no database at {path} {hint}".rstrip())
+        if path.stat().st_size == 0:  # connecting would write SQLite's header into it
+            raise StoreError(f"no wirefeed database at {path} (an empty file) {hint}".rstrip())
         shown = str(path)
     store = Store(given, migrate=False)
     try:

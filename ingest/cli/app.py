@@ -88,7 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for family in FAMILIES:
         family(sub)
+    _help_for(sub.choices["dedupe"], "input", "the corpus: a JSON object a line, {id, title, text, [url], [published]}")
     return parser
+
+
+def _help_for(parser: argparse.ArgumentParser, dest: str, text: str) -> None:
+    """Give an argument that a command module registers without help its help text."""
+    for action in parser._actions:
+        if action.dest == dest and not action.help:
+            action.help = text
 
 
 def _version() -> str:
