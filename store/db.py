@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -28,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.errors import WirefeedError
 from config.secrets import mask_secrets, mask_url
 from config.settings import check_database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -105,6 +105,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def alembic_config(engine: Engine) -> Config:
     """An alembic Config pointing at our migrations, bound to an engine."""
+    from alembic.config import Config  # alembic costs a read-only command's start-up a third: imported on use
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
@@ -114,6 +116,10 @@ def alembic_config(engine: Engine) -> Config:
 
 def ensure_schema(engine: Engine) -> bool:
     """Upgrade the schema to the newest migration; return whether anything was applied."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     try:
@@ -193,7 +199,9 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
     store = Store(given, migrate=False)
     try:
         with store.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            # Without alembic (slow to import): its table, read directly.
+            found = inspect(connection).has_table("alembic_version")
+            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() if found else None
     except OperationalError as exc:
         store.close()
         raise StoreError(f"database unreachable: {describe(exc)}") from exc
@@ -203,5 +211,22 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
     if current is None:
         store.close()
         raise StoreError(f"no wirefeed database at {shown} (no schema) {hint}".rstrip())
-    ensure_schema(store.engine)
+    if current != _head_revision():
+        ensure_schema(store.engine)
     return store
+
+
+def _head_revision() -> str | None:
+    """The newest migration's revision, read from the version files without alembic; None when unsure."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", source, re.MULTILINE)
+        parent = re.search(r"^down_revision\b[^=]*=(.*)$", source, re.MULTILINE)
+        if revision is None or parent is None:
+            return None
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", parent.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None

@@ -106,7 +106,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
         added = wirefeed("--db", str(db), "feeds", "add", "--no-discover", alpha.url("/rss.xml"),
                          beta.url("/rss.xml"), cwd=tmp)
         assert added.code == 0, added.err
-        run = wirefeed("ingest", "--db", str(db), cwd=tmp, env=LOCAL)
+        run = wirefeed("--db", str(db), "ingest", cwd=tmp, env=LOCAL)
         assert run.code == 0, run.err
         assert "stored 3" in run.out
         yield Ingested(db, world)
@@ -457,3 +457,15 @@ class TestStartup:
                               env=environ(), capture_output=True, text=True, timeout=60, check=True)
         loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
         assert not loaded & {"sqlalchemy", "alembic", "pydantic", "structlog", "asyncio", "trafilatura"}
+
+    def test_head_revision_without_alembic(self) -> None:
+        """The revision read-only commands compare with, read without alembic, is alembic's head."""
+        from alembic.script import ScriptDirectory
+
+        from store.db import _head_revision, alembic_config, make_engine
+
+        engine = make_engine("sqlite://")
+        try:
+            assert _head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        finally:
+            engine.dispose()
