@@ -635,6 +635,18 @@ def export_rows(
         }
 
 
+def failed_pages_by_feed(session: Session) -> dict[int, tuple[int, str | None]]:
+    """Per feed: how many of its pages are recorded as failed, and the latest one's error."""
+    rows = session.execute(
+        select(Article.feed_id, func.count(), func.max(Article.id))
+        .where(Article.status == "failed", Article.feed_id.is_not(None))
+        .group_by(Article.feed_id)
+    ).all()
+    latest = select(Article.id, Article.error).where(Article.id.in_([row[2] for row in rows]))
+    errors = {article_id: error for article_id, error in session.execute(latest)}
+    return {feed_id: (int(count), errors.get(last)) for feed_id, count, last in rows if feed_id is not None}
+
+
 # Feed health and scheduling (issue 3) ----------------------------------------------------------------
 
 

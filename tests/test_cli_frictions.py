@@ -284,9 +284,14 @@ class TestBlockedPages:
             db = str(tmp_path / "b.db")
             assert wirefeed("feeds", "add", "--no-discover", site.url("/rss.xml"), "--db", db, cwd=tmp_path).code == 0
             done = wirefeed("ingest", "--db", db, cwd=tmp_path, env={"WIREFEED_FETCH__PER_HOST_DELAY": "0"})
+            listed = wirefeed("feeds", "list", "--db", db, cwd=tmp_path)
+            (row,) = json.loads(wirefeed("feeds", "list", "--json", "--db", db, cwd=tmp_path).out)
         assert done.code == 0, done.err
         assert "failed 1 (blocked 1)" in done.out
         assert "[fetch] allowed_networks" in done.err
+        assert (row["pages_failed"], row["last_status"]) == (1, 200)
+        assert "[fetch] allowed_networks" in row["last_page_error"]
+        assert "last failed page: blocked" in listed.out
 
     def test_nothing_to_poll_says_what_to_do(self, tmp_path: Path) -> None:
         """`ingest` without feeds points at `feeds add`."""
@@ -381,7 +386,7 @@ class TestOutput:
     def test_feeds_list_table(self, ingested: Ingested, tmp_path: Path) -> None:
         """`feeds list` has a header and times to the second."""
         lines = wirefeed("feeds", "list", "--db", str(ingested.db), cwd=tmp_path).out.splitlines()
-        assert lines[0].split() == ["STATE", "HTTP", "NEXT", "POLL", "URL", "LAST", "ERROR"]
+        assert lines[0].split() == ["STATE", "HTTP", "NEXT", "POLL", "PAGES", "FAILED", "URL", "LAST", "ERROR"]
         assert all("." not in line.split()[3] for line in lines[1:])  # HH:MM:SS, no microseconds
 
     def test_global_options_after_the_command(self, ingested: Ingested, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     global_options(parser, top=True)
-    parser.add_argument("--version", action="version", version=f"wirefeed {_version()}", help="show the version")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for family in FAMILIES:
         family(sub)
@@ -97,6 +97,17 @@ def _help_for(parser: argparse.ArgumentParser, dest: str, text: str) -> None:
     for action in parser._actions:
         if action.dest == dest and not action.help:
             action.help = text
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata costs every other command's start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        print(f"wirefeed {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

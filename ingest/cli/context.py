@@ -255,14 +255,19 @@ class App:
     def store(self) -> Store:
         """The store: created or upgraded for a command that writes; a read-only command never creates one."""
         if self._store is None:
-            from store.db import Store, open_existing
+            from store.db import Store, StoreError, open_existing
 
             url = self.database_url
             self._announce_database()
             if getattr(self.args, "read_only", False):
                 self._store = open_existing(url, hint=f"({database_source(self.args)}); {NO_DATABASE_HINT}")
-            else:
+                return self._store
+            try:
                 self._store = Store(url)
+            except StoreError as exc:
+                # Name the database and where it was chosen: that is what the user changes.
+                where = f"{describe_database(url)}, {database_source(self.args)}"
+                raise StoreError(f"{exc} ({where})") from exc
         return self._store
 
     def _announce_database(self) -> None:

@@ -200,19 +200,21 @@ def cmd_feeds_list(app: App) -> int:
 
     with app.store.session() as session:
         feeds = repo.list_feeds(session)
+        failed = repo.failed_pages_by_feed(session)
     if app.args.json:
-        print(dump_json([_feed_record(f) for f in feeds]))
+        print(dump_json([_feed_record(f, failed.get(f.id)) for f in feeds]))
         return 0
     if not feeds:
         print("no feeds yet: add one with `wirefeed feeds add URL`")
         return 0
-    for line in table(["STATE", "HTTP", "NEXT POLL", "URL", "LAST ERROR"], (_feed_row(f) for f in feeds)):
+    headers = ["STATE", "HTTP", "NEXT POLL", "PAGES FAILED", "URL", "LAST ERROR"]
+    for line in table(headers, (_feed_row(f, failed.get(f.id)) for f in feeds)):
         print(mask_secrets(line.rstrip()))
     return 0
 
 
-def _feed_record(f: Feed) -> dict[str, object]:
-    """One feed of `feeds list --json`."""
+def _feed_record(f: Feed, failed: tuple[int, str | None] | None) -> dict[str, object]:
+    """One feed of `feeds list --json` (`pages_failed`: its pages recorded as failed, with the latest error)."""
     return {
         "url": mask_url(f.url),
         "title": f.title,
@@ -226,19 +228,28 @@ def _feed_record(f: Feed) -> dict[str, object]:
         "disabled": f.disabled,
         "disabled_reason": mask_secrets(f.disabled_reason) if f.disabled_reason else f.disabled_reason,
         "interval": f.interval,
+        "pages_failed": failed[0] if failed else 0,
+        "last_page_error": mask_secrets(failed[1]) if failed and failed[1] else None,
     }
 
 
-def _feed_row(f: Feed) -> list[object]:
-    """One feed of `feeds list`: state, last HTTP status, next poll (local time), URL and last error."""
+def _feed_row(f: Feed, failed: tuple[int, str | None] | None) -> list[object]:
+    """One feed of `feeds list`: state, last HTTP status, next poll (local time), failed pages, URL, last error.
+
+    A feed that answers but whose pages fail (blocked, timing out) shows them, and the latest page's error.
+    """
     state = "disabled" if f.disabled else ("failing" if f.error_count else "ok")
     error = f"[{f.last_error_kind}] {f.last_error}" if f.last_error else ""
+    if failed and failed[1] and not error:
+        error = f"last failed page: {failed[1]}"
     if f.failing_since is not None:
         error += f" (failing since {local_time(f.failing_since)})"
     if f.disabled and f.disabled_reason:
         error = f"{error} ({f.disabled_reason})".strip()
     next_poll = "-" if f.disabled else local_time(f.next_fetch_at)
-    return [state, f.last_status if f.last_status is not None else "-", next_poll, mask_url(f.url), error]
+    pages_failed = failed[0] if failed else 0
+    status = f.last_status if f.last_status is not None else "-"
+    return [state, status, next_poll, pages_failed, mask_url(f.url), error]
 
 
 def cmd_feeds_enable(app: App) -> int:
