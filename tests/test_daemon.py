@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,11 @@ class TestDatabaseDown:
             repo.add_feed(session, world["site"].url("/fast.xml"))
         store.close()
         proc = _daemon(pg_url, grace=1)
+        # Drain the output as a service manager does: nobody reading a full pipe would block the daemon's log
+        # writes, and a signal landing in a write blocked on a full pipe cuts that line short (not our doing).
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read1(65536), b"")))
+        reader.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not world["site"].hits("/fast.xml"):
             time.sleep(0.05)
@@ -135,7 +141,10 @@ class TestDatabaseDown:
         admin.dispose()
         time.sleep(8)  # the health job first runs 5 s after start; ticks run every second
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=60)
+        proc.stdout.close()
+        out = b"".join(chunks)
         lines = out.decode(errors="replace").splitlines()
         records = [json.loads(line) for line in lines]  # every line is one JSON object: no bare traceback
         failures = {r["event"]: r for r in records if r["event"] in {"health_failed", "pass_failed"}}
