@@ -44,7 +44,8 @@ from rapidfuzz.distance import LCSseq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.extract.page import FULL_CASCADE_BELOW_CHARS, TRAFILATURA_OPTIONS, Extracted, extract_page
+import ingest.extract.page as page_module
+from ingest.extract.page import TRAFILATURA_OPTIONS, Extracted, extract_page
 from ingest.fetch.charset import decode_html
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -218,6 +219,7 @@ class PageResult:
     ours_rouge: tuple[float, float, float] = (0.0, 0.0, 0.0)
     removed: list[tuple[str, str]] = field(default_factory=list)
     lost: list[Lost] = field(default_factory=list)
+    titled: Counts = Counts(0, 0, 0)  # wirefeed's title and text together, as `wirefeed extract --json` gives them
     cascade: bool = False
 
 
@@ -252,6 +254,9 @@ def attribute(sentences: Iterable[str], html: bytes, url: str, extracted: Extrac
     for sentence in sentences:
         wanted = norm(sentence)
         block = next((r for r in extracted.removed if wanted in norm(r.text)), None)
+        if block is not None and block.why == "title_repeated" and wanted in norm(extracted.title or ""):
+            lost.append(Lost(sentence, "moved_to_title", block.text))  # the headline, returned as the title
+            continue
         if block is not None:
             lost.append(Lost(sentence, f"cleaning:{block.why}", block.text))
             continue
@@ -276,7 +281,7 @@ def run_page(task: Task) -> PageResult:
     result = PageResult(
         dataset=task.dataset, key=task.key, language=language, raw=Counts(0, 0, 0), ours=Counts(0, 0, 0),
         raw_cpu=raw_cpu, ours_cpu=ours_cpu, removed=[(r.text, r.why) for r in extracted.removed],
-        cascade=_before_cleaning(extracted) < FULL_CASCADE_BELOW_CHARS,
+        cascade=_took_cascade(extracted),
     )
     if task.dataset == "fundus":
         gold = "\n".join(task.gold)
@@ -285,6 +290,7 @@ def run_page(task: Task) -> PageResult:
         result.ours_rouge = rouge_lsum(task.gold, [p for p in ours_text.split("\n") if p.strip()])
         return result
     result.raw, result.ours = snippet_counts(task.gold, raw_text), snippet_counts(task.gold, ours_text)
+    result.titled = snippet_counts(task.gold, f"{extracted.title or ''}\n{ours_text}")
     raw_norm, ours_norm = norm(raw_text), norm(ours_text)
     missing = [s for s in task.gold["with"] if norm(s) in raw_norm and norm(s) not in ours_norm]
     if missing:
@@ -292,9 +298,11 @@ def run_page(task: Task) -> PageResult:
     return result
 
 
-def _before_cleaning(extracted: Extracted) -> int:
-    """The length of the kept and removed text together: about what trafilatura gave before cleaning."""
-    return len(extracted.text) + sum(len(r.text) + 1 for r in extracted.removed)
+def _took_cascade(extracted: Extracted) -> bool:
+    """Tell (about: from the kept and removed text) whether the page took trafilatura's full cascade."""
+    threshold = page_module.FULL_CASCADE_BELOW_CHARS
+    before = len(extracted.text) + sum(len(r.text) + 1 for r in extracted.removed)
+    return threshold is None or before < threshold
 
 
 # ------------------------------------------------------------------------------------------- the sets
@@ -327,21 +335,23 @@ _WARM_PAGE = (
 )
 
 
-def warm_up() -> None:
+def warm_up(full_cascade_below: str | None = None) -> None:
     """Pay the lazy imports and first-call costs of both systems before any page is timed."""
+    if full_cascade_below is not None:  # a variant of the fast-path rule, to compare (--full-cascade-below)
+        page_module.FULL_CASCADE_BELOW_CHARS = None if full_cascade_below == "always" else int(full_cascade_below)
     for fast_text in (True, False):
         trafilatura.extract(_WARM_PAGE, deduplicate=False, fast=fast_text)
     extract_page(_WARM_PAGE, url="https://warm.example/a/b")
 
 
-def run_all(tasks: Sequence[Task], jobs: int) -> list[PageResult]:
+def run_all(tasks: Sequence[Task], jobs: int, full_cascade_below: str | None = None) -> list[PageResult]:
     """Run every page, in --jobs worker processes (1: in this process)."""
     if jobs <= 1:
-        warm_up()
+        warm_up(full_cascade_below)
         return [run_page(task) for task in tasks]
     # Largest pages first, one at a time, so a big page drawn last does not leave a worker idle.
     ordered = sorted(tasks, key=lambda t: os.path.getsize(t.path), reverse=True)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=warm_up) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=warm_up, initargs=(full_cascade_below,)) as pool:
         results = list(pool.map(run_page, ordered, chunksize=1))
     position = {(t.dataset, t.key): i for i, t in enumerate(tasks)}
     return sorted(results, key=lambda r: position[(r.dataset, r.key)])
@@ -365,6 +375,11 @@ def _shingle_row(pages: Sequence[PageResult], system: str) -> tuple[float, float
     precision, recall = (sum(v[i] for v in per_page) / len(per_page) for i in range(2))
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def losing(page: PageResult) -> bool:
+    """Tell whether a page loses a `with` sentence raw keeps (a headline kept in the title is not lost)."""
+    return any(lost.cause != "moved_to_title" for lost in page.lost)
 
 
 def page_f1(page: PageResult, system: str) -> float:
@@ -394,7 +409,7 @@ def language_table(pages: Sequence[PageResult]) -> list[dict[str, Any]]:
         worse = worse_pages(group)
         rows.append({
             "language": name, "pages": len(group), "raw": row_of(group, "raw"), "ours": row_of(group, "ours"),
-            "losing": sum(1 for p in group if p.lost),
+            "losing": sum(1 for p in group if losing(p)),
             "worse": len(worse), "worse_2pts": sum(1 for w in worse if w[0] > WORSE_POINTS),
         })
     return rows
@@ -444,12 +459,14 @@ def print_cpu(pages: Sequence[PageResult]) -> dict[str, float]:
 
 def print_lost(pages: Sequence[PageResult], show: bool) -> dict[str, int]:
     """Print the pages where wirefeed loses a `with` sentence raw trafilatura keeps, and why."""
-    losing = [p for p in pages if p.lost]
-    causes = Counter(lost.cause for p in losing for lost in p.lost)
-    print(f"pages losing a `with` sentence raw trafilatura keeps: {len(losing)}; sentences by cause: "
+    listed = [p for p in pages if p.lost]
+    causes = Counter(lost.cause for p in listed for lost in p.lost)
+    moved = sum(1 for p in listed if not losing(p))
+    print(f"pages losing a `with` sentence raw trafilatura keeps: {len(listed) - moved} (and {moved} whose only "
+          "missing sentence is the headline, returned in `title`); sentences by cause: "
           + ", ".join(f"{c} {n}" for c, n in causes.most_common()))
     if show:
-        for page in losing:
+        for page in listed:
             for lost in page.lost:
                 print(f"  {page.key} [{page.language}] {lost.cause}: {lost.sentence[:90]!r}")
                 if lost.block:
@@ -498,9 +515,12 @@ def report_snippets(pages: Sequence[PageResult], show_worse: bool, show_lost: bo
     print(f"target: F1 {ours[2]:.3f} >= raw {raw[2]:.3f} + 0.03 = {raw[2] + 0.03:.3f}: "
           f"{'met' if ours[2] >= raw[2] + 0.03 else 'NOT met'}; recall {ours[1]:.3f} >= raw {raw[1]:.3f}: "
           f"{'met' if ours[1] >= raw[1] else 'NOT met'}")
+    titled = _snippet_row(pages, "titled")
+    print(f"  wirefeed title + text (what `wirefeed extract --json` returns): P {titled[0]:.3f} R {titled[1]:.3f} "
+          f"F1 {titled[2]:.3f}")
     print_worse(pages, show_worse)
     causes = print_lost(pages, show_lost)
-    return {"languages": rows, "lost_causes": causes}
+    return {"languages": rows, "lost_causes": causes, "title_and_text": titled}
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -511,6 +531,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--trafilatura-data", type=Path, default=TRAFILATURA_DATA, help="trafilatura-eval folder")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)")
     parser.add_argument("--limit", type=int, help="at most this many pages of each set, evenly spread")
+    parser.add_argument("--full-cascade-below", metavar="CHARS|always",
+                        help="variant: run trafilatura's full cascade when the fast text is shorter than this")
     parser.add_argument("--json", type=Path, help="write per-page and summary figures here")
     parser.add_argument("--show-worse", action="store_true", help="print every page where wirefeed loses")
     parser.add_argument("--show-lost", action="store_true", help="print each lost `with` sentence and its block")
@@ -531,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(tasks)} pages, {args.jobs} jobs, {os.cpu_count()} CPUs, load average {load}, "
           f"trafilatura {trafilatura.__version__}")
     start = time.perf_counter()
-    results = run_all(tasks, args.jobs)
+    results = run_all(tasks, args.jobs, args.full_cascade_below)
     summary: dict[str, Any] = {}
     golds = {t.key: t.gold for t in tasks if t.dataset == "fundus"}
     for dataset, title in (("fundus", "fundus-eval"), ("trafilatura", "trafilatura-eval")):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import trafilatura
 
+import ingest.extract.page as page_module
 from ingest.extract.page import (
     FULL_CASCADE_BELOW_CHARS,
     Extracted,
@@ -103,7 +104,7 @@ class TestExtractPageMetadata:
 
 
 class TestCascade:
-    """trafilatura's fast path first; its full cascade only when the fast text is short."""
+    """trafilatura's full cascade on every page; the fast-path variant only when a threshold is set."""
 
     def _fast_flags(self, monkeypatch: pytest.MonkeyPatch, html: str) -> list[bool]:
         calls: list[bool] = []
@@ -117,18 +118,29 @@ class TestCascade:
         extract_page(html, url="https://news.example/a")
         return calls
 
-    def test_long_text_takes_the_fast_path_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_every_page_gets_the_full_cascade(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A long text runs trafilatura once, with its full cascade (the fast path lost text on real pages)."""
         body = "".join(f"<p>{BODY} ({i})</p>" for i in range(6))
-        assert len(body) > FULL_CASCADE_BELOW_CHARS
+        assert self._fast_flags(monkeypatch, f"<html><body><article>{body}</article></body></html>") == [False]
+
+    def test_fast_path_variant_long_text(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With a threshold set, a text longer than it takes the fast path only."""
+        monkeypatch.setattr(page_module, "FULL_CASCADE_BELOW_CHARS", 1000)
+        body = "".join(f"<p>{BODY} ({i})</p>" for i in range(6))
+        assert len(body) > 1000
         assert self._fast_flags(monkeypatch, f"<html><body><article>{body}</article></body></html>") == [True]
 
-    def test_short_text_gets_the_full_cascade(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_fast_path_variant_short_text(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With a threshold set, a text shorter than it is redone with the full cascade."""
+        monkeypatch.setattr(page_module, "FULL_CASCADE_BELOW_CHARS", 1000)
         html = f"<html><body><article><p>{BODY}</p></article></body></html>"
         assert self._fast_flags(monkeypatch, html) == [True, False]
 
     def test_options_record_the_rule(self) -> None:
+        """The recorded options say which rule produced the text (a change re-extracts)."""
         options = json.loads(_extract("seed_teaser_inside").options)
         assert options["full_cascade_below_chars"] == FULL_CASCADE_BELOW_CHARS
+        assert options["trafilatura"]["include_tables"] is True
 
 
 class TestExtractPageNonArticles:

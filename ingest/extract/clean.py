@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from dedupe.words import text_width, word_count
+from ingest.extract import furniture
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
 from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "2"
+CLEAN_VERSION = "3"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -50,7 +51,8 @@ _AGENCIES = (
     r"Bloomberg|Keystone|Imago|IMAGO|picture alliance|picture-alliance|SIPA|Sipa|Abaca|ABACA|"
     r"MaxPPP|Belga|BELGA|ANP|PA|PA Wire|Xinhua|XINHUA|Sputnik|TASS|Alamy|iStock|istockphoto|"
     r"Europa Press|NurPhoto|Anadolu|Anadolu Agency|Hans Lucas|Le Parisien|Wikimedia Commons|Pool|"
-    r"共同通信|共同|時事通信|時事|ロイター|新华社|新華社|中新社|路透社|法新社|美联社|연합뉴스|뉴시스"
+    r"共同通信|共同|時事通信|時事|ロイター|新华社|新華社|中新社|路透社|法新社|美联社|연합뉴스|뉴시스|"
+    r"PAP|KNA|epd|APA|SDA|ČTK|Lusa|AAP|Kyodo|Yonhap|Notimex|Télam|Agencia EFE"
 )
 # Credit words of Chinese, Japanese, Korean and Thai captions; written without spaces, so no \b.
 _CJK_CREDIT_WORDS = r"写真|撮影|図|图片来源|图片|摄影|照片|圖片來源|圖片|攝影|사진|ภาพ"
@@ -61,7 +63,9 @@ CREDIT_TAIL = re.compile(
     r"(?i:[\(\[]\s*(?:photos?|fotos?|images?|pictures?|pics?|crédits?(?: photo)?|credits?|bild|"
     r"illustrations?|source|quelle|fuente)\s*:?[^()\[\]]{1,80}[\)\]]"
     r"|\b(?:photos?|fotos?|images?|pictures?|crédits? photos?|crédits?|credits?|photo credit|bild|"
-    r"illustration|foto ?grafía|imagen)\s*:\s*[^.:!?]{1,60})"
+    r"illustration|foto ?grafía|imagen|bildquelle|bildnachweis|quelle|zdjęcie|zdjęcia|źródło|fuente|fonte|"
+    r"crédito)\s*:\s*[^.:!?]{1,60}"
+    r"|\bfot\.\s*[^.!?]{1,60})"
     r"|(?:" + _CJK_CREDIT_WORDS + r")\s*[:：/／]\s*[^.!?。！？:：]{1,40}"
     r"|[（(]\s*(?:" + _CJK_CREDIT_WORDS + r")\s*[:：/／]?\s*[^（）()]{1,40}[）)]"
     r"|[=＝]\s*(?:" + _AGENCIES + r")"
@@ -74,7 +78,8 @@ CREDIT_TAIL = re.compile(
 _SLASH_CREDIT = re.compile(r"/\s*[\w.'’ -]*\b(?:" + _AGENCIES + r")\b|\b(?:" + _AGENCIES + r")\s?/")
 _CREDIT_WORD = re.compile(
     r"^[\(\[]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
-    r"foto ?grafía|imagen)\b|^©|^via\b|^[=＝]|^(?:" + _CJK_CREDIT_WORDS + ")",
+    r"foto ?grafía|imagen|bildquelle|bildnachweis|quelle|zdjęcie|zdjęcia|źródło|fuente|fonte|crédito|fot\.)"
+    r"(?!\w)|^©|^via\b|^[=＝]|^(?:" + _CJK_CREDIT_WORDS + ")",
     re.IGNORECASE,
 )
 _AGENCY_ONLY = re.compile(r"^(?:[.)]\s|\s?[-–—|]\s)?(?:" + _AGENCIES + r")\b")
@@ -99,7 +104,17 @@ _LABEL_WORDS = (
     r"cerrar|leer más|lee también|lea también|te puede interesar|noticias relacionadas|lo más leído"
 )
 # A block that is nothing but a site's interface label.
-UI_LABEL = re.compile(r"^(?:" + _LABEL_WORDS + r")\s*[:.!»›>→]*$", re.IGNORECASE)
+UI_LABEL = re.compile(
+    r"^(?:" + _LABEL_WORDS + "|" + furniture.alternation(furniture.LABELS) + r")\s*[:.!?»›>→]*$", re.IGNORECASE
+)
+# "Tags: Politik, Berlin", "Kategorie: News", "Etiquetas: ...": a line of topics.
+TOPIC_LINE = re.compile(r"^(?:" + furniture.alternation(furniture.TOPIC_LEADS) + r")\s*:\s*\S", re.IGNORECASE)
+MAX_TOPIC_WORDS = 15
+# "Foto: dpa", "Beitragsbild: ...", "Fot. PAP", "Image illustrative : ...": a caption led by its credit.
+CAPTION_LEAD = re.compile(
+    r"^[\[(]?(?:" + furniture.alternation(furniture.CAPTION_LEADS) + r")\s*[:：]\s*\S|^fot\.\s*\S", re.IGNORECASE
+)
+MAX_LED_CAPTION_WORDS = 30
 # A related-story or read-more prompt followed by a headline: "Read more: ...", "Lire aussi - ...".
 RELATED_PROMPT = re.compile(
     r"^[\[(]?(?:read more|read also|also read|more on this(?: story)?|"
@@ -107,7 +122,8 @@ RELATED_PROMPT = re.compile(
     r"more from \w+|lire aussi|à lire aussi|a lire aussi|lire également|à lire également|voir aussi|"
     r"sur le même sujet|à voir aussi|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|"
     r"siehe auch|lee también|lea también|leer más|te puede interesar|también te puede interesar|"
-    r"más información|noticias relacionadas|relacionado)\s*[\])]?\s*[:>»›→|–—-]\s*\S",
+    r"más información|noticias relacionadas|relacionado|" + furniture.alternation(furniture.RELATED_LEADS)
+    + r")\s*[\])]?\s*[:>»›→|–—-]\s*\S",
     re.IGNORECASE,
 )
 # Subscription and sharing calls to action; they must name the newsletter, subscription or network.
@@ -131,14 +147,43 @@ SUBSCRIPTION_PITCH = re.compile(
     re.IGNORECASE,
 )
 MAX_PITCH_WORDS = 30
+# Newsletters, follow-us, support and comment prompts, app downloads, in every language of furniture.py.
+_NEWSLETTER = re.compile(
+    r"\b(?:" + "|".join(furniture.NEWSLETTER_WORDS) + r")\b", re.IGNORECASE
+)
+_SIGN_UP = re.compile(r"\b(?:" + "|".join(furniture.SIGN_UP_WORDS) + r")", re.IGNORECASE)
+_FOLLOW = re.compile(
+    r"\b(?:" + "|".join(furniture.FOLLOW_WORDS) + r")\b.{0,80}\b(?:" + "|".join(furniture.NETWORKS) + r")\b"
+    r"|\b(?:" + "|".join(furniture.NETWORKS) + r")\b.{0,40}\b(?:" + "|".join(furniture.FOLLOW_WORDS) + r")\b",
+    re.IGNORECASE,
+)
+_PITCH = re.compile(
+    r"(?:" + furniture.alternation(furniture.SUPPORT_PITCHES) + "|" + furniture.alternation(furniture.COMMENT_PROMPTS)
+    + "|" + "|".join(furniture.APP_PROMPTS) + r")",
+    re.IGNORECASE,
+)
+MAX_NOTICE_WORDS = 60
+MAX_POINTER_WORDS = 12
+# "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
+MORE_INFO = re.compile(r"^(?:" + "|".join(furniture.MORE_INFO_LEADS) + r")(?!\w)", re.IGNORECASE)
+_POINTER_END = re.compile(r"(?::\s*$|\b[\w-]+\.(?:[a-z]{2,6})(?:/\S*)?\s*\.?$|https?://)", re.IGNORECASE)
+CONTACT_LINE = re.compile(r"^(?:" + "|".join(furniture.CONTACT_LEADS) + r")\s*:", re.IGNORECASE)
+FILE_LINK = re.compile(furniture.FILE_LINK, re.IGNORECASE)
+META_COUNT = re.compile(r"^(?:" + "|".join(furniture.META_COUNT) + r")$", re.IGNORECASE)
+# A meta line: date | author | category | comments, its parts split by a bar or a dot.
+_META_SPLIT = re.compile(r"\s+[|·•]\s+|\s*\|\s*")
+_NAME = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*\s?){1,3}$")
+# Rights, affiliate disclosures and login walls: the notices a site puts under every article.
+NOTICE = re.compile(r"(?:" + furniture.alternation(furniture.NOTICES) + r")|^(?:©|copyright\b)", re.IGNORECASE)
 _BYLINE = re.compile(
-    r"^(?i:by|par|von|por|texte|text|texto|written by|reporting by)\s*:?\s+"
+    r"^(?i:" + furniture.alternation(furniture.BYLINE_LEADS) + r")\s*:?\s+"
     r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+|,\s*|\s+(?:and|et|und|y|&)\s+)?){1,8}"
     r"(?:\s*[,|–—/-]\s*[^.!?]{0,60})?$",
 )
 _DATE_LEAD = re.compile(
     r"^(?:published|updated|posted|last updated|first published|publié|publiée|mis à jour|modifié|"
-    r"actualisé|veröffentlicht|aktualisiert|erstellt|stand|publicado|actualizado|modificado)\b",
+    r"actualisé|veröffentlicht|aktualisiert|erstellt|stand|publicado|actualizado|modificado|"
+    + furniture.alternation(furniture.DATE_LEADS) + r")(?!\w)",
     re.IGNORECASE,
 )
 _DATE_TOKEN = re.compile(
@@ -152,15 +197,25 @@ _DATE_TOKEN = re.compile(
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|"
     r"freitag|samstag|sonntag|lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
     r"published|updated|posted|last|first|publié|publiée|mis|jour|modifié|actualisé|veröffentlicht|"
-    r"aktualisiert|stand|publicado|actualizado|modificado|am)\b|[,.:|·•–—/()-]",
+    r"aktualisiert|stand|publicado|actualizado|modificado|am|"
+    + "|".join(furniture.MONTHS_MORE) + "|" + furniture.alternation(furniture.DATE_LEADS) + r")(?!\w)|[,.:|·•–—/()-]",
     re.IGNORECASE,
 )
 _HAS_DIGIT = re.compile(r"\d")
 # A date line must hold a date: a month or weekday name, or a numeric date or time.
 _DATE_EVIDENCE = re.compile(
     r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[:h]\d{2}|\b(?:jan|feb|fév|mar|apr|avr|may|mai|jun|jui|jul|"
-    r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic|mär|jän)[a-zéûä]*\b",
+    r"aug|aoû|sep|oct|nov|dec|déc|dez|ene|abr|ago|sept|dic|mär|jän)[a-zéûä]*\b|(?<!\w)(?:"
+    + "|".join(furniture.MONTHS_MORE) + r")(?!\w)",
     re.IGNORECASE,
+)
+# A dateline: a place, then a date ("Berlin, 12. März 2021"; "MADRID, 3 Ene.").
+MAX_DATELINE_WORDS = 8
+_PLACE = re.compile(r"^[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*(?:[ -][A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*)?(?=\s*,\s*\d)")
+# A signature closing a story: an editor's initials and the agency ("aja/PAP", "(dpa)", "kk/PAP").
+_SIGNATURE = re.compile(
+    r"^[(\[]?(?:[a-zA-ZäöüÄÖÜß]{1,5}\s?/\s?){0,3}(?:" + "|".join(furniture.SIGNING_AGENCIES) + r")"
+    r"(?:\s?/\s?[a-zA-ZäöüÄÖÜß]{1,5}){0,3}[)\]]?\.?$"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 MAX_CREDIT_WORDS = 8
@@ -179,6 +234,8 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     if " ".join(block.split()) in captions:
         return True
     text = block.strip()
+    if _words(text) <= MAX_LED_CAPTION_WORDS and CAPTION_LEAD.match(text):
+        return True  # "Foto: dpa", "Beitragsbild: Titelseite der FAZ vom 2.4.2019, Ausriss."
     # "... said AFP." ends with a full stop; a credit line does not, unless bracketed.
     if text.endswith((*_FULL_STOPS, '"', "»", "”")):
         return False
@@ -199,7 +256,7 @@ def is_byline(block: str, authors: Sequence[str]) -> bool:
     """Tell whether a block is the byline: "By ...", "Par ...", or the page's author alone."""
     if _words(block) > MAX_BYLINE_WORDS:
         return False
-    if _BYLINE.match(block.strip()):
+    if _BYLINE.match(block.strip()) or _SIGNATURE.match(block.strip()):
         return True
     folded = normalise(block).strip(" .:|-")
     for author in authors:
@@ -214,7 +271,52 @@ def is_date_line(block: str) -> bool:
     if _words(block) > MAX_BYLINE_WORDS or not _HAS_DIGIT.search(block) or not _DATE_EVIDENCE.search(block):
         return False
     rest = _DATE_TOKEN.sub(" ", block).strip()
-    return not rest or (_DATE_LEAD.match(block.strip()) is not None and _words(rest) <= 2)
+    if not rest or (_DATE_LEAD.match(block.strip()) is not None and _words(rest) <= 2):
+        return True
+    # A dateline: a place, a comma and a date, nothing else ("Berlin, 12. März 2021").
+    place = _PLACE.match(block.strip())
+    return _words(block) <= MAX_DATELINE_WORDS and place is not None and rest == place.group(0)
+
+
+def is_notice(block: str) -> bool:
+    """Tell whether a block is a site notice: rights reserved, an affiliate disclosure, a login wall."""
+    return _words(block) <= MAX_NOTICE_WORDS and NOTICE.search(block.strip()) is not None
+
+
+def is_pointer(block: str) -> bool:
+    """Tell whether a block only points elsewhere: "Weitere Infos unter www.x.de", "Pressekontakt: ...", a file."""
+    text = block.strip()
+    if _words(text) > MAX_POINTER_WORDS * 2:
+        return False
+    if FILE_LINK.search(text) or CONTACT_LINE.match(text):
+        return True
+    return _words(text) <= MAX_POINTER_WORDS and MORE_INFO.match(text) is not None and bool(_POINTER_END.search(text))
+
+
+def _meta_part(part: str) -> str | None:
+    """Name what one part of a meta line is ("date", "label", "name", ...), or None for text."""
+    if not part:
+        return "empty"
+    if is_date_line(part) or (_HAS_DIGIT.search(part) and not _DATE_TOKEN.sub(" ", part).strip()):
+        return "date"
+    if META_COUNT.match(part) or UI_LABEL.match(part) or is_topic_line(part) or _BYLINE.match(part):
+        return "label"
+    return "name" if _NAME.match(part) else None
+
+
+def is_meta_line(block: str) -> bool:
+    """Tell whether a block is a post's meta line: "January 13, 2020 | categories: Python | View Comments"."""
+    text = block.strip()
+    if _words(text) > MAX_PROMPT_WORDS or ("|" not in text and "·" not in text and "•" not in text):
+        return False
+    kinds = [_meta_part(part.strip(" -–—:")) for part in _META_SPLIT.split(text)]
+    return None not in kinds and ("date" in kinds or "label" in kinds)
+
+
+def is_topic_line(block: str) -> bool:
+    """Tell whether a block is a line of tags or categories ("Kategorie: News", "Tags: a, b")."""
+    text = block.strip()
+    return _words(text) <= MAX_TOPIC_WORDS and not text.endswith(_FULL_STOPS) and TOPIC_LINE.match(text) is not None
 
 
 def is_prompt(block: str) -> bool:
@@ -224,7 +326,9 @@ def is_prompt(block: str) -> bool:
         return True
     if _words(text) > MAX_PITCH_WORDS:
         return False
-    if SUBSCRIPTION_PITCH.search(text):
+    if SUBSCRIPTION_PITCH.search(text) or _FOLLOW.search(text) or _PITCH.search(text):
+        return True
+    if _NEWSLETTER.search(text) and _SIGN_UP.search(text):
         return True
     if _words(text) > MAX_PROMPT_WORDS:
         return False
@@ -249,7 +353,8 @@ _RELATED_HEADING = re.compile(
     r"most (?:read|popular|viewed)|popular|trending(?: now)?|editor'?s'? picks|"
     r"à lire aussi|lire aussi|sur le même sujet|dans la même rubrique|les plus lus|nos articles|"
     r"plus d'actualités.{0,30}|mehr zum thema|mehr aus.{0,30}|das könnte sie auch interessieren|"
-    r"meistgelesen|más noticias|te puede interesar|noticias relacionadas|lo más leído)\s*:?$",
+    r"meistgelesen|más noticias|te puede interesar|noticias relacionadas|lo más leído|"
+    + furniture.alternation(furniture.RELATED_HEADINGS) + r")\s*:?$",
     re.IGNORECASE,
 )
 # A closing list is short blocks only; a longer block after the heading means it was not a list.
@@ -342,7 +447,7 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
         spaced = " ".join(block.split())
         if _NO_WORD.match(block):
             why[index] = "separator"
-        elif UI_LABEL.match(block.strip()):
+        elif UI_LABEL.match(block.strip()) or is_topic_line(block) or is_pointer(block) or is_meta_line(block):
             why[index] = "navigation"
         elif spaced in context.links or _doubled(spaced):
             why[index] = "related_link"
@@ -354,6 +459,8 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "photo_caption"
         elif is_prompt(block):
             why[index] = "share_prompt"
+        elif is_notice(block):
+            why[index] = "site_notice"
     for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
             why[index] = "author_bio"

@@ -41,16 +41,17 @@ __all__ = [
 TRAFILATURA_OPTIONS: dict[str, Any] = {
     "deduplicate": False,  # its cache is process-global: answers would change from run to run
     "include_comments": False,
-    "include_tables": False,
+    "include_tables": True,
     "include_images": False,
     "favor_precision": False,
     "favor_recall": False,
 }
-# trafilatura's fast path (its main extractor alone) gives the same text as the full cascade on 79 of
-# the 80 fundus pages at ~70 % of the cost; the readability/jusText comparison only rescues pages
-# where the main extractor found little. So the fast path runs first and the full cascade only when
-# its text is shorter than this (about 150 words: shorter than nearly every article body).
-FULL_CASCADE_BELOW_CHARS = 1000
+# trafilatura's full cascade (its main extractor, then the readability/jusText comparison) on every
+# page. A fast path (main extractor alone, the cascade only when its text is shorter than N characters)
+# was the rule until issue 16: on the 990 pages of trafilatura-eval it lost `with` sentences on 9 pages
+# for any N, for about 6 % of CPU (docs/extraction.md). None means no fast path; a number brings the
+# fast path back (scripts/eval_extraction.py --full-cascade-below compares).
+FULL_CASCADE_BELOW_CHARS: int | None = None
 EXTRACTOR = "trafilatura"
 EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}+wirefeed-clean {CLEAN_VERSION}"
 OPTIONS = json.dumps(
@@ -186,7 +187,8 @@ def _text_of(element: Any) -> str:
 class _MetaScan:
     """What one walk over a page's tags of interest collects, before trafilatura prunes the tree."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str | None = None) -> None:
+        self.page = _without_fragment(url)
         self.values: dict[str, str] = {}
         self.canonical: str | None = None
         self.captions: set[str] = set()
@@ -234,14 +236,27 @@ class _MetaScan:
             name = " ".join(text.split()).strip(" ,;|")
             if name and len(name) <= MAX_AUTHOR_CHARS and name not in self.rel_authors:
                 self.rel_authors.append(name)
-        # Links of four words or more: a block that is only one of them points to another story.
-        if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
+        # Links of four words or more: a block that is only one of them points to another story. A link
+        # within the page itself (a table of contents: "#section", or this URL) points to its own text.
+        if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES and self._leaves_page(node):
             self.links.add(" ".join(text.split()))
 
+    def _leaves_page(self, node: Any) -> bool:
+        """Tell whether a link points to another page (not an anchor of this one, nor a name target)."""
+        href = (node.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            return False
+        return self.page is None or _without_fragment(_absolute(href, self.page)) != self.page
 
-def _read_meta(tree: Any, headers: Mapping[str, str] | None) -> _Meta:
+
+def _without_fragment(url: str | None) -> str | None:
+    """Return a URL without its #fragment."""
+    return url.split("#", 1)[0] if url else None
+
+
+def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = None) -> _Meta:
     """Collect what the page declares about itself, before trafilatura prunes the tree."""
-    scan = _MetaScan()
+    scan = _MetaScan(url)
     # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
     for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
         scan.visit(node)
@@ -384,10 +399,8 @@ def extract_page(
     tree = load_html(html)
     if tree is None:
         return _empty(url, "unparseable")
-    meta = _read_meta(tree, headers)
-    document = _trafilatura(tree, url, fast=True)
-    if len(document.text or "") < FULL_CASCADE_BELOW_CHARS:
-        document = _trafilatura(tree, url, fast=False)
+    meta = _read_meta(tree, headers, url)
+    document = _body(tree, url)
     title = _title(meta)
     candidates = (title, meta.values.get("og:title"), meta.title_tag, *meta.h1, meta.json_ld.get("headline"))
     titles = tuple(t for t in candidates if t)
@@ -423,6 +436,16 @@ def extract_page(
         extractor_version=EXTRACTOR_VERSION,
         options=OPTIONS,
     )
+
+
+def _body(tree: Any, url: str | None) -> Document:
+    """trafilatura's article body: its full cascade, or its fast path unless that text is short."""
+    if FULL_CASCADE_BELOW_CHARS is None:
+        return _trafilatura(tree, url, fast=False)
+    document = _trafilatura(tree, url, fast=True)
+    if len(document.text or "") < FULL_CASCADE_BELOW_CHARS:
+        document = _trafilatura(tree, url, fast=False)
+    return document
 
 
 def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> Document:

@@ -30,16 +30,22 @@ BOUNDARY_SLACK = 2
 # Longest marker text looked for at a block's end.
 MARKER_WINDOW = 60
 
+# Read-on texts of Polish, Italian, Portuguese, Dutch, Czech, Russian and Turkish sites.
+_READ_ON_MORE = (
+    r"czytaj więcej|czytaj dalej|leggi tutto|leggi di più|continua a leggere|leia mais|continue lendo|"
+    r"lees meer|lees verder|číst dále|číst dál|читать далее|devamını oku"
+)
 _READ_ON = (
     r"lire la suite|la suite|lire plus|en savoir plus|read more|read the full (?:story|article)|"
     r"continue reading|keep reading|more|weiterlesen|mehr lesen|mehr|leer más|seguir leyendo|"
-    r"sigue leyendo|ver más|続きを読む|全文を読む|阅读全文|查看全文|閱讀全文|อ่านต่อ|อ่านเพิ่มเติม|더보기|기사 더보기"
+    r"sigue leyendo|ver más|続きを読む|全文を読む|阅读全文|查看全文|閱讀全文|อ่านต่อ|อ่านเพิ่มเติม|더보기|기사 더보기|"
+    + _READ_ON_MORE
 )
 # Read-on texts specific enough to mark a teaser without an ellipsis before them.
 _READ_ON_ALONE = (
     r"lire la suite|read more|read the full (?:story|article)|continue reading|keep reading|weiterlesen|"
     r"mehr lesen|leer más|seguir leyendo|sigue leyendo|続きを読む|全文を読む|阅读全文|查看全文|閱讀全文|อ่านต่อ|"
-    r"อ่านเพิ่มเติม|기사 더보기"
+    r"อ่านเพิ่มเติม|기사 더보기|" + _READ_ON_MORE
 )
 # A marker ends a teaser: an ellipsis ("...", "…", "[…]", "(...)") and/or a read-on link text.
 TEASER_MARKER = re.compile(

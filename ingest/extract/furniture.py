@@ -1,0 +1,255 @@
+"""Site furniture in many languages: the words of prompts, labels, credits, bylines and notices.
+
+Each table lists, per language, the phrases sites put around an article (regex fragments, matched
+case-insensitively); `clean.py` compiles them into its rules. The languages are those of the two
+evaluation sets (German, English, French, Spanish, Polish, Italian, Portuguese, Dutch, Czech) and
+Chinese, Japanese and Korean for credits. A phrase here is only evidence: every rule that uses one
+also bounds the block's length, so a body paragraph that happens to contain it is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def alternation(table: Mapping[str, tuple[str, ...]]) -> str:
+    """Join every language's phrases into one regex alternation (longest first, so prefixes lose)."""
+    phrases = {phrase for phrases in table.values() for phrase in phrases}
+    return "|".join(sorted(phrases, key=lambda p: (-len(p), p)))
+
+
+# "Read more: <headline>", "Lire aussi - <headline>": a lead, a separator, another story's headline.
+RELATED_LEADS: dict[str, tuple[str, ...]] = {
+    "en": ("read more", "read also", "also read", "read next", "more on this(?: story)?", "see also", "watch",
+           "related(?: (?:video|videos|story|stories|articles?|coverage|content|reading|links?))?",
+           "more from \\w+", "further reading", "recommended(?: reading)?", "listen"),
+    "fr": ("lire aussi", "à lire aussi", "a lire aussi", "lire également", "à lire également", "voir aussi",
+           "à voir aussi", "sur le même sujet", "lisez aussi", "à découvrir(?: aussi)?", "dans le même dossier"),
+    "de": ("lesen sie auch", "lesen sie mehr", "lesen sie hier", "lies auch", "mehr zum thema", "mehr dazu",
+           "auch interessant", "ebenfalls interessant", "siehe auch", "passend dazu", "zum thema",
+           "das könnte sie auch interessieren", "das könnte dich auch interessieren", "lesetipp",
+           "hier weiterlesen", "empfehlungen? der redaktion", "auch lesen", "zum weiterlesen", "mehr themen",
+           "weiter zu", "zurück zu", "das thema könnte (?:dich|sie) auch interessieren"),
+    "es": ("lee también", "lea también", "lee además", "lea además", "lea más", "lee más", "lea", "lee",
+           "leer más", "te puede interesar", "le puede interesar", "también te puede interesar",
+           "también le puede interesar", "puedes ver", "puede ver", "mire", "mira", "ver también", "ver más",
+           "te recomendamos", "le recomendamos", "más información", "noticias relacionadas",
+           "notas relacionadas", "contenido relacionado", "relacionado", "también puede leer",
+           "lectura recomendada", "te podría interesar", "vea también", "vea además", "más sobre"),
+    "pl": ("czytaj też", "czytaj także", "czytaj również", "czytaj więcej", "przeczytaj też", "przeczytaj także",
+           "przeczytaj również", "zobacz też", "zobacz także", "zobacz również", "polecamy", "sprawdź też",
+           "sprawdź także", "warto przeczytać"),
+    "it": ("leggi anche", "leggi pure", "potrebbe interessarti", "vedi anche", "guarda anche", "approfondisci"),
+    "pt": ("leia também", "leia mais", "veja também", "veja mais", "saiba mais", "confira também"),
+    "nl": ("lees ook", "lees meer", "zie ook", "bekijk ook"),
+    "cs": ("čtěte také", "čtěte též", "přečtěte si také", "přečtěte si též", "související články?"),
+}
+
+# Interface labels: a block that is nothing but one of these is chrome, never body text.
+LABELS: dict[str, tuple[str, ...]] = {
+    "en": ("posted by", "added by", "next article", "previous article", "table of contents", "read more about",
+           "tags", "topics", "categories", "share this(?: post| page)?", "share on \\w+",
+           "like this", "related posts", "leave a (?:comment|reply)", "no comments", "comments are closed",
+           "you (?:may|might) also like", "about the author", "further reading", "sponsored", "loading",
+           "view comments", "post navigation", "back to top"),
+    "fr": ("sujets", "thèmes", "mots-clés", "mots clés", "partager cet article", "articles similaires",
+           "articles liés", "j'aime", "chargement", "à lire également", "retour en haut", "sommaire",
+           "article suivant", "article précédent"),
+    "de": ("weitere themen", "weitere artikel", "weitere beiträge", "weitere informationen", "weitere infos",
+           "ähnliche artikel", "ähnliche beiträge", "verwandte artikel", "schon gelesen", "keine kommentare",
+           "kommentar schreiben", "kommentieren", "teilen mit", "teilen sie dies mit", "diesen artikel teilen",
+           "beitrag teilen", "seite teilen", "zum newsletter anmelden", "newsletter abonnieren",
+           "beiträge aus dem forum", "kontakt", "werbung", "anzeige", "zurück", "nach oben", "top-themen",
+           "top themen", "schlagworte", "stichworte", "kategorien?", "gefällt mir", "wird geladen",
+           "quellenangaben", "zusatzinformationen", "originalpublikation", "über diese reihe", "mehr zum thema",
+           "empfehlungen", "empfohlene (?:beiträge|artikel)", "kommentierte artikel", "meist-?diskutiert",
+           "meistkommentiert", "inhaltsverzeichnis", "bewerten", "bild anzeigen", "kommentare insgesamt",
+           "hinzugefügt von", "zum weiterlesen", "auch lesen", "mehr themen", "weitere (?:\\w+ ){0,2}(?:themen|artikel|"
+           "beiträge|nachrichten|meldungen)(?: (?:zum thema|aus [\\w -]{1,40}))?",
+           "vorschau auf den nächsten artikel", "nächster artikel", "vorheriger artikel"),
+    "es": ("temas", "etiquetas", "notas relacionadas", "contenido relacionado", "artículos relacionados",
+           "noticias relacionadas", "lo más visto", "más leídas", "más leído", "compartir en \\w+",
+           "comparte esta noticia", "comparte esto", "síguenos", "siguenos", "me gusta", "cargando",
+           "anuncio", "te recomendamos", "recomendados", "boletín", "newsletter", "vea también", "índice",
+           "más sobre [\\w ]{1,40}"),
+    "pl": ("dowiedz się więcej", "spis treści", "czytaj też", "czytaj także", "zobacz też", "zobacz także",
+           "tagi", "udostępnij", "podziel się",
+           "komentarze", "reklama", "polecamy", "najczęściej czytane", "najpopularniejsze", "kategorie",
+           "kategoria", "ładowanie", "polub to"),
+    "it": ("condividi", "argomenti", "leggi anche", "pubblicità", "commenti", "articoli correlati"),
+    "pt": ("compartilhe", "partilhar", "leia também", "publicidade", "comentários", "notícias relacionadas"),
+    "nl": ("delen", "lees ook", "advertentie", "reacties", "gerelateerde artikelen"),
+}
+
+# The heading of a closing list of other stories.
+RELATED_HEADINGS: dict[str, tuple[str, ...]] = {
+    "en": ("related posts", "you (?:may|might) also like", "more stories", "further reading"),
+    "fr": ("articles similaires", "articles liés", "sur le même thème", "à découvrir"),
+    "de": ("weitere themen", "weitere artikel", "weitere beiträge", "ähnliche artikel", "ähnliche beiträge",
+           "verwandte artikel", "das könnte dich auch interessieren", "schon gelesen\\??", "top-themen.{0,30}",
+           "empfehlungen(?: der redaktion)?", "lesen sie auch.{0,30}"),
+    "es": ("notas relacionadas", "contenido relacionado", "artículos relacionados", "te recomendamos",
+           "lo más visto", "más leídas", "también te puede interesar"),
+    "pl": ("czytaj też", "czytaj także", "zobacz też", "zobacz także", "polecamy", "najczęściej czytane",
+           "najpopularniejsze"),
+    "it": ("leggi anche", "articoli correlati", "potrebbe interessarti"),
+    "pt": ("leia também", "veja também", "notícias relacionadas"),
+    "nl": ("lees ook", "gerelateerde artikelen"),
+}
+
+# "Tags: a, b", "Kategorie: News", "Etiquetas: ...": a line of topics, at most a few words after it.
+TOPIC_LEADS: dict[str, tuple[str, ...]] = {
+    "en": ("tags?", "tagged(?: with)?", "categor(?:y|ies)", "topics?", "filed under", "posted in", "keywords"),
+    "fr": ("mots[- ]clés", "catégories?", "thèmes?", "sujets?", "rubriques?"),
+    "de": ("kategorien?", "schlagw(?:o|ö)rte?", "stichw(?:o|ö)rte?", "themen", "rubrik", "abgelegt unter"),
+    "es": ("etiquetas?", "categorías?", "temas?", "archivado en"),
+    "pl": ("tagi", "kategori[ae]", "tematy?"),
+    "it": ("argomenti", "categori[ae]", "tag"),
+    "pt": ("categorias?", "assuntos?", "tópicos"),
+    "nl": ("categorie(?:ën)?", "trefwoorden"),
+}
+
+# A caption or credit line starts with one of these, then a colon ("Foto: dpa", "Fot. PAP").
+CAPTION_LEADS: dict[str, tuple[str, ...]] = {
+    "en": ("photo", "photos", "image", "images", "picture", "illustration", "credit", "credits", "photo credit",
+           "image credit", "pictured", "figure \\d+", "fig\\. ?\\d+", "source"),
+    "fr": ("photo", "crédit", "crédits", "crédit photo", "image illustrative", "illustration", "légende", "source"),
+    "de": ("foto", "fotos", "bild", "bilder", "bildquelle", "bildnachweis", "symbolbild", "beitragsbild",
+           "titelbild", "headerbild", "abbildung \\d+", "abb\\. ?\\d+", "quelle", "grafik"),
+    "es": ("foto", "fotos", "imagen", "imágenes", "fotografía", "crédito", "fuente", "ilustración"),
+    "pl": ("zdjęcie", "zdjęcia", "źródło", "ilustracja", "fotografia"),
+    "it": ("foto", "immagine", "fonte", "credito"),
+    "pt": ("foto", "imagem", "fonte", "crédito"),
+    "nl": ("foto", "beeld", "afbeelding", "bron"),
+}
+
+# A byline lead: "By ...", "Autor: ...", "Opracowanie: ...", followed by names.
+BYLINE_LEADS: dict[str, tuple[str, ...]] = {
+    "en": ("by", "written by", "reporting by", "words by", "author", "authors"),
+    "fr": ("par", "texte", "auteur", "auteurs", "propos recueillis par"),
+    "de": ("von", "text", "autor", "autorin", "autoren", "ein beitrag von", "text und fotos?"),
+    "es": ("por", "texto", "autor", "autora", "autores", "escrito por", "redacción"),
+    "pl": ("autor", "autorka", "opracowanie", "oprac\\.", "redakcja", "tekst"),
+    "it": ("di", "autore", "scritto da", "testo"),
+    "pt": ("por", "autor", "autora", "texto"),
+    "nl": ("door", "auteur", "tekst"),
+}
+
+# News agencies that sign the end of a story ("aja/PAP", "(dpa)", "kk/PAP", "EFE").
+SIGNING_AGENCIES = (
+    "PAP", "dpa", "DPA", "AFP", "afp", "AP", "APA", "KNA", "kna", "epd", "EFE", "ANSA", "SDA", "sda", "Reuters",
+    "rtr", "ots", "IAR", "ČTK", "TASR", "Lusa", "Europa Press", "AAP", "Belga", "ANP", "dts", "KAP",
+)
+
+# Publication and update date leads.
+DATE_LEADS: dict[str, tuple[str, ...]] = {
+    "en": ("published", "updated", "posted", "last updated", "first published", "last modified", "created",
+           "date"),
+    "fr": ("publié", "publiée", "mis à jour", "modifié", "actualisé", "dernière mise à jour", "date"),
+    "de": ("veröffentlicht", "aktualisiert", "erstellt", "stand", "letzte änderung", "zuletzt aktualisiert",
+           "zuletzt geändert", "datum", "erschienen"),
+    "es": ("publicado", "actualizado", "modificado", "última actualización", "fecha"),
+    "pl": ("opublikowano", "aktualizacja", "ostatnia aktualizacja", "data publikacji", "data"),
+    "it": ("pubblicato", "aggiornato", "ultimo aggiornamento", "data"),
+    "pt": ("publicado", "atualizado", "data"),
+    "nl": ("gepubliceerd", "bijgewerkt", "datum"),
+}
+
+# Month names (and their common abbreviations) beyond English, French, German and Spanish.
+MONTHS_MORE = (
+    "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
+    "października", "listopada", "grudnia", "styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec",
+    "sierpień", "wrzesień", "październik", "listopad", "grudzień",
+    "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre", "dicembre",
+    "janeiro", "fevereiro", "março", "maio", "junho", "julho", "setembro", "outubro", "novembro", "dezembro",
+    "januari", "februari", "maart", "mei", "augustus",
+)
+
+# Notices a site puts under every article: rights, affiliate disclosures, login walls.
+NOTICES: dict[str, tuple[str, ...]] = {
+    "en": ("all rights reserved", "copyrighted property", "may not be (?:published|reproduced|republished)",
+           "affiliate links?", "we may (?:receive|earn) (?:a )?(?:compensation|commission)",
+           "contains references to products", "must be logged in", "you need to be logged in",
+           "to (?:view|read|continue reading) the full (?:story|article)", "already a subscriber",
+           "by (?:signing up|registering|subscribing),? you agree", "licensed under", "creative commons",
+           "this (?:post|article) (?:contains|may contain) (?:affiliate|sponsored)"),
+    "fr": ("tous droits réservés", "liens? (?:d')?affiliation", "liens? affiliés?", "vous devez être connecté",
+           "pour lire la suite", "accéder en illimité", "déjà abonné", "réservé aux abonnés"),
+    "de": ("alle rechte vorbehalten", "urheberrechtlich geschützt", "affiliate[- ]links?", "partnerlinks?",
+           "provisionslinks?", "erhalten wir (?:eine )?provision", "müssen sie (?:eingeloggt|angemeldet) sein",
+           "nicht eingeloggt", "werbelinks?", "enthält werbung", "alle angaben ohne gewähr",
+           "akzeptieren sie (?:unsere|die) datenschutz", "mit der registrierung akzeptieren", "bereits abonnent",
+           "^\\*?(?:anzeige|werbung)\\s*[-:.–]", "cc[- ]by", "lizenziert unter"),
+    "es": ("todos los derechos reservados", "prohibida su reproducción", "enlaces? de afiliados?",
+           "debes iniciar sesión", "ya eres suscriptor", "contenido exclusivo para suscriptores"),
+    "pl": ("wszelkie prawa zastrzeżone", "chroniony prawem autorskim", "linki afiliacyjne",
+           "musisz być zalogowany", "ten tekst przeczytasz", "dostęp do artykułu"),
+    "it": ("tutti i diritti riservati", "riproduzione riservata", "link di affiliazione"),
+    "pt": ("todos os direitos reservados", "links? de afiliados?"),
+    "nl": ("alle rechten voorbehouden",),
+}
+
+# Calls to action: subscribe, follow, support, comment, download the app. Each needs its object too.
+NEWSLETTER_WORDS = (
+    "newsletter", "newsletters", "boletín", "lettre d'information", "infolettre", "biuletyn", "nieuwsbrief",
+    "notiziario",
+)
+SIGN_UP_WORDS = (
+    "sign up", "signing up", "subscribe", "abonn\\w*", "anmeld\\w*", "melde dich", "registr\\w*", "inscri\\w*",
+    "suscr\\w*", "zapisz", "bestell\\w*", "erhalten sie", "erhältst du", "receive", "recevez", "recibe",
+    "iscriviti", "assine", "aanmelden",
+)
+NETWORKS = ("telegram", "whatsapp", "instagram", "facebook", "twitter", "tiktok", "youtube", "linkedin",
+            "google news", "flipboard")
+FOLLOW_WORDS = (
+    "follow us", "follow", "join", "síguenos", "siguenos", "síganos", "únete", "folgen sie uns", "folge uns",
+    "folgt uns", "suivez-nous", "rejoignez", "obserwuj nas", "dołącz", "seguici", "siga-nos", "volg ons",
+    "sledujte nás", "abonniere", "abonnieren sie", "tenemos canal", "jetzt auch auf", "nuestro canal",
+    "unser(?:en)? kanal", "our channel", "notre chaîne", "nasz kanał",
+)
+SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
+    "en": ("support (?:us|our (?:work|journalism))", "would you consider supporting", "become a (?:member|supporter)",
+           "donate (?:now|today)", "never miss (?:the latest|a story)"),
+    "fr": ("soutenez(?:-nous)?", "faites un don"),
+    "de": ("unterstütze uns", "unterstützen sie (?:uns|unsere)", "jetzt unterstützen", "werde mitglied",
+           "keine bezahlschranke", "unterstütze \\w+ (?:bereits )?mit"),
+    "es": ("apóyanos", "apoya (?:nuestro|el) periodismo", "hazte (?:miembro|socio)", "haz una donación"),
+    "pl": ("wesprzyj nas", "wesprzyj \\w+", "przekaż nam 1%", "zapraszamy (?:też |także )?do subskrypcji"),
+    "it": ("sostienici",),
+    "pt": ("apoie o", "seja assinante"),
+}
+COMMENT_PROMPTS: dict[str, tuple[str, ...]] = {
+    "en": ("let us know in the comments", "we want to hear what you think", "submit a letter to the editor",
+           "letters? to the editor", "join the (?:discussion|conversation)"),
+    "fr": ("dites-le en commentaire", "donnez votre avis", "réagissez"),
+    "de": ("in den kommentaren", "schreiben sie uns", "ihre meinung ist gefragt", "kommentieren zu können"),
+    "es": ("déjanos tu comentario", "deja tu comentario", "cuéntanos en los comentarios"),
+    "pl": ("napisz w komentarzu", "skomentuj"),
+}
+APP_PROMPTS = (
+    "download the \\w+ apps?", "download our app", "laden sie (?:die|unsere) app", "descarga (?:la|nuestra) app",
+    "téléchargez (?:l'|notre )app", "pobierz aplikację", "scarica l'app", "baixe o app",
+)
+
+# "Weitere Infos unter www.example.de", "More information:": a pointer elsewhere, not the story.
+MORE_INFO_LEADS = (
+    "weitere info(?:s|rmationen)", "mehr info(?:s|rmationen)", "more info(?:rmation)?", "for more information",
+    "plus d'info(?:rmation)?s", "pour plus d'informations", "más información", "para más información",
+    "więcej informacji", "maggiori informazioni", "mais informações", "meer informatie",
+)
+# Contact lines under press releases: "Pressekontakt:", "Telefon: 030 ...", "E-Mail: ...".
+CONTACT_LEADS = (
+    "pressekontakt", "pressesprecher\\S*", "ansprechpartner\\S*", "kontakt", "contact(?: presse)?", "press contact",
+    "media contact", "telefon", "tel\\.", "phone", "fax", "e-?mail", "contacto", "kontakt dla mediów",
+)
+# Counts and reading times in a meta line: "12 Kommentare", "1120 Aufrufe", "3 min read", "Lesezeit: 4 Min."
+META_COUNT = (
+    "\\d+\\s*(?:comments?|kommentare?|commentaires?|comentarios?|komentarz\\w*|views|aufrufe|vues|visitas|"
+    "wyświetle\\w*|likes?|shares?)",
+    "(?:lesezeit|reading time|temps de lecture|tiempo de lectura|czas czytania)\\s*:?\\s*\\d+\\s*\\w*\\.?",
+    "\\d+\\s*(?:min(?:ute[ns]?|utos?|\\.)?|minutes?)(?: read| lesen| lesezeit| de lecture| de lectura)?",
+    "(?:view|no|keine|sans|sin|brak) (?:comments?|kommentare|commentaires?|comentarios|komentarzy)",
+    "(?:aufrufe|views|comments|kommentare)\\s*:\\s*\\d+",
+)
+# File links: "Informationsschreiben PDF | 38 KB".
+FILE_LINK = "(?<![a-z])(?:pdf|docx?|xlsx?|pptx?|zip|mp3)\\s*[|,(]?\\s*\\d+(?:[.,]\\d+)?\\s*(?:kb|mb|kib|mib|ko|mo)\\b"
