@@ -15,7 +15,6 @@ from typing import Any
 
 from config.errors import WirefeedError
 from config.secrets import mask_secrets, mask_url
-from ingest.cli.backfill import add_backfill_parser
 from ingest.cli.context import (
     App,
     Parser,
@@ -27,12 +26,6 @@ from ingest.cli.context import (
     poll_interval,
     report_error,
 )
-from ingest.cli.dedupe import add_dedupe_parser
-from ingest.cli.demo import add_demo_parser
-from ingest.cli.extract import add_extract_parser
-from ingest.cli.feeds import add_feeds_parser
-from ingest.cli.ingest import add_ingest_parsers
-from ingest.cli.stories import add_stories_parsers
 
 # `output`, `parse_duration` and `poll_interval` are imported from here by tests and scripts.
 __all__ = ["App", "UsageError", "build_parser", "main", "output", "parse_duration", "poll_interval"]
@@ -61,21 +54,26 @@ def add_init_parser(sub: Any) -> None:
     )
 
 
-# Each family registers its commands; a new family (say `sources`, `prune`) is one module and one line here.
+# Each family is a module whose function registers its commands: (module, function, commands). A new family
+# (say `sources`, `prune`) is one module and one line here. Only the family of the command being run is
+# imported (`wirefeed stats` loads no feed, backfill or dedupe code); help and usage errors load them all.
 FAMILIES = (
-    add_init_parser,
-    add_feeds_parser,
-    add_ingest_parsers,
-    add_extract_parser,
-    add_dedupe_parser,
-    add_stories_parsers,
-    add_demo_parser,
-    add_backfill_parser,
+    ("ingest.cli.app", "add_init_parser", ("init",)),
+    ("ingest.cli.feeds", "add_feeds_parser", ("feeds",)),
+    ("ingest.cli.ingest", "add_ingest_parsers", ("ingest", "run")),
+    ("ingest.cli.extract", "add_extract_parser", ("extract",)),
+    ("ingest.cli.dedupe", "add_dedupe_parser", ("dedupe",)),
+    ("ingest.cli.stories", "add_stories_parsers", ("stories", "export", "stats")),
+    ("ingest.cli.demo", "add_demo_parser", ("demo",)),
+    ("ingest.cli.backfill", "add_backfill_parser", ("backfill",)),
 )
+GLOBAL_VALUES = frozenset({"--config", "--db", "--log-format"})  # global options that take a value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command, or only the family of the command `argv` names."""
+    import importlib
+
     parser = Parser(
         prog="wirefeed",
         description="Ingest news feeds, extract clean article text and group republished copies into stories.",
@@ -86,10 +84,29 @@ def build_parser() -> argparse.ArgumentParser:
     global_options(parser, top=True)
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for family in FAMILIES:
-        family(sub)
-    _help_for(sub.choices["dedupe"], "input", "the corpus: a JSON object a line, {id, title, text, [url], [published]}")
+    chosen = _command_named(argv)
+    for module, function, commands in FAMILIES:
+        if chosen is None or chosen in commands:
+            getattr(importlib.import_module(module), function)(sub)
+    if "dedupe" in sub.choices:
+        corpus = "the corpus: a JSON object a line, {id, title, text, [url], [published]}"
+        _help_for(sub.choices["dedupe"], "input", corpus)
     return parser
+
+
+def _command_named(argv: Sequence[str] | None) -> str | None:
+    """The command `argv` runs when it names one (after any global options), else None (no argv: None)."""
+    tokens = list(argv or ())
+    known = {name for _, _, commands in FAMILIES for name in commands}
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token in GLOBAL_VALUES:
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in known else None
+    return None
 
 
 def _help_for(parser: argparse.ArgumentParser, dest: str, text: str) -> None:
@@ -138,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     that cannot be used, a store, a fetch, a source that cannot be read); anything else is a bug, reported
     as one line saying so, with the traceback in the log.
     """
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     app: App | None = None
     try:
@@ -164,14 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from store.db import describe
 
             return report_error(f"database error: {describe(exc)}", 1)
-        return _internal_error(exc)  # a bug: said so in one line, the traceback goes to the log
+        return _internal_error(exc, app)  # a bug: said so in one line, the traceback goes to the log
     finally:
         if app is not None:
             app.close()
 
 
-def _internal_error(exc: Exception) -> int:
+def _internal_error(exc: Exception, app: App | None) -> int:
     """A bug stopped the run: one line saying so on stderr, the traceback in the log; exit status 1."""
+    if app is not None:
+        app.ensure_logging()
     message = str(exc).strip().splitlines()
     detail = f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
     import structlog

@@ -235,16 +235,27 @@ class App:
     def __init__(self, args: argparse.Namespace) -> None:
         from config.settings import load_settings
         from ingest import dates
-        from ingest.logs import configure_logging
 
         self.args = args
         self.settings: Settings = load_settings(args.config, database_argument(args.db))
         if not args.db:
             check_dialect(self.database_url, "[database] url")
         dates.configure(self.settings.dates.earliest, self.settings.dates.max_ahead_days)
-        fmt = args.log_format or self.settings.log.format
-        configure_logging(fmt, "debug" if args.verbose else self.settings.log.level)
+        self._logging = False
+        if not getattr(args, "read_only", False):
+            # A read-only command reads the store, which logs nothing: its logging is set up on first need.
+            self.ensure_logging()
         self._store: Store | None = None
+
+    def ensure_logging(self) -> None:
+        """Set up logging (structlog to stderr) once."""
+        if self._logging:
+            return
+        from ingest.logs import configure_logging
+
+        fmt = self.args.log_format or self.settings.log.format
+        configure_logging(fmt, "debug" if self.args.verbose else self.settings.log.level)
+        self._logging = True
 
     @property
     def database_url(self) -> str:
@@ -281,9 +292,10 @@ class App:
         where = f"{describe_database(self.database_url)} ({database_source(self.args)})"
         if sys.stderr.isatty():
             note(f"database {where}")
-        else:
+        elif self.args.verbose:
             import structlog
 
+            self.ensure_logging()
             structlog.get_logger("wirefeed.cli").debug("database", database=where)
 
     def close(self) -> None:
