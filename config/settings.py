@@ -7,10 +7,11 @@ import ipaddress
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -28,6 +29,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from config.durations import duration_seconds
 from config.errors import WirefeedError
 from config.secrets import mask_url
 
@@ -42,6 +44,22 @@ MAX_TIMEOUT = HOUR
 MAX_BYTES = 2 * 1024**3
 MAX_WORKERS = 256
 MAX_USER_AGENT = 512
+
+
+def _seconds(value: object) -> object:
+    """A number of seconds as a number, or as a duration string ('15m', '1h30m', '600'); the rest unchanged."""
+    if isinstance(value, str):
+        try:
+            seconds = duration_seconds(value, bare_seconds=True)
+        except ValueError as exc:
+            raise ValueError(f"{exc}") from None
+        return int(seconds) if seconds.is_integer() else seconds
+    return value
+
+
+# A setting in seconds that also takes a duration, as the command line's --interval does.
+Seconds = Annotated[int, BeforeValidator(_seconds)]
+FloatSeconds = Annotated[float, BeforeValidator(_seconds)]
 
 
 class ConfigError(WirefeedError):
@@ -87,12 +105,12 @@ def check_database_url(url: str) -> None:
 class FetchSettings(Section):
     """HTTP behaviour toward publishers."""
 
-    timeout: float = Field(default=20.0, gt=0, le=MAX_TIMEOUT)
+    timeout: FloatSeconds = Field(default=20.0, gt=0, le=MAX_TIMEOUT)
     max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=MAX_BYTES)
     user_agent: str = "wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed reader)"
     concurrency: int = Field(default=32, ge=1, le=1024)
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
-    per_host_delay: float = Field(default=0.5, ge=0, le=HOUR)
+    per_host_delay: FloatSeconds = Field(default=0.5, ge=0, le=HOUR)
     allow_private_networks: bool = False
     allowed_networks: list[str] = Field(default_factory=list)
     obey_robots: bool = True
@@ -122,18 +140,18 @@ class FetchSettings(Section):
 class ScheduleSettings(Section):
     """How often feeds are polled."""
 
-    default_interval: int = Field(default=900, ge=10, le=MAX_INTERVAL)
-    min_interval: int = Field(default=300, ge=10, le=MAX_INTERVAL)
-    max_interval: int = Field(default=86400, ge=60, le=MAX_INTERVAL)
-    tick: int = Field(default=30, ge=1, le=HOUR)
-    lease_seconds: int = Field(default=600, ge=2, le=DAY)
+    default_interval: Seconds = Field(default=900, ge=10, le=MAX_INTERVAL)
+    min_interval: Seconds = Field(default=300, ge=10, le=MAX_INTERVAL)
+    max_interval: Seconds = Field(default=86400, ge=60, le=MAX_INTERVAL)
+    tick: Seconds = Field(default=30, ge=1, le=HOUR)
+    lease_seconds: Seconds = Field(default=600, ge=2, le=DAY)
     disable_after_days: float = Field(default=14.0, gt=0, le=365)
     # Once per this many seconds (per feed, staggered) a poll drops If-None-Match/If-Modified-Since, to
     # catch servers that answer 304 although the feed changed; the body hash still spares an unchanged
     # body from parsing. 0 = never.
-    refetch_unconditional_after: int = Field(default=86400, ge=0, le=MAX_INTERVAL)
+    refetch_unconditional_after: Seconds = Field(default=86400, ge=0, le=MAX_INTERVAL)
     # Seconds a stopping daemon lets in-flight work finish before it releases the remaining leases.
-    shutdown_grace: float = Field(default=30.0, ge=0, le=HOUR)
+    shutdown_grace: FloatSeconds = Field(default=30.0, ge=0, le=HOUR)
     # Feeds claimed per batch, and batches in flight at once, per process.
     batch_size: int = Field(default=50, ge=1, le=10_000)
     batches_in_flight: int = Field(default=2, ge=1, le=64)
@@ -148,7 +166,7 @@ class ScheduleSettings(Section):
 class ExtractSettings(Section):
     """Article extraction limits."""
 
-    timeout: float = Field(default=30.0, gt=0, le=MAX_TIMEOUT)
+    timeout: FloatSeconds = Field(default=30.0, gt=0, le=MAX_TIMEOUT)
     workers: int = Field(default=0, ge=0, le=MAX_WORKERS)  # 0 = one per CPU
 
 

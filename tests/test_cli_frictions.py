@@ -420,6 +420,13 @@ class TestOutput:
         (row,) = json.loads(wirefeed("feeds", "list", "--json", cwd=tmp_path).out)
         assert row["interval"] == 3600
 
+    def test_config_seconds_take_durations(self, tmp_path: Path) -> None:
+        """A config value in seconds takes a duration too (`tick = "1m"`); a wrong one names the forms."""
+        (tmp_path / "w.toml").write_text('[schedule]\ntick = "1m"\ndefault_interval = "1h"\n', encoding="utf-8")
+        assert wirefeed("--config", "w.toml", "init", cwd=tmp_path).code == 0
+        bad = wirefeed("init", cwd=tmp_path, env={"WIREFEED_FETCH__TIMEOUT": "soon"})
+        assert "fetch.timeout: not a number of seconds or a duration: 'soon'" in one_line_error(bad, 1)
+
     def test_every_option_has_help(self) -> None:
         """Every option and argument of every command says what it is."""
         import argparse
