@@ -15,6 +15,7 @@ from dedupe.model import Doc
 from dedupe.text import normalise, text_hash, tokens
 from dedupe.words import text_width, word_count
 from ingest.errors import WirefeedError
+from ingest.extract import clean, furniture
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import Extracted, extract_page
 
@@ -164,3 +165,42 @@ class TestClustererProperties:
         for number, (title, text, published) in enumerate(docs):
             decision = clusterer.add(Doc(str(number), title, text, published=published))
             assert decision.relation in {"original", "exact", "near_duplicate", "updated"}
+
+
+# Fragments of furniture phrases and the letters where case folding differs, mixed with any text.
+FURNITURE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([
+            "All Rights Reserved", "ALL RİGHTS RESERVED", "affiliate links", "Affılıate Lınks", "Folgen Sie uns auf",
+            "Telegram", "síguenos en", "Newsletter", "abonnieren", "we may receive compensation", "WE MAY EARN A",
+            "commiſſion", "Creative", "cc-by", "Wesprzyj nas", "download the Example app", "ſubscribe now", " ",
+        ]),
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+    ),
+    max_size=8,
+).map("".join)
+
+
+class TestPhraseSetProperties:
+    """The literal prefilter of a phrase set never changes its answer: it only skips hopeless texts."""
+
+    @given(FURNITURE_TEXT)
+    @settings(max_examples=300)
+    def test_prefilter_agrees_with_the_regex(self, text: str) -> None:
+        """PhraseSet.search gives the regex's own answer on any text."""
+        for phrases in (clean._NOTICE_PHRASES, clean._PITCH_PHRASES):
+            phrase_set = furniture.PhraseSet(phrases, "(?:" + "|".join(phrases) + ")")
+            assert phrase_set.search(text) == (phrase_set.regex.search(text) is not None)
+        assert clean._FOLLOW.search(text) == (clean._FOLLOW.regex.search(text) is not None)
+        assert clean._NEWSLETTER.search(text) == (clean._NEWSLETTER.regex.search(text) is not None)
+
+    @given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=80), max_size=10))
+    @FEW
+    def test_cleaning_predicates_accept_any_block(self, blocks: list[str]) -> None:
+        """Every rule answers a bool on any block, and clean_blocks keeps or removes each one."""
+        for block in blocks:
+            for rule in (clean.is_notice, clean.is_pointer, clean.is_meta_line, clean.is_topic_line,
+                         clean.is_prompt, clean.is_date_line):
+                assert isinstance(rule(block), bool)
+        kept, removed = clean_blocks(blocks, PageContext())
+        assert len(kept) + len(removed) == len(blocks)

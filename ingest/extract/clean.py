@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -77,7 +78,7 @@ CREDIT_TAIL = re.compile(
 # A slash credit ("REUTERS/Name", "Sputnik/Name/Kremlin via REUTERS") must name an agency.
 _SLASH_CREDIT = re.compile(r"/\s*[\w.'’ -]*\b(?:" + _AGENCIES + r")\b|\b(?:" + _AGENCIES + r")\s?/")
 _CREDIT_WORD = re.compile(
-    r"^[\(\[]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
+    r"^[\(\[（]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
     r"foto ?grafía|imagen|bildquelle|bildnachweis|quelle|zdjęcie|zdjęcia|źródło|fuente|fonte|crédito|fot\.)"
     r"(?!\w)|^©|^via\b|^[=＝]|^(?:" + _CJK_CREDIT_WORDS + ")",
     re.IGNORECASE,
@@ -141,27 +142,26 @@ CALL_TO_ACTION = re.compile(
     re.IGNORECASE,
 )
 # A subscription pitch anywhere in a short block: "... Start your Premium subscription today."
-SUBSCRIPTION_PITCH = re.compile(
+SUBSCRIPTION_PITCH = furniture.PhraseSet(
+    ("subscription", "subscribe", "abonnez", "abonnieren", "suscr"),
     r"\b(?:start|begin|get) your\b.{0,40}\bsubscription\b|\bsubscribe (?:now|today)\b|"
     r"\babonnez-vous\b|\bjetzt abonnieren\b|\bsuscr[íi]bete\b|\bnewsletter abonnieren\b",
-    re.IGNORECASE,
 )
 MAX_PITCH_WORDS = 30
 # Newsletters, follow-us, support and comment prompts, app downloads, in every language of furniture.py.
-_NEWSLETTER = re.compile(
-    r"\b(?:" + "|".join(furniture.NEWSLETTER_WORDS) + r")\b", re.IGNORECASE
+_NEWSLETTER = furniture.PhraseSet(
+    furniture.NEWSLETTER_WORDS, r"\b(?:" + "|".join(furniture.NEWSLETTER_WORDS) + r")\b"
 )
 _SIGN_UP = re.compile(r"\b(?:" + "|".join(furniture.SIGN_UP_WORDS) + r")", re.IGNORECASE)
-_FOLLOW = re.compile(
+# Every follow prompt names a network: the network names are its literal triggers.
+_FOLLOW = furniture.PhraseSet(
+    furniture.NETWORKS,
     r"\b(?:" + "|".join(furniture.FOLLOW_WORDS) + r")\b.{0,80}\b(?:" + "|".join(furniture.NETWORKS) + r")\b"
     r"|\b(?:" + "|".join(furniture.NETWORKS) + r")\b.{0,40}\b(?:" + "|".join(furniture.FOLLOW_WORDS) + r")\b",
-    re.IGNORECASE,
 )
-_PITCH = re.compile(
-    r"(?:" + furniture.alternation(furniture.SUPPORT_PITCHES) + "|" + furniture.alternation(furniture.COMMENT_PROMPTS)
-    + "|" + "|".join(furniture.APP_PROMPTS) + r")",
-    re.IGNORECASE,
-)
+_PITCH_PHRASES = (*(p for ps in furniture.SUPPORT_PITCHES.values() for p in ps),
+                  *(p for ps in furniture.COMMENT_PROMPTS.values() for p in ps), *furniture.APP_PROMPTS)
+_PITCH = furniture.PhraseSet(_PITCH_PHRASES, r"(?:" + "|".join(_PITCH_PHRASES) + r")")
 MAX_NOTICE_WORDS = 60
 MAX_POINTER_WORDS = 12
 # "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
@@ -174,7 +174,10 @@ META_COUNT = re.compile(r"^(?:" + "|".join(furniture.META_COUNT) + r")$", re.IGN
 _META_SPLIT = re.compile(r"\s+[|·•]\s+|\s*\|\s*")
 _NAME = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*\s?){1,3}$")
 # Rights, affiliate disclosures and login walls: the notices a site puts under every article.
-NOTICE = re.compile(r"(?:" + furniture.alternation(furniture.NOTICES) + r")|^(?:©|copyright\b)", re.IGNORECASE)
+_NOTICE_PHRASES = tuple(p for ps in furniture.NOTICES.values() for p in ps)
+NOTICE = furniture.PhraseSet(_NOTICE_PHRASES, r"(?:" + "|".join(_NOTICE_PHRASES) + r")")
+# A notice led by its marker: "© 2022 ...", "Copyright ...", "*Werbung. ...", "ANZEIGE - ...".
+NOTICE_LEAD = re.compile(r"^(?:©|copyright\b|\*?(?:anzeige|werbung)\s*[-:.–])", re.IGNORECASE)
 _BYLINE = re.compile(
     r"^(?i:" + furniture.alternation(furniture.BYLINE_LEADS) + r")\s*:?\s+"
     r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+|,\s*|\s+(?:and|et|und|y|&)\s+)?){1,8}"
@@ -222,8 +225,9 @@ MAX_CREDIT_WORDS = 8
 CREDIT_WINDOW = 120
 
 
+@lru_cache(maxsize=8192)
 def _words(text: str) -> int:
-    """Count the words of a block (Chinese, Japanese, Thai... by characters: dedupe.words)."""
+    """Count the words of a block (Chinese, Japanese, Thai... by characters: dedupe.words); each rule asks."""
     return word_count(text)
 
 
@@ -280,7 +284,8 @@ def is_date_line(block: str) -> bool:
 
 def is_notice(block: str) -> bool:
     """Tell whether a block is a site notice: rights reserved, an affiliate disclosure, a login wall."""
-    return _words(block) <= MAX_NOTICE_WORDS and NOTICE.search(block.strip()) is not None
+    text = block.strip()
+    return _words(text) <= MAX_NOTICE_WORDS and (NOTICE_LEAD.match(text) is not None or NOTICE.search(text))
 
 
 def is_pointer(block: str) -> bool:
@@ -326,9 +331,10 @@ def is_prompt(block: str) -> bool:
         return True
     if _words(text) > MAX_PITCH_WORDS:
         return False
-    if SUBSCRIPTION_PITCH.search(text) or _FOLLOW.search(text) or _PITCH.search(text):
+    low = furniture.lower_for_triggers(text)
+    if SUBSCRIPTION_PITCH.search(text, low) or _FOLLOW.search(text, low) or _PITCH.search(text, low):
         return True
-    if _NEWSLETTER.search(text) and _SIGN_UP.search(text):
+    if _NEWSLETTER.search(text, low) and _SIGN_UP.search(text):
         return True
     if _words(text) > MAX_PROMPT_WORDS:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -210,7 +211,8 @@ class _MetaScan:
                 self.values[key.lower()] = content.strip()
         elif tag == "img":
             alt = " ".join((node.get("alt") or "").split())
-            if len(alt) > MIN_CAPTION_CHARS:
+            # An alt text that is a sentence of the body (a recipe step, an accessible chart) proves nothing.
+            if len(alt) > MIN_CAPTION_CHARS and not alt.endswith((".", "!", "?")):
                 self.captions.add(alt)
         elif tag == "figcaption":
             self.captions.add(_text_of(node))
@@ -412,7 +414,8 @@ def extract_page(
         links=meta.links,
         boilerplate=boilerplate,
     )
-    kept, removed = clean_blocks(_split_blocks(document.text), context)
+    # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
+    kept, removed = clean_blocks(_split_blocks(unicodedata.normalize("NFC", document.text or "")), context)
     text = "\n\n".join(kept)
     published = _first_date(meta, _PUBLISHED_KEYS, "datepublished")
     reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta, tree)

@@ -1,0 +1,258 @@
+"""Site furniture in other languages: each rule on a real-looking page in its language, body text intact."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from ingest.extract.clean import (
+    PageContext,
+    clean_blocks,
+    is_byline,
+    is_date_line,
+    is_meta_line,
+    is_notice,
+    is_photo_caption,
+    is_pointer,
+    is_prompt,
+    is_topic_line,
+)
+from ingest.extract.page import extract_page
+
+
+def _page(lang: str, title: str, blocks: list[str]) -> str:
+    """A news page: head with the title, an article with the headline and one <p> per block."""
+    paragraphs = "\n".join(f"<p>{html.escape(block)}</p>" for block in blocks)
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta property="og:title" content="{html.escape(title)}"><meta property="og:type" content="article">'
+        f"</head><body><header><nav><a href='/'>Start</a></nav></header><main><article>"
+        f"<h1>{html.escape(title)}</h1>\n{paragraphs}</article></main><footer>Impressum</footer></body></html>"
+    )
+
+
+# Each page: language, title, body paragraphs, and the furniture blocks with the reason each is removed.
+PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
+    "de": (
+        "de", "BVG erhöht die Preise für Monatskarten",
+        [
+            "Die Berliner Verkehrsbetriebe erhöhen zum 1. April die Preise für Monatskarten im Tarifbereich AB um "
+            "durchschnittlich acht Prozent. Das teilte das Unternehmen am Dienstag nach einer Sitzung des "
+            "Aufsichtsrats mit.",
+            "Als Grund nannte die BVG gestiegene Kosten für Energie und Personal. Der Senat hatte die Erhöhung "
+            "bereits im Februar gebilligt, die Opposition im Abgeordnetenhaus kritisiert sie als unsozial.",
+            "Fahrgastverbände fordern nun, dass das Deutschlandticket als günstige Alternative erhalten bleibt. "
+            "Dessen Finanzierung ist nach Angaben des Verkehrsministeriums bis Ende des Jahres gesichert.",
+        ],
+        [
+            ("Berlin, 12. März 2024", "date_line"),
+            ("Ein Bus der BVG am Alexanderplatz. Foto: dpa/Kay Nietfeld", "photo_caption"),
+            ("Beitragsbild: Fahrgäste am Bahnhof Zoo, Archivaufnahme.", "photo_caption"),
+            ("Lesen Sie auch: Streik bei der Bahn geht in die zweite Woche", "share_prompt"),
+            ("Folgen Sie uns auf Facebook und Instagram", "share_prompt"),
+            ("Mit unserem Newsletter erhalten Sie jeden Morgen die wichtigsten Nachrichten aus Berlin.",
+             "share_prompt"),
+            ("Schlagworte: Berlin, Verkehr, BVG", "navigation"),
+            ("Weitere Infos unter www.bvg.de", "navigation"),
+            ("Anzeige, enthält Affiliate-Links", "site_notice"),
+            ("Alle Rechte vorbehalten.", "site_notice"),
+        ],
+    ),
+    "es": (
+        "es", "El metro de Madrid amplía su horario nocturno",
+        [
+            "El metro de Madrid ampliará su horario los viernes y sábados hasta las dos y media de la madrugada a "
+            "partir del próximo mes, según anunció este martes la Consejería de Transportes de la Comunidad.",
+            "La medida, que se aplicará de forma experimental durante seis meses, responde a una petición de los "
+            "vecinos y de los hosteleros del centro, que llevaban años reclamando más servicio nocturno.",
+            "Los sindicatos han pedido que la ampliación se cubra con nuevas contrataciones y no con horas extra de "
+            "la plantilla actual, que consideran insuficiente para atender la demanda.",
+        ],
+        [
+            ("Por María López", "byline"),
+            ("Madrid, 12 de marzo de 2024", "date_line"),
+            ("Un tren en la estación de Sol. Foto: EFE/Juan Carlos Hidalgo", "photo_caption"),
+            ("Lea también: El Gobierno aprueba el nuevo abono joven", "share_prompt"),
+            ("Te puede interesar: Así será la nueva línea 11", "share_prompt"),
+            ("Síguenos en Telegram, Instagram, Facebook y Twitter", "share_prompt"),
+            ("Etiquetas: Madrid, Metro, Transporte", "navigation"),
+            ("Todos los derechos reservados.", "site_notice"),
+        ],
+    ),
+    "pl": (
+        "pl", "Sejm przyjął ustawę o ochronie ludności",
+        [
+            "Sejm przyjął w piątek ustawę o ochronie ludności i obronie cywilnej. Za głosowało 431 posłów, nikt nie "
+            "był przeciw, a dwie osoby wstrzymały się od głosu.",
+            "Ustawa przewiduje budowę schronów w nowych budynkach użyteczności publicznej oraz stworzenie systemu "
+            "ostrzegania obywateli przez telefony komórkowe i syreny alarmowe.",
+            "Teraz ustawą zajmie się Senat. Rząd chce, aby nowe przepisy weszły w życie jeszcze w tym roku, a "
+            "pierwsze pieniądze trafiły do samorządów już w przyszłym budżecie.",
+        ],
+        [
+            ("Warszawa, 12 marca 2024", "date_line"),
+            ("Posłowie na sali plenarnej. Fot. PAP/Leszek Szymański", "photo_caption"),
+            ("Czytaj też: Senat zajmie się budżetem w przyszłym tygodniu", "share_prompt"),
+            ("Wesprzyj nas darowizną lub przekaż nam 1% podatku", "share_prompt"),
+            ("Tagi: Sejm, ustawa, obrona cywilna", "navigation"),
+            ("Materiał chroniony prawem autorskim - zasady przedruków określa regulamin.", "site_notice"),
+            ("aja/PAP", "byline"),
+        ],
+    ),
+    "fr": (
+        "fr", "La SNCF annonce de nouveaux TGV pour l'été",
+        [
+            "La SNCF mettra en circulation cet été douze rames supplémentaires sur les lignes à grande vitesse "
+            "vers le sud-est, a annoncé mardi le président de l'entreprise lors d'une conférence de presse.",
+            "Ces trains doivent absorber la hausse de la fréquentation attendue pendant les Jeux olympiques et les "
+            "vacances scolaires, alors que de nombreux voyageurs se plaignent de prix trop élevés.",
+            "Les syndicats de cheminots ont salué l'annonce mais réclament des embauches pour assurer le service "
+            "à bord et l'entretien des rames dans les technicentres.",
+        ],
+        [
+            ("Paris, 12 mars 2024", "date_line"),
+            ("Crédit photo : Reuters/Benoit Tessier", "photo_caption"),
+            ("À lire aussi : Les prix des billets de train augmentent encore", "share_prompt"),
+            ("Suivez-nous sur Facebook et Instagram", "share_prompt"),
+            ("Mots-clés : SNCF, TGV, transports", "navigation"),
+            ("Pour lire la suite, abonnez-vous à partir de 1 € le premier mois.", "share_prompt"),
+        ],
+    ),
+    "en": (
+        "en", "City council approves new cycle lanes",
+        [
+            "The city council on Tuesday approved a plan to build 40 kilometres of protected cycle lanes over the "
+            "next three years, after a debate that lasted most of the afternoon.",
+            "Supporters said the lanes would cut traffic deaths and help the city meet its climate targets, while "
+            "shop owners on the main streets worried about losing parking spaces for their customers.",
+            "Work on the first section, along the river, is expected to begin in the spring and will be paid for "
+            "by a regional transport grant and the city's own road maintenance budget.",
+        ],
+        [
+            ("January 13, 2024 at 08:45 AM | categories: Transport, Council | View Comments", "navigation"),
+            ("Tags: Transport, Council, Cycling", "navigation"),
+            ("This post contains affiliate links.", "site_notice"),
+            ("Download the Example News app for iOS and Android.", "share_prompt"),
+            ("To read the full story, please subscribe to Example News.", "site_notice"),
+        ],
+    ),
+    "it-pt-nl": (
+        "it", "Il governo approva il decreto sulle bollette",
+        [
+            "Il Consiglio dei ministri ha approvato giovedì sera il decreto che proroga gli aiuti sulle bollette "
+            "di luce e gas per le famiglie con un reddito basso fino alla fine di giugno.",
+            "Secondo il ministero dell'Economia, la misura costerà circa due miliardi di euro e sarà finanziata "
+            "con le maggiori entrate fiscali registrate nei primi mesi dell'anno.",
+            "Le associazioni dei consumatori hanno accolto il provvedimento, ma chiedono interventi strutturali "
+            "per ridurre il peso delle bollette sui bilanci delle famiglie italiane.",
+        ],
+        [
+            ("Leggi anche: Benzina, il prezzo torna sopra i due euro", "share_prompt"),
+            ("Leia também: Governo aprova novo salário mínimo", "share_prompt"),
+            ("Lees ook: Kabinet presenteert nieuwe klimaatplannen", "share_prompt"),
+            ("Tutti i diritti riservati.", "site_notice"),
+        ],
+    ),
+}
+
+
+class TestFurniturePages:
+    """A page per language: the furniture goes, each with its reason; the body comes out exactly."""
+
+    @pytest.mark.parametrize("name", sorted(PAGES))
+    def test_page(self, name: str) -> None:
+        """Body paragraphs are kept as they are; every furniture block is removed with its reason."""
+        lang, title, body, furniture = PAGES[name]
+        # Furniture above, between and below the body, as sites place it.
+        blocks = [furniture[0][0], body[0], *(text for text, _ in furniture[1:-1]), body[1], body[2],
+                  furniture[-1][0]]
+        extracted = extract_page(_page(lang, title, blocks), url=f"https://news.example/{name}/article-1")
+        assert extracted.text == "\n\n".join(body)
+        removed = {item.text: item.why for item in extracted.removed}
+        for text, why in furniture:
+            assert removed.get(text) == why, text
+
+
+class TestRulesKeepSentences:
+    """Sentences that use the same words as furniture are body text."""
+
+    @pytest.mark.parametrize(
+        "block",
+        [
+            "Die Polizei bat Zeugen, sich zu melden; Fotos des Täters wurden am Abend veröffentlicht.",
+            "Foto-Ausstellungen sind in diesem Jahr besonders beliebt, sagte die Direktorin des Museums.",
+            "El fotógrafo mostró las imágenes del incendio a los periodistas en Madrid.",
+        ],
+    )
+    def test_caption_words_in_sentences(self, block: str) -> None:
+        """A sentence about photos is not a caption."""
+        assert not is_photo_caption(block, frozenset())
+
+    @pytest.mark.parametrize(
+        "block",
+        [
+            "Die Gruppe rief ihre Anhänger auf Telegram zu Protesten auf, berichtete die Zeitung.",
+            "The newsletter, which has 40,000 readers, was sold to a media group last year.",
+            "Lea Müller, 34, hat das Geschäft im Jahr 2019 von ihrem Vater übernommen und seither erweitert.",
+            "Czytaj też uważnie umowy, radzą prawnicy, bo drobny druk potrafi kosztować wiele pieniędzy.",
+        ],
+    )
+    def test_prompt_words_in_sentences(self, block: str) -> None:
+        """A sentence naming a network, a newsletter or a reader is not a prompt."""
+        assert not is_prompt(block)
+
+    @pytest.mark.parametrize(
+        "block",
+        [
+            "Creative Commons provides free copyright licenses to make sharing easier for creators everywhere.",
+            "The company's affiliate programme was reorganised last year, and several partners left it.",
+        ],
+    )
+    def test_notice_words_in_sentences(self, block: str) -> None:
+        """A sentence about licences or affiliates is not a site notice."""
+        assert not is_notice(block)
+
+    @pytest.mark.parametrize(
+        "block",
+        ["Update: February 29, 2024", "Termin: 29.02.2020, 19 Uhr", "Einsendeschluss: 03.11.2019 (Poststempel)",
+         "Der Vertrag läuft bis zum 31. März 2025, sagte er."],
+    )
+    def test_labelled_dates_are_not_datelines(self, block: str) -> None:
+        """A labelled date ("Termin: ...") or a sentence with a date is not a dateline."""
+        assert not is_date_line(block)
+
+    @pytest.mark.parametrize(
+        "block",
+        ["Update | Deceased Clarendon crash victims identified", "Politik | Wirtschaft | Kultur",
+         "Weitere Informationen finden Sie in unserem Bericht, der am Montag erschienen ist.",
+         "Kategorie: Die Regierung hat beschlossen, die Steuern zu senken, wie am Montag bekannt wurde."],
+    )
+    def test_lines_with_bars_or_leads_kept(self, block: str) -> None:
+        """A headline with a bar, a menu of names, or a sentence after a lead is not a meta, pointer or topic line."""
+        assert not is_meta_line(block)
+        assert not is_pointer(block)
+        assert not is_topic_line(block)
+
+    @pytest.mark.parametrize("block", ["Von Anfang an war klar, dass es schwierig wird.", "PAP zgłosiła wniosek."])
+    def test_bylines_need_names(self, block: str) -> None:
+        """A sentence starting with a byline word, or naming an agency, is not a byline."""
+        assert not is_byline(block, ())
+
+
+class TestCjkCredits:
+    """Japanese and Korean photo credits."""
+
+    @pytest.mark.parametrize(
+        "block", ["記者会見する首相（写真：共同通信）", "写真：ロイター", "기자회견하는 대통령 사진=연합뉴스",
+                  "사진: 뉴시스"],
+    )
+    def test_credit_recognised(self, block: str) -> None:
+        """写真 and 사진 credits are captions."""
+        assert is_photo_caption(block, frozenset())
+
+    def test_body_kept(self) -> None:
+        """A Japanese body sentence that mentions photos is kept."""
+        body = "首相は記者会見で、写真を撮影した記者の質問に答え、来年度の予算案について説明した。"
+        kept, _ = clean_blocks([body], PageContext())
+        assert kept == [body]
