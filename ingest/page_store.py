@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -27,9 +27,7 @@ from ingest.extract.page import (
     SiteBoilerplate,
     apply_site_boilerplate,
     block_keys,
-    boilerplate_keys,
 )
-from ingest.extract.pool import ExtractPool
 from ingest.fetch.client import Fetcher, Response
 from ingest.fetch.robots import RobotsCache
 from ingest.jobs import (
@@ -46,6 +44,8 @@ from ingest.jobs import (
     owner_alive,
     url_key,
 )
+from ingest.page_work import DedupeShape, PagePool, ReadyPage
+from ingest.site_counts import SiteCounts
 from ingest.urls import site_of
 from store import repo
 from store.db import Store, StoreError
@@ -54,8 +54,15 @@ from store.models import Article, utcnow
 
 log = structlog.get_logger("wirefeed.pipeline")
 
-# What fetching and extracting a page gives: its response and text, or the outcome that stopped it.
-_Prepared = PageOutcome | tuple[Response, Extracted]
+# The writer waits up to GATHER_SECONDS for GATHER_PAGES ready pages before storing a group (STORE_GROUP
+# at most): a group costs about 15 statements whatever its size, a page about 0.1 ms more.
+GATHER_PAGES = 16
+GATHER_SECONDS = 0.25
+
+# What fetching and extracting a page gives: its response and prepared text, or the outcome that stopped it.
+_Prepared = PageOutcome | tuple[Response, ReadyPage]
+# A page ready to store: its job, response and what the extraction worker prepared.
+_Page = tuple[PageJob, Response, ReadyPage]
 # Stored articles by canonical URL: id, status and attempts.
 _Known = dict[str, tuple[int, str, int]]
 # How a page is to be had: "too_long", "known", "bytes" (prefetched), "follow" (another job's fetch), "lead".
@@ -63,13 +70,18 @@ _Plan = tuple[str, "asyncio.Future[_Prepared] | None"]
 
 
 def article_columns(
-    extracted: Extracted, *, title: str | None, author: str | None, published: datetime | None
+    extracted: Extracted, *, title: str | None, author: str | None, published: datetime | None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
-    """The article columns an extraction gives; title, author and date fall back to the ones given."""
+    """The article columns an extraction gives; title, author and date fall back to the ones given.
+
+    `content_hash` is the text's `text_hash` when already computed (by the extraction worker).
+    """
+    article = extracted.is_article and bool(extracted.text)
     return {
         "title": extracted.title or title,
         "text": extracted.text if extracted.is_article else None,
-        "content_hash": text_hash(extracted.text) if extracted.is_article and extracted.text else None,
+        "content_hash": (content_hash or text_hash(extracted.text)) if article else None,
         "author": extracted.author or author,
         "published": extracted.published or published,
         "modified": extracted.modified,
@@ -85,6 +97,10 @@ def article_columns(
     }
 
 
+class _Conflict(Exception):
+    """A page of a group was stored by another worker between the group's checks and its insert."""
+
+
 @dataclass(slots=True)
 class _Placer:
     """Story placement inside one locked transaction: the caught-up clusterer and the last seq handed out."""
@@ -93,10 +109,24 @@ class _Placer:
     seq: int
 
 
+@dataclass(slots=True)
+class _Group:
+    """A group's pages on their way to rows: new article rows in job order, and what waits for their ids."""
+
+    outcomes: list[PageOutcome]
+    rows: list[dict[str, Any]]  # new articles, in job order
+    row_of: dict[int, int]  # page index -> its row
+    ids: dict[int, int]  # page index -> its article id (known at once for a failed article retried)
+    same: dict[int, int]  # page index -> the earlier page of the group whose article it duplicates
+    hashes: dict[tuple[str, str], int]  # (site, text hash) -> the page of the group that stored it
+    canonicals: dict[str, int]  # canonical URL -> the page of the group that stored it
+    docs: dict[int, tuple[ReadyPage, Doc]]  # page index -> the article to place in its story
+
+
 class PageStore:
     """Fetch (unless prefetched), extract, dedupe, place and store pages; re-extract stored ones."""
 
-    def __init__(self, store: Store, settings: Settings, *, owner: str, pool: ExtractPool, db: DbThread) -> None:
+    def __init__(self, store: Store, settings: Settings, *, owner: str, pool: PagePool, db: DbThread) -> None:
         self.store = store
         self.settings = settings
         self.owner = owner
@@ -104,6 +134,9 @@ class PageStore:
         self._db = db
         self._clusterer: Clusterer | None = None
         self._synced_seq = 0
+        # The LSH shape the extraction workers prepare pages for: the clusterer is built with it.
+        self.shape = DedupeShape()
+        self._sites = SiteCounts()
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
         self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
@@ -179,19 +212,33 @@ class PageStore:
         """Store each page as soon as it and every page before it are ready; the ready ones together.
 
         Pages are fetched and extracted concurrently but stored strictly in job order: clustering is
-        deterministic and progress durable.
+        deterministic and progress durable. A group is written with one statement per table, so the
+        writer waits a moment (GATHER_SECONDS at most) for a few more pages (GATHER_PAGES) to be ready.
         """
         outcomes: list[PageOutcome] = []
         start = 0
         while start < len(tasks):
             await tasks[start]
-            end = start + 1
-            while end < len(tasks) and tasks[end].done() and end - start < STORE_GROUP:
-                end += 1
+            end = await self._gather(tasks, start)
             ready = [t.result() for t in tasks[start:end]]
             outcomes.extend(await self._db(self._store_ready, jobs[start:end], ready, known))
             start = end
         return outcomes
+
+    @staticmethod
+    async def _gather(tasks: Sequence[asyncio.Future[_Prepared]], start: int) -> int:
+        """The end of the group that starts at `start` (done): the run of ready tasks, after a short wait."""
+        limit = min(len(tasks), start + STORE_GROUP)
+        wanted = min(limit, start + GATHER_PAGES)
+        deadline = asyncio.get_running_loop().time() + GATHER_SECONDS
+        end = start + 1
+        while True:
+            while end < limit and tasks[end].done():
+                end += 1
+            left = deadline - asyncio.get_running_loop().time()
+            if end >= wanted or left <= 0:
+                return end
+            await asyncio.wait([tasks[end]], timeout=left)
 
     def _claim_pages(self, keys: list[str]) -> set[str]:
         now = utcnow()
@@ -283,13 +330,14 @@ class PageStore:
                     job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
                 )
                 job.response = response
-            extracted = await self.pool.extract(response.body, url=response.url, headers=response.headers)
+            ready = await self.pool.prepare(response.body, url=response.url, headers=response.headers,
+                                            title=job.title, shape=self.shape)
         except (FetchError, ExtractError) as exc:
             log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
             return PageOutcome.failure(job, exc)
         except Exception as exc:  # a bug met on this page costs this page alone
             return PageOutcome.failure(job, internal_error("page", exc, url=job.url))
-        return response, extracted
+        return response, ready
 
     # Storing -------------------------------------------------------------------------------------
 
@@ -298,7 +346,7 @@ class PageStore:
     ) -> list[PageOutcome]:
         """Record failed and known pages; store each run of extracted ones in one transaction, in order."""
         outcomes: list[PageOutcome] = []
-        extracted_run: list[tuple[PageJob, Response, Extracted]] = []
+        extracted_run: list[_Page] = []
         for job, result in zip(jobs, results, strict=True):
             if isinstance(result, PageOutcome):
                 outcomes.extend(self._store_pages(extracted_run, known))
@@ -334,29 +382,27 @@ class PageStore:
             # The GUID is not recorded, and the feed keeps no validators (see feed_pass.finish_feed), so the
             # next poll sees the item again and retries the page, up to PAGE_RETRY_LIMIT attempts.
 
-    def _store_pages(
-        self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: _Known
-    ) -> list[PageOutcome]:
+    def _store_pages(self, pages: Sequence[_Page], known: _Known) -> list[PageOutcome]:
         """Store extracted pages in order, in one transaction: dedupe, story, raw page, feed item."""
         if not pages:
             return []
         try:
             with self._placing() as session:
                 repo.lock_for_dedupe(session)
-                placer = _Placer(self._clusterer_for(session), repo.latest_seq(session))
-                outcomes = [self._store_page(session, placer, page, known) for page in pages]
+                placer = _Placer(self._clusterer_for(session, buffered=True), repo.latest_seq(session))
+                outcomes = self._store_group(session, placer, pages, known)
         except StoreError:
             raise  # the database is unavailable: the run stops (its leases and claims expire)
         except Exception as exc:
             return self._store_pages_failed(pages, known, exc)
-        for outcome in outcomes:
+        for outcome in outcomes:  # per article at debug; counts and progress are logged by the callers
             if outcome.status == PageStatus.STORED:
-                log.info("article_stored", article_id=outcome.article_id, url=outcome.job.url,
-                         story_id=outcome.story_id, relation=outcome.relation)
+                log.debug("article_stored", article_id=outcome.article_id, url=outcome.job.url,
+                          story_id=outcome.story_id, relation=outcome.relation)
         return outcomes
 
     def _store_pages_failed(
-        self, pages: Sequence[tuple[PageJob, Response, Extracted]], known: _Known, exc: Exception
+        self, pages: Sequence[_Page], known: _Known, exc: Exception
     ) -> list[PageOutcome]:
         """A group's transaction failed: store its pages one by one, or record the one page's failure."""
         error = first_line(exc)
@@ -379,41 +425,156 @@ class PageStore:
             log.error("page_store_failed", url=job.url, error=first_line(again))
         return [failed]
 
-    def _store_page(
-        self, session: Session, placer: _Placer, page: tuple[PageJob, Response, Extracted], known: _Known
+    def _store_group(
+        self, session: Session, placer: _Placer, pages: Sequence[_Page], known: _Known
+    ) -> list[PageOutcome]:
+        """Store a group of extracted pages inside the caller's transaction: decide in order, write in bulk.
+
+        Each page is decided in job order against the store and the pages before it in the group (site
+        boilerplate, same text, same URL), then the group's rows are written with one statement per table,
+        then its articles are placed in their stories in job order and the placements written together.
+        """
+        sites = [site_of(response.url) for _, response, _ in pages]
+        self._sites.load(session, [(site, ready.lookup_keys) for site, (_, _, ready) in zip(sites, pages, strict=True)])
+        # Stored since `known` was read (by another worker): such a page is linked, or completes a failed row.
+        fresh = [job.canonical for job, _, _ in pages if job.canonical not in known]
+        known.update({url: (a.id, a.status, a.attempts)
+                      for url, a in repo.articles_by_canonical(session, sorted(set(fresh))).items()})
+        same_text = repo.articles_by_hashes(session, [r.content_hash for _, _, r in pages if r.content_hash])
+        group = _Group([], [], {}, {}, {}, {}, {}, {})
+        for index, page in enumerate(pages):
+            group.outcomes.append(self._decide_page(session, group, index, page, site=sites[index], known=known,
+                                                    same_text=same_text))
+        inserted = repo.insert_articles(session, group.rows)
+        for index, row in group.row_of.items():
+            article_id = inserted.get(group.rows[row]["canonical_url"])
+            if article_id is None:  # stored meanwhile by another worker
+                self._sites.clear()  # it was counted
+                if len(pages) > 1:
+                    raise _Conflict(row)  # the group is stored again page by page
+                return [self._stored_elsewhere(session, pages[0][0])]
+            group.ids[index] = group.outcomes[index].article_id = article_id
+        self._write_rows(session, group, pages)
+        self._place_group(session, placer, group, pages)
+        return group.outcomes
+
+    def _decide_page(
+        self, session: Session, group: _Group, index: int, page: _Page, *, site: str, known: _Known,
+        same_text: dict[tuple[str, str], repo.Known],
     ) -> PageOutcome:
-        """Store one extracted page inside the caller's transaction."""
-        job, response, extracted = page
+        """Decide one page of a group (boilerplate, same text, same URL) and queue its row; its outcome."""
+        job, _, ready = page
         fetched = job.fetched or utcnow()
-        site = site_of(response.url)
-        extracted = self._without_site_boilerplate(session, site, extracted)
-        columns = article_columns(extracted, title=job.title, author=job.author, published=job.published)
-        if columns["content_hash"] is not None:
-            same_text = repo.article_by_hash(session, site, columns["content_hash"])
-            if same_text is not None:
-                self._record_item(session, job, same_text.id)
-                log.info("page_duplicate_text", url=job.url, article_id=same_text.id)
-                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=same_text.id,
-                                   story_id=same_text.story_id)
+        ready = self._without_boilerplate(site, ready, job.title)
+        extracted = ready.extracted
+        columns = article_columns(extracted, title=job.title, author=job.author, published=job.published,
+                                  content_hash=ready.content_hash)
+        content_hash = columns["content_hash"]
+        if content_hash is not None:
+            earlier = group.hashes.get((site, content_hash))
+            if earlier is not None:
+                group.same[index] = earlier
+                return PageOutcome(job, PageStatus.DUPLICATE_TEXT)
+            found = same_text.get((site, content_hash)) if content_hash == page[2].content_hash else \
+                repo.article_by_hash(session, site, content_hash)
+            if found is not None:
+                log.debug("page_duplicate_text", url=job.url, article_id=found.id)
+                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=found.id, story_id=found.story_id)
+        earlier = group.canonicals.get(job.canonical)
+        if earlier is not None:
+            group.same[index] = earlier
+            return PageOutcome(job, PageStatus.DUPLICATE_URL)
         values = dict(columns, canonical_url=job.canonical, url=job.url, feed_id=job.feed_id, guid=job.guid,
                       site=site, fetched=fetched, attempts=1)
-        article_id = repo.upsert_article(session, values, retrying=job.canonical in known)
-        if article_id is None:
-            existing = repo.articles_by_canonical(session, [job.canonical])[job.canonical]
-            self._record_item(session, job, existing.id)
-            return PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=existing.id, story_id=existing.story_id)
-        repo.save_raw_page(session, article_id, url=response.url, status=response.status,
-                           headers=response.headers, body=response.body, fetched=fetched)
-        self._record_item(session, job, article_id)
-        if not extracted.is_article:
-            return PageOutcome(job, PageStatus.NOT_ARTICLE, article_id=article_id, error=extracted.not_article_reason)
-        repo.count_site_blocks(session, site, boilerplate_keys(extracted))
-        published = extracted.published or job.published or fetched
-        doc = Doc(id=str(article_id), title=extracted.title or job.title or "", text=extracted.text, url=job.url,
-                  published=published.astimezone(UTC))
-        decision = self._cluster(session, placer, doc, new_article=True)
-        return PageOutcome(job, PageStatus.STORED, article_id=article_id, story_id=decision.cluster,
-                           relation=cast(Relation, decision.relation))
+        outcome = PageOutcome(job, PageStatus.STORED if extracted.is_article else PageStatus.NOT_ARTICLE,
+                              error=None if extracted.is_article else extracted.not_article_reason)
+        if job.canonical in known:  # a failed article completed now, or a page stored by another worker
+            article_id = repo.upsert_article(session, values, retrying=True)
+            if article_id is None:
+                return self._stored_elsewhere(session, job)
+            group.ids[index] = outcome.article_id = article_id
+        else:
+            group.row_of[index] = len(group.rows)
+            group.rows.append(values)
+        group.canonicals[job.canonical] = index
+        if extracted.is_article:
+            if content_hash is not None:
+                group.hashes[(site, content_hash)] = index
+            self._sites.count(site, ready.count_keys)
+            published = extracted.published or job.published or fetched
+            group.docs[index] = (ready, Doc(id="", title=extracted.title or job.title or "", text=extracted.text,
+                                            url=job.url, published=published.astimezone(UTC)))
+        return outcome
+
+    def _stored_elsewhere(self, session: Session, job: PageJob) -> PageOutcome:
+        """A page whose canonical URL another worker stored: its item is linked to that article."""
+        existing = repo.articles_by_canonical(session, [job.canonical])[job.canonical]
+        self._record_item(session, job, existing.id)
+        return PageOutcome(job, PageStatus.DUPLICATE_URL, article_id=existing.id, story_id=existing.story_id)
+
+    def _without_boilerplate(self, site: str, ready: ReadyPage, title: str | None) -> ReadyPage:
+        """Apply the site's boilerplate model (counted over every earlier article of the site) to a page."""
+        if not ready.split_keys:
+            return ready
+        model = self._sites.model(site, ready.lookup_keys)
+        if not any(key is not None and model.is_boilerplate(key) for key in ready.split_keys):
+            return ready
+        extracted = apply_site_boilerplate(ready.extracted, model)
+        return ready.redo(extracted, extracted.title or title or "", self.shape)
+
+    def _write_rows(self, session: Session, group: _Group, pages: Sequence[_Page]) -> None:
+        """Write the group's raw pages, feed items and site counts (one statement per table)."""
+        for index, earlier in group.same.items():
+            group.outcomes[index].article_id = group.outcomes[earlier].article_id
+        raw, items = [], []
+        for index, (job, response, ready) in enumerate(pages):
+            article_id = group.ids.get(index)
+            if article_id is not None:
+                raw.append({"article_id": article_id, "url": response.url, "status": response.status,
+                            "headers": dict(response.headers), "body": ready.body_z,
+                            "fetched": job.fetched or utcnow()})
+            linked = group.outcomes[index].article_id
+            if job.feed_id is not None and job.guid is not None and linked is not None:
+                items.append(dict(job.item_row(), feed_id=job.feed_id, article_id=linked))
+        repo.save_raw_pages(session, raw)
+        repo.record_linked_items(session, items)
+        self._sites.flush(session)
+
+    def _place_group(self, session: Session, placer: _Placer, group: _Group, pages: Sequence[_Page]) -> None:
+        """Place the group's articles in their stories, in job order, and write the placements together."""
+        joined: list[repo.Joined] = []
+        index_of = placer.clusterer.index
+        if isinstance(index_of, SqlIndex):  # what the group's placements will ask of the stored articles
+            known = [ready.prepared for ready, _ in group.docs.values() if ready.prepared is not None]
+            since = placer.clusterer.horizon(utcnow()) if placer.clusterer.clock is not None else None
+            index_of.prefetch([key for p in known for key in p.keys], [p.features.text_hash for p in known], since)
+        for index, (ready, unnumbered) in sorted(group.docs.items()):
+            doc = replace(unnumbered, id=str(group.ids[index]))
+            prepared = ready.prepared if ready.prepared and ready.prepared.features.title == doc.title else None
+            decision = placer.clusterer.add(doc, arrived=utcnow(), prepared=prepared)
+            placer.seq += 1
+            joined.append(repo.Joined(
+                story_id=decision.cluster, article_id=int(doc.id), title=doc.title or None, relation=decision.relation,
+                duplicate_of=int(decision.duplicate_of) if decision.duplicate_of else None, score=decision.score,
+                agency=ready.agency, seq=placer.seq,
+                new_story_dated=doc.published if decision.relation == "original" else None,
+                diff=decision.diff.as_dict() if decision.diff is not None else None,
+            ))
+            outcome = group.outcomes[index]
+            outcome.story_id, outcome.relation = decision.cluster, cast(Relation, decision.relation)
+        repo.join_stories(session, joined)
+        self._flush_index(placer.clusterer)
+        self._synced_seq = placer.seq
+        for index, earlier in group.same.items():
+            group.outcomes[index].story_id = group.outcomes[earlier].story_id
+
+    @staticmethod
+    def _flush_index(clusterer: Clusterer) -> None:
+        """Write what the clusterer's buffered indexes hold (band keys, lineage fingerprints)."""
+        if isinstance(clusterer.index, SqlIndex):
+            clusterer.index.flush()
+        if isinstance(clusterer.lineage, SqlLineage):
+            clusterer.lineage.flush()
 
     @staticmethod
     def _record_item(session: Session, job: PageJob, article_id: int) -> None:
@@ -451,7 +612,7 @@ class PageStore:
         self._synced_seq = placer.seq
         return decision
 
-    def _clusterer_for(self, session: Session) -> Clusterer:
+    def _clusterer_for(self, session: Session, *, buffered: bool = False) -> Clusterer:
         """The process's clusterer, bound to this transaction and caught up with every stored decision.
 
         The clusterer learns from its history (site footers, story anchors), so it lives as long as the
@@ -462,17 +623,19 @@ class PageStore:
         since = None
         if self._clusterer is None:
             settings = self.settings.dedupe
+            shape = self.shape
             self._clusterer = Clusterer(
                 SqlIndex(session), threshold=settings.threshold, window_days=settings.window_days,
                 lineage=SqlLineage(session), lineage_days=settings.lineage_days,
+                num_perm=shape.num_perm, bands=shape.bands, lead_keys=shape.lead_keys, seed=shape.seed,
             )
             self._synced_seq = 0
             # Replay what a process that made every decision still holds: the decisions that arrived
             # (were placed, by the wall clock) within the window of now.
             since = self._clusterer.horizon(utcnow())
         clusterer = self._clusterer
-        clusterer.index = SqlIndex(session)
-        clusterer.lineage = SqlLineage(session)
+        clusterer.index = SqlIndex(session, buffered=buffered)
+        clusterer.lineage = SqlLineage(session, buffered=buffered)
         replayed = 0
         for placed in repo.placements_after(session, self._synced_seq, since=since):
             doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
@@ -485,6 +648,7 @@ class PageStore:
             replayed += 1
         if replayed:
             log.debug("clusterer_caught_up", replayed=replayed, seq=self._synced_seq)
+            self._sites.clear()  # another process placed (and counted) articles: read the counts again
         return clusterer
 
     @contextmanager
@@ -495,6 +659,7 @@ class PageStore:
                 yield session
         except BaseException:
             self._clusterer = None  # it may have learnt a decision that was rolled back
+            self._sites.clear()  # and counted articles that were rolled back
             raise
 
     # Re-extraction -------------------------------------------------------------------------------

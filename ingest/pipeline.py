@@ -16,12 +16,12 @@ import httpx
 import structlog
 
 from config.settings import Settings
-from ingest.extract.pool import ExtractPool
 from ingest.feed_pass import FeedPass
 from ingest.fetch.client import Fetcher, Origin
 from ingest.fetch.robots import RobotsCache
 from ingest.jobs import DbThread, PageJob, PageOutcome, PassSummary, owner_alive, worker_id
 from ingest.page_store import PageStore
+from ingest.page_work import PagePool
 from store import repo
 from store.db import Store, StoreError
 from store.models import utcnow
@@ -46,7 +46,7 @@ class Pipeline:
         self.settings = settings
         self.owner = owner or worker_id()
         self.transport = transport
-        self.pool = ExtractPool(settings.extract)
+        self.pool = PagePool(settings.extract)
         self.stopping = asyncio.Event()
         self._db = DbThread()
         # Origins that asked us to wait (Retry-After on a page), remembered from one pass to the next.

@@ -13,7 +13,7 @@ each implies (pages/s = 1 / serial cost), and the load average.
 
 The WARC holds either
   * `--real`: the real article pages of ../shared/data/fundus-eval (80 pages, 16 publishers) and the
-    first 101 pages of ../shared/data/trafilatura-eval (by key), 181 pages, each served by 8 mirror
+    first 101 web pages (http/https) of ../shared/data/trafilatura-eval (by key), 181 pages, each served by 8 mirror
     hosts of its publisher (`m0.` ... `m7.` before the host): 1,448 records, each page stored by 8 sites
     (so dedupe places 7 copies of every story); `--pages N` keeps the first N records; or
   * by default, N generated article pages from this script's own texts (stories republished by several
@@ -235,7 +235,9 @@ def real_pages(data: Path = DATA) -> list[tuple[str, bytes]]:
     trafilatura_eval = data / "trafilatura-eval"
     if (trafilatura_eval / "ground_truth.json").exists():
         truth = json.loads((trafilatura_eval / "ground_truth.json").read_text(encoding="utf-8"))
-        for key in sorted(truth)[:TRAFILATURA_PAGES]:
+        # Web pages only: two of the set's entries carry a made-up scheme (`hard://`).
+        keys = [key for key in sorted(truth) if str(truth[key]["url"]).startswith(("http://", "https://"))]
+        for key in keys[:TRAFILATURA_PAGES]:
             html = gzip.decompress((trafilatura_eval / "html" / f"{key}.html.gz").read_bytes())
             pages.append((str(truth[key]["url"]), html))
     return pages

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from dedupe.index import Entry
@@ -17,67 +17,185 @@ from store.models import Article, LineageKey, utcnow
 
 
 class SqlIndex:
-    """CandidateIndex over the `lsh_bands` and `articles` tables, inside the caller's transaction."""
+    """CandidateIndex over the `lsh_bands` and `articles` tables, inside the caller's transaction.
 
-    def __init__(self, session: Session, *, max_candidates: int = 200) -> None:
+    Buffered (`buffered=True`), it writes nothing until `flush`: a group of pages placed in one
+    transaction adds its band keys with one executemany, and the group's own articles are answered from
+    memory (their rows get their story only when the group's placements are written). `prefetch` reads
+    the band keys and text hashes of the whole group in two queries instead of two per page. Either way
+    the answers are those of the unbuffered index over the same placements.
+    """
+
+    def __init__(self, session: Session, *, max_candidates: int = 200, buffered: bool = False) -> None:
         self.session = session
         self.max_candidates = max_candidates
+        self.buffered = buffered
+        self._pending: list[dict[str, Any]] = []  # lsh_bands rows not written yet
+        self._by_key: dict[int, list[int]] = {}  # band key -> pending article ids, in placement order
+        self._entries: dict[int, tuple[Entry, datetime]] = {}  # pending article id -> its entry, arrival
+        self._hashes: dict[str, int] = {}  # text hash -> the first pending article with it
+        self._matches: dict[int, list[int]] | None = None  # prefetched band key -> article ids
+        self._since: datetime | None = None  # the `since` the matches were read for
+        self._first: dict[str, Entry | None] = {}  # prefetched text hash -> earliest clustered article
+
+    def prefetch(self, keys: Sequence[int], hashes: Sequence[str], since: datetime | None) -> None:
+        """Read once what the group's `candidates` (with this `since`) and `by_hash` calls will ask.
+
+        An eviction (the clock's hour changed, so `since` moves) drops what was read for candidates.
+        """
+        self._since = since
+        self._matches = {key: [] for key in set(keys)}
+        for article_id, key in repo.band_rows(self.session, sorted(self._matches), since):
+            self._matches[key].append(article_id)
+        unique = sorted(set(hashes))
+        self._first = dict.fromkeys(unique)
+        for start in range(0, len(unique), 500):
+            for row in self.session.execute(_BY_HASHES, {"hashes": unique[start : start + 500]}):
+                if self._first.get(row.content_hash) is None:
+                    self._first[row.content_hash] = _entry(row)
 
     def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
         """Stored articles sharing a band key, indexed at or after `since`, oldest first."""
-        shared = repo.band_matches(self.session, keys, since)
+        shared = self._stored_matches(keys, since)
+        for key in set(keys):
+            for article_id in self._by_key.get(key, ()):
+                if since is None or self._entries[article_id][1] >= since:
+                    shared.setdefault(article_id, set()).add(key)
         # A key shared by very many articles is boilerplate or a template: keep the most recent ones.
         ids = sorted(shared)[-self.max_candidates :]
-        if not ids:
-            return []
-        rows = self.session.execute(_CANDIDATES, {"ids": ids})
+        stored = [i for i in ids if i not in self._entries]
+        entries = {}
+        if stored:
+            entries = {row.id: _entry(row, tuple(sorted(shared[row.id])))
+                       for row in self.session.execute(_CANDIDATES, {"ids": stored})}
+        for i in ids:
+            if i in self._entries:
+                entry = self._entries[i][0]
+                entries[i] = Entry(doc=entry.doc, cluster=entry.cluster, keys=tuple(sorted(shared[i])))
         # Each entry carries the keys it shares with the query: the clusterer ranks candidates by them.
-        return [_entry(row, tuple(sorted(shared[row.id]))) for row in rows]
+        return [entries[i] for i in ids if i in entries]
+
+    def _stored_matches(self, keys: Sequence[int], since: datetime | None) -> dict[int, set[int]]:
+        """Article id -> shared band keys among the stored rows (prefetched when every key was)."""
+        if self._matches is None or since != self._since or any(key not in self._matches for key in keys):
+            return repo.band_matches(self.session, keys, since)
+        shared: dict[int, set[int]] = {}
+        for key in set(keys):
+            for article_id in self._matches[key]:
+                shared.setdefault(article_id, set()).add(key)
+        return shared
 
     def by_hash(self, text_hash: str) -> Entry | None:
         """The earliest clustered article with this normalised-text hash."""
-        row = self.session.execute(_BY_HASH, {"text_hash": text_hash}).first()
-        return _entry(row) if row is not None else None
+        if text_hash in self._first:
+            found = self._first[text_hash]
+        else:
+            row = self.session.execute(_BY_HASH, {"text_hash": text_hash}).first()
+            found = _entry(row) if row is not None else None
+        if found is None and text_hash in self._hashes:
+            found = self._entries[self._hashes[text_hash]][0]
+        return found
 
     def add(self, entry: Entry, text_hash: str, added: datetime | None = None) -> None:
         """Index the article's band keys at its arrival time, now by default (the article row is stored)."""
-        repo.add_bands(self.session, int(entry.doc.id), entry.keys, added or utcnow())
+        when = added or utcnow()
+        article_id = int(entry.doc.id)
+        if not self.buffered:
+            repo.add_bands(self.session, article_id, entry.keys, when)
+            return
+        self._entries[article_id] = (Entry(doc=entry.doc, cluster=entry.cluster, keys=()), when)
+        self._hashes.setdefault(text_hash, article_id)
+        for key in sorted(set(entry.keys)):
+            self._by_key.setdefault(key, []).append(article_id)
+            self._pending.append({"key": key, "article_id": article_id, "added": when})
 
     def evict(self, before: datetime) -> int:
         """Forget band keys that arrived before `before` (a window before the wall clock's hour)."""
+        self._matches = None  # read for another `since`
         return repo.evict_bands(self.session, before)
+
+    def flush(self) -> None:
+        """Write the buffered band keys (one executemany); the index then reads them from the store."""
+        repo.insert_bands(self.session, self._pending)
+        self._pending = []
+        self._by_key.clear()
+        self._entries.clear()
+        self._hashes.clear()
+        self._matches = None
+        self._first = {}
 
 
 class SqlLineage:
-    """LineageIndex over the `lineage_keys` and `articles` tables, inside the caller's transaction."""
+    """LineageIndex over the `lineage_keys` and `articles` tables, inside the caller's transaction.
 
-    def __init__(self, session: Session) -> None:
+    Buffered, it writes nothing until `flush` and answers the group's own articles from memory: they are
+    the latest of each fingerprint, so they rank first, as their rows would.
+    """
+
+    def __init__(self, session: Session, *, buffered: bool = False) -> None:
         self.session = session
+        self.buffered = buffered
+        self._pending: list[dict[str, Any]] = []
+        self._by_key: dict[int, list[int]] = {}  # fingerprint -> pending article ids, latest first
+        self._entries: dict[int, tuple[Entry, datetime]] = {}
 
     def candidates(self, keys: Sequence[int], limit: int) -> list[Entry]:
         """Clustered articles sharing a fingerprint (the latest MAX_PER_KEY per key), most shared first."""
         if not keys:
             return []
         shared: dict[int, set[int]] = {}
-        for article_id, key in self.session.execute(_LINEAGE, {"keys": sorted(set(keys)), "cap": MAX_PER_KEY}):
-            shared.setdefault(int(article_id), set()).add(int(key))
+        for key in set(keys):
+            for article_id in self._by_key.get(key, ())[:MAX_PER_KEY]:
+                shared.setdefault(article_id, set()).add(key)
+        rows = self.session.execute(_LINEAGE, {"keys": sorted(set(keys)), "cap": MAX_PER_KEY})
+        for article_id, key, rank in rows:
+            if rank + len(self._by_key.get(int(key), ())) <= MAX_PER_KEY:
+                shared.setdefault(int(article_id), set()).add(int(key))
         ids = sorted(shared, key=lambda i: (-len(shared[i]), i))[:limit]
         if not ids:
             return []
-        rows = {row.id: row for row in self.session.execute(_CANDIDATES, {"ids": ids})}
-        return [_entry(rows[i], tuple(sorted(shared[i]))) for i in ids if i in rows]
+        stored = [i for i in ids if i not in self._entries]
+        found = {row.id: row for row in self.session.execute(_CANDIDATES, {"ids": stored})} if stored else {}
+        entries = []
+        for i in ids:
+            if i in self._entries:
+                entry = self._entries[i][0]
+                entries.append(Entry(doc=entry.doc, cluster=entry.cluster, keys=tuple(sorted(shared[i]))))
+            elif i in found:
+                entries.append(_entry(found[i], tuple(sorted(shared[i]))))
+        return entries
 
     def add(self, entry: Entry, added: datetime | None = None) -> None:
         """File the article's fingerprints at its arrival time, now by default."""
         when = added or utcnow()
-        rows = [{"key": k, "article_id": int(entry.doc.id), "added": when} for k in sorted(set(entry.keys))]
-        if rows:
-            self.session.execute(insert(LineageKey), rows)
+        article_id = int(entry.doc.id)
+        rows = [{"key": k, "article_id": article_id, "added": when} for k in sorted(set(entry.keys))]
+        if not self.buffered:
+            if rows:
+                self.session.execute(insert(LineageKey), rows)
+            return
+        self._entries[article_id] = (Entry(doc=entry.doc, cluster=entry.cluster, keys=()), when)
+        for key in sorted(set(entry.keys)):
+            self._by_key.setdefault(key, []).insert(0, article_id)
+        self._pending.extend(rows)
 
     def evict(self, before: datetime) -> int:
         """Forget fingerprints that arrived before `before` (`[dedupe] lineage_days` before the wall clock)."""
         result = self.session.execute(delete(LineageKey).where(LineageKey.added < before))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        """Write the buffered fingerprints (one executemany)."""
+        repo.insert_many(self.session, _table(LineageKey), self._pending)
+        self._pending = []
+        self._by_key.clear()
+        self._entries.clear()
+
+
+def _table(model: type[LineageKey]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def doc_of(article: Article) -> Doc:
@@ -111,7 +229,12 @@ _RANKED = (
     .where(LineageKey.key.in_(bindparam("keys", expanding=True)))
     .subquery()
 )
-_LINEAGE = select(_RANKED.c.article_id, _RANKED.c.key).where(_RANKED.c.rank <= bindparam("cap"))
+_LINEAGE = select(_RANKED.c.article_id, _RANKED.c.key, _RANKED.c.rank).where(_RANKED.c.rank <= bindparam("cap"))
+_BY_HASHES = (
+    select(*_ENTRY_COLUMNS, Article.content_hash)
+    .where(Article.content_hash.in_(bindparam("hashes", expanding=True)), Article.story_id.is_not(None))
+    .order_by(Article.id)
+)
 _BY_HASH = (
     select(*_ENTRY_COLUMNS)
     .where(Article.content_hash == bindparam("text_hash"), Article.story_id.is_not(None))

@@ -66,6 +66,28 @@ def insert_ignore(
     return inserted
 
 
+def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, suffix: str = "") -> None:
+    """INSERT rows (all with the same keys) through the driver's executemany; `suffix` is an ON CONFLICT clause.
+
+    The columns' own types convert the values (once per column, not per row and statement), then the
+    driver gets plain tuples: for the thousands of small rows of a group (band keys, fingerprints,
+    paragraph counts) SQLAlchemy's per-row parameter handling cost more than the database's insert.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))}){suffix}")
+    params = [tuple(value if fn is None else fn(value) for fn, value in zip(convert, (row[n] for n in names),
+                                                                           strict=True)) for row in rows]
+    connection.exec_driver_sql(sql, params)
+
+
 def _dialect(session: Session) -> Any:
     """The dialect module whose `insert` has ON CONFLICT support for this session's database."""
     return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -643,7 +665,7 @@ def failed_pages_by_feed(session: Session) -> dict[int, tuple[int, str | None]]:
         .group_by(Article.feed_id)
     ).all()
     latest = select(Article.id, Article.error).where(Article.id.in_([row[2] for row in rows]))
-    errors = {article_id: error for article_id, error in session.execute(latest)}
+    errors = dict(session.execute(latest).tuples().all())
     return {feed_id: (int(count), errors.get(last)) for feed_id, count, last in rows if feed_id is not None}
 
 
@@ -843,3 +865,172 @@ def remove_feed(session: Session, feed_id: int) -> None:
     """Unsubscribe one feed: its items and fetch log go with it; its articles stay, without a feed."""
     session.execute(delete(Feed).where(Feed.id == feed_id))
 
+
+
+# A group of pages stored at once (issue 13): one statement per table per group --------------------------------
+
+
+def articles_by_hashes(session: Session, hashes: Sequence[str]) -> dict[tuple[str, str], Known]:
+    """Stored articles by (site, normalised-text hash), for some hashes (any site)."""
+    found: dict[tuple[str, str], Known] = {}
+    unique = sorted(set(hashes))
+    for start in range(0, len(unique), 500):
+        rows = session.execute(_BY_HASHES, {"hashes": unique[start : start + 500]})
+        for row in rows:
+            found.setdefault((row.site, row.content_hash), Known(int(row.id), row.story_id))
+    return found
+
+
+_BY_HASHES = select(Article.id, Article.story_id, Article.site, Article.content_hash).where(
+    Article.content_hash.in_(bindparam("hashes", expanding=True))
+).order_by(Article.id)
+
+
+def insert_articles(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Insert new articles in the order given (ids ascend with it); canonical URL -> id of those inserted.
+
+    One INSERT for the rows (SQLAlchemy's "insertmanyvalues", ids in parameter order); a row whose
+    canonical URL is already stored is left out of the answer.
+    """
+    if not rows:
+        return {}
+    stmt = _dialect(session).insert(ARTICLES).on_conflict_do_nothing(index_elements=["canonical_url"])
+    stmt = stmt.returning(ARTICLES.c.id, ARTICLES.c.canonical_url, sort_by_parameter_order=True)
+    result = session.execute(stmt, [dict(row) for row in rows])
+    return {str(canonical): int(article_id) for article_id, canonical in result}
+
+
+def save_raw_pages(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep many raw pages at once; each row's `body` is already compressed (`raw_page_body` reads it)."""
+    if rows:
+        stmt = _dialect(session).insert(_table(RawPage)).on_conflict_do_nothing(index_elements=["article_id"])
+        session.execute(stmt, [dict(row) for row in rows])
+
+
+def record_linked_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Remember many feed entries with the article each produced (GUID per feed); idempotent."""
+    if rows:
+        now = utcnow()
+        stmt = _dialect(session).insert(_table(FeedItem)).on_conflict_do_nothing(index_elements=["feed_id", "guid"])
+        session.execute(stmt, [dict(row, seen_at=now) for row in rows])
+
+
+_SITE_STATS_IN = select(SiteStat.site, SiteStat.articles).where(SiteStat.site.in_(bindparam("sites", expanding=True)))
+
+
+def site_articles(session: Session, sites: Sequence[str]) -> dict[str, int]:
+    """Articles counted for each of these sites (a site never counted is absent)."""
+    found: dict[str, int] = {}
+    unique = sorted(set(sites))
+    for start in range(0, len(unique), 500):
+        for site, articles in session.execute(_SITE_STATS_IN, {"sites": unique[start : start + 500]}):
+            found[str(site)] = int(articles)
+    return found
+
+
+def site_block_counts(session: Session, site: str, keys: Sequence[str]) -> dict[str, int]:
+    """Block key -> number of the site's articles containing it, for the keys counted at least once."""
+    found: dict[str, int] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 500):
+        for block, count in session.execute(_SITE_BLOCKS, {"site": site, "keys": unique[start : start + 500]}):
+            found[str(block)] = int(count)
+    return found
+
+
+def add_site_counts(session: Session, articles: Mapping[str, int], blocks: Mapping[tuple[str, str], int]) -> None:
+    """Add articles to sites' counts and to their paragraph keys' counts (two upserts, executemany)."""
+    insert_many(session, SITE_STATS, [{"site": s, "articles": n} for s, n in sorted(articles.items())],
+                suffix=" ON CONFLICT (site) DO UPDATE SET articles = site_stats.articles + excluded.articles")
+    insert_many(session, SITE_BLOCKS, [{"site": s, "block": k, "count": n} for (s, k), n in sorted(blocks.items())],
+                suffix=' ON CONFLICT (site, block) DO UPDATE SET "count" = site_blocks."count" + excluded."count"')
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """One placement of a group (see `join_story`), written with the others by `join_stories`."""
+
+    story_id: str
+    article_id: int
+    title: str | None
+    relation: str
+    duplicate_of: int | None
+    score: float
+    agency: str | None
+    seq: int
+    new_story_dated: datetime | None = None
+    diff: Mapping[str, Any] | None = None
+
+
+_SET_STORY = ARTICLES.update().where(ARTICLES.c.id == bindparam("k_id")).values(story_id=bindparam("v_story"))
+_REFRESH = STORIES.update().where(STORIES.c.id == bindparam("k_id")).values(
+    size=bindparam("v_size"), updated_at=bindparam("v_updated"), original_article_id=bindparam("v_original"),
+    title=bindparam("v_title"), agency=bindparam("v_agency"), first_published=bindparam("v_first"),
+)
+
+
+def join_stories(session: Session, placements: Sequence[Joined]) -> None:
+    """Write a group's placements (in seq order) as `join_story` would one by one, in a few statements.
+
+    Stories started in the group are inserted as written; every story an article joined (started before
+    the group or in it) is recomputed once from its members, as `refresh_story` does.
+    """
+    if not placements:
+        return
+    now = utcnow()
+    started = [p for p in placements if p.new_story_dated is not None]
+    if started:
+        session.execute(insert(STORIES), [
+            {"id": p.story_id, "title": p.title, "original_article_id": p.article_id, "agency": p.agency, "size": 1,
+             "first_published": p.new_story_dated, "created_at": now, "updated_at": now} for p in started])
+    insert_many(session, STORY_MEMBERS, [
+        {"article_id": p.article_id, "story_id": p.story_id, "duplicate_of": p.duplicate_of, "score": p.score,
+         "relation": p.relation, "agency": p.agency, "seq": p.seq, "diff": dict(p.diff) if p.diff is not None else None}
+        for p in placements])
+    session.execute(_SET_STORY, [{"k_id": p.article_id, "v_story": p.story_id} for p in placements])
+    joined = sorted({p.story_id for p in placements if p.new_story_dated is None})
+    if joined:
+        _refresh_stories(session, joined, now)
+
+
+def _refresh_stories(session: Session, story_ids: Sequence[str], now: datetime) -> None:
+    """`refresh_story` for many stories: one query for their members, one executemany update."""
+    members: dict[str, list[Any]] = {}
+    for start in range(0, len(story_ids), 500):
+        result = session.execute(
+            select(StoryMember.story_id, Article.id, Article.published, Article.fetched, StoryMember.agency,
+                   Article.title)
+            .join(Article, Article.id == StoryMember.article_id)
+            .where(StoryMember.story_id.in_(list(story_ids[start : start + 500])))
+        )
+        for row in result:
+            members.setdefault(row.story_id, []).append(row)
+    updates = []
+    for story_id in story_ids:
+        rows = members.get(story_id, [])
+        if not rows:  # joined stories have a member: the one that just joined
+            continue
+        original = min([r for r in rows if r.agency] or rows, key=lambda r: (r.published or r.fetched, r.id))
+        updates.append({"k_id": story_id, "v_size": len(rows), "v_updated": now, "v_original": original.id,
+                        "v_title": original.title, "v_agency": original.agency,
+                        "v_first": min(r.published or r.fetched for r in rows)})
+    if updates:
+        session.execute(_REFRESH, updates)
+
+
+def band_rows(session: Session, keys: Sequence[int], since: datetime | None) -> list[tuple[int, int]]:
+    """(article id, key) of every band key among `keys` indexed at or after `since`."""
+    found: list[tuple[int, int]] = []
+    unique = sorted(set(keys))
+    query = _BANDS if since is None else _BANDS_SINCE
+    for start in range(0, len(unique), 500):
+        params: dict[str, Any] = {"keys": unique[start : start + 500]}
+        if since is not None:
+            params["since"] = since
+        found.extend((int(article_id), int(key)) for article_id, key in session.execute(query, params))
+    return found
+
+
+def insert_bands(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Index many articles' band keys at once (rows of key, article_id, added)."""
+    insert_many(session, LSH_BANDS, rows)

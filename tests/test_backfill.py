@@ -447,14 +447,14 @@ class TestWarcBackfill:
         store.close()
 
     def test_missing_file_is_a_usage_error(self, sqlite_url: str, tmp_path: Path) -> None:
-        """A missing WARC file stops the command before anything runs, with one line and exit status 2."""
+        """A missing WARC file stops the command before anything runs, with one line and exit status 1."""
         with pytest.raises(BackfillError, match="no such file"):
             BackfillOptions(warcs=[str(tmp_path / "nope.warc.gz")]).validate()
         result = subprocess.run(
             [sys.executable, "-m", "ingest.cli", "--db", sqlite_url, "backfill", "--warc", str(tmp_path / "nope.warc")],
             capture_output=True, text=True, check=False, timeout=60,
         )
-        assert result.returncode == 2
+        assert result.returncode == 1  # a missing input file, as for every command (issue 15)
         assert result.stderr.strip() == f"wirefeed: error: no such file: {tmp_path / 'nope.warc'}"
 
 

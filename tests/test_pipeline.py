@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 
 from config.settings import ExtractSettings, FetchSettings, Settings
-from ingest.extract.page import Extracted, extract_page
 from ingest.fetch.client import Response
+from ingest.page_work import DedupeShape, ReadyPage, prepare_page
 from ingest.pipeline import PageJob, Pipeline
 from store import repo
 from store.db import Store
@@ -421,12 +421,24 @@ class TestLeaseRenewal:
             store.close()
 
 
-def _ready(url: str, title: str, paragraphs: list[str]) -> tuple[PageJob, Response, Extracted]:
-    """A page as `_store_pages` receives it: job, fetched response, extraction."""
+def _ready(url: str, title: str, paragraphs: list[str]) -> tuple[PageJob, Response, ReadyPage]:
+    """A page as `_store_pages` receives it: job, fetched response, extraction prepared by a worker."""
     body = page(title, paragraphs).encode()
     response = Response(url, 200, {"content-type": "text/html; charset=utf-8"}, body)
     job = PageJob(url=url, response=response, fetched=datetime(2026, 11, 27, 12, tzinfo=UTC))
-    return job, response, extract_page(body, url=url)
+    return job, response, prepare_page(body, url=url, headers=response.headers, title=None, shape=DedupeShape())
+
+
+def _failing_raw_pages(monkeypatch: pytest.MonkeyPatch, host: str, error: Exception) -> None:
+    """Make writing the raw page of `host` raise `error` (alone or in a group's statement)."""
+    real = repo.save_raw_pages
+
+    def failing(session: Any, rows: list[dict[str, Any]]) -> None:
+        if any(host in row["url"] for row in rows):
+            raise error
+        real(session, rows)
+
+    monkeypatch.setattr(repo, "save_raw_pages", failing)
 
 
 class TestStoreGroups:
@@ -439,14 +451,7 @@ class TestStoreGroups:
         pages = [_ready("https://a.example/glaciers", "Glaciers", WIRE),
                  _ready("https://b.example/bakery", "Bakery", LOCAL),
                  _ready("https://c.example/passerelle", "Passerelle", FRENCH)]
-        real = repo.save_raw_page
-
-        def failing(session: Any, article_id: int, **kwargs: Any) -> None:
-            if "c.example" in kwargs["url"]:
-                raise RuntimeError("disk full")
-            real(session, article_id, **kwargs)
-
-        monkeypatch.setattr(repo, "save_raw_page", failing)
+        _failing_raw_pages(monkeypatch, "c.example", RuntimeError("disk full"))
         pipeline = Pipeline(store, settings_for(store.url))
         try:
             outcomes = pipeline.pages._store_pages(pages, {})
@@ -465,14 +470,8 @@ class TestStoreGroups:
         pages = [_ready("https://a.example/glaciers", "Glaciers", WIRE),
                  _ready("https://b.example/bakery", "Bakery", LOCAL),
                  _ready("https://c.example/passerelle", "Passerelle", FRENCH)]
-        real = repo.save_raw_page
-
-        def refusing(session: Any, article_id: int, **kwargs: Any) -> None:
-            if "b.example" in kwargs["url"]:
-                raise DataError("INSERT INTO raw_pages ...", {}, Exception("value too long for type"))
-            real(session, article_id, **kwargs)
-
-        monkeypatch.setattr(repo, "save_raw_page", refusing)
+        _failing_raw_pages(monkeypatch, "b.example",
+                           DataError("INSERT INTO raw_pages ...", {}, Exception("value too long for type")))
         pipeline = Pipeline(store, settings_for(store.url))
         try:
             outcomes = pipeline.pages._store_pages(pages, {})

@@ -504,8 +504,11 @@ class Backfill:
                 response = page.response
                 if not response.url or not self._keep(response.url, page.fetched):
                     continue
-                job = PageJob(url=response.url, response=response, fetched=page.fetched)
-                yield Work(_work_key(response.url), job)
+                key = _work_key(response.url)
+                # The key is the canonical URL (courlan, not free): the job need not compute it again.
+                canonical = None if key.startswith("sha1:") else key
+                job = PageJob(url=response.url, response=response, fetched=page.fetched, _canonical=canonical)
+                yield Work(key, job)
         except WarcDamaged as exc:
             self.summary.source_errors.append(f"warc {exc}")
             log.warning("warc_damaged", path=exc.path, record=exc.record, offset=exc.offset, reason=exc.reason)
