@@ -209,6 +209,33 @@ class TestWhichDatabase:
         finally:
             engine.dispose()
 
+    def test_at_a_terminal_a_writing_command_says_its_database(self, tmp_path: Path) -> None:
+        """With stderr on a terminal, `feeds add` starts with one line naming the file; `stats` does not."""
+        import pty
+
+        def stderr_at_terminal(*args: str) -> str:
+            leader, follower = pty.openpty()
+            try:
+                subprocess.run([sys.executable, "-m", "ingest.cli", *args], cwd=tmp_path, env=environ(),
+                               stdout=subprocess.DEVNULL, stderr=follower, timeout=60, check=True)
+                os.close(follower)
+                chunks = []
+                while True:
+                    try:
+                        chunk = os.read(leader, 4096)
+                    except OSError:  # the terminal's other end is closed: all read
+                        break
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                return b"".join(chunks).decode()
+            finally:
+                os.close(leader)
+
+        written = stderr_at_terminal("feeds", "add", "--no-discover", "https://a.example/rss.xml")
+        assert f"wirefeed: database {tmp_path / 'wirefeed.db'} (the default" in written
+        assert stderr_at_terminal("stats") == ""
+
     def test_a_writing_command_names_its_database(self, tmp_path: Path) -> None:
         """`feeds add` names the database file it writes to, with where the choice came from (-v off a terminal)."""
         done = wirefeed("-v", "--log-format", "json", "feeds", "add", "--no-discover", "https://a.example/rss.xml",

@@ -206,14 +206,14 @@ def _config_error() -> type[WirefeedError]:
     return ConfigError
 
 
-def database_source(args: argparse.Namespace) -> str:
+def database_source(args: argparse.Namespace, url: str) -> str:
     """Where the database URL came from, as a user would change it."""
     if args.db:
         return "--db"
     if any(name.upper() == "WIREFEED_DATABASE__URL" for name in os.environ):
         return "WIREFEED_DATABASE__URL"
-    if args.config:
-        return f"[database] url in {args.config}, or the default"
+    if args.config and url != DEFAULT_DATABASE:
+        return f"[database] url in {args.config}"
     return "the default; change it with --db or [database] url"
 
 
@@ -271,26 +271,27 @@ class App:
             url = self.database_url
             self._announce_database()
             if getattr(self.args, "read_only", False):
-                self._store = open_existing(url, hint=f"({database_source(self.args)}); {NO_DATABASE_HINT}")
+                hint = f"({database_source(self.args, url)}); {NO_DATABASE_HINT}"
+                self._store = open_existing(url, hint=hint)
                 return self._store
             try:
                 self._store = Store(url)
             except StoreError as exc:
                 # Name the database and where it was chosen: that is what the user changes.
-                where = f"{describe_database(url)}, {database_source(self.args)}"
+                where = f"{describe_database(url)}, {database_source(self.args, url)}"
                 raise StoreError(f"{exc} ({where})") from exc
         return self._store
 
     def _announce_database(self) -> None:
         """Say which database the command uses: it depends on the current directory, env and config.
 
-        One line on stderr at a terminal; elsewhere (cron, scripts) a debug log event, so that stderr
-        keeps the one line of an error.
+        For a command that writes, one line on stderr at a terminal; elsewhere (cron, scripts) and for
+        read-only commands a debug log event (`-v`), so that stderr keeps the one line of an error.
         """
         if getattr(self.args, "quiet_database", False):
             return
-        where = f"{describe_database(self.database_url)} ({database_source(self.args)})"
-        if sys.stderr.isatty():
+        where = f"{describe_database(self.database_url)} ({database_source(self.args, self.database_url)})"
+        if sys.stderr.isatty() and not getattr(self.args, "read_only", False):
             note(f"database {where}")
         elif self.args.verbose:
             import structlog
