@@ -203,6 +203,32 @@ class LogSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class MetricsSettings(Section):
+    """Prometheus metrics, health endpoints and per-source quality telemetry (docs/operating.md)."""
+
+    # host:port the daemon serves /metrics, /healthz and /readyz on; off (None) unless configured.
+    listen: str | None = None
+    # Counting at all (metrics and telemetry); off only to measure what they cost.
+    enabled: bool = True
+    # Telemetry rows are counted per source and per time bucket of this many seconds.
+    bucket_seconds: int = Field(default=3600, ge=1, le=DAY)
+    history_days: int = Field(default=28, ge=1, le=366)  # what a source's figures are compared with
+    # A source is judged on its newest pages (at least recent_pages) against the older ones of its history
+    # (at least baseline_pages); fewer, and it is not judged.
+    recent_pages: int = Field(default=20, ge=1, le=100_000)
+    baseline_pages: int = Field(default=40, ge=1, le=1_000_000)
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464")
+        return value
+
+
 class Settings(BaseSettings):
     """All of wirefeed's settings, validated once at start-up."""
 
@@ -218,6 +244,7 @@ class Settings(BaseSettings):
     dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     dates: DatesSettings = Field(default_factory=DatesSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

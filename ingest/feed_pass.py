@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from ingest.jobs import (
     first_line,
     internal_error,
 )
+from ingest.ops import metrics, telemetry
 from ingest.page_store import PageStore
 from store import repo
 from store.db import Store, StoreError
@@ -203,6 +205,16 @@ def _fetch_log(
     }
 
 
+def count_poll(poll: FeedPoll) -> None:
+    """A feed fetch in the metrics: status class, `ok` or the failure kind, and its time."""
+    if not metrics.enabled():
+        return
+    response, error = poll.response, poll.error
+    status = response.status if response is not None else error.status if isinstance(error, HTTPStatusError) else None
+    metrics.count_fetch("feed", status, "ok" if error is None else error.kind,
+                        response.elapsed if response is not None else None)
+
+
 def is_outage(polls: Sequence[FeedPoll]) -> bool:
     """Every feed of a batch failing with a network-level error means our side is down."""
     hosts = {origin_of(p.feed.url)[1] for p in polls}
@@ -222,13 +234,40 @@ class FeedPass:
         self.pages = pages
         self.stopping = stopping
         self._db = db
+        self._held = 0  # feed leases this process holds (to see how many a renewal found taken)
+        telemetry.configure(settings.metrics)
 
     async def run_pass(self, fetcher: Fetcher, *, all_feeds: bool = False, limit: int | None = None) -> PassSummary:
         """One pass over due feeds (every enabled feed with all_feeds), in leased batches.
 
         A few batches are in flight at once, so one slow feed does not hold up the rest; each batch is
         claimed with a lease and released when its feeds are recorded (or when the pass is cancelled).
+        Then the sources whose pages it stored are judged against their history (`source_degraded`).
         """
+        started = time.perf_counter()
+        try:
+            summary = await self._batches(fetcher, all_feeds=all_feeds, limit=limit)
+        except Exception as exc:  # a cancelled pass (the daemon stopping) did not fail
+            metrics.PASSES.labels("failed").inc()
+            if isinstance(exc, StoreError | SQLAlchemyError):
+                metrics.DB_ERRORS.labels("pass").inc()
+            raise
+        metrics.PASSES.labels("ok").inc()
+        metrics.PASS_SECONDS.observe(time.perf_counter() - started)
+        metrics.LAST_PASS.set_to_current_time()
+        await self._db(self._judge_sources)
+        return summary
+
+    def _judge_sources(self) -> None:
+        """Write the pass's pending telemetry and judge the sources it touched; a failure here costs no pass."""
+        try:
+            telemetry.evaluate(self.store)
+        except Exception as exc:
+            metrics.DB_ERRORS.labels("telemetry").inc()
+            log.warning("telemetry_failed", error=first_line(exc))
+
+    async def _batches(self, fetcher: Fetcher, *, all_feeds: bool, limit: int | None) -> PassSummary:
+        """The pass's leased batches, a few in flight at once."""
         summary = PassSummary()
         started = utcnow()
         sched = self.settings.schedule
@@ -260,14 +299,19 @@ class FeedPass:
 
     def _claim(self, size: int, *, all_feeds: bool, fetched_before: datetime) -> list[Feed]:
         with self.store.session() as session:
-            return repo.claim_feeds(
+            feeds = repo.claim_feeds(
                 session, self.owner, now=utcnow(), lease=timedelta(seconds=self.settings.schedule.lease_seconds),
                 limit=size, include_not_due=all_feeds, fetched_before=fetched_before,
             )
+        self._held += len(feeds)
+        if feeds and metrics.enabled():
+            metrics.LEASE_CLAIMS.labels("feed").inc(len(feeds))
+        return feeds
 
     def _release(self, feed_ids: list[int]) -> None:
         with self.store.session() as session:
             repo.release_feeds(session, self.owner, feed_ids)
+        self._held = max(0, self._held - len(feed_ids))
 
     def release_all(self) -> int:
         """Release every lease this process holds; how many there were."""
@@ -276,7 +320,10 @@ class FeedPass:
 
     def _renew(self, until: datetime) -> None:
         with self.store.session() as session:
-            repo.renew_leases(session, self.owner, until)
+            renewed = repo.renew_leases(session, self.owner, until)
+        if renewed < self._held:  # another worker took leases of ours that had expired (we stalled)
+            metrics.LEASE_EXPIRIES.labels("feed").inc(self._held - renewed)
+            self._held = renewed
 
     async def _renew_leases(self) -> None:
         """Keep this worker's leases alive while a long batch runs (a killed worker's leases just expire)."""
@@ -306,6 +353,7 @@ class FeedPass:
             if outcome.job.feed_id is not None:
                 by_feed.setdefault(outcome.job.feed_id, []).append(outcome)
         for poll in polls:
+            count_poll(poll)
             summary.feeds += 1
             summary.items_new += len(poll.jobs)
             summary.items_waiting += poll.waiting

@@ -44,6 +44,7 @@ from ingest.jobs import (
     owner_alive,
     url_key,
 )
+from ingest.ops import metrics, telemetry
 from ingest.page_work import DedupeShape, PagePool, ReadyPage
 from ingest.site_counts import SiteCounts
 from ingest.urls import site_of
@@ -256,6 +257,7 @@ class PageStore:
                     orphans = [key for key, owner in owners.items() if owner in dead]
                     repo.drop_page_claims(session, orphans, dead)
                     won |= repo.claim_pages(session, self.owner, orphans, now=now, until=until)
+                    metrics.count_takeovers("page", len(orphans))
             return won
 
     def _release_pages(self, keys: list[str]) -> None:
@@ -330,8 +332,8 @@ class PageStore:
                     job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
                 )
                 job.response = response
-            ready = await self.pool.prepare(response.body, url=response.url, headers=response.headers,
-                                            title=job.title, shape=self.shape)
+            ready = await metrics.timed_extraction(self.pool.prepare(
+                response.body, url=response.url, headers=response.headers, title=job.title, shape=self.shape))
         except (FetchError, ExtractError) as exc:
             log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
             return PageOutcome.failure(job, exc)
@@ -356,6 +358,7 @@ class PageStore:
             else:
                 extracted_run.append((job, *result))
         outcomes.extend(self._store_pages(extracted_run, known))
+        telemetry.page_outcomes(self.store, results, outcomes)
         return outcomes
 
     def _store_failure_or_link(self, outcome: PageOutcome, known: _Known) -> None:
@@ -455,7 +458,7 @@ class PageStore:
                 return [self._stored_elsewhere(session, pages[0][0])]
             group.ids[index] = group.outcomes[index].article_id = article_id
         self._write_rows(session, group, pages)
-        self._place_group(session, placer, group, pages)
+        metrics.clustering(self._place_group, session, placer, group, pages)
         return group.outcomes
 
     def _decide_page(

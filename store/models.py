@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -342,3 +344,30 @@ class BackfillItem(Base):
     outcome: Mapped[str] = mapped_column(SafeString(32))
     error: Mapped[str | None] = mapped_column(SafeText)
     article_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# Per-source quality telemetry (ingest/ops/telemetry.py, store/telemetry.py): page counts per feed and per
+# site and per time bucket, added to by one upsert per store group. Columns by prefix: `len_N` pages whose
+# extracted text falls in length bucket N (telemetry.LENGTH_EDGES), `removed_*` blocks the cleaning removed,
+# `na_*` not-article pages by reason, `f_*` failed pages by kind (`f_other` for a kind not listed).
+SOURCE_COUNTERS = (
+    "pages", "stored", "not_article", "failed", "duplicate_url", "duplicate_text", "exact", "near_duplicate",
+    "guid_churn", "undated",
+    *(f"len_{n}" for n in range(9)),
+    "removed_teaser", "removed_caption", "removed_boilerplate", "removed_other",
+    "fetches", "fetch_ms",
+    "na_home_page", "na_listing_page", "na_video_page", "na_no_text", "na_too_little_text", "na_other",
+    "f_timeout", "f_dns", "f_refused", "f_tls", "f_network", "f_http_4xx", "f_http_5xx", "f_too_large",
+    "f_redirects", "f_blocked", "f_robots", "f_invalid_url", "f_extract_error", "f_extract_timeout", "f_store",
+    "f_internal", "f_other",
+)
+
+source_stats = Table(
+    "source_stats",
+    Base.metadata,
+    Column("scope", String(8), primary_key=True),  # "feed" (source: the feed id) or "site" (source: the host)
+    Column("source", String(300), primary_key=True),
+    Column("bucket", UTCDateTime(), primary_key=True, index=True),  # the bucket's start
+    *(Column(name, BigInteger if name == "fetch_ms" else Integer, nullable=False, server_default="0")
+      for name in SOURCE_COUNTERS),
+)

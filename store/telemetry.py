@@ -1,0 +1,101 @@
+"""Statements for operating wirefeed: source telemetry rows, the readiness check and the metrics' gauges.
+
+Telemetry rows (`source_stats`) are only ever added to (`INSERT ... ON CONFLICT DO UPDATE SET n = n + new`),
+so two workers flushing the same source and bucket never lose a count, and a flush needs no read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.db import _head_revision
+from store.models import SOURCE_COUNTERS, Feed, FetchLog, source_stats
+from store.repo import _dialect
+
+KEY = ("scope", "source", "bucket")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKey:
+    """One source: a feed (its id as text) or a site (its host)."""
+
+    scope: str
+    source: str
+
+
+def add_counts(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add counts to their (scope, source, bucket) rows, creating the missing ones; one statement."""
+    if not rows:
+        return
+    stmt = _dialect(session).insert(source_stats)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={name: source_stats.c[name] + stmt.excluded[name] for name in SOURCE_COUNTERS},
+    )
+    full = [{**dict.fromkeys(SOURCE_COUNTERS, 0), **row} for row in rows]
+    session.connection().execute(stmt, full)
+
+
+def source_rows(
+    session: Session, since: datetime, *, scope: str | None = None, keys: Sequence[SourceKey] | None = None,
+) -> list[dict[str, Any]]:
+    """Telemetry rows from `since` on (of one scope, or of the sources listed), oldest bucket first."""
+    query = select(source_stats).where(source_stats.c.bucket >= since)
+    if scope is not None:
+        query = query.where(source_stats.c.scope == scope)
+    if keys is not None:
+        if not keys:
+            return []
+        query = query.where(or_(*(and_(source_stats.c.scope == k.scope, source_stats.c.source == k.source)
+                                  for k in keys)))
+    query = query.order_by(source_stats.c.scope, source_stats.c.source, source_stats.c.bucket)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Drop telemetry buckets older than `before`; how many rows went."""
+    result = session.execute(delete(source_stats).where(source_stats.c.bucket < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def feed_figures(session: Session, since: datetime) -> dict[int, dict[str, Any]]:
+    """Per feed: URL, consecutive failures, and its polls since `since` (count, mean fetch time, failures)."""
+    figures: dict[int, dict[str, Any]] = {}
+    for feed_id, url, errors, disabled in session.execute(
+            select(Feed.id, Feed.url, Feed.error_count, Feed.disabled)):
+        figures[feed_id] = {"url": url, "consecutive_failures": errors, "disabled": disabled,
+                            "polls": 0, "poll_ms": 0, "polls_failed": 0}
+    ok = FetchLog.outcome.in_(("ok", "not_modified", "unchanged"))
+    query = (select(FetchLog.feed_id, func.count(), func.sum(FetchLog.duration_ms),
+                    func.sum(case((ok, 0), else_=1)))
+             .where(FetchLog.started_at >= since).group_by(FetchLog.feed_id))
+    for feed_id, polls, total_ms, failed in session.execute(query):
+        if feed_id in figures:
+            figures[feed_id].update(polls=int(polls), poll_ms=int(total_ms or 0), polls_failed=int(failed or 0))
+    return figures
+
+
+def failing_by_kind(session: Session) -> dict[str, int]:
+    """Enabled feeds whose last poll failed, by failure kind."""
+    query = (select(Feed.last_error_kind, func.count())
+             .where(Feed.disabled.is_(False), Feed.error_count > 0)
+             .group_by(Feed.last_error_kind))
+    return {kind or "unknown": int(count) for kind, count in session.execute(query)}
+
+
+def expired_leases(session: Session, now: datetime) -> int:
+    """Feed leases past their end and not given back: a worker died or stalled holding them."""
+    query = select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None), Feed.lease_until < now)
+    return int(session.scalar(query) or 0)
+
+
+def schema_state(session: Session) -> tuple[str | None, str | None]:
+    """The database's schema revision and the newest one this code knows (None when unknown)."""
+    current = session.connection().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return (str(current) if current is not None else None), _head_revision()
