@@ -13,8 +13,10 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from config.settings import Settings
+from ingest.health import Health, OpsServer
+from ingest.ops import metrics
 from ingest.pipeline import Pipeline
-from store import repo
+from store import repo, telemetry
 from store.db import Store, StoreError
 from store.models import utcnow
 
@@ -68,8 +70,13 @@ async def _daemon(store: Store, settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _on_signal, sig, stop, interrupted)
     slot = PassSlot()
-    scheduler = _scheduler(store, settings, pipeline, slot, stop)
+    health = Health(store, settings.schedule.tick, pass_running=lambda: slot.running)
+    ops = OpsServer(settings.metrics.listen, health) if settings.metrics.listen else None
+    metrics.set_build_info()
+    scheduler = _scheduler(store, settings, pipeline, slot, stop, watch=health)
     scheduler.start()
+    if ops is not None:
+        ops.start()
     log.info("daemon_started", owner=pipeline.owner, tick=settings.schedule.tick)
     try:
         await stop.wait()
@@ -83,6 +90,8 @@ async def _daemon(store: Store, settings: Settings) -> int:
         await _finish_pass(slot, grace)
     finally:
         released = _release_leases(store, pipeline)
+        if ops is not None:
+            ops.close()
     return 0 if released is not None else 1
 
 
@@ -96,11 +105,13 @@ def _on_signal(sig: int, stop: asyncio.Event, interrupted: list[int]) -> None:
 
 
 def _scheduler(
-    store: Store, settings: Settings, pipeline: Pipeline, slot: PassSlot, stop: asyncio.Event
+    store: Store, settings: Settings, pipeline: Pipeline, slot: PassSlot, stop: asyncio.Event, *,
+    watch: Health,
 ) -> AsyncIOScheduler:
-    """The two jobs: a tick that starts a pass when none runs, and the health line."""
+    """The two jobs: a tick that starts a pass when none runs, and the health line (and the feed gauges)."""
 
     async def tick() -> None:
+        watch.tick()
         if stop.is_set() or slot.running:
             return
         slot.report_failure()
@@ -109,11 +120,15 @@ def _scheduler(
     def health() -> None:
         # A job that raises would have APScheduler print a multi-line traceback among the JSON lines.
         try:
+            now = utcnow()
             with store.session() as session:
-                counts = repo.health_counts(session, utcnow())
+                counts = repo.health_counts(session, now)
+                failing, expired = telemetry.failing_by_kind(session), telemetry.expired_leases(session, now)
         except Exception as exc:  # the database is down or damaged: say so, the next run tries again
+            metrics.DB_ERRORS.labels("health").inc()
             log.error("health_failed", **failure_fields(exc))
             return
+        metrics.set_feed_states(counts, failing, expired)
         log.info("health", **counts, pass_running=slot.running)
 
     scheduler = AsyncIOScheduler(timezone="UTC")

@@ -66,6 +66,7 @@ FAMILIES = (
     ("ingest.cli.stories", "add_stories_parsers", ("stories", "export", "stats")),
     ("ingest.cli.demo", "add_demo_parser", ("demo",)),
     ("ingest.cli.backfill", "add_backfill_parser", ("backfill",)),
+    ("ingest.cli.sources", "add_sources_parser", ("sources",)),
 )
 GLOBAL_VALUES = frozenset({"--config", "--db", "--log-format"})  # global options that take a value
 

@@ -36,6 +36,8 @@ def add_backfill_parser(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar: periodic progress logs")
     p.add_argument("--chunk-size", type=int, default=100, metavar="N",
                    help="items per committed chunk (default 100); at most one chunk is re-checked on resume")
+    p.add_argument("--metrics-file", metavar="FILE", help="write the run's metrics (Prometheus text format) to "
+                   "FILE for node_exporter's textfile collector")
 
 
 def point_in_time(value: str | None, name: str, now: datetime) -> datetime | None:
@@ -53,6 +55,7 @@ def cmd_backfill(app: App) -> int:
     import asyncio
 
     from ingest.backfill.run import Backfill, BackfillOptions, format_summary
+    from ingest.ops.metrics import finish_command
     from ingest.pipeline import Pipeline
 
     args = app.args
@@ -69,6 +72,7 @@ def cmd_backfill(app: App) -> int:
         summary = asyncio.run(backfill.run())
     finally:
         pipeline.close()
+        finish_command(app.store, "backfill", app.args.metrics_file)
     for line in format_summary(summary, reextract=options.reextract):
         print(line)
     # Every readable item was processed; a source that could not be read in full gives a non-zero exit.

@@ -20,6 +20,8 @@ def add_ingest_parsers(sub: Any) -> None:
     p.add_argument(
         "--all", action="store_true", help="poll every enabled feed, ignoring intervals (not Retry-After)"
     )
+    p.add_argument("--metrics-file", metavar="FILE", help="write the run's metrics (Prometheus text format) to "
+                   "FILE for node_exporter's textfile collector")
     add_command(
         sub,
         "run",
@@ -33,6 +35,7 @@ def cmd_ingest(app: App) -> int:
     """One pass over due feeds, then exit."""
     import asyncio
 
+    from ingest.ops.metrics import finish_command
     from ingest.pipeline import Pipeline
 
     pipeline = Pipeline(app.store, app.settings)
@@ -40,6 +43,7 @@ def cmd_ingest(app: App) -> int:
         summary = asyncio.run(pipeline.run_pass(all_feeds=app.args.all))
     finally:
         pipeline.close()
+        finish_command(app.store, "ingest", app.args.metrics_file)
     print(
         f"feeds {summary.feeds} (failed {summary.feeds_failed}, not modified {summary.not_modified}); "
         f"new items {summary.items_new}: stored {summary.stored}, duplicates {summary.duplicates}, "

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+import structlog
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -24,11 +25,16 @@ from prometheus_client import (
 )
 from prometheus_client import write_to_textfile as _write_to_textfile
 
+from config.errors import WirefeedError
+
+if TYPE_CHECKING:
+    from store.db import Store
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
 # No `_created` series beside each counter and histogram: nothing here reads them, and they double the output.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry()
 # The process's own figures (CPU, memory, open files) are served by the daemon but kept out of textfiles:
 # node_exporter exports its own process_* series, and a textfile must not collide with them.
@@ -185,3 +191,26 @@ def write_textfile(path: str | os.PathLike[str], command: str) -> None:
     """Write this process's metrics for node_exporter's textfile collector (atomically: temp file, rename)."""
     FINISHED.labels(command).set_to_current_time()
     _write_to_textfile(os.fspath(path), REGISTRY)
+
+
+class MetricsFileError(WirefeedError):
+    """The metrics textfile cannot be written."""
+
+    kind = "file"
+
+
+def finish_command(store: Store, command: str, metrics_file: str | None) -> None:
+    """End of a one-shot command: write its pending telemetry, and its metrics textfile when one was asked for."""
+    from ingest.ops import telemetry
+
+    try:
+        telemetry.flush(store)
+    except Exception as exc:  # the command's own work is done; its last counts are what is lost
+        DB_ERRORS.labels("telemetry").inc()
+        structlog.get_logger("wirefeed.telemetry").warning("telemetry_failed", error=f"{type(exc).__name__}: {exc}")
+    if metrics_file:
+        set_build_info()
+        try:
+            write_textfile(metrics_file, command)
+        except OSError as exc:
+            raise MetricsFileError(f"cannot write {metrics_file}: {exc.strerror or exc}") from None
