@@ -52,6 +52,9 @@ _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing bl
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
 _FOOTER = 150  # shingles a site footer has at most
 _TOP_EVIDENCE = 100  # shingles an old text must share after a new top for the top not to sink the match
+_SAMPLE_SHIFT = np.uint64(60)  # a shingle whose top 4 bits are zero is a containment key: 1 in 16
+_SAMPLED = 32  # containment keys a text has at most (its smallest sampled shingles)
+_SAMPLE_SALT = np.uint64(0x636F6E7461696E)  # "contain": keeps these keys apart from band and lineage keys
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
@@ -235,6 +238,8 @@ def _likeness(a: str, b: str) -> int:
     if max(len(a), len(b)) < 3:
         return _WORD
     a, b = a.translate(_FOLD), b.translate(_FOLD)
+    if abs(len(a) - len(b)) > 2:  # more than two slips apart, whatever the letters
+        return _WORD
     distance = OSA.distance(a, b, score_cutoff=2)
     if distance > 2 or (distance == 2 and min(len(a), len(b)) < 5):
         return _WORD
@@ -320,7 +325,9 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
         mine = [small_words[i] for i in range(0 if before < 0 else before + width_small, after) if small.salient[i]]
         if before < 0:  # at the start of both texts
             ends = np.flatnonzero(large.shingles == small.shingles[after])
-            span = (-width_large, int(ends[0])) if len(ends) and ends[0] <= 3 * after + 8 else None
+            if len(ends) and ends[0] > 3 * after + 8:
+                continue  # the other text has a top of its own (an update) before the shared text: no swap
+            span = (-width_large, int(ends[0])) if len(ends) else None
         else:
             span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
@@ -460,12 +467,13 @@ def verify(
         return Match(0.0, 0.0, 0, updated=False)
     small_runs, large_runs = runs
     small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
-    conflicts = _conflict_count(small, large, runs, small_common)
     # Neither direction can score more than its matched shingles over the span up to its last match
     # (what follows that is the most a footer rule can drop; dropping a matched tail only lowers it).
-    if hopeless is not None and hopeless(
-        max(small_runs.matched / small_runs.ends[-1], large_runs.matched / large_runs.ends[-1]), conflicts
-    ):
+    bound = max(small_runs.matched / small_runs.ends[-1], large_runs.matched / large_runs.ends[-1])
+    if hopeless is not None and hopeless(bound, 0):  # hopeless without conflicts: hopeless with any
+        return None
+    conflicts = _conflict_count(small, large, runs, small_common)
+    if hopeless is not None and conflicts and hopeless(bound, conflicts):
         return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
     small_inside = _contained(small, small_runs, large_runs, small_common, conflicts)
@@ -580,7 +588,7 @@ class Clusterer:
         return Prepared(mine, self._keys(mine.tokens.shingles))
 
     def keys_for(self, text: str) -> tuple[int, ...]:
-        """Return the LSH keys of a text: one per MinHash band, then the lead keys (63-bit ints)."""
+        """Return the LSH keys of a text: one per MinHash band, the lead keys, then containment keys (63-bit ints)."""
         return self._keys(tokens(text).shingles)
 
     def _keys(self, shingles: U64) -> tuple[int, ...]:
@@ -604,6 +612,12 @@ class Clusterer:
                     self._lead_base + (lead.reshape(-1, 2) * _BAND_MULT[1:3]).sum(axis=1, dtype=np.uint64),
                 )
             )
+        # Containment keys: the shingles of a fixed value sample (1 in 16), the smallest `_SAMPLED` of them.
+        # MinHash bands find texts of similar *sets*; a trimmed copy, or one under a new top, shares half
+        # its original's shingles and rarely a band -- but it keeps the sampled shingles of what it kept.
+        sampled = np.unique(shingles[(shingles >> _SAMPLE_SHIFT) == 0])[:_SAMPLED]
+        with np.errstate(over="ignore"):
+            folded = np.concatenate((folded, sampled ^ _SAMPLE_SALT))
         return tuple(k & KEY_MASK for k in mix64(folded).tolist())
 
     def _features_of(self, entry: Entry) -> Features:
@@ -749,6 +763,7 @@ class Clusterer:
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None and self._near(doc.published, same.doc.published):
             return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact", copy_diff(doc, same.doc))
+        keys = self._query_keys(mine, keys)
         found, far = self._candidates(doc, keys)
         decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
         if decision is None and self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
@@ -756,13 +771,21 @@ class Clusterer:
         return decision or Decision(doc.id, story_id(doc.id), None, 0.0, "original")
 
     def _placed(
-        self, doc: Doc, mine: Features, found: list[Entry], keys: tuple[int, ...], relation: str
+        self,
+        doc: Doc,
+        mine: Features,
+        found: list[Entry],
+        keys: tuple[int, ...],
+        relation: str,
+        *,
+        primary: int | None = None,
     ) -> Decision | None:
         """The decision for the best verified candidate of `found`, None when none passes.
 
-        `relation` is what a near-duplicate is called ("rerun" when `found` lies outside the window).
+        `relation` is what a near-duplicate is called ("rerun" when `found` lies outside the window);
+        `primary` as in `_shortlist`.
         """
-        exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys))
+        exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys, primary))
         if exact is not None:
             return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact" if relation != "rerun" else relation,
                             copy_diff(doc, exact.doc))
@@ -795,8 +818,27 @@ class Clusterer:
         decision = self._placed(doc, mine, near, prints, "near_duplicate") if near else None
         if decision is None and far:
             # Rank by shared fingerprints or keys alike: each entry carries those of its own index.
-            decision = self._placed(doc, mine, far, prints + keys, "rerun")
+            decision = self._placed(doc, mine, far, prints + keys, "rerun", primary=len(prints) + len(keys))
         return decision
+
+    def _query_keys(self, mine: Features, keys: tuple[int, ...]) -> tuple[int, ...]:
+        """The keys to look a document up by: its containment keys of boilerplate shingles left out.
+
+        A footer's or a template phrase's sampled shingle is shared by every page of an outlet: it would
+        bring dozens of candidates and no signal.
+        """
+        n_lsh = self.bands + self.lead_keys
+        if len(keys) <= n_lsh:
+            return keys
+        shingle_set = mine.tokens.shingle_set
+        sampled = shingle_set[(shingle_set >> _SAMPLE_SHIFT) == 0][:_SAMPLED]
+        if len(sampled) != len(keys) - n_lsh:  # keys computed elsewhere, from other shingles: keep them all
+            return keys
+        common = self._common(sampled)
+        if not common.any():
+            return keys
+        kept = [k for k, boilerplate in zip(keys[n_lsh:], common.tolist(), strict=True) if not boilerplate]
+        return keys[:n_lsh] + tuple(kept)
 
     def _candidates(self, doc: Doc, keys: tuple[int, ...]) -> tuple[list[Entry], list[Entry]]:
         """The index's candidates published near the document, and those published further away.
@@ -810,15 +852,18 @@ class Clusterer:
                 (near if self._near(doc.published, e.doc.published) else far).append(e)
         return near, far
 
-    def _shortlist(self, found: list[Entry], keys: tuple[int, ...]) -> list[Entry]:
+    def _shortlist(self, found: list[Entry], keys: tuple[int, ...], primary: int | None = None) -> list[Entry]:
         """The candidates worth verifying: most shared keys first, a few per story, `max_candidates` in all.
 
+        The first `primary` keys (default: the band and lead keys) rank before the rest (containment keys).
         A story's anchor (its first document), when found, is among its few: copies of copies carry the
         edits of each generation, the original only those of the copy at hand.
         """
-        mykeys = set(keys)
-        # Most shared keys first; the sort is stable, so ties stay in index order.
-        ranked = sorted(found, key=lambda e: -len(mykeys.intersection(e.keys)))
+        n_lsh = self.bands + self.lead_keys if primary is None else primary
+        banded, sampled = set(keys[:n_lsh]), set(keys[n_lsh:])
+        # Most shared band and lead keys first, then most shared containment keys (a page of the same
+        # outlet shares a few through its furniture); the sort is stable, so ties stay in index order.
+        ranked = sorted(found, key=lambda e: (-len(banded.intersection(e.keys)), -len(sampled.intersection(e.keys))))
         anchors = {e.cluster: e for e in found if self._anchors.get(e.cluster) == e.doc.id}
         # Copies of one story look alike: verifying its best few members is enough.
         per_story: dict[str, int] = {}

@@ -39,8 +39,8 @@ _WORD = re.compile(r"\w+")
 # "PARIS (AFP) - ", "WASHINGTON, Feb 28 (Reuters) - ", "Paris (AFP) - ", "BERLIN - ".
 _DATELINE = re.compile(
     r"""^\s*(?:
-        [A-ZÀ-Þ][^\n().!?]{0,59}?\((?=[^()\n]*[A-Za-z])[^()\n]{1,40}\)\s*[-:]  # place, date, (agency)
-      | [A-ZÀ-Þ][A-ZÀ-Þ'.,/ -]{1,40}?\s+-           # an all-capitals place then a dash
+        [A-ZÀ-Þ][^\n().!?]{0,59}?\((?=[^()\n]*[A-Za-z])[^()\n]{1,40}\)\.?\s*[-–—:]  # place, date, (agency)
+      | [A-ZÀ-Þ][A-ZÀ-Þ'.,/ -]{1,40}?\s+[-–—]           # an all-capitals place then a dash
     )\s*""",
     re.VERBOSE,
 )

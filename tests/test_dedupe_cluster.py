@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dedupe.cluster import Clusterer, cluster_docs, story_id
+from dedupe.cluster import Clusterer, cluster_docs, compare, features, story_id
 from dedupe.index import KEY_MASK, InMemoryIndex
 from dedupe.model import Decision, Doc
 from dedupe.text import text_hash
@@ -257,6 +257,79 @@ class TestRelations:
         credited = "FRANKFURT (AFP) - " + body(STORY) + "\n\n© AFP"
         _, _, c = run(doc("a", plain), doc("b", credited, hours=1), doc("c", body(STORY[:6]), hours=2))
         assert c.duplicate_of == "b"
+
+
+UPDATE_TOP = [
+    "Update: the bank's chief economist Philip Lane told reporters on Friday that the council would look "
+    "closely at services prices before deciding anything in June.",
+    "Lane added that the staff projections due at the next meeting would carry particular weight in the "
+    "discussion among governors.",
+    "Analysts at several large banks now expect three cuts this year, starting in June, with a pause over "
+    "the summer months.",
+    "Bond traders moved quickly to price in the change of tone, sending two-year yields to their lowest "
+    "level since January.",
+]
+
+
+class TestPartialCopies:
+    """Copies that keep only part of their original are found and verified (wire corpus misses)."""
+
+    def test_trimmed_copy_under_a_new_top_is_found_without_a_shared_band(self) -> None:
+        """Four new paragraphs on top of the first four: no MinHash band or lead key in common, yet it joins.
+
+        The containment keys (a value sample of the shingles) find it; before them it started a story.
+        """
+        clusterer = Clusterer(InMemoryIndex(), lineage=None)  # no long-term index to fall back on
+        original = doc("a", body(STORY), title="ECB holds rates")
+        copy = doc("b", body(UPDATE_TOP + STORY[:4]), title="Lagarde hints at June cut", hours=2)
+        n_lsh = clusterer.bands + clusterer.lead_keys
+        mine, theirs = clusterer.keys_for(copy.text), clusterer.keys_for(original.text)
+        assert not set(mine[:n_lsh]) & set(theirs[:n_lsh])  # the case: no band or lead key shared
+        assert set(mine[n_lsh:]) & set(theirs[n_lsh:])
+        first = clusterer.add(original, T0)
+        second = clusterer.add(copy, T0)
+        assert (second.cluster, second.duplicate_of) == (first.cluster, "a")
+
+    def test_containment_keys_of_an_outlet_footer_bring_no_candidates(self) -> None:
+        """Shingles learnt as boilerplate are not looked up: their keys would find every page of the outlet."""
+        clusterer = Clusterer(InMemoryIndex(), lineage=None)
+        pages = [STORY[:3], HISTOIRE[:3], [football("Leeds", "Hull", "2-0", "Smith", minute=7, crowd="30,000")]]
+        outlet_keys: set[int] = set()
+        for i, paragraphs in enumerate(pages):
+            text = body([*paragraphs, FOOTER])
+            outlet_keys.update(clusterer.keys_for(text))
+            clusterer.add(doc(f"p{i}", text, hours=i), T0)
+        ready = clusterer.prepare(doc("new", body([weather("Oslo", 4, -3, 20), FOOTER]), hours=4))
+        n_lsh = clusterer.bands + clusterer.lead_keys
+        looked_up = clusterer._query_keys(ready.features, ready.keys)
+        assert set(ready.keys[n_lsh:]) & outlet_keys  # the footer's sampled shingles are shared ...
+        assert not set(looked_up[n_lsh:]) & outlet_keys  # ... and not looked up
+        assert looked_up[:n_lsh] == ready.keys[:n_lsh]
+
+    def test_a_dateline_the_updated_copy_lacks_is_no_conflict(self) -> None:
+        """The original opens with EFE's dateline, the copy with a long new top: no name was swapped."""
+        spanish = [
+            "El Gobierno aprobó este martes en el Consejo de Ministros un plan de vivienda que prevé construir "
+            "cien mil pisos de alquiler asequible en los próximos cinco años en todo el país.",
+            "La ministra de Vivienda, Isabel Rodríguez, explicó que el plan se financiará con fondos europeos y "
+            "con la colaboración de las comunidades autónomas y de los ayuntamientos.",
+            "Las asociaciones de inquilinos celebraron el anuncio, aunque pidieron medidas inmediatas para "
+            "frenar la subida de los alquileres en las grandes ciudades como Madrid y Barcelona.",
+        ]
+        top = [
+            "ACTUALIZACIÓN. Los sindicatos convocaron una manifestación para el próximo sábado en Valencia y "
+            "Sevilla para exigir que el plan llegue antes a los barrios con más demanda de vivienda social.",
+            "Los promotores privados, por su parte, reclamaron más suelo público y una reducción de los plazos "
+            "para conceder licencias, que hoy superan el año en muchos municipios del país.",
+        ]
+        original = doc("a", "Valencia, 23 ene (EFE).- " + body(spanish), title="Plan de vivienda")
+        copy = doc("b", body(top + spanish), title="Plan de vivienda: sindicatos convocan protesta", hours=3)
+        decisions = run(original, copy)
+        assert decisions[1].cluster == decisions[0].cluster
+        # A kicker naming a place, which no dateline rule strips, is no substitution either: the copy's
+        # text there is a whole new top, not a name in its place.
+        kicker = doc("k", "Comunidad Valenciana. " + body(spanish), title="Plan de vivienda")
+        assert compare(features(copy), features(kicker)).conflicts == 0
 
 
 class TestHardNegatives:

@@ -51,6 +51,12 @@ class TestStripDateline:
         assert strip_dateline("WASHINGTON, Feb 28 (Reuters) - The U.S. said.") == "The U.S. said."
         assert strip_dateline("BERLIN - Die Regierung hat beschlossen.") == "Die Regierung hat beschlossen."
 
+    def test_efe_and_typographic_dashes(self) -> None:
+        """EFE's "Madrid, 23 ene (EFE).-" and datelines with an en or em dash go too."""
+        assert strip_dateline("Valencia, 23 ene (EFE).- El Nacional crea un espacio.") == "El Nacional crea un espacio."
+        assert strip_dateline("Madrid (EFE) – El Gobierno aprobó.") == "El Gobierno aprobó."
+        assert strip_dateline("LONDON — Shares fell.") == "Shares fell."
+
     def test_ordinary_sentences_are_kept(self) -> None:
         """A sentence with brackets and a dash is not a dateline."""
         text = "The man (42) - a teacher - was arrested."
