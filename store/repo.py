@@ -83,9 +83,26 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     quote = dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join([mark] * len(names))}){suffix}")
-    params = [tuple(value if fn is None else fn(value) for fn, value in zip(convert, (row[n] for n in names),
-                                                                           strict=True)) for row in rows]
-    connection.exec_driver_sql(sql, params)
+    columns = [[row[name] for row in rows] for name in names]
+    for index, fn in enumerate(convert):
+        if fn is not None:
+            columns[index] = _converted(fn, columns[index])
+    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+def _converted(fn: Any, values: list[Any]) -> list[Any]:
+    """Values through a type's bind processor, each distinct (hashable) value once: times repeat per article."""
+    seen: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        try:
+            done = seen[value]
+        except KeyError:
+            done = seen[value] = fn(value)
+        except TypeError:  # unhashable (a JSON document)
+            done = fn(value)
+        out.append(done)
+    return out
 
 
 def _dialect(session: Session) -> Any:
@@ -665,7 +682,7 @@ def failed_pages_by_feed(session: Session) -> dict[int, tuple[int, str | None]]:
         .group_by(Article.feed_id)
     ).all()
     latest = select(Article.id, Article.error).where(Article.id.in_([row[2] for row in rows]))
-    errors = dict(session.execute(latest).tuples().all())
+    errors = {row.id: row.error for row in session.execute(latest)}
     return {feed_id: (int(count), errors.get(last)) for feed_id, count, last in rows if feed_id is not None}
 
 
