@@ -148,6 +148,7 @@ SUBSCRIPTION_PITCH = furniture.PhraseSet(
     r"\babonnez-vous\b|\bjetzt abonnieren\b|\bsuscr[íi]bete\b|\bnewsletter abonnieren\b",
 )
 MAX_PITCH_WORDS = 30
+MAX_NEWSLETTER_TITLE_WORDS = 4
 # Newsletters, follow-us, support and comment prompts, app downloads, in every language of furniture.py.
 _NEWSLETTER = furniture.PhraseSet(
     furniture.NEWSLETTER_WORDS, r"\b(?:" + "|".join(furniture.NEWSLETTER_WORDS) + r")\b"
@@ -167,7 +168,7 @@ MAX_POINTER_WORDS = 12
 # "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
 MORE_INFO = re.compile(r"^(?:" + "|".join(furniture.MORE_INFO_LEADS) + r")(?!\w)", re.IGNORECASE)
 _POINTER_END = re.compile(r"(?::\s*$|\b[\w-]+\.(?:[a-z]{2,6})(?:/\S*)?\s*\.?$|https?://)", re.IGNORECASE)
-CONTACT_LINE = re.compile(r"^(?:" + "|".join(furniture.CONTACT_LEADS) + r")\s*:", re.IGNORECASE)
+CONTACT_LINE = re.compile(r"^(?:" + "|".join(furniture.CONTACT_LEADS) + r")(?:\s+\w+){0,3}\s*:", re.IGNORECASE)
 FILE_LINK = re.compile(furniture.FILE_LINK, re.IGNORECASE)
 META_COUNT = re.compile(r"^(?:" + "|".join(furniture.META_COUNT) + r")$", re.IGNORECASE)
 # A meta line: date | author | category | comments, its parts split by a bar or a dot.
@@ -332,6 +333,8 @@ def is_prompt(block: str) -> bool:
     if _words(text) > MAX_PITCH_WORDS:
         return False
     low = furniture.lower_for_triggers(text)
+    if _words(text) <= MAX_NEWSLETTER_TITLE_WORDS and low.rstrip(" :.!").endswith(furniture.NEWSLETTER_WORDS):
+        return True  # "PC Gamer Newsletter", "Der Morgen-Newsletter"
     if SUBSCRIPTION_PITCH.search(text, low) or _FOLLOW.search(text, low) or _PITCH.search(text, low):
         return True
     if _NEWSLETTER.search(text, low) and _SIGN_UP.search(text):
@@ -437,6 +440,15 @@ def _title_index(blocks: Sequence[str], titles: Sequence[str]) -> int | None:
     return None
 
 
+def single_cell(block: str) -> str:
+    """Return the text of a table row with a single non-empty cell ("| Weitere Artikel |"), else the block."""
+    text = block.strip()
+    if len(text) < 2 or text[0] != "|" or text[-1] != "|":
+        return block
+    cells = [cell.strip() for cell in text[1:-1].split("|") if cell.strip()]
+    return " ".join(cells[0].split()) if len(cells) == 1 else block
+
+
 def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str], list[Removed]]:
     """Split blocks into the kept body and the removed ones, each removal with its reason."""
     why: dict[int, str] = {}
@@ -447,15 +459,16 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             # Above the headline only short chrome can sit: "Rechercher", "Dernières Infos".
             if _words(blocks[index]) <= 4 and not blocks[index].rstrip().endswith(_FULL_STOPS):
                 why[index] = "navigation"
-    for index, block in enumerate(blocks):
+    for index, row in enumerate(blocks):
         if index in why:
             continue
+        block = single_cell(row)  # a layout table's row with one cell is judged by that cell
         spaced = " ".join(block.split())
         if _NO_WORD.match(block):
             why[index] = "separator"
         elif UI_LABEL.match(block.strip()) or is_topic_line(block) or is_pointer(block) or is_meta_line(block):
             why[index] = "navigation"
-        elif spaced in context.links or _doubled(spaced):
+        elif block is row and (spaced in context.links or _doubled(spaced)):  # a table cell may be a link
             why[index] = "related_link"
         elif is_byline(block, context.authors):
             why[index] = "byline"

@@ -48,7 +48,8 @@ RELATED_LEADS: dict[str, tuple[str, ...]] = {
 
 # Interface labels: a block that is nothing but one of these is chrome, never body text.
 LABELS: dict[str, tuple[str, ...]] = {
-    "en": ("posted by", "added by", "next article", "previous article", "table of contents", "read more about",
+    "en": ("posted by", "added by", "next article", "previous article",
+           "table of contents", "read more about",
            "tags", "topics", "categories", "share this(?: post| page)?", "share on \\w+",
            "like this", "related posts", "leave a (?:comment|reply)", "no comments", "comments are closed",
            "you (?:may|might) also like", "about the author", "further reading", "sponsored", "loading",
@@ -67,7 +68,8 @@ LABELS: dict[str, tuple[str, ...]] = {
            "meistkommentiert", "inhaltsverzeichnis", "bewerten", "bild anzeigen", "kommentare insgesamt",
            "hinzugefügt von", "zum weiterlesen", "auch lesen", "mehr themen", "weitere (?:\\w+ ){0,2}(?:themen|artikel|"
            "beiträge|nachrichten|meldungen)(?: (?:zum thema|aus [\\w -]{1,40}))?",
-           "vorschau auf den nächsten artikel", "nächster artikel", "vorheriger artikel"),
+           "vorschau auf den nächsten artikel", "nächster artikel", "vorheriger artikel",
+           "lesen sie auch(?: die(?:se)? (?:folgenden )?(?:beiträge|artikel))?"),
     "es": ("temas", "etiquetas", "notas relacionadas", "contenido relacionado", "artículos relacionados",
            "noticias relacionadas", "lo más visto", "más leídas", "más leído", "compartir en \\w+",
            "comparte esta noticia", "comparte esto", "síguenos", "siguenos", "me gusta", "cargando",
@@ -148,6 +150,7 @@ DATE_LEADS: dict[str, tuple[str, ...]] = {
            "date"),
     "fr": ("publié", "publiée", "mis à jour", "modifié", "actualisé", "dernière mise à jour", "date"),
     "de": ("veröffentlicht", "aktualisiert", "erstellt", "stand", "letzte änderung", "zuletzt aktualisiert",
+           "(?:video )?verfügbar bis",
            "zuletzt geändert", "datum", "erschienen"),
     "es": ("publicado", "actualizado", "modificado", "última actualización", "fecha"),
     "pl": ("opublikowano", "aktualizacja", "ostatnia aktualizacja", "data publikacji", "data"),
@@ -173,12 +176,15 @@ NOTICES: dict[str, tuple[str, ...]] = {
            "contains references to products", "must be logged in", "you need to be logged in",
            "to (?:view|read|continue reading) the full (?:story|article)", "already a subscriber",
            "by (?:signing up|registering|subscribing),? you agree", "licensed under",
-           "this (?:post|article) (?:contains|may contain) (?:affiliate|sponsored)"),
+           "this (?:post|article) (?:contains|may contain) (?:affiliate|sponsored)", "trust principles",
+           "to load the content", "privacy preferences"),
     "fr": ("tous droits réservés", "liens? (?:d')?affiliation", "liens? affiliés?", "vous devez être connecté",
            "pour lire la suite", "accéder en illimité", "déjà abonné", "réservé aux abonnés"),
     "de": ("alle rechte vorbehalten", "urheberrechtlich geschützt", "affiliate[- ]links?", "partnerlinks?",
            "provisionslinks?", "erhalten wir (?:eine )?provision", "müssen sie (?:eingeloggt|angemeldet) sein",
-           "nicht eingeloggt", "werbelinks?", "enthält werbung", "alle angaben ohne gewähr",
+           "nicht eingeloggt", "(?:eingeloggt|angemeldet) sein,? um", "werbelinks?", "enthält werbung",
+           "um den inhalt (?:von [\\w.-]+ )?zu laden", "externe(?:n|r)? inhalte?", "inhalt laden",
+           "alle angaben ohne gewähr",
            "akzeptieren sie (?:unsere|die) datenschutz", "mit der registrierung akzeptieren", "bereits abonnent",
            "cc[- ]by", "lizenziert unter"),
     "es": ("todos los derechos reservados", "prohibida su reproducción", "enlaces? de afiliados?",
@@ -193,7 +199,7 @@ NOTICES: dict[str, tuple[str, ...]] = {
 # Calls to action: subscribe, follow, support, comment, download the app. Each needs its object too.
 NEWSLETTER_WORDS = (
     "newsletter", "newsletters", "boletín", "lettre d'information", "infolettre", "biuletyn", "nieuwsbrief",
-    "notiziario",
+    "notiziario", "rss", "rss-feed",
 )
 SIGN_UP_WORDS = (
     "sign up", "signing up", "subscribe", "abonn\\w*", "anmeld\\w*", "melde dich", "registr\\w*", "inscri\\w*",
@@ -209,10 +215,12 @@ FOLLOW_WORDS = (
     "unser(?:en)? kanal", "our channel", "notre chaîne", "nasz kanał",
 )
 SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
-    "en": ("support (?:us|our (?:work|journalism))", "would you consider supporting", "become a (?:member|supporter)",
+    "en": ("sign up here", "subscribe here", "^sign up\\b",
+           "support (?:us|our (?:work|journalism))", "would you consider supporting", "become a (?:member|supporter)",
            "donate (?:now|today)", "never miss (?:the latest|a story)"),
     "fr": ("soutenez(?:-nous)?", "faites un don"),
-    "de": ("unterstütze uns", "unterstützen sie (?:uns|unsere)", "jetzt unterstützen", "werde mitglied",
+    "de": ("hier anmelden", "unterstütze uns", "unterstützen sie (?:uns|unsere)", "jetzt unterstützen",
+           "werde mitglied",
            "keine bezahlschranke", "unterstütze \\w+ (?:bereits )?mit"),
     "es": ("apóyanos", "apoya (?:nuestro|el) periodismo", "hazte (?:miembro|socio)", "haz una donación"),
     "pl": ("wesprzyj nas", "wesprzyj \\w+", "przekaż nam 1%", "zapraszamy (?:też |także )?do subskrypcji"),
@@ -234,7 +242,8 @@ APP_PROMPTS = (
 
 # "Weitere Infos unter www.example.de", "More information:": a pointer elsewhere, not the story.
 MORE_INFO_LEADS = (
-    "weitere info(?:s|rmationen)", "mehr info(?:s|rmationen)", "more info(?:rmation)?", "for more information",
+    "weitere info(?:s|rmationen)", "mehr info(?:s|rmationen)", "mehr zum thema", "more info(?:rmation)?",
+    "for more information",
     "plus d'info(?:rmation)?s", "pour plus d'informations", "más información", "para más información",
     "więcej informacji", "maggiori informazioni", "mais informações", "meer informatie",
 )
