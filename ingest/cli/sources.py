@@ -25,7 +25,7 @@ def add_sources_parser(sub: Any) -> None:
     )
     p.add_argument("--since", metavar="WHEN", default=DEFAULT_SINCE,
                    help="the window: a duration back from now (24h, 7d) or a date (default 7d)")
-    p.add_argument("--site", metavar="HOST", help="only this site and the feeds on it (host, www. ignored)")
+    p.add_argument("--site", metavar="HOST", help="only this site and the feeds on it (host, www. ignored; any port unless given)")
     p.add_argument("--json", action="store_true",
                    help="a JSON list, one object a source: {scope, source, degraded, degraded_reasons, pages, ...}")
 
@@ -74,7 +74,7 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
         feed = feeds.get(int(key.source)) if key.scope == "feed" else None
         if key.scope == "feed" and feed is None:
             continue  # the feed was removed
-        if site is not None and (key.source if feed is None else site_of(feed["url"])) != site:
+        if site is not None and not _on_site(key.source if feed is None else site_of(feed["url"]), site):
             continue
         mine = grouped.get(key, [])
         window = quality.figures(quality.total([r for r in mine if r["bucket"] >= since]))
@@ -89,6 +89,11 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
         if window.pages or (feed is not None and feed["polls"]):
             report.append(entry)
     return sorted(report, key=lambda e: not e["degraded"])
+
+
+def _on_site(source: str, wanted: str) -> bool:
+    """A site matches --site by its name, or by its host alone when it has a port (127.0.0.1:8080)."""
+    return source == wanted or (":" in source and source.rsplit(":", 1)[0] == wanted)
 
 
 HEADERS = ("SCOPE", "SOURCE", "PAGES", "ART/DAY", "NOT-ART", "FAILED", "SHORT", "MEDIAN", "EXACT", "NEAR",
