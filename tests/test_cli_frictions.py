@@ -424,11 +424,14 @@ class TestOutput:
         assert json.loads(after.out) == json.loads(before.out)
 
     def test_unsupported_database_names_the_forms(self, tmp_path: Path) -> None:
-        """`--db mysql://` is a usage error naming the accepted forms (not `No module named 'MySQLdb'`)."""
-        line = one_line_error(wirefeed("stats", "--db", "mysql://u@h/d", cwd=tmp_path), 2)
-        assert "postgresql://" in line
+        """`--db mysql://` names the accepted forms (not `No module named 'MySQLdb'`); exit 1 as any unusable URL."""
+        line = one_line_error(wirefeed("stats", "--db", "mysql://u@h/d", cwd=tmp_path), 1)
+        assert "postgresql://HOST/DBNAME" in line
         assert "sqlite:///" in line
         assert "MySQLdb" not in line
+        typo = one_line_error(wirefeed("stats", "--db", "postgresql//u:s3cret@h/d", cwd=tmp_path), 1)
+        assert "invalid database URL" in typo
+        assert "s3cret" not in typo
 
     def test_extract_stdin_and_several(self, tmp_path: Path) -> None:
         """`extract -` reads stdin; several paths are extracted in one process, one JSON line each."""

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 MIN_INTERVAL = 10
 MAX_INTERVAL = 30 * 86400  # config.settings.MAX_INTERVAL, here without importing the settings
 DEFAULT_DATABASE = "sqlite:///wirefeed.db"  # config.settings.DEFAULT_DATABASE_URL
-DATABASE_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db, a file path, or postgresql://user@host/dbname"
+DATABASE_FORMS = (
+    "sqlite:///relative/path.db, sqlite:////absolute/path.db, a file path, "
+    "or postgresql://HOST/DBNAME (user and password before the host)"
+)
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "postgres")
 
 
@@ -181,12 +184,14 @@ def note(message: str) -> None:
 
 
 def database_argument(value: str | None) -> str | None:
-    """--db: a database URL, or a plain file path taken as a SQLite file; another database is a usage error."""
+    """--db: a database URL, or a plain file path taken as a SQLite file (`--db news.db`)."""
     if value is None:
         return None
-    if "://" not in value:
-        if not value.strip():
-            raise UsageError(f"--db: empty; expected {DATABASE_FORMS}")
+    if not value.strip():
+        raise UsageError(f"--db: empty; expected {DATABASE_FORMS}")
+    # Something with `//` or `@` is a URL, maybe mistyped (`postgresql//user:pw@host`): the settings say why,
+    # with its password masked; never a file name that would carry the password into a message.
+    if "//" not in value and "@" not in value:
         return f"sqlite:///{Path(value).expanduser().resolve()}"
     check_dialect(value, "--db")
     return value
@@ -194,10 +199,13 @@ def database_argument(value: str | None) -> str | None:
 
 def check_dialect(url: str, where: str) -> None:
     """Refuse, naming the forms wirefeed takes, a database other than SQLite or PostgreSQL (`mysql://`)."""
-    scheme = url.partition("://")[0].partition("+")[0].lower()
-    if scheme not in SUPPORTED_DIALECTS:
-        error = UsageError if where == "--db" else _config_error()
-        raise error(f"{where}: wirefeed stores in SQLite or PostgreSQL, not {scheme or 'this'!r}; use {DATABASE_FORMS}")
+    scheme, separator, _ = url.partition("://")
+    scheme = scheme.partition("+")[0].lower()
+    if separator and scheme not in SUPPORTED_DIALECTS:
+        raise _config_error()(
+            f"cannot use database URL {mask_url(url)!r} ({where}): wirefeed stores in SQLite or PostgreSQL, "
+            f"not {scheme!r}; use {DATABASE_FORMS}"
+        )
 
 
 def _config_error() -> type[WirefeedError]:

@@ -49,7 +49,9 @@ def cmd_extract(app: App) -> int:
         try:
             body, headers, url = _source(app, source)
         except (FileAccessError, FetchError) as exc:
-            report_error(f"{exc}" if isinstance(exc, FileAccessError) else f"{source}: {exc.kind}: {exc}", 1)
+            if len(sources) == 1:
+                raise  # one line from main, as for any error of ours
+            report_error(f"{exc}" if isinstance(exc, FileAccessError) else f"{exc.kind}: {exc}", 1)
             status = 1
             continue
         result = extract_page(body, url=url, headers=headers)
