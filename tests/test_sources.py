@@ -176,3 +176,26 @@ class TestJudge:
         judged = telemetry.judgement(self._rows({"pages": 5, "len_4": 5}, {"pages": 30, "len_0": 30}), settings)
         assert judged.reasons == ()
         assert judged.recent is None
+
+
+class TestStoredCounts:
+    """Telemetry rows are only added to, on SQLite and PostgreSQL."""
+
+    @pytest.mark.parametrize("database", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
+    def test_flushes_add_up(self, database: str, request: pytest.FixtureRequest) -> None:
+        """Two flushes of the same source and bucket add their counts; other columns stay 0."""
+        from datetime import UTC, datetime, timedelta
+
+        from store import telemetry as stored
+
+        store = Store(request.getfixturevalue(database))
+        bucket = datetime(2026, 12, 3, 7, tzinfo=UTC)
+        row = {"scope": "site", "source": "example.org", "bucket": bucket, "pages": 3, "stored": 2, "len_4": 2}
+        for _ in range(2):
+            with store.session() as session:
+                stored.add_counts(session, [row, {**row, "scope": "feed", "source": "1"}])
+        with store.session() as session:
+            rows = stored.source_rows(session, bucket - timedelta(hours=1), scope="site")
+        store.close()
+        assert len(rows) == 1
+        assert (rows[0]["pages"], rows[0]["stored"], rows[0]["len_4"], rows[0]["failed"]) == (6, 4, 4, 0)
