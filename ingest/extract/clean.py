@@ -106,7 +106,8 @@ _LABEL_WORDS = (
 )
 # A block that is nothing but a site's interface label.
 UI_LABEL = re.compile(
-    r"^(?:" + _LABEL_WORDS + "|" + furniture.alternation(furniture.LABELS) + r")\s*[:.!?»›>→]*$", re.IGNORECASE
+    r"^(?:" + _LABEL_WORDS + "|" + furniture.alternation(furniture.LABELS) + r")\s*[:.!?»›>→]*(?:\s*\d+)?$",
+    re.IGNORECASE,
 )
 # "Tags: Politik, Berlin", "Kategorie: News", "Etiquetas: ...": a line of topics.
 TOPIC_LINE = re.compile(r"^(?:" + furniture.alternation(furniture.TOPIC_LEADS) + r")\s*:\s*\S", re.IGNORECASE)
@@ -168,7 +169,11 @@ MAX_POINTER_WORDS = 12
 # "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
 MORE_INFO = re.compile(r"^(?:" + "|".join(furniture.MORE_INFO_LEADS) + r")(?!\w)", re.IGNORECASE)
 _POINTER_END = re.compile(r"(?::\s*$|\b[\w-]+\.(?:[a-z]{2,6})(?:/\S*)?\s*\.?$|https?://)", re.IGNORECASE)
-CONTACT_LINE = re.compile(r"^(?:" + "|".join(furniture.CONTACT_LEADS) + r")(?:\s+\w+){0,3}\s*:", re.IGNORECASE)
+CONTACT_LINE = re.compile(
+    r"^(?:" + "|".join(furniture.CONTACT_LEADS) + r")(?:\s+\w+){0,3}\s*:"
+    r"|^(?:" + "|".join(furniture.CONTACT_ROLES) + r")(?-i:(?:\s+[A-ZÀ-ÖØ-Þ][\w.-]*){1,3})$",
+    re.IGNORECASE,
+)
 FILE_LINK = re.compile(furniture.FILE_LINK, re.IGNORECASE)
 META_COUNT = re.compile(r"^(?:" + "|".join(furniture.META_COUNT) + r")$", re.IGNORECASE)
 # A meta line: date | author | category | comments, its parts split by a bar or a dot.

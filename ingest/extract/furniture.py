@@ -39,7 +39,7 @@ RELATED_LEADS: dict[str, tuple[str, ...]] = {
            "lectura recomendada", "te podría interesar", "vea también", "vea además", "más sobre"),
     "pl": ("czytaj też", "czytaj także", "czytaj również", "czytaj więcej", "przeczytaj też", "przeczytaj także",
            "przeczytaj również", "zobacz też", "zobacz także", "zobacz również", "polecamy", "sprawdź też",
-           "sprawdź także", "warto przeczytać"),
+           "sprawdź także", "warto przeczytać", "dowiedz się więcej"),
     "it": ("leggi anche", "leggi pure", "potrebbe interessarti", "vedi anche", "guarda anche", "approfondisci"),
     "pt": ("leia também", "leia mais", "veja também", "veja mais", "saiba mais", "confira também"),
     "nl": ("lees ook", "lees meer", "zie ook", "bekijk ook"),
@@ -48,7 +48,7 @@ RELATED_LEADS: dict[str, tuple[str, ...]] = {
 
 # Interface labels: a block that is nothing but one of these is chrome, never body text.
 LABELS: dict[str, tuple[str, ...]] = {
-    "en": ("posted by", "added by", "next article", "previous article",
+    "en": ("release date", "posted by", "added by", "next article", "previous article",
            "table of contents", "read more about",
            "tags", "topics", "categories", "share this(?: post| page)?", "share on \\w+",
            "like this", "related posts", "leave a (?:comment|reply)", "no comments", "comments are closed",
@@ -68,7 +68,9 @@ LABELS: dict[str, tuple[str, ...]] = {
            "meistkommentiert", "inhaltsverzeichnis", "bewerten", "bild anzeigen", "kommentare insgesamt",
            "hinzugefügt von", "zum weiterlesen", "auch lesen", "mehr themen", "weitere (?:\\w+ ){0,2}(?:themen|artikel|"
            "beiträge|nachrichten|meldungen)(?: (?:zum thema|aus [\\w -]{1,40}))?",
-           "vorschau auf den nächsten artikel", "nächster artikel", "vorheriger artikel",
+           "(?:das|dieses?) (?:thema|artikel|themen) könnten? (?:dich|sie|euch) auch interessieren",
+           "das könnte (?:dich|sie|euch) auch interessieren", "vorschau auf den nächsten artikel",
+           "nächster artikel", "vorheriger artikel",
            "lesen sie auch(?: die(?:se)? (?:folgenden )?(?:beiträge|artikel))?"),
     "es": ("temas", "etiquetas", "notas relacionadas", "contenido relacionado", "artículos relacionados",
            "noticias relacionadas", "lo más visto", "más leídas", "más leído", "compartir en \\w+",
@@ -331,3 +333,6 @@ class PhraseSet:
         if not self.always and not any(trigger in low for trigger in self.triggers):
             return False
         return self.regex.search(text) is not None
+
+# A press contact named without a colon: "Pressesprecher*in Markus Ulrich".
+CONTACT_ROLES = ("pressesprecher\\S*", "ansprechpartner\\S*", "pressekontakt", "press officer", "media contact")
