@@ -413,6 +413,18 @@ def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
     return top
 
 
+def _bound(runs: _Runs) -> float:
+    """An upper bound of the score one direction can reach (`_contained`, before conflicts).
+
+    The matched share of the span up to the last match (what follows that is the most a footer rule
+    can drop; dropping a matched tail only lowers it), or of the span after a new top (`_new_top`).
+    """
+    end = runs.ends[-1]
+    top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), 0)
+    after_top = (runs.matched - runs.matched_before(top)) / (end - top) if top < end else 0.0
+    return max(runs.matched / end, after_top)
+
+
 def _constant(mask: Mask | None) -> Callable[[], Mask] | None:
     """Wrap a precomputed boilerplate mask as the lazy form verification takes."""
     return None if mask is None else lambda: mask
@@ -467,9 +479,7 @@ def verify(
         return Match(0.0, 0.0, 0, updated=False)
     small_runs, large_runs = runs
     small_common, large_common = (new_common, old_common) if new_is_small else (old_common, new_common)
-    # Neither direction can score more than its matched shingles over the span up to its last match
-    # (what follows that is the most a footer rule can drop; dropping a matched tail only lowers it).
-    bound = max(small_runs.matched / small_runs.ends[-1], large_runs.matched / large_runs.ends[-1])
+    bound = max(_bound(small_runs), _bound(large_runs))
     if hopeless is not None and hopeless(bound, 0):  # hopeless without conflicts: hopeless with any
         return None
     conflicts = _conflict_count(small, large, runs, small_common)

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dedupe.cluster import Clusterer, cluster_docs, compare, features, story_id
+from dedupe.cluster import Clusterer, _bound, _contained, _match_runs, cluster_docs, compare, features, story_id
 from dedupe.index import KEY_MASK, InMemoryIndex
 from dedupe.model import Decision, Doc
-from dedupe.text import text_hash
+from dedupe.text import text_hash, tokens
 
 T0 = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
 
@@ -616,3 +618,44 @@ class TestReplayOutOfOrder:
         assert [restarted.add(c, arrived=restart_at) for c in copies] == ran_on
         # d0 arrived more than a window before: its copy starts a story although they were published 70 h apart.
         assert [(d.relation, d.duplicate_of) for d in ran_on] == [("original", None), ("near_duplicate", "d1")]
+
+
+class TestScoreBound:
+    """The bound that drops hopeless candidates before their conflicts are counted is a true upper bound."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(st.sampled_from(STORY), min_size=1, max_size=6),
+        st.lists(st.sampled_from(UPDATE_TOP + HISTOIRE), max_size=4),
+        st.lists(st.sampled_from(UPDATE_TOP + HISTOIRE), max_size=3),
+        st.integers(min_value=0, max_value=5),
+    )
+    def test_no_direction_scores_above_its_bound(
+        self, kept: list[str], top: list[str], tail: list[str], typos: int
+    ) -> None:
+        """For a copy built of a new top, kept paragraphs (some misspelt) and a new tail, in both directions."""
+        words = body(top + kept + tail).split(" ")
+        for i in range(typos):  # break runs as typing slips do
+            j = (i * 37) % len(words)
+            words[j] = words[j][::-1] + "x"
+        copy, original = tokens(" ".join(words)), tokens(body(STORY))
+        small, large = (copy, original) if len(copy.shingles) <= len(original.shingles) else (original, copy)
+        runs = _match_runs(small, large)
+        if runs is None:
+            return
+        assert _contained(small, runs[0], runs[1], None) <= _bound(runs[0]) + 1e-9
+        assert _contained(large, runs[1], runs[0], None) <= _bound(runs[1]) + 1e-9
+
+    def test_a_copy_under_a_new_top_with_slips_is_not_dropped_as_hopeless(self) -> None:
+        """Its score counts only what follows the top, which the plain matched share understated."""
+        kept = [" ".join(w[::-1] if i % 15 == 4 else w for i, w in enumerate(p.split())) for p in STORY[:5]]
+        copy, original = tokens(body(UPDATE_TOP + kept)), tokens(body(STORY))
+        small, large = (copy, original) if len(copy.shingles) <= len(original.shingles) else (original, copy)
+        runs = _match_runs(small, large)
+        assert runs is not None
+        measured = runs[0] if small is copy else runs[1]
+        other = runs[1] if small is copy else runs[0]
+        score = _contained(copy, measured, other, None)
+        assert score >= 0.8  # a copy: scored on what follows the top
+        assert measured.matched / measured.ends[-1] < 0.55  # what the bound used to say
+        assert _bound(measured) >= score
