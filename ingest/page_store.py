@@ -150,12 +150,16 @@ class PageStore:
         *,
         fetcher: Fetcher | None = None,
         robots: RobotsCache | None = None,
+        after: asyncio.Future[list[PageOutcome]] | None = None,
     ) -> list[PageOutcome]:
         """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order.
 
         A canonical URL is fetched once: jobs of this call or of a concurrent batch that list a page being
         fetched share that fetch, and a page another worker on the same database has claimed is deferred
-        (its item comes back at the next poll, when the page is stored and only needs linking).
+        (its item comes back at the next poll, when the page is stored and only needs linking). With
+        `after` (an earlier call's task), these pages are fetched and extracted at once but stored only
+        once that call has stored all of its own: a backfill keeps the extraction workers busy across
+        its chunks and still stores in input order.
         """
         if not jobs:
             return []
@@ -173,7 +177,7 @@ class PageStore:
             tasks = [asyncio.ensure_future(self._prepare(job, plan=plan, future=future, won=won, known=known,
                                                          fetcher=fetcher, robots=robots))
                      for job, (plan, future) in zip(jobs, plans, strict=True)]
-            return await self._store_in_order(jobs, tasks, known)
+            return await self._store_in_order(jobs, tasks, known, after)
         finally:
             for task in tasks:
                 task.cancel()
@@ -208,7 +212,8 @@ class PageStore:
         return plans
 
     async def _store_in_order(
-        self, jobs: Sequence[PageJob], tasks: Sequence[asyncio.Future[_Prepared]], known: _Known
+        self, jobs: Sequence[PageJob], tasks: Sequence[asyncio.Future[_Prepared]], known: _Known,
+        after: asyncio.Future[list[PageOutcome]] | None = None,
     ) -> list[PageOutcome]:
         """Store each page as soon as it and every page before it are ready; the ready ones together.
 
@@ -217,6 +222,10 @@ class PageStore:
         writer waits a moment (GATHER_SECONDS at most) for a few more pages (GATHER_PAGES) to be ready.
         """
         outcomes: list[PageOutcome] = []
+        if after is not None:
+            await asyncio.wait([after])
+            if after.cancelled() or after.exception() is not None:  # stored out of order otherwise
+                raise asyncio.CancelledError("the pages before these were not all stored")
         start = 0
         while start < len(tasks):
             await tasks[start]

@@ -78,10 +78,11 @@ class Pipeline:
         return summary
 
     async def ingest_pages(
-        self, jobs: Sequence[PageJob], *, fetcher: Fetcher | None = None, robots: RobotsCache | None = None
+        self, jobs: Sequence[PageJob], *, fetcher: Fetcher | None = None, robots: RobotsCache | None = None,
+        after: asyncio.Future[list[PageOutcome]] | None = None,
     ) -> list[PageOutcome]:
         """Fetch (unless prefetched), extract and store pages; results in job order (see `PageStore`)."""
-        return await self.pages.ingest_pages(jobs, fetcher=fetcher, robots=robots)
+        return await self.pages.ingest_pages(jobs, fetcher=fetcher, robots=robots, after=after)
 
     async def reextract(self, article_ids: Sequence[int]) -> list[PageOutcome]:
         """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""

@@ -405,26 +405,62 @@ class Backfill:
                 works.close()  # an interrupted run closes the file (and logs its counts) now, not at GC
 
     async def _process(self, chunks: Iterator[list[Work]], fetcher: Fetcher, robots: RobotsCache) -> None:
-        for chunk in chunks:
+        """Each chunk's pages through the pipeline, the next chunk extracted while this one is stored.
+
+        Chunks are stored and recorded in order (`ingest_pages(after=)`): one chunk ahead keeps the
+        extraction workers busy while the writer finishes a chunk and its outcomes are recorded.
+        """
+        ahead: tuple[list[Work], asyncio.Future[list[PageOutcome]] | None, int] | None = None
+        tasks: list[asyncio.Future[list[PageOutcome]]] = []
+        try:
+            for chunk in chunks:
+                self._check_claim()
+                todo = self._todo(chunk)
+                task = None
+                if todo:
+                    jobs = [w.job for w in todo if w.job is not None]
+                    after = ahead[1] if ahead is not None else None
+                    task = asyncio.ensure_future(
+                        self.pipeline.ingest_pages(jobs, fetcher=fetcher, robots=robots, after=after))
+                    tasks = [*(t for t in tasks if not t.done()), task]
+                if ahead is not None:
+                    await self._finish_chunk(*ahead)
+                ahead = (todo, task, len(chunk))
+            if ahead is not None:
+                await self._finish_chunk(*ahead)
+        finally:
+            for pending in tasks:  # interrupted: the chunk ahead stores nothing more
+                pending.cancel()
+            for pending in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
+
+    def _todo(self, chunk: list[Work]) -> list[Work]:
+        """The chunk's work not done before (a page twice in the input counts as a duplicate)."""
+        todo: list[Work] = []
+        for work in chunk:
+            if work.key in self._seen:
+                # The same page twice in the input: a page of the run, and a duplicate.
+                self.summary.items += 1
+                self.summary.pages.duplicates += 1
+            elif work.key in self._done:
+                self.summary.skipped += 1
+            else:
+                self._seen.add(work.key)
+                todo.append(work)
+        return todo
+
+    async def _finish_chunk(
+        self, todo: list[Work], task: asyncio.Future[list[PageOutcome]] | None, size: int
+    ) -> None:
+        """Wait for a chunk's pages to be stored, count and record their outcomes."""
+        if task is not None:
+            outcomes = await task
+            for outcome in outcomes:
+                self.summary.add(outcome)
             self._check_claim()
-            todo: list[Work] = []
-            for work in chunk:
-                if work.key in self._seen:
-                    # The same page twice in the input: a page of the run, and a duplicate.
-                    self.summary.items += 1
-                    self.summary.pages.duplicates += 1
-                elif work.key in self._done:
-                    self.summary.skipped += 1
-                else:
-                    self._seen.add(work.key)
-                    todo.append(work)
-            if todo:
-                jobs = [w.job for w in todo if w.job is not None]
-                outcomes = await self.pipeline.ingest_pages(jobs, fetcher=fetcher, robots=robots)
-                for outcome in outcomes:
-                    self.summary.add(outcome)
-                self._record(todo, outcomes)
-            self.progress.advance(len(chunk))
+            self._record(todo, outcomes)
+        self.progress.advance(size)
 
     async def _run_reextract(self) -> None:
         with self.store.session() as session:
