@@ -268,12 +268,16 @@ def write_warc(path: Path, records: list[tuple[str, str, bytes, datetime]]) -> N
             writer.write_record(record)
 
 
+RAW_CPU: list[float] = []  # CPU seconds of each raw round (load makes wall and CPU differ)
+
+
 def run_raw(warc: Path) -> tuple[int, float]:
     """Raw trafilatura.extract over every HTML page of the WARC, one process; bodies read beforehand."""
     pages = [(p.response.body, p.response.url) for p in read_warc(warc)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for body, url in pages:
         trafilatura.extract(body.decode("utf-8", errors="replace"), url=url, deduplicate=False)
+    RAW_CPU.append(time.process_time() - cpu)
     return len(pages), time.perf_counter() - start
 
 
@@ -424,7 +428,8 @@ def multi_process_report(
     print(f"{args.processes} wirefeed backfill processes at once, {args.workers} extraction workers each: "
           f"{pages} records in {seconds:.1f}s = {rate:.1f} pages/s combined; CPU {cpu / html_pages * 1000:.2f} ms "
           f"a page in all processes; load average during/after: {load_during:.2f}/{load_after:.2f}")
-    print(f"ratio: {rate / raw_rate:.2f}x raw trafilatura in one process")
+    print(f"ratio: {rate / raw_rate:.2f}x raw trafilatura in one process; CPU-time ratio (2 cores): "
+          f"2 x raw CPU / CPU of all processes = {2 * min(RAW_CPU) / cpu:.2f}x")
     return 0
 
 
@@ -515,8 +520,11 @@ def main() -> int:
               f"main process CPU {main_cpu * per_page:.2f} ms -> ceiling {html_pages / main_cpu:.0f} pages/s")
         print(f"CPU a page: main process {main_cpu * per_page:.2f} ms, "
               f"extraction workers {workers_cpu * per_page:.2f} ms "
-              f"(ended workers only), raw trafilatura {raw_seconds * per_page:.2f} ms wall; "
-              f"load average during/after: {load_during:.2f}/{load_after:.2f}")
+              f"(ended workers only), raw trafilatura {raw_seconds * per_page:.2f} ms wall, "
+              f"{min(RAW_CPU) * per_page:.2f} ms CPU; load average during/after: {load_during:.2f}/{load_after:.2f}")
+        total = main_cpu + workers_cpu
+        print(f"CPU-time ratio (2 cores busy, no neighbours): 2 x raw CPU / wirefeed CPU = "
+              f"{2 * min(RAW_CPU) / total:.2f}x")
         if breakdown is not None:
             for name, spent in sorted(breakdown.seconds.items(), key=lambda kv: -kv[1]):
                 print(f"  main process, {name}: {spent:.1f}s = {spent / html_pages * 1000:.1f} ms/page")
