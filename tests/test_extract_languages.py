@@ -240,6 +240,24 @@ class TestRulesKeepSentences:
         assert not is_byline(block, ())
 
 
+class TestCapsCredits:
+    """A credit in capitals after the caption's sentence: "... By U.S. CUSTOMS AND BORDER PROTECTION"."""
+
+    @pytest.mark.parametrize(
+        "block",
+        ["Agents found 475 pounds of cocaine inside a vessel in Las Croabas. By U.S. CUSTOMS AND BORDER PROTECTION",
+         "Der Bürgermeister bei der Eröffnung. Foto von ANNA SCHMIDT"],
+    )
+    def test_credit_recognised(self, block: str) -> None:
+        """A capitalised "By"/"Foto von" credit closing a caption is a caption."""
+        assert is_photo_caption(block, frozenset())
+
+    @pytest.mark.parametrize("block", ["He was hired by NASA in 2019", "Ein Text. By the way, it rained"])
+    def test_sentences_kept(self, block: str) -> None:
+        """"by" inside a sentence, or followed by ordinary words, is no credit."""
+        assert not is_photo_caption(block, frozenset())
+
+
 class TestCjkCredits:
     """Japanese and Korean photo credits."""
 

@@ -71,6 +71,7 @@ CREDIT_TAIL = re.compile(
     r"|[（(]\s*(?:" + _CJK_CREDIT_WORDS + r")\s*[:：/／]?\s*[^（）()]{1,40}[）)]"
     r"|[=＝]\s*(?:" + _AGENCIES + r")"
     r"|©\s*[^.!?]{1,80}"
+    r"|(?<=[.!?] )(?:By|Photo by|Photos by|Foto von|Fotos von|Photo par|Foto de)\s+[A-Z][A-Z.&'’/ -]{2,60}"
     r"|\bvia\s+(?:" + _AGENCIES + r")"
     r"|(?:^|[.)]\s|\s[-–—|]\s)(?:" + _AGENCIES + r")(?:\s?/\s?[\w.'’ -]{1,40})?"
     r")\s*$",
@@ -79,7 +80,8 @@ CREDIT_TAIL = re.compile(
 _SLASH_CREDIT = re.compile(r"/\s*[\w.'’ -]*\b(?:" + _AGENCIES + r")\b|\b(?:" + _AGENCIES + r")\s?/")
 _CREDIT_WORD = re.compile(
     r"^[\(\[（]|^(?:photos?|fotos?|images?|pictures?|pics?|crédits?|credits?|photo credit|bild|illustration|"
-    r"foto ?grafía|imagen|bildquelle|bildnachweis|quelle|zdjęcie|zdjęcia|źródło|fuente|fonte|crédito|fot\.)"
+    r"foto ?grafía|imagen|bildquelle|bildnachweis|quelle|zdjęcie|zdjęcia|źródło|fuente|fonte|crédito|fot\.|"
+    r"(?-i:By|Photos? by|Fotos? von|Photo par|Foto de)\s+(?-i:[A-Z][A-Z.&'’/ -]{2,60})$)"
     r"(?!\w)|^©|^via\b|^[=＝]|^(?:" + _CJK_CREDIT_WORDS + ")",
     re.IGNORECASE,
 )
