@@ -457,6 +457,18 @@ class TestOutput:
         bad = wirefeed("init", cwd=tmp_path, env={"WIREFEED_FETCH__TIMEOUT": "soon"})
         assert "fetch.timeout: not a number of seconds or a duration: 'soon'" in one_line_error(bad, 1)
 
+    def test_finished_backfill_rerun_says_nothing_left(self, tmp_path: Path) -> None:
+        """Rerunning a finished backfill says there was nothing left to do, not only `(resumed)`."""
+        from tests.test_backfill import warc_pages, write_warc
+
+        write_warc(tmp_path / "a.warc.gz", warc_pages())
+        first = wirefeed("backfill", "--warc", "a.warc.gz", cwd=tmp_path)
+        assert first.code == 0, first.err
+        assert "nothing left to do" not in first.out
+        again = wirefeed("backfill", "--warc", "a.warc.gz", cwd=tmp_path)
+        assert again.code == 0, again.err
+        assert "nothing left to do: run 1 was complete (5 items done before)" in again.out
+
     def test_every_option_has_help(self) -> None:
         """Every option and argument of every command says what it is."""
         import argparse

@@ -75,6 +75,9 @@ def cmd_backfill(app: App) -> int:
         finish_command(app.store, "backfill", app.args.metrics_file)
     for line in format_summary(summary, reextract=options.reextract):
         print(line)
+    if summary.resumed and not summary.items and summary.skipped and not summary.source_errors:
+        # "(resumed)" above means the run existed; said plainly, a rerun of a finished one had nothing to do.
+        print(f"  nothing left to do: run {summary.run_id} was complete ({summary.skipped} items done before)")
     # Every readable item was processed; a source that could not be read in full gives a non-zero exit.
     return 1 if summary.source_errors else 0
 
