@@ -274,3 +274,24 @@ class TestCjkCredits:
         body = "首相は記者会見で、写真を撮影した記者の質問に答え、来年度の予算案について説明した。"
         kept, _ = clean_blocks([body], PageContext())
         assert kept == [body]
+
+
+class TestSectionHeadings:
+    """A page with several <h1>s: a section heading is body text, not the repeated headline."""
+
+    def test_section_h1_kept(self) -> None:
+        """Only a lone <h1> is a headline candidate; the others are the article's own headings."""
+        body = (
+            "Seit 2009 stehen die beiden Kabarettisten gemeinsam auf der Bühne und haben mehr als 800 Vorstellungen "
+            "in Deutschland, Österreich und der Schweiz gespielt, zuletzt mit ihrem vierten Programm."
+        )
+        page = (
+            '<html lang="de"><head><title>Über uns – 2gewinnt | Kabarett</title>'
+            '<meta property="og:title" content="Über uns"></head><body>'
+            "<header><h1>2gewinnt | Kabarett</h1><h1>Über uns</h1></header><article>"
+            f"<h1>Künstlerischer Lebenslauf</h1><p>{body}</p><p>{body.replace('2009', '2010')}</p></article>"
+            "</body></html>"
+        )
+        extracted = extract_page(page, url="https://kabarett.example/ueber-uns/")
+        assert "Künstlerischer Lebenslauf" in extracted.text.split("\n\n")
+        assert [r.why for r in extracted.removed if r.text == "Künstlerischer Lebenslauf"] == []

@@ -404,7 +404,9 @@ def extract_page(
     meta = _read_meta(tree, headers, url)
     document = _body(tree, url)
     title = _title(meta)
-    candidates = (title, meta.values.get("og:title"), meta.title_tag, *meta.h1, meta.json_ld.get("headline"))
+    # Several <h1>s are section headings too ("Künstlerischer Lebenslauf"): only a lone one is the headline.
+    headline_h1 = meta.h1 if len(meta.h1) == 1 else ()
+    candidates = (title, meta.values.get("og:title"), meta.title_tag, *headline_h1, meta.json_ld.get("headline"))
     titles = tuple(t for t in candidates if t)
     author = _author(meta)
     context = PageContext(
