@@ -103,10 +103,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
             {"title": "Coimbra", "link": beta.url("/coimbra.html"), "guid": "b1",
              "published": "2026-11-20T07:00:00+00:00"},
         ]), "application/rss+xml")
-        added = wirefeed("--db", str(db), "feeds", "add", "--no-discover", alpha.url("/rss.xml"),
+        added = wirefeed("--db", f"sqlite:///{db}", "feeds", "add", "--no-discover", alpha.url("/rss.xml"),
                          beta.url("/rss.xml"), cwd=tmp)
         assert added.code == 0, added.err
-        run = wirefeed("--db", str(db), "ingest", cwd=tmp, env=LOCAL)
+        run = wirefeed("--db", f"sqlite:///{db}", "ingest", cwd=tmp, env=LOCAL)
         assert run.code == 0, run.err
         assert "stored 3" in run.out
         yield Ingested(db, world)
@@ -254,7 +254,7 @@ class TestClosedPipe:
     ])
     def test_read_commands(self, ingested: Ingested, tmp_path: Path, command: list[str]) -> None:
         """Exit 0, nothing on stderr."""
-        done = closed_stdout(*command, "--db", str(ingested.db), cwd=tmp_path)
+        done = closed_stdout("--db", f"sqlite:///{ingested.db}", *command, cwd=tmp_path)
         assert (done.code, done.err) == (0, "")
 
     def test_extract_and_demo_and_help(self, tmp_path: Path) -> None:
