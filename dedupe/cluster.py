@@ -47,6 +47,7 @@ MIN_WORDS = 8  # below this a body is too short to stand alone; the title is com
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
 _AGENCY_MARGIN = 0.02  # scores this close to the best count as equal when preferring an agency copy
 _PER_STORY = 3  # candidates verified per story
+_MIN_COPY = 12  # shingles a shorter copy must share: one reused sentence is no copy
 _MIN_EVIDENCE = 40  # shingles a short earlier copy must share before a longer text may join it
 _APPENDED_COMMON = 0.8  # share of boilerplate shingles that makes a trailing block "appended"
 _RUN = 8  # matched shingles in a row that mark where an old text starts inside a new one
@@ -354,12 +355,19 @@ def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tup
 
 
 def _contained(
-    text: Tokens, runs: _Runs, other: _Runs, common: Callable[[], Mask] | None, conflicts: int = 0
+    text: Tokens,
+    runs: _Runs,
+    other: _Runs,
+    common: Callable[[], Mask] | None,
+    conflicts: int = 0,
+    *,
+    is_new: bool = True,
 ) -> float:
     """Return the lead-anchored share of one text's shingles found in the other.
 
     `other` are the runs of the other text's shingles found in this one; `common` returns, when called,
-    the boilerplate flags of this text's shingles; `conflicts` the substitutions found between the two.
+    the boilerplate flags of this text's shingles; `conflicts` the substitutions found between the two;
+    `is_new` whether this text is the later one (only a later text can be the other under a new top).
     """
     other_tail = other.trailing()
     n = runs.n
@@ -391,7 +399,7 @@ def _contained(
         return containment
     # An overlap that does not start where the text starts is a reused paragraph, not a copy -- unless
     # the text is the other one under a new top: an update, perhaps trimmed since; the top is its own.
-    top = _new_top(runs, other, keep)
+    top = _new_top(runs, other, keep) if is_new else None
     if top is not None:
         return (runs.matched_before(keep) - runs.matched_before(top)) / (keep - top)
     return containment * lead
@@ -408,7 +416,7 @@ def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
     if other_lead_n == 0 or other.matched_before(other_lead_n) < 0.5 * other_lead_n:
         return None
     top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), keep)
-    if 2 * top > keep or runs.matched_before(keep) - runs.matched_before(top) < _TOP_EVIDENCE:
+    if 3 * top > 2 * keep or runs.matched_before(keep) - runs.matched_before(top) < _TOP_EVIDENCE:
         return None
     return top
 
@@ -486,9 +494,11 @@ def verify(
     if hopeless is not None and conflicts and hopeless(bound, conflicts):
         return None
     # Containment both ways: a trimmed copy carrying a long footer can be the longer text.
-    small_inside = _contained(small, small_runs, large_runs, small_common, conflicts)
+    small_inside = _contained(small, small_runs, large_runs, small_common, conflicts, is_new=new_is_small)
     large_inside = (
-        0.0 if small_inside >= 1.0 else _contained(large, large_runs, small_runs, large_common, conflicts)
+        0.0
+        if small_inside >= 1.0
+        else _contained(large, large_runs, small_runs, large_common, conflicts, is_new=not new_is_small)
     )
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
@@ -925,6 +935,8 @@ class Clusterer:
             # A shorter copy is vouched for by its match alone; a longer one brings text of its own, so
             # it must share more than a lead sentence and also resemble the story's anchor (this stops
             # chains such as teaser -> follow-up reusing the teaser's lead -> ...).
+            if match.new_inside and match.matched < _MIN_COPY:
+                continue
             if not match.new_inside and (
                 match.matched < _MIN_EVIDENCE
                 or not self._anchored(mine, mine_common, entry, anchor_of(entry.cluster), matches)

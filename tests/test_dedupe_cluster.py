@@ -292,6 +292,33 @@ class TestPartialCopies:
         second = clusterer.add(copy, T0)
         assert (second.cluster, second.duplicate_of) == (first.cluster, "a")
 
+    def test_an_update_whose_top_is_most_of_it_joins(self) -> None:
+        """Eight new paragraphs over the original's first four: the top is 60 % of the copy, under two thirds."""
+        more = [
+            "Investors will also watch the release of wage data next week, which several council members have "
+            "described as decisive for the timing of the first cut.",
+            "In Paris, the finance minister welcomed the signal and said lower rates would support investment by "
+            "small firms that have struggled to borrow since 2022.",
+            "Mortgage lenders in Spain and Portugal, where most loans carry variable rates, said households could "
+            "see lower monthly payments by the autumn.",
+            "Trade unions in Germany urged the bank to look beyond headline inflation and to weigh the impact of "
+            "high borrowing costs on jobs in construction.",
+        ]
+        first, update = run(doc("a", body(STORY)), doc("b", body(UPDATE_TOP + more + STORY[:4]), hours=5))
+        assert (update.cluster, update.duplicate_of) == (first.cluster, "a")
+
+    def test_one_reused_sentence_is_no_copy(self) -> None:
+        """A text that is only the original's first sentence (a follow-up trimmed to its reused lead) stays apart.
+
+        Two sentences are a teaser, and join.
+        """
+        lead = STORY[0].split(", but ")[0] + "."
+        assert 10 <= len(lead.split()) <= 13
+        original, sentence = run(doc("a", body(STORY)), doc("b", lead, hours=1))
+        assert sentence.cluster != original.cluster
+        original, teaser = run(doc("a", body(STORY)), doc("b", STORY[0], hours=1))
+        assert teaser.cluster == original.cluster
+
     def test_containment_keys_of_an_outlet_footer_bring_no_candidates(self) -> None:
         """Shingles learnt as boilerplate are not looked up: their keys would find every page of the outlet."""
         clusterer = Clusterer(InMemoryIndex(), lineage=None)
