@@ -25,7 +25,8 @@ def add_sources_parser(sub: Any) -> None:
     )
     p.add_argument("--since", metavar="WHEN", default=DEFAULT_SINCE,
                    help="the window: a duration back from now (24h, 7d) or a date (default 7d)")
-    p.add_argument("--site", metavar="HOST", help="only this site and the feeds on it (host, www. ignored; any port unless given)")
+    p.add_argument("--site", metavar="HOST",
+                   help="only this site and the feeds on it (host, www. ignored; any port unless given)")
     p.add_argument("--json", action="store_true",
                    help="a JSON list, one object a source: {scope, source, degraded, degraded_reasons, pages, ...}")
 
