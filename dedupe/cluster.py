@@ -1021,7 +1021,9 @@ class Clusterer:
             full = self._compare(mine, mine_common, other)
             assert full is not None  # never hopeless without a test
             match = matches[anchor_id] = full
-        return match.conflicts == 0 and match.containment >= self.anchor_threshold
+        # More than a reused lead paragraph: a follow-up that reuses the story's lead under new text
+        # resembles a copy trimmed to that lead, not the story.
+        return match.conflicts == 0 and match.containment >= self.anchor_threshold and match.matched >= _TOP_EVIDENCE
 
 
 def cluster_docs(docs: Iterable[Doc], **params: Any) -> list[Decision]:

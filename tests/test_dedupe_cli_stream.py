@@ -194,7 +194,7 @@ class TestBadLinesAcrossChunks:
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
         target = tmp_path / "out.jsonl"
         code, _, err = dedupe(str(source), "-o", str(target), "--jobs", jobs)
-        assert code == 2
+        assert code == 1  # unreadable input is a runtime error; 2 is for the command line
         (line,) = err.strip().splitlines()
         assert line.startswith(f"wirefeed: error: {source}:151: {message}")
         assert not target.exists()
@@ -207,7 +207,7 @@ class TestBadLinesAcrossChunks:
         source = tmp_path / "in.jsonl"
         source.write_bytes(data + b"".join(json.dumps(row).encode() + b"\n" for row in rows[150:]))
         code, _, err = dedupe(str(source), "-o", str(tmp_path / "out.jsonl"), "--jobs", "2")
-        assert code == 2
+        assert code == 1
         assert f"{source}:151: not UTF-8" in err
 
     def test_undated_lines_counted_across_chunks(self, tmp_path: Path) -> None:
@@ -229,8 +229,14 @@ class TestBadLinesAcrossChunks:
         source = tmp_path / "in.jsonl"
         source.write_text("\ufeff" + "\n\n".join(lines) + "\nnot json\n", encoding="utf-8")
         code, _, err = dedupe(str(source), "--jobs", "2")
-        assert code == 2
+        assert code == 1
         assert f"{source}:{2 * len(lines)}: not JSON" in err  # N lines and N - 1 blank ones before it
+
+    def test_missing_input_is_a_runtime_error(self, tmp_path: Path) -> None:
+        """A file that is not there exits 1 (2 is for a malformed command line), in one line."""
+        code, _, err = dedupe(str(tmp_path / "missing.jsonl"))
+        assert code == 1
+        assert err.strip() == f"wirefeed: error: no such file: {tmp_path / 'missing.jsonl'}"
 
     def test_jobs_must_be_positive(self, source: Path) -> None:
         """--jobs 0 is a usage error."""

@@ -319,6 +319,19 @@ class TestPartialCopies:
         original, teaser = run(doc("a", body(STORY)), doc("b", STORY[0], hours=1))
         assert teaser.cluster == original.cluster
 
+    def test_a_follow_up_reusing_the_lead_of_a_trimmed_copy_stays_apart(self) -> None:
+        """A copy trimmed to the story's first two paragraphs, then a follow-up reusing them under new text.
+
+        The follow-up contains the trimmed copy, but shares only those paragraphs with the story's first
+        document: more than a lead must match the story for a longer text to join it.
+        """
+        original = doc("a", body(STORY))
+        trimmed = doc("b", body(STORY[:2]), hours=1)
+        follow_up = doc("c", body(STORY[:2] + UPDATE_TOP), hours=30)
+        a, b, c = run(original, trimmed, follow_up)
+        assert b.cluster == a.cluster
+        assert c.cluster != a.cluster
+
     def test_containment_keys_of_an_outlet_footer_bring_no_candidates(self) -> None:
         """Shingles learnt as boilerplate are not looked up: their keys would find every page of the outlet."""
         clusterer = Clusterer(InMemoryIndex(), lineage=None)

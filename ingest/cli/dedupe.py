@@ -63,7 +63,7 @@ def cmd_dedupe(app: App) -> int:
     """Cluster a JSONL corpus offline, without a database."""
     path = Path(app.args.input)
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        raise FileAccessError(f"no such file: {path}")
     jobs = app.args.jobs if app.args.jobs is not None else os.cpu_count() or 1
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
@@ -318,7 +318,7 @@ class _Run:
         located = self.corpus.located
         for number, offset, size, doc, prepared, undated in chunk.docs:
             if doc.id in located:
-                raise UsageError(f"{self.corpus.path}:{self.lines + number}: duplicate id {doc.id!r}")
+                raise FileAccessError(f"{self.corpus.path}:{self.lines + number}: duplicate id {doc.id!r}")
             located[doc.id] = offset << 32 | size
             if undated:
                 self.undated.append(self.lines + number)
@@ -326,7 +326,7 @@ class _Run:
             self.corpus.remember(doc)
         if chunk.error is not None:
             number, message = chunk.error
-            raise UsageError(f"{self.corpus.path}:{self.lines + number}: {message}")
+            raise FileAccessError(f"{self.corpus.path}:{self.lines + number}: {message}")
         self.lines += chunk.lines
         self.count += len(chunk.docs)
         if self.progress is not None:
