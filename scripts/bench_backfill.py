@@ -448,8 +448,9 @@ def main() -> int:
                         help="backfill processes at once on one database, each on its share of the records "
                              "(its own WARC file) with --workers extraction workers")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > args.workers:
-        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.workers]))
+    cores = args.workers * args.processes  # the cores the backfill may use (its processes inherit them)
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > cores:
+        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:cores]))
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up only
