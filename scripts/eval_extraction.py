@@ -562,15 +562,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         print(f"\n== {title}: {len(pages)} pages ==")
         if dataset == "fundus":
-            summary[dataset] = report_fundus(pages, golds, args.show_worse)
+            summary[title] = report_fundus(pages, golds, args.show_worse)
         else:
-            summary[dataset] = report_snippets(pages, args.show_worse, args.show_lost)
-        summary[dataset]["cpu"] = print_cpu(pages)
+            summary[title] = report_snippets(pages, args.show_worse, args.show_lost)
+        summary[title]["cpu"] = print_cpu(pages)
     print()
     summary["cpu"] = print_cpu(results)
     print(f"wall {time.perf_counter() - start:.0f}s")
     if args.json:
-        payload = {"summary": summary, "pages": [asdict(r) for r in results]}
+        # "pages" and the summary's "trafilatura"/"wirefeed" keep the fundus-eval fields of earlier versions.
+        fundus = summary.get("fundus-eval", {})
+        summary.update({"trafilatura": fundus.get("raw", {}), "wirefeed": fundus.get("ours", {})})
+        f1s = {r.key: {"trafilatura": page_f1(r, "raw"), "wirefeed": page_f1(r, "ours")}
+               for r in results if r.dataset == "fundus"}
+        payload = {"summary": summary, "pages": f1s, "page_results": [asdict(r) for r in results]}
         args.json.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     return 0
 
