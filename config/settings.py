@@ -170,6 +170,25 @@ class ExtractSettings(Section):
     workers: int = Field(default=0, ge=0, le=MAX_WORKERS)  # 0 = one per CPU
 
 
+class StoreSettings(Section):
+    """Where raw pages are kept and for how long (docs/scaling.md, store/archive.py)."""
+
+    # "database": zlib-compressed in raw_pages (small installs); "archive": WARC files under archive_dir,
+    # the row keeping (file, offset, length).
+    raw_storage: Literal["database", "archive"] = "database"
+    archive_dir: str | None = None
+    archive_rotate_bytes: int = Field(default=1 << 30, ge=1 << 16, le=1 << 40)
+    archive_rotate_seconds: Seconds = Field(default=DAY, ge=60, le=31 * DAY)
+    # Raw pages older than this are deleted by `wirefeed prune` (the articles stay); 0 keeps them forever.
+    raw_retention_days: int = Field(default=0, ge=0, le=36_600)
+
+    @model_validator(mode="after")
+    def _archive_needs_dir(self) -> StoreSettings:
+        if self.raw_storage == "archive" and not self.archive_dir:
+            raise ValueError('raw_storage = "archive" needs archive_dir (a directory for the WARC files)')
+        return self
+
+
 class DedupeSettings(Section):
     """Near-duplicate clustering."""
 
@@ -242,6 +261,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     dates: DatesSettings = Field(default_factory=DatesSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -48,7 +48,7 @@ from ingest.ops import metrics, telemetry
 from ingest.page_work import DedupeShape, PagePool, ReadyPage
 from ingest.site_counts import SiteCounts
 from ingest.urls import site_of
-from store import repo
+from store import archive, repo
 from store.db import Store, StoreError
 from store.index import SqlIndex, SqlLineage, doc_of
 from store.models import Article, utcnow
@@ -138,6 +138,7 @@ class PageStore:
         # The LSH shape the extraction workers prepare pages for: the clusterer is built with it.
         self.shape = DedupeShape()
         self._sites = SiteCounts()
+        self.archive = archive.archive_for(settings)  # None: raw pages in the database
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
         self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
@@ -538,16 +539,18 @@ class PageStore:
         """Write the group's raw pages, feed items and site counts (one statement per table)."""
         for index, earlier in group.same.items():
             group.outcomes[index].article_id = group.outcomes[earlier].article_id
-        raw, items = [], []
+        raw, items, bodies = [], [], []
         for index, (job, response, ready) in enumerate(pages):
             article_id = group.ids.get(index)
             if article_id is not None:
                 raw.append({"article_id": article_id, "url": response.url, "status": response.status,
                             "headers": dict(response.headers), "body": ready.body_z,
                             "fetched": job.fetched or utcnow()})
+                bodies.append(response.body)
             linked = group.outcomes[index].article_id
             if job.feed_id is not None and job.guid is not None and linked is not None:
                 items.append(dict(job.item_row(), feed_id=job.feed_id, article_id=linked))
+        archive.archive_rows(session, self.archive, raw, bodies)  # fsynced before this transaction commits
         repo.save_raw_pages(session, raw)
         repo.record_linked_items(session, items)
         self._sites.flush(session)
@@ -691,6 +694,8 @@ class PageStore:
                                             story_id=article.story_id))
                 continue
             try:
+                if isinstance(body, archive.RawGone):
+                    raise body
                 extracted = await self.pool.extract(body, url=raw.url, headers=raw.headers)
                 outcomes.append(await self._db(self._restore, article_id, job, extracted))
             except (StoreError, SQLAlchemyError):
@@ -704,7 +709,7 @@ class PageStore:
 
     def _raw_page(self, article_id: int) -> Any:
         with self.store.session() as session:
-            return repo.raw_page_for(session, article_id)
+            return archive.raw_page_for(session, article_id, self.settings.store.archive_dir)
 
     def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
         """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""

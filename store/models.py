@@ -227,7 +227,12 @@ class FeedItem(Base):
 
 
 class RawPage(Base):
-    """The raw HTML of an article page, zlib-compressed, with the response headers."""
+    """The raw HTML of an article page with the response headers: zlib-compressed in `body`, or in a WARC file.
+
+    In archive mode (`[store] raw_storage = "archive"`, store/archive.py) `body` is NULL and the page's
+    request and response records are `archive_length` bytes at `archive_offset` of `archive_file`; a
+    row with neither was pruned (`[store] raw_retention_days`).
+    """
 
     __tablename__ = "raw_pages"
 
@@ -235,8 +240,11 @@ class RawPage(Base):
     url: Mapped[str] = mapped_column(SafeString(2048))
     status: Mapped[int] = mapped_column(Integer)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     fetched: Mapped[datetime]
+    archive_file: Mapped[str | None] = mapped_column(String(255), index=True)
+    archive_offset: Mapped[int | None] = mapped_column(BigInteger)
+    archive_length: Mapped[int | None] = mapped_column(Integer)
 
 
 class Story(Base):

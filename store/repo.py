@@ -309,7 +309,9 @@ def save_raw_page(
 
 
 def raw_page_body(page: RawPage) -> bytes:
-    """The decompressed HTML of a stored raw page."""
+    """The decompressed HTML of a raw page kept in the database (store/archive.py reads the other ones)."""
+    if page.body is None:
+        raise ValueError(f"raw page of article {page.article_id} is not in the database")
     return zlib.decompress(page.body)
 
 
