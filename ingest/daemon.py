@@ -16,6 +16,7 @@ from config.settings import Settings
 from ingest.health import Health, OpsServer
 from ingest.ops import metrics
 from ingest.pipeline import Pipeline
+from ingest.retention import prune_store
 from store import repo, telemetry
 from store.db import Store, StoreError
 from store.models import utcnow
@@ -131,7 +132,16 @@ def _scheduler(
         metrics.set_feed_states(counts, failing, expired)
         log.info("health", **counts, pass_running=slot.running)
 
+    def prune() -> None:
+        try:
+            prune_store(store, settings)
+        except Exception as exc:  # the next day tries again
+            log.error("prune_failed", **failure_fields(exc))
+
     scheduler = AsyncIOScheduler(timezone="UTC")
+    # Raw pages past [store] raw_retention_days and dedupe index rows past their windows, daily.
+    scheduler.add_job(prune, "interval", hours=24, next_run_time=utcnow() + timedelta(minutes=10),
+                      max_instances=1, coalesce=True, id="prune")
     scheduler.add_job(
         tick,
         "interval",

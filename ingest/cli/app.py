@@ -67,6 +67,7 @@ FAMILIES = (
     ("ingest.cli.demo", "add_demo_parser", ("demo",)),
     ("ingest.cli.backfill", "add_backfill_parser", ("backfill",)),
     ("ingest.cli.sources", "add_sources_parser", ("sources",)),
+    ("ingest.cli.prune", "add_prune_parser", ("prune",)),
 )
 GLOBAL_VALUES = frozenset({"--config", "--db", "--log-format"})  # global options that take a value
 

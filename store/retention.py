@@ -1,0 +1,124 @@
+"""Retention: raw pages past `[store] raw_retention_days`, dedupe index rows past the windows they serve.
+
+What goes, and why it may:
+- raw pages: archive files whose last write (mtime) is older than the retention, and in database mode
+  the compressed bodies of pages fetched before it. The article rows stay; their raw page row keeps the
+  URL, status and headers, with neither a body nor an archive reference, so re-extraction says it was
+  pruned.
+- `lsh_bands` rows that arrived before the dedupe window (`[dedupe] window_days` before the current hour:
+  what `Clusterer.horizon` no longer reads), and `lineage_keys` rows before `[dedupe] lineage_days`.
+  A running pipeline already evicts both on each new hour; this covers stores that no pipeline runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from store.archive import archive_files, database_ident
+from store.models import LineageKey, LshBand, RawPage
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(slots=True)
+class PrunePlan:
+    """What a prune removes (or removed): counts and bytes by kind, with the cutoff of each."""
+
+    raw_before: datetime | None  # None: raw pages are kept forever (raw_retention_days = 0)
+    raw_rows: int = 0  # database mode: bodies cleared
+    raw_bytes: int = 0
+    files: list[tuple[str, int]] = field(default_factory=list)  # archive files deleted, with their size
+    file_rows: int = 0  # raw page rows pointing into those files
+    bands_before: datetime | None = None
+    bands: int = 0
+    lineage_before: datetime | None = None
+    lineage: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready fields."""
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment is not None else None
+
+        return {
+            "raw_before": iso(self.raw_before), "raw_rows": self.raw_rows, "raw_bytes": self.raw_bytes,
+            "archive_files": len(self.files), "archive_bytes": sum(size for _, size in self.files),
+            "archive_rows": self.file_rows, "files": [name for name, _ in self.files],
+            "bands_before": iso(self.bands_before), "lsh_bands": self.bands,
+            "lineage_before": iso(self.lineage_before), "lineage_keys": self.lineage,
+        }
+
+
+def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
+    """What pruning at `now` would remove, without removing anything."""
+    days = settings.store.raw_retention_days
+    found = PrunePlan(raw_before=now - timedelta(days=days) if days else None)
+    if found.raw_before is not None:
+        cutoff = found.raw_before
+        rows, size = session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(RawPage.body)), 0))
+            .where(RawPage.body.is_not(None), RawPage.fetched < cutoff)
+        ).one()
+        found.raw_rows, found.raw_bytes = int(rows), int(size)
+        if settings.store.archive_dir:
+            for path, _, _, _ in archive_files(settings.store.archive_dir, database_ident(session)):
+                stat = path.stat()
+                if datetime.fromtimestamp(stat.st_mtime, UTC) < cutoff:
+                    found.files.append((path.name, stat.st_size))
+            names = [name for name, _ in found.files]
+            if names:
+                found.file_rows = int(session.scalar(
+                    select(func.count()).select_from(RawPage).where(RawPage.archive_file.in_(names))) or 0)
+    found.bands_before = _hour(now) - timedelta(days=settings.dedupe.window_days)
+    found.bands = int(session.scalar(
+        select(func.count()).select_from(LshBand).where(LshBand.added < found.bands_before)) or 0)
+    found.lineage_before = _hour(now) - timedelta(days=settings.dedupe.lineage_days)
+    found.lineage = int(session.scalar(
+        select(func.count()).select_from(LineageKey).where(LineageKey.added < found.lineage_before)) or 0)
+    return found
+
+
+def prune(session: Session, settings: Any, now: datetime) -> PrunePlan:
+    """Remove what `plan` finds; the rows first, the files once the caller's transaction commits.
+
+    Returns the plan, with the counts of what was removed. The caller deletes the files (`delete_files`)
+    after committing: a crash in between leaves files no row points at, never a row pointing at nothing.
+    """
+    found = plan(session, settings, now)
+    if found.raw_before is not None:
+        found.raw_rows = int(session.execute(
+            update(RawPage).where(RawPage.body.is_not(None), RawPage.fetched < found.raw_before)
+            .values(body=None)).rowcount or 0)  # type: ignore[attr-defined]
+        names = [name for name, _ in found.files]
+        if names:
+            found.file_rows = int(session.execute(
+                update(RawPage).where(RawPage.archive_file.in_(names))
+                .values(archive_file=None, archive_offset=None, archive_length=None)).rowcount or 0)  # type: ignore[attr-defined]
+    assert found.bands_before is not None
+    assert found.lineage_before is not None
+    found.bands = int(session.execute(
+        delete(LshBand).where(LshBand.added < found.bands_before)).rowcount or 0)  # type: ignore[attr-defined]
+    found.lineage = int(session.execute(
+        delete(LineageKey).where(LineageKey.added < found.lineage_before)).rowcount or 0)  # type: ignore[attr-defined]
+    return found
+
+
+def delete_files(directory: str | Path | None, found: PrunePlan) -> int:
+    """Delete the plan's archive files (after its rows were committed); how many were there to delete."""
+    if directory is None:
+        return 0
+    deleted = 0
+    for name, _ in found.files:
+        try:
+            (Path(directory) / name).unlink()
+            deleted += 1
+        except FileNotFoundError:
+            pass
+    return deleted
