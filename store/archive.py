@@ -240,6 +240,12 @@ class Archive:
                 break
             except FileExistsError:
                 continue
+        # The new name itself must survive a power loss, not only the bytes fsynced into the file later.
+        handle = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         self._name, self._size, self._opened, self._day, self._pid = name, 0, now, day, os.getpid()
         self._ident = ident
         return name
