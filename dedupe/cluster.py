@@ -276,13 +276,35 @@ def _conflict_count(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs], com
     inside the text's trailing footer (`_footer_start`) is no conflict: two outlets' copyright lines
     differ in the outlet's name.
     """
+    last = int(_last_figures_differ(small, large, runs))
     gaps = _conflicts(small, runs[0])
     if not gaps or not _conflicts(large, runs[1]):
-        return 0
+        return last
     if common is not None:
         footer = _footer_start(common())
         gaps = [(before, after) for before, after in gaps if before < footer]
-    return min(len(gaps), len(_conflicts(large, runs[1])), _substitutions(small, large, gaps) if gaps else 0)
+    return last + min(len(gaps), len(_conflicts(large, runs[1])), _substitutions(small, large, gaps) if gaps else 0)
+
+
+_LAST_WORDS = 12  # words after the last match that can hold a changed figure (a last sentence's end)
+
+
+def _last_figures_differ(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs]) -> bool:
+    """Tell whether both texts end, after their last match, in a few words stating different figures.
+
+    Gaps are found between matches; a template's last sentence ("closed for 3 hours" / "for 2 hours")
+    differs after the last one. Only figures count there: a copy's site footer names its outlet.
+    """
+    tails = []
+    for text, text_runs in ((small, runs[0]), (large, runs[1])):
+        if not text_runs.ends:
+            return False
+        width = min(SHINGLE, text.n_words - text_runs.n + 1)
+        start = text_runs.ends[-1] - 1 + width
+        if not 0 < text.n_words - start <= _LAST_WORDS or len(text.words) != text.n_words:
+            return False
+        tails.append({text.words[i] for i in range(start, text.n_words) if text.numeric[i]})
+    return bool(tails[0]) and bool(tails[1]) and tails[0] != tails[1]
 
 
 def _footer_start(common: Mask) -> int:

@@ -374,6 +374,29 @@ class TestPartialCopies:
         assert compare(features(copy), features(kicker)).conflicts == 0
 
 
+class TestTemplateEnds:
+    """Two template reports that differ in their places and in the figure of their last sentence."""
+
+    def test_a_changed_last_figure_counts_as_a_substitution(self) -> None:
+        """The last sentence's figure lies after the last match: it counts, and the reports stay apart."""
+        report = (
+            "MARSEILLE (AFP) - Un motard de 41 ans a trouvé la mort {when} dans un accident de la route sur la "
+            "{road}, à {town}, a-t-on appris auprès des pompiers.\n\nPour une raison encore indéterminée, son "
+            "véhicule a quitté la chaussée et s'est retourné.\n\nMalgré l'intervention de 23 sapeurs-pompiers "
+            "et d'une équipe du Smur, la victime est décédée sur place.\n\nLa gendarmerie a ouvert une enquête "
+            "pour déterminer les circonstances de l'accident. La circulation a été coupée pendant {hours} heures."
+        )
+        first = report.format(when="mardi soir", road="RD 330", town="Pontivy (Morbihan)", hours=3)
+        second = report.format(when="lundi matin", road="N64", town="Oloron-Sainte-Marie (Pyrénées-Atlantiques)",
+                               hours=2)
+        assert compare(features(doc("b", second)), features(doc("a", first))).conflicts == 2
+        a, b = run(doc("a", first), doc("b", second, hours=150))
+        assert b.cluster != a.cluster
+        # The same report with a site footer of its own after it is a copy: only figures count there.
+        copy = doc("c", first + "\n\nSuivez Le Progrès de Bretagne sur Facebook et X.", hours=2)
+        assert compare(features(copy), features(doc("a", first))).conflicts == 0
+
+
 class TestHardNegatives:
     """Different stories that look alike stay apart."""
 
