@@ -16,7 +16,6 @@ from config.settings import Settings
 from ingest.health import Health, OpsServer
 from ingest.ops import metrics
 from ingest.pipeline import Pipeline
-from ingest.retention import prune_store
 from store import repo, telemetry
 from store.db import Store, StoreError
 from store.models import utcnow
@@ -133,6 +132,8 @@ def _scheduler(
         log.info("health", **counts, pass_running=slot.running)
 
     def prune() -> None:
+        from ingest.retention import prune_store  # warcio and the archive only when the job runs
+
         try:
             prune_store(store, settings)
         except Exception as exc:  # the next day tries again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import signal
 from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -22,6 +23,9 @@ WORKER_MEMORY_BYTES = 2 * 1024**3
 def _init_worker(rule: dates.DateRule) -> None:
     """Worker initializer: the parent's date rule, and a memory cap (one page cannot exhaust the machine)."""
     dates.configure(rule.earliest, rule.max_ahead.total_seconds() / 86400)
+    # A forked worker inherits the daemon's asyncio signal wakeup socket: the SIGTERM that stops the worker
+    # would be written into it and read by the daemon as a second SIGTERM (its forced exit, status 130).
+    signal.set_wakeup_fd(-1)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
