@@ -11,7 +11,10 @@ from ingest.urls import canonical_url, mask_secrets, mask_url, site_of
 # A marker no other part of a generated URL contains, so "the password is gone" is a substring test.
 SECRET = "\u2603"
 # No `/?#` and no whitespace in a password: those end a URL's authority (a real password has them encoded).
-PASSWORD_CHARS = st.characters(blacklist_categories=["Cs", "Zs", "Zl", "Zp", "Cc"], blacklist_characters="/?#" + SECRET)
+# No `"` either: RFC 3986 has it percent-encoded in a userinfo, and before `]`, `,`, `:` or `}` it is where a
+# rendered JSON string ends, which masking must not run past (found by hypothesis: `http://:☃"]@0`).
+PASSWORD_CHARS = st.characters(blacklist_categories=["Cs", "Zs", "Zl", "Zp", "Cc"],
+                               blacklist_characters='/?#"' + SECRET)
 PART_CHARS = st.characters(blacklist_categories=["Cs"], blacklist_characters=SECRET)
 
 schemes = st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "//", "http:", "", "mailto:", "http:///"])
