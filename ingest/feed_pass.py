@@ -298,14 +298,16 @@ class FeedPass:
     # Leases --------------------------------------------------------------------------------------
 
     def _claim(self, size: int, *, all_feeds: bool, fetched_before: datetime) -> list[Feed]:
+        taken_over: list[int] = []
         with self.store.session() as session:
             feeds = repo.claim_feeds(
                 session, self.owner, now=utcnow(), lease=timedelta(seconds=self.settings.schedule.lease_seconds),
-                limit=size, include_not_due=all_feeds, fetched_before=fetched_before,
+                limit=size, include_not_due=all_feeds, fetched_before=fetched_before, taken_over=taken_over,
             )
         self._held += len(feeds)
         if feeds and metrics.enabled():
             metrics.LEASE_CLAIMS.labels("feed").inc(len(feeds))
+        metrics.count_takeovers("feed", len(taken_over))
         return feeds
 
     def _release(self, feed_ids: list[int]) -> None:

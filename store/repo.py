@@ -161,13 +161,15 @@ def claim_feeds(
     limit: int,
     include_not_due: bool = False,
     fetched_before: datetime | None = None,
+    taken_over: list[int] | None = None,
 ) -> list[Feed]:
     """Lease up to `limit` feeds to one worker; a feed leased by another live worker is never returned.
 
     Due feeds only, unless `include_not_due` (ingest --all), which still honours a server's Retry-After
-    and skips feeds fetched since `fetched_before` (the start of this pass).
+    and skips feeds fetched since `fetched_before` (the start of this pass). The ids of feeds whose
+    expired lease another worker still held (it died or stalled) are appended to `taken_over`.
     """
-    query: Select[int] = select(Feed.id).where(
+    query: Select[int, str | None] = select(Feed.id, Feed.lease_owner).where(
         Feed.disabled.is_(False),
         or_(Feed.lease_until.is_(None), Feed.lease_until < now),
         or_(Feed.retry_after.is_(None), Feed.retry_after <= now),
@@ -180,9 +182,10 @@ def claim_feeds(
     query = query.order_by(Feed.next_fetch_at, Feed.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if not ids:
+    found = session.execute(query).all()
+    if not found:
         return []
+    ids = [feed_id for feed_id, _ in found]
     claimed = (
         session.execute(
             update(Feed)
@@ -194,6 +197,9 @@ def claim_feeds(
         .all()
     )
     session.flush()
+    if taken_over is not None:
+        mine = set(claimed)
+        taken_over.extend(feed_id for feed_id, held_by in found if held_by not in (None, owner) and feed_id in mine)
     # populate_existing: rows already in the session are overwritten with the lease just written (one
     # SELECT for the batch instead of a refresh per feed).
     feeds = session.scalars(

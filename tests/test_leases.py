@@ -139,8 +139,11 @@ class TestInterruptedRun:
             assert held.isdisjoint(f.id for f in stolen)
             repo.release_feeds(session, "other")
         with store.session() as session:
+            taken_over: list[int] = []
             later = repo.claim_feeds(session, "other", now=utcnow() + timedelta(seconds=4),
-                                     lease=timedelta(seconds=60), limit=FEEDS, include_not_due=True)
+                                     lease=timedelta(seconds=60), limit=FEEDS, include_not_due=True,
+                                     taken_over=taken_over)
             assert held <= {f.id for f in later}
+            assert set(taken_over) == held  # the dead run's feeds, and only those, were taken over (metrics)
             repo.release_feeds(session, "other")
         store.close()

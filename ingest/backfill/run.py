@@ -32,6 +32,7 @@ from ingest.extract.page import EXTRACTOR_VERSION, OPTIONS
 from ingest.fetch.client import Fetcher
 from ingest.fetch.robots import RobotsCache
 from ingest.jobs import Tally
+from ingest.ops import metrics
 from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
 from ingest.urls import canonical_url, mask_secrets, site_of
 from store import repo, runs
@@ -292,6 +293,8 @@ class Backfill:
                     f"backfill run {run.id} with the same arguments is already running (process {run.owner}, "
                     f"claim renewed until {run.lease_until:%Y-%m-%d %H:%M:%S} UTC); wait for it or stop it"
                 )
+            if run.owner is not None and run.owner != self.owner:
+                metrics.count_takeovers("backfill_run", 1)  # its owner died, or stalled past its claim
             runs.take_run(run, self.owner, now + self.lease)
             self.summary.run_id = run.id
             self.summary.resumed = not created

@@ -79,7 +79,8 @@ STORIES = Counter("wirefeed_stories_created", "Stories started", registry=REGIST
 RELATION = Counter("wirefeed_story_relations", "Articles placed in stories, by relation", ["relation"],
                    registry=REGISTRY)
 LEASE_CLAIMS = Counter("wirefeed_lease_claims", "Leases taken (kind: feed)", ["kind"], registry=REGISTRY)
-LEASE_TAKEOVERS = Counter("wirefeed_lease_takeovers", "Claims taken over from a dead process (kind: page)",
+LEASE_TAKEOVERS = Counter("wirefeed_lease_takeovers",
+                          "Claims taken over from a dead process (kind: page, feed, backfill_run)",
                           ["kind"], registry=REGISTRY)
 LEASE_EXPIRIES = Counter("wirefeed_lease_expiries", "Leases of this process found expired when renewed",
                          ["kind"], registry=REGISTRY)
@@ -165,7 +166,7 @@ def clustering(place: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 def count_takeovers(kind: str, claims: int) -> None:
-    """Claims of a dead process taken over (kind: page)."""
+    """Claims of a dead process taken over (kind: page, feed, backfill_run)."""
     if _state["enabled"] and claims:
         LEASE_TAKEOVERS.labels(kind).inc(claims)
 
