@@ -569,14 +569,23 @@ class TestRunClaim:
 
     def test_dead_or_expired_claims_are_taken_over_and_released(self, store: Store, tmp_path: Path) -> None:
         """A claim by a process of this host that is gone, or an expired one, does not block; a run releases."""
+        from ingest.ops import metrics
+
+        def takeovers() -> float:
+            return metrics.LEASE_TAKEOVERS.labels("backfill_run")._value.get()
+
         options = self._options(tmp_path)
         backfill(store, options, transport=NoNetwork())
+        before = takeovers()
         gone = subprocess.Popen([sys.executable, "-c", "pass"])
         gone.wait()
         self._claimed(store, options, f"{socket.gethostname()}:{gone.pid}:dead", datetime.now(UTC) + timedelta(hours=1))
         assert backfill(store, options, transport=NoNetwork()).resumed
         self._claimed(store, options, "other-machine:123:abc", datetime.now(UTC) - timedelta(seconds=1))
         assert backfill(store, options, transport=NoNetwork()).resumed
+        assert takeovers() - before == 2  # both claims counted as taken over (metrics)
+        assert backfill(store, options, transport=NoNetwork()).resumed
+        assert takeovers() - before == 2  # a run released by its owner is no takeover
         with store.session() as s:
             run = s.scalars(select(BackfillRun).where(BackfillRun.key == options.run_key())).one()
             assert (run.owner, run.lease_until) == (None, None)
