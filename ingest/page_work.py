@@ -9,22 +9,17 @@ removes a paragraph the text changed, and it computes these again for the new te
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from collections.abc import Mapping
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-
-import pebble
 
 from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer, Prepared
 from dedupe.index import InMemoryIndex
 from dedupe.model import Doc
-from ingest.errors import ExtractError, ExtractTimeout
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, block_key, block_keys
 from ingest.extract.page import Extracted, boilerplate_keys, extract_page
-from ingest.extract.pool import ExtractPool
+from ingest.extract.pool import ExtractPool, worker_result
 
 # Level 1: 4x faster than 6 for about 15 % more bytes on HTML.
 RAW_LEVEL = 1
@@ -106,13 +101,4 @@ class PagePool(ExtractPool):
             kwargs={"url": url, "headers": dict(headers or {}), "title": title, "shape": shape},
             timeout=self.timeout,
         )
-        try:
-            return await asyncio.wrap_future(future)
-        except (FutureTimeout, TimeoutError) as exc:
-            raise ExtractTimeout(f"extraction took longer than {self.timeout:g}s and was abandoned") from exc
-        except MemoryError as exc:
-            raise ExtractError("extraction ran out of memory and was abandoned") from exc
-        except pebble.ProcessExpired as exc:
-            raise ExtractError(f"extraction worker died (exit code {exc.exitcode})") from exc
-        except Exception as exc:  # an extractor bug on one page must not stop the run
-            raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        return await worker_result(future, self.timeout)

@@ -8,6 +8,7 @@ import resource
 import signal
 from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
 import pebble
 
@@ -29,6 +30,23 @@ def _init_worker(rule: dates.DateRule) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+T = TypeVar("T")
+
+
+async def worker_result(future: pebble.ProcessFuture[T], timeout: float) -> T:
+    """Await a page's work in a pool worker; its failures become ExtractTimeout or ExtractError (one page only)."""
+    try:
+        return await asyncio.wrap_future(future)
+    except (FutureTimeout, TimeoutError) as exc:
+        raise ExtractTimeout(f"extraction took longer than {timeout:g}s and was abandoned") from exc
+    except MemoryError as exc:
+        raise ExtractError("extraction ran out of memory and was abandoned") from exc
+    except pebble.ProcessExpired as exc:
+        raise ExtractError(f"extraction worker died (exit code {exc.exitcode})") from exc
+    except Exception as exc:  # an extractor bug on one page must not stop the run
+        raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
 
 
 class ExtractPool:
@@ -62,16 +80,7 @@ class ExtractPool:
             kwargs={"url": url, "headers": dict(headers or {}), "boilerplate": boilerplate},
             timeout=self.timeout,
         )
-        try:
-            return await asyncio.wrap_future(future)
-        except (FutureTimeout, TimeoutError) as exc:
-            raise ExtractTimeout(f"extraction took longer than {self.timeout:g}s and was abandoned") from exc
-        except MemoryError as exc:
-            raise ExtractError("extraction ran out of memory and was abandoned") from exc
-        except pebble.ProcessExpired as exc:
-            raise ExtractError(f"extraction worker died (exit code {exc.exitcode})") from exc
-        except Exception as exc:  # an extractor bug on one page must not stop the run
-            raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        return await worker_result(future, self.timeout)
 
     def close(self) -> None:
         """Stop the workers."""
