@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -26,12 +25,10 @@ from pydantic_settings import (
     SettingsError,
     TomlConfigSettingsSource,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from config.dburl import parse_database_url
 from config.durations import duration_seconds
 from config.errors import WirefeedError
-from config.secrets import mask_url
 
 DEFAULT_DATABASE_URL = "sqlite:///wirefeed.db"
 
@@ -88,18 +85,7 @@ class DatabaseSettings(Section):
 
 def check_database_url(url: str) -> None:
     """Raise ValueError with a readable reason (password masked) unless SQLAlchemy can parse the URL."""
-    expected = "expected dialect[+driver]://[user[:password]@]host[:port]/database or sqlite:///path"
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: {expected}") from None
-    except ValueError:  # SQLAlchemy's int() of the port, or an unbalanced bracket
-        authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0]
-        port = authority.rpartition("@")[2].rpartition(":")[2]
-        reason = f"port {port!r} is not a number" if port and not port.isdigit() else expected
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: {reason}") from None
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise ValueError(f"invalid database URL {mask_url(url)!r}: port {parsed.port} is out of range")
+    parse_database_url(url)
 
 
 class FetchSettings(Section):
