@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.errors import WirefeedError
 from config.secrets import mask_secrets, mask_url
 from config.settings import check_database_url
+from store.peek import head_revision, known_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -181,10 +181,12 @@ class Store:
 
 
 def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
-    """The store of a database that already holds wirefeed's schema (upgraded if older); never creates one.
+    """The store of a database that already holds wirefeed's current schema; never creates nor upgrades one.
 
     For read-only commands: a missing SQLite file or a database without the schema is a StoreError whose
-    message ends with `hint` (how to fix it), and nothing is created, neither a file nor tables.
+    message ends with `hint` (how to fix it), and nothing is created, neither a file nor tables. An older
+    schema is not upgraded behind the user's back (another process may be running the older code on it):
+    the error says to run `wirefeed init`.
     """
     given = normalise_url(secret_value(url))
     parsed = make_url(given) if "://" in given else None
@@ -211,22 +213,32 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
     if current is None:
         store.close()
         raise StoreError(f"no wirefeed database at {shown} (no schema) {hint}".rstrip())
-    if current != _head_revision():
-        ensure_schema(store.engine)
+    head = head_revision() or _alembic_head(store.engine)
+    if current != head:
+        store.close()
+        raise StoreError(schema_mismatch(shown, current, head))
     return store
 
 
-def _head_revision() -> str | None:
-    """The newest migration's revision, read from the version files without alembic; None when unsure."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        revision = re.search(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", source, re.MULTILINE)
-        parent = re.search(r"^down_revision\b[^=]*=(.*)$", source, re.MULTILINE)
-        if revision is None or parent is None:
-            return None
-        revisions.add(revision.group(1))
-        parents.update(re.findall(r"[\"']([^\"']+)[\"']", parent.group(1)))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
+def _alembic_head(engine: Engine) -> str | None:
+    """The head as alembic reads it: when the version files alone do not say (two heads while developing)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def schema_mismatch(shown: str, current: str, head: str | None) -> str:
+    """Why a read-only command does not read a schema other than the code's, and what fixes it."""
+    if current in known_revisions():
+        return (
+            f"the database at {shown} has an older schema ({current}; this wirefeed writes {head}): "
+            "a read-only command does not upgrade it; run `wirefeed init` (or any command that writes) first"
+        )
+    return (
+        f"the database at {shown} has a schema this wirefeed does not know ({current}), written by a newer "
+        "wirefeed: upgrade wirefeed to read it"
+    )
+
+
+
+_head_revision = head_revision  # its earlier name, still imported by store.telemetry

@@ -12,6 +12,7 @@ from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store import peek
 from store.models import (
     Article,
     Base,
@@ -565,26 +566,8 @@ def evict_bands(session: Session, before: datetime) -> int:
 
 
 def stats(session: Session) -> dict[str, Any]:
-    """Counts a user wants at a glance."""
-
-    def count(stmt: Any) -> int:
-        return int(session.scalar(stmt) or 0)
-
-    return {
-        "feeds": count(select(func.count()).select_from(Feed)),
-        "feeds_disabled": count(select(func.count()).select_from(Feed).where(Feed.disabled.is_(True))),
-        "feeds_failing": count(select(func.count()).select_from(Feed).where(Feed.error_count > 0)),
-        "feed_items": count(select(func.count()).select_from(FeedItem)),
-        "articles": count(select(func.count()).select_from(Article).where(Article.status == "ok")),
-        "articles_failed": count(select(func.count()).select_from(Article).where(Article.status == "failed")),
-        "pages_not_article": count(
-            select(func.count()).select_from(Article).where(Article.status == "not_article")
-        ),
-        "stories": count(select(func.count()).select_from(Story)),
-        "stories_multi_outlet": count(select(func.count()).select_from(Story).where(Story.size > 1)),
-        "raw_pages": count(select(func.count()).select_from(RawPage)),
-        "raw_bytes_compressed": count(select(func.coalesce(func.sum(func.length(RawPage.body)), 0))),
-    }
+    """Counts a user wants at a glance: `peek.STATS`, the statements `wirefeed stats` runs without SQLAlchemy."""
+    return {name: int(session.execute(text(statement)).scalar() or 0) for name, statement in peek.STATS.items()}
 
 
 def stories_since(

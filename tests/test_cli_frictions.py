@@ -209,6 +209,42 @@ class TestWhichDatabase:
         finally:
             engine.dispose()
 
+    @pytest.mark.parametrize("command", [["stats"], ["stories"], ["feeds", "list"]])
+    def test_older_schema_is_not_upgraded(self, tmp_path: Path, command: list[str]) -> None:
+        """A database one migration behind: a read-only command says to run `wirefeed init` and leaves it as it is."""
+        from alembic import command as alembic
+
+        from store.db import alembic_config, make_engine
+        from store.peek import head_revision, known_revisions
+
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        engine = make_engine(url)
+        config = alembic_config(engine)
+        alembic.upgrade(config, "head")
+        alembic.downgrade(config, "-1")
+        with engine.connect() as connection:
+            older = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert older in known_revisions()
+        assert older != head_revision()
+        line = one_line_error(wirefeed(*command, "--db", url, cwd=tmp_path), 1)
+        assert "older schema" in line
+        assert "wirefeed init" in line
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == older
+        engine.dispose()
+
+    def test_newer_schema_says_upgrade_wirefeed(self, tmp_path: Path) -> None:
+        """A schema written by a newer wirefeed (a revision this code does not know) is neither read nor touched."""
+        url = f"sqlite:///{tmp_path / 'new.db'}"
+        assert wirefeed("init", "--db", url, cwd=tmp_path).code == 0
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "new.db") as connection:
+            connection.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+        line = one_line_error(wirefeed("stats", "--db", url, cwd=tmp_path), 1)
+        assert "newer" in line
+        assert "upgrade wirefeed" in line
+
     def test_at_a_terminal_a_writing_command_says_its_database(self, tmp_path: Path) -> None:
         """With stderr on a terminal, `feeds add` starts with one line naming the file; `stats` does not."""
         import pty
@@ -512,14 +548,25 @@ class TestStartup:
         loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
         assert not loaded & {"sqlalchemy", "alembic", "pydantic", "structlog", "asyncio", "trafilatura"}
 
+    def test_stats_imports_no_sqlalchemy(self, tmp_path: Path) -> None:
+        """`stats` on a current SQLite database reads it through sqlite3 alone (SQLAlchemy is most of start-up)."""
+        url = f"sqlite:///{tmp_path / 'news.db'}"
+        assert wirefeed("init", "--db", url, cwd=tmp_path).code == 0
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "ingest.cli", "--db", url, "stats", "--json"],
+                              cwd=tmp_path, env=environ(), capture_output=True, text=True, timeout=60, check=True)
+        loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        assert not loaded & {"sqlalchemy", "alembic", "structlog", "trafilatura"}
+        assert json.loads(done.stdout)["feeds"] == 0
+
     def test_head_revision_without_alembic(self) -> None:
         """The revision read-only commands compare with, read without alembic, is alembic's head."""
         from alembic.script import ScriptDirectory
 
-        from store.db import _head_revision, alembic_config, make_engine
+        from store.db import alembic_config, make_engine
+        from store.peek import head_revision
 
         engine = make_engine("sqlite://")
         try:
-            assert _head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+            assert head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
         finally:
             engine.dispose()

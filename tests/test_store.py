@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.exc import StatementError
 
 from store import repo
@@ -479,3 +479,38 @@ class TestOpenErrors:
         assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
         assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
         assert normalise_url(db_url) == db_url or db_url.startswith("postgresql+psycopg://")
+
+
+class TestPeek:
+    """`wirefeed stats` without SQLAlchemy reads the same numbers as the session does."""
+
+    def test_same_numbers_as_the_session(self, store: Store, db_url: str) -> None:
+        """On SQLite and PostgreSQL: a failing feed, a disabled one, an article."""
+        from store import peek
+
+        with store.session() as session:
+            repo.add_feed(session, "https://a.example/rss")
+            repo.add_feed(session, "https://b.example/rss")
+            session.execute(update(Feed).where(Feed.url == "https://a.example/rss").values(error_count=2))
+            session.execute(update(Feed).where(Feed.url == "https://b.example/rss").values(disabled=True))
+        add_article(store, "https://a.example/1", published=None)
+        with store.session() as session:
+            expected = repo.stats(session)
+        assert (expected["feeds"], expected["feeds_failing"], expected["feeds_disabled"]) == (2, 1, 1)
+        assert expected["articles"] == 1
+        assert peek.stats(db_url) == expected
+
+    def test_unsure_means_none(self, tmp_path: Path) -> None:
+        """No file, an empty file, no schema, another driver: None, and the general path answers."""
+        from store import peek
+
+        assert peek.stats(f"sqlite:///{tmp_path / 'missing.db'}") is None
+        assert not (tmp_path / "missing.db").exists()
+        (tmp_path / "empty.db").write_bytes(b"")
+        assert peek.stats(f"sqlite:///{tmp_path / 'empty.db'}") is None
+        assert (tmp_path / "empty.db").read_bytes() == b""
+        import sqlite3
+
+        sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
+        assert peek.stats(f"sqlite:///{tmp_path / 'other.db'}") is None
+        assert peek.stats("mysql+pymysql://u@localhost/news") is None
