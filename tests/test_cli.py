@@ -22,6 +22,8 @@ from ingest.cli.app import build_parser, main, output
 from ingest.feeds.opml import Subscription, read_opml, write_opml
 from store import repo
 from store.db import Store
+from tests.cli_process import Done as Result
+from tests.cli_process import wirefeed as run_process
 from tests.world import World, page, rss
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent;
@@ -73,15 +75,6 @@ VELO = [
 # Helpers --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Result:
-    """What a command run left behind."""
-
-    code: int
-    out: str
-    err: str
-
-
 def wirefeed(*args: str) -> Result:
     """Run the CLI in this process, capturing its output."""
     out, err = io.StringIO(), io.StringIO()
@@ -95,12 +88,7 @@ def wirefeed(*args: str) -> Result:
 
 def wirefeed_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
     """Run the CLI as a separate process, as cron would."""
-    environ = {k: v for k, v in os.environ.items() if not k.upper().startswith("WIREFEED_")}
-    environ["PYTHONPATH"] = str(ROOT)
-    environ.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "ingest.cli", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=60, check=False)
-    return Result(done.returncode, done.stdout, done.stderr)
+    return run_process(*args, cwd=cwd, env=env)
 
 
 def assert_one_line_error(result: Result) -> None:

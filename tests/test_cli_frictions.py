@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import Done, environ, wirefeed
 from tests.world import World, page, rss
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,29 +43,6 @@ MARKET = [
     "The council will waive the first three months of Sunday rent and run a free shuttle bus from the park "
     "and ride, a trial it says it will review at the end of the summer.",
 ]
-
-
-@dataclass
-class Done:
-    """What one `wirefeed` process left behind."""
-
-    code: int
-    out: str
-    err: str
-
-
-def environ(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The process environment without the shell's WIREFEED_* variables, plus `env`; UTC for stable times."""
-    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("WIREFEED_")}
-    clean.update({"PYTHONPATH": str(ROOT), "TZ": "UTC"}, **(env or {}))
-    return clean
-
-
-def wirefeed(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: bytes | None = None) -> Done:
-    """Run `wirefeed ARGS` as its own process, as a user or cron does."""
-    done = subprocess.run([sys.executable, "-m", "ingest.cli", *args], cwd=cwd, env=environ(env), input=stdin,
-                          capture_output=True, timeout=120, check=False)
-    return Done(done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
 def one_line_error(done: Done, status: int) -> str:

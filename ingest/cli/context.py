@@ -362,19 +362,19 @@ def add_command(
 
     A `read_only` command opens an existing database and never creates one.
     """
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help_text,
-        description=f"{help_text}\n\nexample:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    global_options(parser, top=False)
+    parser = _command_parser(sub, name, help_text, example)
     parser.set_defaults(func=func, read_only=read_only)
     return parser
 
 
 def add_group(sub: Any, name: str, help_text: str, example: str) -> Any:
     """Register a command with actions of its own (`feeds add`, `feeds list`): returns its subparsers."""
+    parser = _command_parser(sub, name, help_text, example)
+    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+
+
+def _command_parser(sub: Any, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    """A command's parser: its help, a description ending in an example, and the global options."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help_text,
@@ -382,7 +382,7 @@ def add_group(sub: Any, name: str, help_text: str, example: str) -> Any:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     global_options(parser, top=False)
-    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+    return parser
 
 
 def when_options(parser: argparse.ArgumentParser, what: str) -> None:
