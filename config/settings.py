@@ -159,20 +159,21 @@ class ExtractSettings(Section):
 class StoreSettings(Section):
     """Where raw pages are kept and for how long (docs/scaling.md, store/archive.py)."""
 
-    # "database": zlib-compressed in raw_pages (small installs); "archive": WARC files under archive_dir,
-    # the row keeping (file, offset, length).
-    raw_storage: Literal["database", "archive"] = "database"
+    # "archive" (the default): WARC files under archive_dir, the row keeping (file, offset, length);
+    # "database": zlib-compressed in raw_pages (small installs that want one file).
+    raw_storage: Literal["database", "archive"] = "archive"
+    # None: beside a SQLite file (`wirefeed.db-warc/`); a PostgreSQL store must name one
+    # (store.archive.archive_directory, docs/decisions.md, issue 17).
     archive_dir: str | None = None
     archive_rotate_bytes: int = Field(default=1 << 30, ge=1 << 16, le=1 << 40)
     archive_rotate_seconds: Seconds = Field(default=DAY, ge=60, le=31 * DAY)
     # Raw pages older than this are deleted by `wirefeed prune` (the articles stay); 0 keeps them forever.
     raw_retention_days: int = Field(default=0, ge=0, le=36_600)
 
-    @model_validator(mode="after")
-    def _archive_needs_dir(self) -> StoreSettings:
-        if self.raw_storage == "archive" and not self.archive_dir:
-            raise ValueError('raw_storage = "archive" needs archive_dir (a directory for the WARC files)')
-        return self
+    @field_validator("archive_dir")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
 
 
 class DedupeSettings(Section):

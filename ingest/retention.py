@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 
 from config.settings import Settings
+from store.archive import archive_directory
 from store.db import Store
 from store.models import utcnow
 from store.retention import PrunePlan, delete_files, plan, prune
@@ -18,7 +19,7 @@ def prune_store(store: Store, settings: Settings, *, dry_run: bool = False) -> P
     with store.session() as session:
         found = plan(session, settings, now) if dry_run else prune(session, settings, now)
     if not dry_run:
-        delete_files(settings.store.archive_dir, found)
+        delete_files(archive_directory(settings), found)
         fields = found.as_dict()
         del fields["files"]
         log.info("store_pruned", **fields)

@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from config.errors import WirefeedError
+from config.settings import ConfigError
 from store.models import Article, RawPage
 
 # wirefeed-<opened UTC>-<database>-<host>-<pid>-<serial>.warc.gz; <database> tells apart the files of
@@ -325,7 +327,8 @@ def raw_page_for(session: Session, article_id: int, directory: str | Path | None
         return article, page, RawGone(f"the raw page of article {article_id} was pruned (raw_retention_days)")
     if directory is None:
         return article, page, RawGone(f"the raw page of article {article_id} is in archive file "
-                                      f"{page.archive_file}, and no [store] archive_dir is configured")
+                                      f"{page.archive_file}, and this database has no archive directory "
+                                      f"([store] archive_dir)")
     try:
         raw = read(directory, Ref(page.archive_file, page.archive_offset, page.archive_length))
     except RawGone as exc:
@@ -337,12 +340,47 @@ _ARCHIVES: dict[str, Archive] = {}
 _ARCHIVES_LOCK = threading.Lock()
 
 
+class ArchiveNotConfigured(ConfigError):
+    """Raw pages go to WARC files and there is no directory for them that is right by default."""
+
+
+def archive_directory(settings: Any) -> Path | None:
+    """Where a store's WARC files are: `[store] archive_dir`, else beside a SQLite file; None when neither.
+
+    A SQLite file's archive is the directory `<file>-warc` (as its `-wal` and `-journal`), so that the
+    store is one name to back up or move. Nothing is created here: the writer creates it on its first page.
+    """
+    if settings.store.archive_dir:
+        return Path(settings.store.archive_dir).expanduser()
+    url = make_url(settings.database.url.get_secret_value())
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:") and url.query.get("mode") != "memory":
+        return Path(database + "-warc").expanduser()
+    return None
+
+
 def archive_for(settings: Any) -> Archive | None:
-    """The process's archive writer for these settings (one per directory), or None in database mode."""
+    """The process's archive writer for these settings (one per directory), or None for raw pages in the database.
+
+    In archive mode (the default), a database without an archive directory of its own (PostgreSQL without
+    `[store] archive_dir`) is refused with what to set: where a year of raw pages goes is not guessed.
+    An in-memory SQLite store keeps its pages in memory with the rest.
+    """
     store = settings.store
-    if store.raw_storage != "archive" or not store.archive_dir:
+    if store.raw_storage != "archive":
         return None
-    directory = str(Path(store.archive_dir).resolve())
+    found = archive_directory(settings)
+    if found is None:
+        url = make_url(settings.database.url.get_secret_value())
+        if url.get_backend_name() == "sqlite":
+            return None
+        raise ArchiveNotConfigured(
+            f'raw pages are kept in WARC files ([store] raw_storage = "archive", the default) and a '
+            f"{url.get_backend_name()} database has no directory beside it: set [store] archive_dir "
+            f"(WIREFEED_STORE__ARCHIVE_DIR) to a directory every wirefeed process of this database shares, "
+            f'e.g. /var/lib/wirefeed/warc, or [store] raw_storage = "database" to keep them in the database')
+    directory = str(found.resolve())
     with _ARCHIVES_LOCK:
         archive = _ARCHIVES.get(directory)
         if archive is None or archive.max_bytes != store.archive_rotate_bytes \

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from store.archive import archive_files, database_ident
+from store.archive import archive_directory, archive_files, database_ident
 from store.models import LineageKey, LshBand, RawPage
 
 
@@ -67,8 +67,9 @@ def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
             .where(RawPage.body.is_not(None), RawPage.fetched < cutoff)
         ).one()
         found.raw_rows, found.raw_bytes = int(rows), int(size)
-        if settings.store.archive_dir:
-            for path, _, _, _ in archive_files(settings.store.archive_dir, database_ident(session)):
+        directory = archive_directory(settings)
+        if directory is not None:
+            for path, _, _, _ in archive_files(directory, database_ident(session)):
                 stat = path.stat()
                 if datetime.fromtimestamp(stat.st_mtime, UTC) < cutoff:
                     found.files.append((path.name, stat.st_size))

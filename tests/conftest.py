@@ -6,6 +6,7 @@ import functools
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -59,8 +60,13 @@ def sqlite_url(tmp_path: object) -> str:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped after the test; skipped (or failed in CI) without a server."""
+def pg_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped after the test; skipped (or failed in CI) without a server.
+
+    Its raw pages go to WARC files under the test's directory (`WIREFEED_STORE__ARCHIVE_DIR`, inherited by
+    subprocesses): archive mode, the default, needs a directory named for a PostgreSQL store.
+    """
+    monkeypatch.setenv("WIREFEED_STORE__ARCHIVE_DIR", str(tmp_path / "pg-warc"))
     reason = _pg_admin_reason()
     if reason is not None:
         if PG_REQUIRED:
