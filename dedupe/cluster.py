@@ -162,6 +162,13 @@ class _Runs:
             total += min(end, k) - start
         return total
 
+    def first_long(self, default: int) -> int:
+        """Return where the first run of at least `_RUN` matched shingles starts (`default` when none does).
+
+        In a text that holds another under a top of its own (an update), that is where the other text starts.
+        """
+        return next((a for a, b in zip(self.starts, self.ends, strict=True) if b - a >= _RUN), default)
+
     def trailing(self) -> int:
         """Return how many positions at the end are matched."""
         return self.ends[-1] - self.starts[-1] if self.ends and self.ends[-1] == self.n else 0
@@ -437,7 +444,7 @@ def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
     other_lead_n = min(other.n, LEAD)
     if other_lead_n == 0 or other.matched_before(other_lead_n) < 0.5 * other_lead_n:
         return None
-    top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), keep)
+    top = runs.first_long(keep)
     if 3 * top > 2 * keep or runs.matched_before(keep) - runs.matched_before(top) < _TOP_EVIDENCE:
         return None
     return top
@@ -450,7 +457,7 @@ def _bound(runs: _Runs) -> float:
     can drop; dropping a matched tail only lowers it), or of the span after a new top (`_new_top`).
     """
     end = runs.ends[-1]
-    top = next((a for a, b in zip(runs.starts, runs.ends, strict=True) if b - a >= _RUN), 0)
+    top = runs.first_long(0)
     after_top = (runs.matched - runs.matched_before(top)) / (end - top) if top < end else 0.0
     return max(runs.matched / end, after_top)
 
@@ -530,8 +537,7 @@ def verify(
     score = max(0.0, score - conflict_penalty * conflicts)
     updated = False
     if not new_is_small and conflicts == 0 and large_runs.n >= _RUN:
-        # Where the old text starts inside the new one: the first run of matched shingles.
-        top = next((a for a, b in zip(large_runs.starts, large_runs.ends, strict=True) if b - a >= _RUN), 0)
+        top = large_runs.first_long(0)  # where the old text starts inside the new one
         updated = top >= 15 and large.n_words - small.n_words >= 20
     return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched)
 
