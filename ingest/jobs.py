@@ -13,13 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import structlog
 
 from ingest.errors import HostDeferred, HTTPStatusError, InternalError, WirefeedError
 from ingest.fetch.client import Response
 from ingest.urls import canonical_url
+
+if TYPE_CHECKING:
+    from ingest.extract.page import Extracted
 
 log = structlog.get_logger("wirefeed.pipeline")
 
@@ -144,6 +147,8 @@ class PageOutcome:
     # Not written to the store: the page shared another job's fetch (same canonical URL), whose failure is
     # recorded once, by that job; or its URL is too long for the store.
     shared: bool = False
+    # The text as decided at store time (the site's boilerplate model applied): what telemetry counts.
+    extracted: Extracted | None = None
 
     @classmethod
     def failure(cls, job: PageJob, exc: WirefeedError, **fields: Any) -> PageOutcome:

@@ -138,6 +138,7 @@ class PageStore:
         # The LSH shape the extraction workers prepare pages for: the clusterer is built with it.
         self.shape = DedupeShape()
         self._sites = SiteCounts()
+        telemetry.configure(settings.metrics)  # backfill too: `[metrics] enabled`, bucket size
         self.archive = archive.archive_for(settings)  # None: raw pages in the database
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
@@ -487,20 +488,22 @@ class PageStore:
             earlier = group.hashes.get((site, content_hash))
             if earlier is not None:
                 group.same[index] = earlier
-                return PageOutcome(job, PageStatus.DUPLICATE_TEXT)
+                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, extracted=extracted)
             found = same_text.get((site, content_hash)) if content_hash == page[2].content_hash else \
                 repo.article_by_hash(session, site, content_hash)
             if found is not None:
                 log.debug("page_duplicate_text", url=job.url, article_id=found.id)
-                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=found.id, story_id=found.story_id)
+                return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=found.id, story_id=found.story_id,
+                                   extracted=extracted)
         earlier = group.canonicals.get(job.canonical)
         if earlier is not None:
             group.same[index] = earlier
-            return PageOutcome(job, PageStatus.DUPLICATE_URL)
+            return PageOutcome(job, PageStatus.DUPLICATE_URL, extracted=extracted)
         values = dict(columns, canonical_url=job.canonical, url=job.url, feed_id=job.feed_id, guid=job.guid,
                       site=site, fetched=fetched, attempts=1)
         outcome = PageOutcome(job, PageStatus.STORED if extracted.is_article else PageStatus.NOT_ARTICLE,
-                              error=None if extracted.is_article else extracted.not_article_reason)
+                              error=None if extracted.is_article else extracted.not_article_reason,
+                              extracted=extracted)
         if job.canonical in known:  # a failed article completed now, or a page stored by another worker
             article_id = repo.upsert_article(session, values, retrying=True)
             if article_id is None:

@@ -357,7 +357,13 @@ class BackfillItem(Base):
 # Per-source quality telemetry (ingest/ops/telemetry.py, store/telemetry.py): page counts per feed and per
 # site and per time bucket, added to by one upsert per store group. Columns by prefix: `len_N` pages whose
 # extracted text falls in length bucket N (telemetry.LENGTH_EDGES), `removed_*` blocks the cleaning removed,
-# `na_*` not-article pages by reason, `f_*` failed pages by kind (`f_other` for a kind not listed).
+# `na_*` not-article pages by reason, `f_*` failed pages by kind (`f_other` for a kind not listed), `rm_*`
+# blocks the cleaning removed by its reason (ingest/extract/clean.py; `rm_unknown` for a reason not listed).
+REMOVAL_REASONS = (
+    "repeated_teaser", "title_repeated", "photo_caption", "site_boilerplate", "navigation", "separator",
+    "related_link", "related_stories", "share_prompt", "site_notice", "byline", "date_line", "author_bio",
+    "unknown",
+)
 SOURCE_COUNTERS = (
     "pages", "stored", "not_article", "failed", "duplicate_url", "duplicate_text", "exact", "near_duplicate",
     "guid_churn", "undated",
@@ -368,6 +374,7 @@ SOURCE_COUNTERS = (
     "f_timeout", "f_dns", "f_refused", "f_tls", "f_network", "f_http_4xx", "f_http_5xx", "f_too_large",
     "f_redirects", "f_blocked", "f_robots", "f_invalid_url", "f_extract_error", "f_extract_timeout", "f_store",
     "f_internal", "f_other",
+    *(f"rm_{why}" for why in REMOVAL_REASONS),
 )
 
 source_stats = Table(
@@ -378,4 +385,16 @@ source_stats = Table(
     Column("bucket", UTCDateTime(), primary_key=True, index=True),  # the bucket's start
     *(Column(name, BigInteger if name == "fetch_ms" else Integer, nullable=False, server_default="0")
       for name in SOURCE_COUNTERS),
+)
+
+# Sources found degraded (ingest/ops/telemetry.py): kept so that `source_degraded` is logged once per
+# degradation across restarts and processes (the one whose insert creates the row logs it), and
+# `source_recovered` once by the one whose delete removes it.
+source_flags = Table(
+    "source_flags",
+    Base.metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("source", String(300), primary_key=True),
+    Column("reasons", String(300), nullable=False),  # comma-separated, as first found
+    Column("since", UTCDateTime(), nullable=False),
 )

@@ -1,7 +1,9 @@
-"""Statements for operating wirefeed: source telemetry rows, the readiness check and the metrics' gauges.
+"""Statements for operating wirefeed: source telemetry rows, degraded-source flags, the readiness check, gauges.
 
 Telemetry rows (`source_stats`) are only ever added to (`INSERT ... ON CONFLICT DO UPDATE SET n = n + new`),
-so two workers flushing the same source and bucket never lose a count, and a flush needs no read.
+so two workers flushing the same source and bucket never lose a count, and a flush needs no read. A flag
+(`source_flags`) is raised by the insert that creates it and cleared by the delete that removes it, so of
+several processes (or a restarted one) exactly one sees each change.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.db import _head_revision
-from store.models import SOURCE_COUNTERS, Feed, FetchLog, source_stats
+from store.models import SOURCE_COUNTERS, Feed, FetchLog, source_flags, source_stats
 from store.repo import _dialect
 
 KEY = ("scope", "source", "bucket")
@@ -59,9 +61,32 @@ def source_rows(
 
 
 def prune(session: Session, before: datetime) -> int:
-    """Drop telemetry buckets older than `before`; how many rows went."""
+    """Drop telemetry buckets older than `before`, and the flags of sources left without any; rows gone."""
     result = session.execute(delete(source_stats).where(source_stats.c.bucket < before))
+    has_rows = select(source_stats.c.scope).where(source_stats.c.scope == source_flags.c.scope,
+                                                 source_stats.c.source == source_flags.c.source).exists()
+    session.execute(delete(source_flags).where(~has_rows))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def flags(session: Session) -> dict[SourceKey, tuple[tuple[str, ...], datetime]]:
+    """Every source flagged degraded now: its reasons (as first found) and since when."""
+    return {SourceKey(scope, source): (tuple(reasons.split(",")), since)
+            for scope, source, reasons, since in session.execute(select(source_flags))}
+
+
+def raise_flag(session: Session, key: SourceKey, reasons: Sequence[str], since: datetime) -> bool:
+    """Flag a source degraded; True when this call raised it (False: it was flagged already)."""
+    stmt = _dialect(session).insert(source_flags).values(
+        scope=key.scope, source=key.source, reasons=",".join(reasons)[:300], since=since,
+    ).on_conflict_do_nothing(index_elements=["scope", "source"]).returning(source_flags.c.scope)
+    return session.connection().execute(stmt).first() is not None
+
+
+def clear_flag(session: Session, key: SourceKey) -> bool:
+    """Clear a source's flag; True when this call cleared it."""
+    stmt = delete(source_flags).where(source_flags.c.scope == key.scope, source_flags.c.source == key.source)
+    return session.connection().execute(stmt.returning(source_flags.c.scope)).first() is not None
 
 
 def feed_figures(session: Session, since: datetime) -> dict[int, dict[str, Any]]:

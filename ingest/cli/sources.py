@@ -28,7 +28,8 @@ def add_sources_parser(sub: Any) -> None:
     p.add_argument("--site", metavar="HOST",
                    help="only this site and the feeds on it (host, www. ignored; any port unless given)")
     p.add_argument("--json", action="store_true",
-                   help="a JSON list, one object a source: {scope, source, degraded, degraded_reasons, pages, ...}")
+                   help="a JSON list, one object a source: {scope, source, degraded, degraded_reasons, degraded_since, "
+                        "pages, ..., removed_per_page, removed_by_reason, ...}")
 
 
 def cmd_sources(app: App) -> int:
@@ -66,6 +67,7 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
     with app.store.session() as session:
         rows = stored.source_rows(session, history)
         feeds = stored.feed_figures(session, since)
+        flags = stored.flags(session)
     site = app.args.site.lower().removeprefix("www.") if app.args.site else None
     days = max((now - since).total_seconds() / 86400, 1 / 24)
     grouped = telemetry.by_source(rows)
@@ -82,6 +84,8 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
         judged = telemetry.judgement(mine, settings)
         entry = {"scope": key.scope, "source": mask_url(feed["url"]) if feed else key.source,
                  "degraded": bool(judged.reasons), "degraded_reasons": list(judged.reasons),
+                 # when the running pipeline flagged it (logged source_degraded); None when it is not flagged
+                 "degraded_since": _iso(flags[key][1]) if key in flags else None,
                  **window.as_dict(), "articles_per_day": round(window.stored / days, 2)}
         if feed is not None:
             entry.update(feed_id=int(key.source), polls=feed["polls"], polls_failed=feed["polls_failed"],
@@ -90,6 +94,10 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
         if window.pages or (feed is not None and feed["polls"]):
             report.append(entry)
     return sorted(report, key=lambda e: not e["degraded"])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _on_site(source: str, wanted: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import structlog
 from prometheus_client import (
@@ -101,6 +101,9 @@ DEGRADED_EVENTS = Counter("wirefeed_source_degraded_events", "Sources found degr
                           ["scope", "reason"], registry=REGISTRY)
 
 _state = {"enabled": True}
+# Labelled children by (metric, label values): `labels()` takes a lock and checks its arguments on every
+# call; the hot paths (a call or two per page and per fetch) look them up here instead.
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
 
 def configure(*, enabled: bool) -> None:
@@ -111,6 +114,15 @@ def configure(*, enabled: bool) -> None:
 def enabled() -> bool:
     """Whether metrics and telemetry are counted."""
     return _state["enabled"]
+
+
+def child(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once per label set."""
+    key = (id(metric), values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*values)
+    return found
 
 
 def bounded(value: str | None, allowed: frozenset[str]) -> str:
@@ -140,9 +152,9 @@ def count_fetch(target: str, status: int | None, kind: str, seconds: float | Non
     """One fetch of a feed or a page: `kind` is `ok` or the failure kind."""
     if not _state["enabled"]:
         return
-    FETCHES.labels(target, status_class(status), kind if kind == "ok" else bounded(kind, FAILURE_KINDS)).inc()
+    child(FETCHES, target, status_class(status), kind if kind == "ok" else bounded(kind, FAILURE_KINDS)).inc()
     if seconds is not None:
-        FETCH_SECONDS.labels(target).observe(seconds)
+        child(FETCH_SECONDS, target).observe(seconds)
 
 
 async def timed_extraction(work: Awaitable[T]) -> T:
@@ -168,7 +180,7 @@ def clustering(place: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 def count_takeovers(kind: str, claims: int) -> None:
     """Claims of a dead process taken over (kind: page, feed, backfill_run)."""
     if _state["enabled"] and claims:
-        LEASE_TAKEOVERS.labels(kind).inc(claims)
+        child(LEASE_TAKEOVERS, kind).inc(claims)
 
 
 def set_feed_states(counts: dict[str, int], failing: dict[str, int], expired: int) -> None:

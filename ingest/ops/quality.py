@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from store.models import SOURCE_COUNTERS
+from store.models import REMOVAL_REASONS, SOURCE_COUNTERS
 
 LENGTH_EDGES = (1, 250, 500, 1000, 2000, 4000, 8000, 16000)
 LENGTHS = tuple(f"len_{n}" for n in range(len(LENGTH_EDGES) + 1))
@@ -69,6 +69,7 @@ class Figures:
     guid_churn: float
     undated: float  # of the pages measured
     removed_per_page: dict[str, float] = field(default_factory=dict)
+    removed_by_reason: dict[str, float] = field(default_factory=dict)  # per page, reasons seen only
     not_article_by_reason: dict[str, int] = field(default_factory=dict)
     failed_by_kind: dict[str, int] = field(default_factory=dict)
     fetch_ms: float | None = None  # mean page fetch time
@@ -83,6 +84,7 @@ class Figures:
             "exact_share": round(self.exact, 3), "near_duplicate_share": round(self.near_duplicate, 3),
             "guid_churn_share": round(self.guid_churn, 3), "undated_share": round(self.undated, 3),
             "removed_per_page": {k: round(v, 2) for k, v in self.removed_per_page.items()},
+            "removed_by_reason": {k: round(v, 2) for k, v in self.removed_by_reason.items()},
             "page_fetch_ms": None if self.fetch_ms is None else round(self.fetch_ms, 1),
         }
 
@@ -101,6 +103,8 @@ def figures(counts: Mapping[str, int]) -> Figures:
         guid_churn=_share(counts["guid_churn"], pages), undated=_share(counts["undated"], measured),
         removed_per_page={kind: _share(counts[f"removed_{kind}"], measured)
                           for kind in ("teaser", "caption", "boilerplate", "other")},
+        removed_by_reason={why: _share(counts[f"rm_{why}"], measured) for why in REMOVAL_REASONS
+                           if counts[f"rm_{why}"]},
         not_article_by_reason={name[3:]: counts[name] for name in SOURCE_COUNTERS
                                if name.startswith("na_") and counts[name]},
         failed_by_kind={name[2:]: counts[name] for name in SOURCE_COUNTERS if name.startswith("f_") and counts[name]},

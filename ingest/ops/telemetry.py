@@ -3,7 +3,8 @@
 The pipeline hands each store group's results and outcomes to `page_outcomes` (one call per group, on the
 database thread). Counts are added up in memory and written with one upsert at most every FLUSH_SECONDS
 (and at the end of a pass or command, `flush`): no query per page. `evaluate` compares the sources touched
-since its last call with their own history and logs `source_degraded` once when one breaks (`judge`).
+since its last call with their own history and logs `source_degraded` once when one breaks (`judge`); the
+flag is stored (`source_flags`), so once means once across restarts and processes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from config.settings import MetricsSettings
 from ingest.jobs import PageOutcome, PageStatus
@@ -26,15 +28,20 @@ from ingest.ops.quality import LENGTH_EDGES
 from ingest.urls import site_of
 from store import telemetry as rows_of
 from store.db import Store
-from store.models import SOURCE_COUNTERS, utcnow
+from store.models import REMOVAL_REASONS, SOURCE_COUNTERS, utcnow
 from store.telemetry import SourceKey
 
 log = structlog.get_logger("wirefeed.telemetry")
 
 FLUSH_SECONDS = 2.0
 PRUNE_EVERY = 6 * 3600.0
+# The cleaning's removal reasons (ingest/extract/clean.py, page.apply_site_boilerplate) in the four
+# `removed_*` groups kept since migration 0008; anything else is boilerplate. Each reason is also counted
+# on its own (`rm_<reason>`, `rm_unknown` for one not in REMOVAL_REASONS).
 REMOVED = {"repeated_teaser": "teaser", "title_repeated": "teaser", "photo_caption": "caption",
-           "byline": "other", "date_line": "other", "author_bio": "other"}  # anything else: boilerplate
+           "byline": "other", "date_line": "other", "author_bio": "other"}
+_REMOVED_COLUMNS = {why: (f"removed_{REMOVED.get(why, 'boilerplate')}", f"rm_{why}")
+                    for why in REMOVAL_REASONS if why != "unknown"}
 FETCH_KINDS = frozenset({"timeout", "dns", "refused", "tls", "network", "http_4xx", "http_5xx", "too_large",
                          "redirects", "blocked", "invalid_url"})
 
@@ -48,7 +55,6 @@ class _Pending:
 
     counts: dict[tuple[str, str, datetime], Counts] = field(default_factory=dict)
     touched: set[SourceKey] = field(default_factory=set)
-    degraded: dict[SourceKey, tuple[str, ...]] = field(default_factory=dict)
     last_flush: float = field(default_factory=time.monotonic)
     last_prune: float = 0.0
 
@@ -98,8 +104,10 @@ def page_outcomes(store: Store, results: Sequence[object], outcomes: Sequence[Pa
         bucket = bucket_of(utcnow(), _settings["current"].bucket_seconds)
         for result, outcome in zip(results, outcomes, strict=False):
             count_page_metrics(outcome)
-            ready = result[1] if isinstance(result, tuple) else None
-            for key, counts in source_counts(outcome, getattr(ready, "extracted", None)):
+            extracted = outcome.extracted
+            if extracted is None and isinstance(result, tuple):  # not decided at store time (a failed group)
+                extracted = getattr(result[1], "extracted", None)
+            for key, counts in source_counts(outcome, extracted):
                 _add(pending, (key.scope, key.source, bucket), counts)
         if pending.counts and time.monotonic() - pending.last_flush >= FLUSH_SECONDS:
             flush(store)
@@ -116,17 +124,17 @@ def _add(pending: _Pending, key: tuple[str, str, datetime], counts: Counts) -> N
 def count_page_metrics(outcome: PageOutcome) -> None:
     """The Prometheus counters of one page outcome (fetch, outcome, reason or kind, relation)."""
     status, job = outcome.status, outcome.job
-    metrics.PAGES.labels(str(status)).inc()
+    metrics.child(metrics.PAGES, str(status)).inc()
     if status == PageStatus.NOT_ARTICLE:
-        metrics.NOT_ARTICLE.labels(metrics.bounded(outcome.error, metrics.NOT_ARTICLE_REASONS)).inc()
+        metrics.child(metrics.NOT_ARTICLE, metrics.bounded(outcome.error, metrics.NOT_ARTICLE_REASONS)).inc()
     elif status == PageStatus.FAILED:
         kind = outcome.failure_kind
-        metrics.FAILED.labels(metrics.bounded(kind, metrics.FAILURE_KINDS)).inc()
+        metrics.child(metrics.FAILED, metrics.bounded(kind, metrics.FAILURE_KINDS)).inc()
         error = outcome.error or ""
         if kind == "extract_timeout" or (kind == "extract_error" and ("died" in error or "memory" in error)):
             metrics.POOL_RESTARTS.inc()
     elif status == PageStatus.STORED and outcome.relation is not None:
-        metrics.RELATION.labels(metrics.bounded(outcome.relation, metrics.RELATIONS)).inc()
+        metrics.child(metrics.RELATION, metrics.bounded(outcome.relation, metrics.RELATIONS)).inc()
         if outcome.relation == "original":
             metrics.STORIES.inc()
     response = job.response
@@ -163,8 +171,9 @@ def source_counts(outcome: PageOutcome, extracted: Any) -> list[tuple[SourceKey,
         if extracted.published is None and job.published is None:
             counts["undated"] = 1
         for removed in extracted.removed:
-            column = f"removed_{REMOVED.get(removed.why, 'boilerplate')}"
-            counts[column] = counts.get(column, 0) + 1
+            group, reason = _REMOVED_COLUMNS.get(removed.why) or ("removed_boilerplate", "rm_unknown")
+            counts[group] = counts.get(group, 0) + 1
+            counts[reason] = counts.get(reason, 0) + 1
     response = job.response
     if response is not None and response.elapsed > 0:
         counts["fetches"] = 1
@@ -200,10 +209,12 @@ def flush(store: Store) -> None:
 
 
 def evaluate(store: Store) -> dict[SourceKey, tuple[str, ...]]:
-    """Write pending counts, then judge the sources written since the last call; log each break once.
+    """Write pending counts, then judge the sources written since the last call; log each change once.
 
-    `source_degraded` is logged when a source is first found broken (by this process), `source_recovered`
-    when it no longer is; the `wirefeed_sources_degraded` gauge counts them. Returns the broken sources.
+    `source_degraded` is logged when a source is found broken and was not flagged, `source_recovered` when a
+    flagged one no longer is. The flags are stored (`source_flags`): the process whose statement changes a
+    flag logs it, so a restarted daemon, or a second worker, does not log a known break again. The
+    `wirefeed_sources_degraded` gauge counts the stored flags. Returns every source flagged now.
     """
     if not metrics.enabled():
         return {}
@@ -220,11 +231,46 @@ def evaluate(store: Store) -> dict[SourceKey, tuple[str, ...]]:
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), 200):
             found.extend(rows_of.source_rows(session, since, keys=keys[start:start + 200]))
-    for key, rows in by_source(found).items():
-        _judged(pending, key, judgement(rows, settings))
+        flagged = rows_of.flags(session) if keys else None
+    if flagged is not None:
+        changes = []
+        for key, rows in by_source(found).items():
+            judged = judgement(rows, settings)
+            # Raised when broken and not flagged; cleared when flagged and judged healthy (not: too few pages).
+            if (judged.reasons and key not in flagged) or (
+                    not judged.reasons and key in flagged and judged.recent is not None):
+                changes.append((key, judged))
+        if changes:
+            with store.session() as session:
+                changed = [(key, judged) for key, judged in changes if _change_flag(session, key, judged, now)]
+                flagged = rows_of.flags(session)
+            for key, judged in changed:  # logged once the transaction holding the change committed
+                _log_change(key, judged)
+    else:
+        with store.session() as session:
+            flagged = rows_of.flags(session)
     for scope in ("feed", "site"):
-        metrics.DEGRADED.labels(scope).set(sum(1 for key in pending.degraded if key.scope == scope))
-    return dict(pending.degraded)
+        metrics.child(metrics.DEGRADED, scope).set(sum(1 for key in flagged if key.scope == scope))
+    return {key: reasons for key, (reasons, _) in flagged.items()}
+
+
+def _change_flag(session: Session, key: SourceKey, found: Judgement, now: datetime) -> bool:
+    """Raise or clear a source's stored flag; whether this call changed it (another process may have)."""
+    if found.reasons:
+        return rows_of.raise_flag(session, key, found.reasons, now)
+    return rows_of.clear_flag(session, key)
+
+
+def _log_change(key: SourceKey, found: Judgement) -> None:
+    if not found.reasons:
+        log.info("source_recovered", scope=key.scope, source=key.source,
+                 recent=found.recent.as_dict() if found.recent else None)
+        return
+    recent, baseline = found.recent, found.baseline
+    log.warning("source_degraded", scope=key.scope, source=key.source, reasons=list(found.reasons),
+                recent=recent.as_dict() if recent else None, baseline=baseline.as_dict() if baseline else None)
+    for reason in found.reasons:
+        metrics.child(metrics.DEGRADED_EVENTS, key.scope, reason).inc()
 
 
 def by_source(rows: Iterable[Mapping[str, Any]]) -> dict[SourceKey, list[Mapping[str, Any]]]:
@@ -251,19 +297,3 @@ def judgement(rows: Sequence[Mapping[str, Any]], settings: MetricsSettings) -> J
         return Judgement((), None, None)
     recent, baseline = quality.figures(parts[0]), quality.figures(parts[1])
     return Judgement(quality.judge(recent, baseline), recent, baseline)
-
-
-def _judged(pending: _Pending, key: SourceKey, found: Judgement) -> None:
-    before = pending.degraded.get(key)
-    if found.reasons and before is None:
-        pending.degraded[key] = found.reasons
-        recent, baseline = found.recent, found.baseline
-        log.warning("source_degraded", scope=key.scope, source=key.source, reasons=list(found.reasons),
-                    recent=recent.as_dict() if recent else None, baseline=baseline.as_dict() if baseline else None)
-        for reason in found.reasons:
-            metrics.DEGRADED_EVENTS.labels(key.scope, reason).inc()
-    elif found.reasons:
-        pending.degraded[key] = found.reasons
-    elif before is not None and found.recent is not None:
-        del pending.degraded[key]
-        log.info("source_recovered", scope=key.scope, source=key.source)
