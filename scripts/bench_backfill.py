@@ -24,6 +24,10 @@ The WARC holds either
 the URL is dropped and created again before the run (give a scratch name, e.g. `.../wirefeed_bench13`)
 and dropped after it unless `--keep` is given. `--stories FILE` writes the stories as sorted lists of
 member URLs with their relation, to compare two versions of the code on the same WARC.
+
+`--metrics off` backfills with `[metrics] enabled = false` (no metrics, no telemetry), to measure what they
+cost against `on` (scripts/bench_ops_cost.py alternates them); `--ops-time` measures the CPU time spent
+inside metrics and telemetry code (scripts/ops_cost.py) and prints its share of the backfill's.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from warcio.warcwriter import WARCWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.settings import DatabaseSettings, ExtractSettings, Settings
+from config.settings import DatabaseSettings, ExtractSettings, MetricsSettings, Settings
 from ingest.backfill.run import Backfill, BackfillOptions, BackfillSummary
 from ingest.backfill.warc import read_warc
 from ingest.page_store import PageStore
@@ -61,6 +65,9 @@ from ingest.pipeline import Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, StoryMember
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ops_cost.py, beside this one
+from ops_cost import OpsTimer
 
 TARGET = 1.7
 TARGET_REAL = 1.8
@@ -357,9 +364,12 @@ def dump_stories(url: str, path: Path) -> int:
     return len(listed)
 
 
-def run_backfill(warc: Path, url: str, workers: int, chunk_size: int) -> tuple[BackfillSummary, float]:
+def run_backfill(
+    warc: Path, url: str, workers: int, chunk_size: int, *, metrics: bool = True,
+) -> tuple[BackfillSummary, float]:
     """The whole backfill into a fresh database, timed from pipeline start to the last commit."""
-    settings = Settings(database=DatabaseSettings(url=SecretStr(url)), extract=ExtractSettings(workers=workers))
+    settings = Settings(database=DatabaseSettings(url=SecretStr(url)), extract=ExtractSettings(workers=workers),
+                        metrics=MetricsSettings(enabled=metrics))
     store = Store(settings.database.url)
     start = time.perf_counter()
     pipeline = Pipeline(store, settings)
@@ -388,7 +398,7 @@ def run_processes(
         parts.append(part)
     Store(url).close()  # the schema, once, before the processes start
     env = dict(os.environ, WIREFEED_EXTRACT__WORKERS=str(args.workers), WIREFEED_LOG__FORMAT="json",
-               WIREFEED_LOG__LEVEL="warning")
+               WIREFEED_LOG__LEVEL="warning", WIREFEED_METRICS__ENABLED=str(args.metrics == "on").lower())
     root = Path(__file__).resolve().parents[1]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -447,6 +457,10 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=1,
                         help="backfill processes at once on one database, each on its share of the records "
                              "(its own WARC file) with --workers extraction workers")
+    parser.add_argument("--metrics", choices=("on", "off"), default="on",
+                        help="count metrics and telemetry ([metrics] enabled)")
+    parser.add_argument("--ops-time", action="store_true",
+                        help="measure the CPU time spent inside metrics and telemetry code (scripts/ops_cost.py)")
     args = parser.parse_args()
     cores = args.workers * args.processes  # the cores the backfill may use (its processes inherit them)
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > cores:
@@ -482,6 +496,7 @@ def main() -> int:
         html_pages, raw_first = run_raw(warc)
         breakdown = Breakdown() if args.breakdown else None
         serial = SerialCost()
+        ops = OpsTimer.install() if args.ops_time else None
         profiler = cProfile.Profile() if args.profile else None
         if postgres:
             fresh_database(url)
@@ -492,7 +507,7 @@ def main() -> int:
         load_during = os.getloadavg()[0]
         if args.processes > 1:
             return multi_process_report(records, folder, url, args, html_pages=html_pages, raw_first=raw_first)
-        summary, seconds = run_backfill(warc, url, args.workers, args.chunk_size)
+        summary, seconds = run_backfill(warc, url, args.workers, args.chunk_size, metrics=args.metrics == "on")
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_after = os.getloadavg()[0]
@@ -526,6 +541,11 @@ def main() -> int:
         total = main_cpu + workers_cpu
         print(f"CPU-time ratio (2 cores busy, no neighbours): 2 x raw CPU / wirefeed CPU = "
               f"{2 * min(RAW_CPU) / total:.2f}x")
+        print(f"metrics and telemetry: {args.metrics}")
+        if ops is not None:
+            print(f"inside metrics/telemetry: {ops.cpu:.3f} s = {ops.cpu * per_page:.3f} ms a page, "
+                  f"{ops.cpu / main_cpu:.2%} of the main process's CPU, {ops.cpu / total:.2%} of all CPU "
+                  f"({ops.calls} calls)")
         if breakdown is not None:
             for name, spent in sorted(breakdown.seconds.items(), key=lambda kv: -kv[1]):
                 print(f"  main process, {name}: {spent:.1f}s = {spent / html_pages * 1000:.1f} ms/page")

@@ -7,6 +7,10 @@ Prints figures; asserts nothing. The world is served by a separate process (a mi
 server precomputing every body and ETag) on `--hosts` loopback addresses, so per-host politeness applies
 as it would to real publishers. Article fetching is off (`[fetch] fetch_articles = false`): the first poll
 measures fetch + parse + store of feed items.
+
+`--metrics off` runs the ingest processes with `[metrics] enabled = false` (no metrics, no telemetry) to
+measure what they cost against a run with `on` (scripts/bench_ops_cost.py alternates them); `--ops-time`
+runs them instrumented (scripts/ops_cost.py) and prints the CPU share spent inside metrics and telemetry.
 """
 
 from __future__ import annotations
@@ -138,6 +142,7 @@ def settings_env(args: argparse.Namespace) -> dict[str, str]:
         "WIREFEED_EXTRACT__WORKERS": "1",
         "WIREFEED_LOG__LEVEL": "warning",
         "WIREFEED_LOG__FORMAT": "json",
+        "WIREFEED_METRICS__ENABLED": "true" if args.metrics == "on" else "false",
     }
 
 
@@ -163,8 +168,10 @@ def children_cpu() -> float:
 def poll(db: str, processes: int, env: dict[str, str]) -> tuple[float, int]:
     """Run `wirefeed ingest --all` in N processes sharing the database; seconds and peak child RSS (KB)."""
     started = time.perf_counter()
+    # Instrumented (scripts/ops_cost.py) when WIREFEED_OPS_COST_OUT names the file its figures go to.
+    command = [str(ROOT / "scripts" / "ops_cost.py")] if "WIREFEED_OPS_COST_OUT" in env else ["-m", "ingest.cli"]
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ingest.cli", "--db", db, "ingest", "--all"], cwd=ROOT,
+        subprocess.Popen([sys.executable, *command, "--db", db, "ingest", "--all"], cwd=ROOT,
                          env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(processes)
     ]
@@ -174,6 +181,18 @@ def poll(db: str, processes: int, env: dict[str, str]) -> tuple[float, int]:
             sys.exit(f"ingest failed: {err.decode()[-3000:]}")
     elapsed = time.perf_counter() - started
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def ops_env(env: dict[str, str], tmp: str, name: str, on: bool) -> dict[str, str]:
+    """The ingest processes' environment: instrumented (figures to <tmp>/ops-<name>.jsonl) with --ops-time."""
+    return {**env, "WIREFEED_OPS_COST_OUT": f"{tmp}/ops-{name}.jsonl"} if on else env
+
+
+def read_ops(tmp: str, name: str) -> list[dict[str, Any]]:
+    """What each instrumented process of one poll reported (scripts/ops_cost.py)."""
+    import json
+
+    return [json.loads(line) for line in Path(f"{tmp}/ops-{name}.jsonl").read_text().splitlines()]
 
 
 def count(db: str) -> tuple[int, int, int]:
@@ -200,6 +219,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--per-host-delay", type=float, default=0.0)
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--metrics", choices=("on", "off"), default="on",
+                        help="count metrics and telemetry in the ingest processes ([metrics] enabled)")
+    parser.add_argument("--ops-time", action="store_true",
+                        help="measure the CPU time spent inside metrics and telemetry code (scripts/ops_cost.py)")
     args = parser.parse_args()
 
     port = free_port()
@@ -217,11 +240,12 @@ def main() -> None:
         env = settings_env(args)
         load_before = os.getloadavg()[0]
         cpu0 = children_cpu()
-        first, _ = poll(db, args.processes, env)
+        first, _ = poll(db, args.processes, ops_env(env, tmp, "first", args.ops_time))
         cpu1 = children_cpu()
         items, ok, _ = count(db)
-        second, rss_second = poll(db, args.processes, env)
+        second, rss_second = poll(db, args.processes, ops_env(env, tmp, "second", args.ops_time))
         cpu2 = children_cpu()
+        ops_figures = [read_ops(tmp, name) for name in ("first", "second")] if args.ops_time else []
 
     server.terminate()
     import feedparser  # imported late: the baseline runs after the pipeline, in this process
@@ -248,6 +272,11 @@ def main() -> None:
           f"bare feedparser {bare_cpu / n * 1000:.2f} ms (ingest processes' CPU, start-up included)")
     print(f"CPU-bound rates: first poll {cores / first_cpu:.0f} feeds/s on {cores} cores "
           f"({bare_cpu / n * cores / first_cpu:.2f}x bare feedparser on 1), re-poll {cores / second_cpu:.0f} feeds/s")
+    print(f"metrics and telemetry: {args.metrics}")
+    for name, lines in zip(("first poll", "re-poll"), ops_figures, strict=False):  # none without --ops-time
+        spent, total_cpu = sum(x["ops_cpu"] for x in lines), sum(x["process_cpu"] for x in lines)
+        print(f"inside metrics/telemetry, {name}: {spent:.3f} s of {total_cpu:.1f} s CPU = {spent / total_cpu:.2%} "
+              f"({sum(x['calls'] for x in lines)} calls, {spent / n * 1e6:.1f} us a feed)")
     print(f"load average: {load_before:.1f} before, {load_after:.1f} after")
     print(f"peak memory: ingest process {rss_second / 1024:.0f} MB (largest child), "
           f"bench process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
