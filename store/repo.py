@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -420,6 +420,16 @@ _ARRIVED = (
 )
 
 
+# The articles placed in the window (their band keys' time), each looked up by its key in story_members:
+# the window's size of work, where a join would read every decision of the store (bench_pg_scale.py).
+_WINDOW = select(LshBand.article_id).where(LshBand.added >= bindparam("since")).distinct().subquery()
+_FIRST_SEQ = (
+    select(StoryMember.seq)
+    .where(StoryMember.article_id == _WINDOW.c.article_id, StoryMember.seq > bindparam("seq"))
+    .scalar_subquery()
+)
+
+
 def placements_after(session: Session, seq: int, *, since: datetime | None = None) -> list[Placement]:
     """Decisions with a seq above `seq`, in clustering order; with `since`, from the first placed at or after it.
 
@@ -434,12 +444,12 @@ def placements_after(session: Session, seq: int, *, since: datetime | None = Non
         .order_by(StoryMember.seq)
     )
     if since is not None:
-        first = (
-            select(func.min(StoryMember.seq))
-            .join(LshBand, LshBand.article_id == StoryMember.article_id)
-            .where(StoryMember.seq > seq, LshBand.added >= since)
-            .scalar_subquery()
-        )
+        # Read first, on its own: as a subquery its value is unknown when the plan is made, and PostgreSQL
+        # then joins every article; a known bound reads the window's decisions by the seq index.
+        first = session.scalar(select(func.min(_FIRST_SEQ)).select_from(_WINDOW),
+                               {"seq": seq, "since": since})
+        if first is None:
+            return []
         query = query.where(StoryMember.seq >= first)
     return [
         Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
@@ -586,22 +596,22 @@ def stories_since(
     if by == "updated":
         query = _within(query, Story.updated_at, since, until)
     elif since is not None or until is not None:
-        members = _within(
-            select(StoryMember.story_id).join(Article, Article.id == StoryMember.article_id),
-            _article_time(by), since, until,
-        )
-        query = query.where(Story.id.in_(members))
-    result = []
-    for story in session.scalars(query):
-        members = session.execute(
+        chosen = select(StoryMember.story_id).join(Article, Article.id == StoryMember.article_id)
+        query = query.where(Story.id.in_(chosen.where(*_article_window(by, since, until))))
+    stories = list(session.scalars(query))
+    # The members of 500 stories a statement (a day of news is tens of thousands of stories).
+    members: dict[str, list[Any]] = {story.id: [] for story in stories}
+    ids = list(members)
+    for start in range(0, len(ids), 500):
+        for row in session.execute(
             select(StoryMember, Article)
             .join(Article, Article.id == StoryMember.article_id)
-            .where(StoryMember.story_id == story.id)
+            .where(StoryMember.story_id.in_(ids[start : start + 500]))
             .order_by(Article.published.nulls_last(), Article.id)
-        ).all()
-        ordered = sorted(members, key=lambda pair: pair[1].id != story.original_article_id)
-        result.append((story, ordered))
-    return result
+        ):
+            members[row[0].story_id].append(row)
+    return [(story, sorted(members[story.id], key=lambda pair: pair[1].id != story.original_article_id))
+            for story in stories]
 
 
 def _article_time(by: str) -> Any:
@@ -614,6 +624,23 @@ def _article_time(by: str) -> Any:
         return func.coalesce(select(Story.updated_at).where(Story.id == Article.story_id).scalar_subquery(),
                              Article.fetched)
     raise ValueError(f"unknown time: {by!r}")
+
+
+def _article_window(by: str, since: datetime | None, until: datetime | None) -> list[Any]:
+    """Conditions for since <= `_article_time(by)` < until, written so that an index serves each.
+
+    By `published`, `coalesce(published, fetched)` would be computed for every article: the same window is
+    the dated articles by `published` or the undated ones by `fetched`, two indexed ranges.
+    """
+    def bounds(column: Any) -> list[Any]:
+        return [*([column >= since] if since is not None else []), *([column < until] if until is not None else [])]
+
+    if since is None and until is None:
+        return []
+    if by == "published":
+        return [or_(and_(Article.published.is_not(None), *bounds(Article.published)),
+                    and_(Article.published.is_(None), *bounds(Article.fetched)))]
+    return bounds(_article_time(by))
 
 
 def _within(query: Any, column: Any, since: datetime | None, until: datetime | None) -> Any:
@@ -646,7 +673,7 @@ def export_rows(
         .order_by(Article.id)
         .execution_options(yield_per=500)
     )
-    query = _within(query, _article_time(by), since, until)
+    query = query.where(*_article_window(by, since, until))
     for article, feed_url, diff in session.execute(query):
         yield {
             "id": article.id,
