@@ -169,11 +169,21 @@ class StoreSettings(Section):
     archive_rotate_seconds: Seconds = Field(default=DAY, ge=60, le=31 * DAY)
     # Raw pages older than this are deleted by `wirefeed prune` (the articles stay); 0 keeps them forever.
     raw_retention_days: int = Field(default=0, ge=0, le=36_600)
+    # What the prune does with archive files past raw_retention_days: "delete" them, or "move" them to
+    # cold_dir (cheaper disks), where re-extraction and `backfill --warc` still read them.
+    raw_retention: Literal["delete", "move"] = "delete"
+    cold_dir: str | None = None
 
-    @field_validator("archive_dir")
+    @field_validator("archive_dir", "cold_dir")
     @classmethod
     def _not_blank(cls, value: str | None) -> str | None:
         return value if value and value.strip() else None
+
+    @model_validator(mode="after")
+    def _move_needs_cold_dir(self) -> StoreSettings:
+        if self.raw_retention == "move" and not self.cold_dir:
+            raise ValueError('raw_retention = "move" needs cold_dir (the directory old archive files move to)')
+        return self
 
 
 class DedupeSettings(Section):

@@ -712,7 +712,7 @@ class PageStore:
 
     def _raw_page(self, article_id: int) -> Any:
         with self.store.session() as session:
-            return archive.raw_page_for(session, article_id, archive.archive_directory(self.settings))
+            return archive.raw_page_for(session, article_id, archive.read_directories(self.settings))
 
     def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
         """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""

@@ -8,7 +8,7 @@ from config.settings import Settings
 from store.archive import archive_directory
 from store.db import Store
 from store.models import utcnow
-from store.retention import PrunePlan, delete_files, plan, prune
+from store.retention import PrunePlan, delete_files, move_files, plan, prune
 
 log = structlog.get_logger("wirefeed.retention")
 
@@ -19,7 +19,10 @@ def prune_store(store: Store, settings: Settings, *, dry_run: bool = False) -> P
     with store.session() as session:
         found = plan(session, settings, now) if dry_run else prune(session, settings, now)
     if not dry_run:
-        delete_files(archive_directory(settings), found)
+        if found.moved_to is not None:
+            move_files(archive_directory(settings), found)
+        else:
+            delete_files(archive_directory(settings), found)
         fields = found.as_dict()
         del fields["files"]
         log.info("store_pruned", **fields)

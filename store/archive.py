@@ -111,17 +111,24 @@ def _headers(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     return headers
 
 
-def read(directory: str | Path, ref: Ref) -> RawResponse:
-    """The response a reference points at; RawGone when its file is missing or too short."""
-    path = Path(directory) / ref.file
-    try:
-        with path.open("rb") as handle:
-            handle.seek(ref.offset)
-            span = handle.read(ref.length)
-    except FileNotFoundError:
-        raise RawGone(f"archive file {ref.file} is gone from {directory} (deleted by retention or by hand)") from None
-    except OSError as exc:
-        raise RawGone(f"archive file {ref.file} cannot be read: {exc}") from None
+def read(directory: str | Path | Sequence[str | Path], ref: Ref) -> RawResponse:
+    """The response a reference points at, its file looked for in each directory in turn (the archive, then
+    the cold one); RawGone when the file is in none of them or too short."""
+    directories = [directory] if isinstance(directory, str | Path) else list(directory)
+    span = None
+    for place in directories:
+        try:
+            with (Path(place) / ref.file).open("rb") as handle:
+                handle.seek(ref.offset)
+                span = handle.read(ref.length)
+            break
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise RawGone(f"archive file {ref.file} cannot be read: {exc}") from None
+    if span is None:
+        where = " nor ".join(str(place) for place in directories) or "no directory"
+        raise RawGone(f"archive file {ref.file} is gone from {where} (deleted by retention or by hand)")
     if len(span) < ref.length:
         raise RawGone(f"archive file {ref.file} ends before the record at offset {ref.offset}")
     for record in ArchiveIterator(io.BytesIO(span)):
@@ -310,7 +317,8 @@ def recover(session: Session, directory: str | Path) -> list[tuple[str, int]]:
     return cut
 
 
-def raw_page_for(session: Session, article_id: int, directory: str | Path | None) -> Any:
+def raw_page_for(session: Session, article_id: int,
+                 directory: str | Path | Sequence[str | Path] | None) -> Any:
     """An article, its raw page row and its HTML (RawGone in place of the HTML when it is no longer kept).
 
     None when the article has no raw page row.
@@ -325,7 +333,7 @@ def raw_page_for(session: Session, article_id: int, directory: str | Path | None
         return article, page, zlib.decompress(page.body)
     if page.archive_file is None or page.archive_offset is None or page.archive_length is None:
         return article, page, RawGone(f"the raw page of article {article_id} was pruned (raw_retention_days)")
-    if directory is None:
+    if directory is None or (not isinstance(directory, str | Path) and not directory):
         return article, page, RawGone(f"the raw page of article {article_id} is in archive file "
                                       f"{page.archive_file}, and this database has no archive directory "
                                       f"([store] archive_dir)")
@@ -358,6 +366,14 @@ def archive_directory(settings: Any) -> Path | None:
             and not database.startswith("file:") and url.query.get("mode") != "memory":
         return Path(database + "-warc").expanduser()
     return None
+
+
+def read_directories(settings: Any) -> list[Path]:
+    """Where archived pages are read from: the archive directory, then `[store] cold_dir` (moved by retention)."""
+    found = [archive_directory(settings)]
+    if settings.store.cold_dir:
+        found.append(Path(settings.store.cold_dir).expanduser())
+    return [place for place in found if place is not None]
 
 
 def archive_for(settings: Any) -> Archive | None:

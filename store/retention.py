@@ -4,7 +4,8 @@ What goes, and why it may:
 - raw pages: archive files whose last write (mtime) is older than the retention, and in database mode
   the compressed bodies of pages fetched before it. The article rows stay; their raw page row keeps the
   URL, status and headers, with neither a body nor an archive reference, so re-extraction says it was
-  pruned.
+  pruned. With `raw_retention = "move"` the files go to `cold_dir` instead and the rows keep pointing
+  at them (re-extraction reads them there); bodies in the database are then kept.
 - `lsh_bands` rows that arrived before the dedupe window (`[dedupe] window_days` before the current hour:
   what `Clusterer.horizon` no longer reads), and `lineage_keys` rows before `[dedupe] lineage_days`.
   A running pipeline already evicts both on each new hour; this covers stores that no pipeline runs on.
@@ -12,6 +13,9 @@ What goes, and why it may:
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +41,7 @@ class PrunePlan:
     raw_bytes: int = 0
     files: list[tuple[str, int]] = field(default_factory=list)  # archive files deleted, with their size
     file_rows: int = 0  # raw page rows pointing into those files
+    moved_to: str | None = None  # raw_retention = "move": the cold directory the files go to (rows keep them)
     bands_before: datetime | None = None
     bands: int = 0
     lineage_before: datetime | None = None
@@ -51,6 +56,7 @@ class PrunePlan:
             "raw_before": iso(self.raw_before), "raw_rows": self.raw_rows, "raw_bytes": self.raw_bytes,
             "archive_files": len(self.files), "archive_bytes": sum(size for _, size in self.files),
             "archive_rows": self.file_rows, "files": [name for name, _ in self.files],
+            "archive_action": "move" if self.moved_to else "delete", "cold_dir": self.moved_to,
             "bands_before": iso(self.bands_before), "lsh_bands": self.bands,
             "lineage_before": iso(self.lineage_before), "lineage_keys": self.lineage,
         }
@@ -60,13 +66,17 @@ def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
     """What pruning at `now` would remove, without removing anything."""
     days = settings.store.raw_retention_days
     found = PrunePlan(raw_before=now - timedelta(days=days) if days else None)
+    moving = settings.store.raw_retention == "move"
+    if moving:
+        found.moved_to = str(Path(settings.store.cold_dir).expanduser())
     if found.raw_before is not None:
         cutoff = found.raw_before
-        rows, size = session.execute(
-            select(func.count(), func.coalesce(func.sum(func.length(RawPage.body)), 0))
-            .where(RawPage.body.is_not(None), RawPage.fetched < cutoff)
-        ).one()
-        found.raw_rows, found.raw_bytes = int(rows), int(size)
+        if not moving:  # bodies in the database have no file to move: "move" keeps them
+            rows, size = session.execute(
+                select(func.count(), func.coalesce(func.sum(func.length(RawPage.body)), 0))
+                .where(RawPage.body.is_not(None), RawPage.fetched < cutoff)
+            ).one()
+            found.raw_rows, found.raw_bytes = int(rows), int(size)
         directory = archive_directory(settings)
         if directory is not None:
             for path, _, _, _ in archive_files(directory, database_ident(session)):
@@ -93,7 +103,7 @@ def prune(session: Session, settings: Any, now: datetime) -> PrunePlan:
     after committing: a crash in between leaves files no row points at, never a row pointing at nothing.
     """
     found = plan(session, settings, now)
-    if found.raw_before is not None:
+    if found.raw_before is not None and found.moved_to is None:  # moved files stay referenced
         found.raw_rows = int(session.execute(
             update(RawPage).where(RawPage.body.is_not(None), RawPage.fetched < found.raw_before)
             .values(body=None)).rowcount or 0)  # type: ignore[attr-defined]
@@ -109,6 +119,50 @@ def prune(session: Session, settings: Any, now: datetime) -> PrunePlan:
     found.lineage = int(session.execute(
         delete(LineageKey).where(LineageKey.added < found.lineage_before)).rowcount or 0)  # type: ignore[attr-defined]
     return found
+
+
+def move_files(directory: str | Path | None, found: PrunePlan) -> int:
+    """Move the plan's archive files to its cold directory; how many were moved.
+
+    Each file is copied under a temporary name, fsynced, renamed into place (and the directory fsynced)
+    before the original is removed: a crash leaves the file in both places (the next prune moves it
+    again) or a `.part` copy, never neither. A rename when both are on one filesystem.
+    """
+    if directory is None or found.moved_to is None:
+        return 0
+    cold = Path(found.moved_to)
+    cold.mkdir(parents=True, exist_ok=True)
+    moved = 0
+    for name, _ in found.files:
+        source, target = Path(directory) / name, cold / name
+        if not source.exists():
+            continue
+        try:
+            os.rename(source, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # Another filesystem: copy, then remove.
+            part = cold / f"{name}.part"
+            with source.open("rb") as reading, part.open("wb") as writing:
+                shutil.copyfileobj(reading, writing, 1 << 20)
+                writing.flush()
+                os.fsync(writing.fileno())
+            os.replace(part, target)
+            _fsync_directory(cold)
+            source.unlink()
+        else:
+            _fsync_directory(cold)
+        moved += 1
+    return moved
+
+
+def _fsync_directory(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def delete_files(directory: str | Path | None, found: PrunePlan) -> int:

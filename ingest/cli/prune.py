@@ -14,14 +14,16 @@ def add_prune_parser(sub: Any) -> None:
         "prune",
         cmd_prune,
         "Delete raw pages older than [store] raw_retention_days (archive files, or bodies kept in the "
-        "database; the articles stay) and dedupe index rows past [dedupe] window_days (lsh_bands) and "
+        "database; the articles stay), or with [store] raw_retention = \"move\" move the archive files to "
+        "[store] cold_dir, and dedupe index rows past [dedupe] window_days (lsh_bands) and "
         "lineage_days (lineage_keys). The daemon runs it daily.",
         "wirefeed prune --dry-run",
     )
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     p.add_argument("--json", action="store_true",
                    help="one JSON object: {dry_run, raw_before, raw_rows, raw_bytes, archive_files, archive_bytes, "
-                        "archive_rows, files, bands_before, lsh_bands, lineage_before, lineage_keys}")
+                        "archive_rows, files, archive_action, cold_dir, bands_before, lsh_bands, lineage_before, "
+                        "lineage_keys}")
 
 
 def cmd_prune(app: App) -> int:
@@ -43,6 +45,14 @@ def describe(fields: dict[str, Any], *, dry_run: bool) -> list[str]:
     lines = []
     if fields["raw_before"] is None:
         lines.append("raw pages: kept forever ([store] raw_retention_days = 0)")
+    elif fields.get("archive_action") == "move":
+        moving = "would move" if dry_run else "moved"
+        lines.append(f"raw pages before {fields['raw_before']}: {moving} {fields['archive_files']} archive files "
+                     f"({fields['archive_bytes']:,} bytes, {fields['archive_rows']} pages) to {fields['cold_dir']}, "
+                     f"where they are still read; bodies in the database are kept")
+        lines.extend(f"  {name}" for name in fields["files"][:20])
+        if len(fields["files"]) > 20:
+            lines.append(f"  ... and {len(fields['files']) - 20} more")
     else:
         lines.append(f"raw pages before {fields['raw_before']}: {verb} {fields['archive_files']} archive files "
                      f"({fields['archive_bytes']:,} bytes, {fields['archive_rows']} pages) and "
