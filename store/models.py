@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text  # `text` is an article's column name
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -181,7 +182,12 @@ class Article(Base):
 
     __tablename__ = "articles"
     # The same text under a changed URL of one site is one article; other outlets' copies are their own.
-    __table_args__ = (UniqueConstraint("site", "content_hash"),)
+    __table_args__ = (
+        UniqueConstraint("site", "content_hash"),
+        # `wirefeed feeds`' failed pages by feed: only the failed articles (migration 0011).
+        Index("ix_articles_failed_feed_id", "feed_id", postgresql_where=sql_text("status = 'failed'"),
+              sqlite_where=sql_text("status = 'failed'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(SafeString(2048), unique=True)
@@ -235,6 +241,9 @@ class RawPage(Base):
     """
 
     __tablename__ = "raw_pages"
+    # The prune's database-mode bodies past the retention: only rows that still have one (migration 0011).
+    __table_args__ = (Index("ix_raw_pages_fetched_with_body", "fetched", postgresql_where=sql_text("body IS NOT NULL"),
+                            sqlite_where=sql_text("body IS NOT NULL")),)
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     url: Mapped[str] = mapped_column(SafeString(2048))
