@@ -2,7 +2,7 @@
 
     python scripts/bench_ops_cost.py --pairs 3                       # both benchmarks
     python scripts/bench_ops_cost.py --pairs 4 --only poll --poll-args "--feeds 2000"
-    python scripts/bench_ops_cost.py --pairs 3 --only backfill --backfill-args "--real"
+    python scripts/bench_ops_cost.py --pairs 3 --only backfill --backfill-args="--real --pages 600"
 
 Each pair runs the benchmark with `--metrics off` and `--metrics on` one after the other, the order
 swapped from pair to pair (off-on, on-off, ...), so a load that rises or falls during the runs favours
@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="off/on pairs of runs of each benchmark")
     parser.add_argument("--only", choices=("poll", "backfill"), help="one benchmark only")
     parser.add_argument("--poll-args", default="--feeds 2000", help="arguments of scripts/bench_poll.py")
-    parser.add_argument("--backfill-args", default="--real", help="arguments of scripts/bench_backfill.py")
+    parser.add_argument("--backfill-args", default="--real",
+                        help="arguments of scripts/bench_backfill.py (--backfill-args=--real: with =)")
     parser.add_argument("--no-ops-time", action="store_true", help="skip the instrumented run")
     args = parser.parse_args()
     benches = [args.only] if args.only else ["poll", "backfill"]
