@@ -36,11 +36,12 @@ from warcio.warcwriter import WARCWriter
 
 from config.errors import WirefeedError
 from config.settings import ConfigError
+from store import sizes
 from store.models import Article, RawPage
 
 # wirefeed-<opened UTC>-<database>-<host>-<pid>-<serial>.warc.gz; <database> tells apart the files of
 # several databases sharing one directory (recovery and pruning only touch their own database's files).
-NAME = re.compile(r"^wirefeed-(\d{8}T\d{6}Z)-([0-9a-f]{10})-(.+)-(\d+)-(\d{4,})\.warc\.gz$")
+NAME = sizes.ARCHIVE_NAME
 # Headers that describe the bytes as sent, not the decompressed body the archive keeps.
 DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 # Test hook: kill this process (SIGKILL) after the Nth group is fsynced, before its transaction commits.
@@ -352,20 +353,7 @@ class ArchiveNotConfigured(ConfigError):
     """Raw pages go to WARC files and there is no directory for them that is right by default."""
 
 
-def archive_directory(settings: Any) -> Path | None:
-    """Where a store's WARC files are: `[store] archive_dir`, else beside a SQLite file; None when neither.
-
-    A SQLite file's archive is the directory `<file>-warc` (as its `-wal` and `-journal`), so that the
-    store is one name to back up or move. Nothing is created here: the writer creates it on its first page.
-    """
-    if settings.store.archive_dir:
-        return Path(settings.store.archive_dir).expanduser()
-    url = make_url(settings.database.url.get_secret_value())
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
-            and not database.startswith("file:") and url.query.get("mode") != "memory":
-        return Path(database + "-warc").expanduser()
-    return None
+archive_directory = sizes.archive_directory
 
 
 def read_directories(settings: Any) -> list[Path]:

@@ -249,6 +249,9 @@ def cmd_stats(app: App) -> int:
 
         with app.store.session() as session:
             numbers = repo.stats(session)
+    from store.sizes import archive_usage
+
+    numbers = {**numbers, **archive_usage(app.settings)}  # the archive files: names and sizes, no reading
     if app.args.json:
         print(dump_json(numbers))
     else:
