@@ -139,7 +139,7 @@ class PageStore:
         self.shape = DedupeShape()
         self._sites = SiteCounts()
         telemetry.configure(settings.metrics)  # backfill too: `[metrics] enabled`, bucket size
-        self.archive = archive.archive_for(settings)  # None: raw pages in the database
+        self.archive = archive.archive_for(settings, store.url)  # None: raw pages in the database
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
         self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
@@ -712,7 +712,7 @@ class PageStore:
 
     def _raw_page(self, article_id: int) -> Any:
         with self.store.session() as session:
-            return archive.raw_page_for(session, article_id, archive.read_directories(self.settings))
+            return archive.raw_page_for(session, article_id, archive.read_directories(self.settings, self.store.url))
 
     def _restore(self, article_id: int, job: PageJob, extracted: Extracted) -> PageOutcome:
         """Write a re-extracted text over the stored one and, when the text changed, cluster it again."""

@@ -20,9 +20,9 @@ def prune_store(store: Store, settings: Settings, *, dry_run: bool = False) -> P
         found = plan(session, settings, now) if dry_run else prune(session, settings, now)
     if not dry_run:
         if found.moved_to is not None:
-            move_files(archive_directory(settings), found)
+            move_files(archive_directory(settings, store.url), found)
         else:
-            delete_files(archive_directory(settings), found)
+            delete_files(archive_directory(settings, store.url), found)
         fields = found.as_dict()
         del fields["files"]
         log.info("store_pruned", **fields)

@@ -356,16 +356,20 @@ class ArchiveNotConfigured(ConfigError):
 archive_directory = sizes.archive_directory
 
 
-def read_directories(settings: Any) -> list[Path]:
-    """Where archived pages are read from: the archive directory, then `[store] cold_dir` (moved by retention)."""
-    found = [archive_directory(settings)]
+def read_directories(settings: Any, url: str | None = None) -> list[Path]:
+    """Where archived pages are read from: the archive directory, then `[store] cold_dir` (moved by retention).
+
+    `url`: the database opened, when it is not `[database] url`."""
+    found = [archive_directory(settings, url)]
     if settings.store.cold_dir:
         found.append(Path(settings.store.cold_dir).expanduser())
     return [place for place in found if place is not None]
 
 
-def archive_for(settings: Any) -> Archive | None:
+def archive_for(settings: Any, url: str | None = None) -> Archive | None:
     """The process's archive writer for these settings (one per directory), or None for raw pages in the database.
+
+    `url`: the database opened, when it is not `[database] url` (the demo's temporary one).
 
     In archive mode (the default), a database without an archive directory of its own (PostgreSQL without
     `[store] archive_dir`) is refused with what to set: where a year of raw pages goes is not guessed.
@@ -374,14 +378,14 @@ def archive_for(settings: Any) -> Archive | None:
     store = settings.store
     if store.raw_storage != "archive":
         return None
-    found = archive_directory(settings)
+    found = archive_directory(settings, url)
     if found is None:
-        url = make_url(settings.database.url.get_secret_value())
-        if url.get_backend_name() == "sqlite":
+        backend = make_url(url if url is not None else settings.database.url.get_secret_value()).get_backend_name()
+        if backend == "sqlite":
             return None
         raise ArchiveNotConfigured(
             f'raw pages are kept in WARC files ([store] raw_storage = "archive", the default) and a '
-            f"{url.get_backend_name()} database has no directory beside it: set [store] archive_dir "
+            f"{backend} database has no directory beside it: set [store] archive_dir "
             f"(WIREFEED_STORE__ARCHIVE_DIR) to a directory every wirefeed process of this database shares, "
             f'e.g. /var/lib/wirefeed/warc, or [store] raw_storage = "database" to keep them in the database')
     directory = str(found.resolve())

@@ -77,7 +77,7 @@ def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
                 .where(RawPage.body.is_not(None), RawPage.fetched < cutoff)
             ).one()
             found.raw_rows, found.raw_bytes = int(rows), int(size)
-        directory = archive_directory(settings)
+        directory = archive_directory(settings, session.get_bind().engine.url.render_as_string(hide_password=False))
         if directory is not None:
             for path, _, _, _ in archive_files(directory, database_ident(session)):
                 stat = path.stat()

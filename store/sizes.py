@@ -69,15 +69,16 @@ def database_ident(url: str) -> str:
     return hashlib.sha1(rendered_url(url).encode()).hexdigest()[:10]  # a name, not a signature
 
 
-def archive_directory(settings: Any) -> Path | None:
+def archive_directory(settings: Any, url: str | None = None) -> Path | None:
     """Where a store's WARC files are: `[store] archive_dir`, else beside a SQLite file; None when neither.
 
+    `url`: the database actually opened, when it is not `[database] url` (the demo's temporary one).
     A SQLite file's archive is the directory `<file>-warc` (as its `-wal` and `-journal`), so that the
     store is one name to back up or move. Nothing is created here: the writer creates it on its first page.
     """
     if settings.store.archive_dir:
         return Path(settings.store.archive_dir).expanduser()
-    parsed = parse_database_url(settings.database.url.get_secret_value())
+    parsed = parse_database_url(url if url is not None else settings.database.url.get_secret_value())
     database = parsed.database or ""
     query = dict(parse_qsl(parsed.query or ""))
     if parsed.backend == "sqlite" and database and database != ":memory:" and not database.startswith("file:") \

@@ -7,14 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, Settings, StoreSettings
 from ingest.backfill.run import BackfillOptions
 from store import archive
 from store.db import Store
 from store.models import Article
-from tests.test_archive import raw_rows, run_backfill
+from tests.test_archive import OLD_VERSION, raw_rows, run_backfill
 from tests.test_backfill import warc_pages, wirefeed_command, write_warc
 
 
@@ -65,6 +65,32 @@ class TestSqliteDefault:
             assert b"<html" in loaded[2]
         finally:
             store.close()
+
+    def test_archive_follows_the_store_opened(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Settings naming another database (the demo opens a temporary one) leave no archive beside that one."""
+        monkeypatch.chdir(tmp_path)
+        store = Store(f"sqlite:///{tmp_path}/demo.db")
+        try:
+            settings = default_settings("sqlite:///wirefeed.db")  # the configured default, in the cwd
+            summary = run_backfill(store, settings, BackfillOptions(warcs=[str(
+                write_warc(tmp_path / "in.warc.gz", warc_pages()))]))
+            assert summary.stored == 4
+            assert not (tmp_path / "wirefeed.db-warc").exists()
+            assert {row.archive_file for row in raw_rows(store)} == \
+                {p.name for p in (tmp_path / "demo.db-warc").iterdir()}
+            with store.session() as s:
+                s.execute(update(Article).values(extractor_version=OLD_VERSION))
+            summary = run_backfill(store, settings, BackfillOptions(reextract=True))
+            assert (summary.reextracted, summary.failed_total) == (4, 0)
+        finally:
+            store.close()
+
+    def test_demo_leaves_nothing_in_the_current_directory(self, tmp_path: Path) -> None:
+        """`wirefeed demo` (a temporary database) creates no archive beside the configured ./wirefeed.db."""
+        done = subprocess.run([*wirefeed_command(), "demo"], env=environment(), capture_output=True, text=True,
+                              timeout=300, check=False, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert list(tmp_path.iterdir()) == []
 
     def test_database_mode_stays_an_option(self, tmp_path: Path) -> None:
         """raw_storage = "database" keeps the compressed page in the row and creates no directory."""
