@@ -56,6 +56,9 @@ PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
             ("Schlagworte: Berlin, Verkehr, BVG", "navigation"),
             ("Weitere Infos unter www.bvg.de", "navigation"),
             ("Anzeige, enthält Affiliate-Links", "site_notice"),
+            ("Trage Deine beste E-Mail-Adresse ein und klicke auf „Weiter“", "share_prompt"),
+            ("Dein Browser ist leider veraltet.", "site_notice"),
+            ("Vervielfältigung nur mit Genehmigung", "site_notice"),
             ("Alle Rechte vorbehalten.", "site_notice"),
         ],
     ),
@@ -76,6 +79,7 @@ PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
             ("Lea también: El Gobierno aprueba el nuevo abono joven", "share_prompt"),
             ("Te puede interesar: Así será la nueva línea 11", "share_prompt"),
             ("Síguenos en Telegram, Instagram, Facebook y Twitter", "share_prompt"),
+            ("Este sitio web utiliza cookies para mejorar su experiencia.", "site_notice"),
             ("Etiquetas: Madrid, Metro, Transporte", "navigation"),
             ("Todos los derechos reservados.", "site_notice"),
         ],
@@ -116,6 +120,8 @@ PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
             ("À lire aussi : Les prix des billets de train augmentent encore", "share_prompt"),
             ("Suivez-nous sur Facebook et Instagram", "share_prompt"),
             ("Mots-clés : SNCF, TGV, transports", "navigation"),
+            ("Saisissez votre adresse e-mail pour recevoir nos alertes", "share_prompt"),
+            ("Reproduction interdite sans autorisation", "site_notice"),
             ("Pour lire la suite, abonnez-vous à partir de 1 € le premier mois.", "share_prompt"),
         ],
     ),
@@ -134,6 +140,8 @@ PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
             ("Tags: Transport, Council, Cycling", "navigation"),
             ("This post contains affiliate links.", "site_notice"),
             ("Download the Example News app for iOS and Android.", "share_prompt"),
+            ("This website uses cookies to improve your experience.", "site_notice"),
+            ("Enter your email address to get the morning briefing", "share_prompt"),
             ("To read the full story, please subscribe to Example News.", "site_notice"),
         ],
     ),
@@ -196,6 +204,7 @@ class TestRulesKeepSentences:
             "The newsletter, which has 40,000 readers, was sold to a media group last year.",
             "Lea Müller, 34, hat das Geschäft im Jahr 2019 von ihrem Vater übernommen und seither erweitert.",
             "Czytaj też uważnie umowy, radzą prawnicy, bo drobny druk potrafi kosztować wiele pieniędzy.",
+            "Wer sich beschwert, muss seine E-Mail-Adresse und eine Telefonnummer angeben, teilte das Amt mit.",
         ],
     )
     def test_prompt_words_in_sentences(self, block: str) -> None:
@@ -207,6 +216,7 @@ class TestRulesKeepSentences:
         [
             "Creative Commons provides free copyright licenses to make sharing easier for creators everywhere.",
             "The company's affiliate programme was reorganised last year, and several partners left it.",
+            "Datenschützer kritisieren seit Jahren, wie viele Händler Cookies verwenden, ohne die Kunden zu fragen.",
         ],
     )
     def test_notice_words_in_sentences(self, block: str) -> None:
@@ -295,3 +305,45 @@ class TestSectionHeadings:
         extracted = extract_page(page, url="https://kabarett.example/ueber-uns/")
         assert "Künstlerischer Lebenslauf" in extracted.text.split("\n\n")
         assert [r.why for r in extracted.removed if r.text == "Künstlerischer Lebenslauf"] == []
+
+
+class TestClosingLists:
+    """A closing "discover more" heading and the cards after it, in their languages."""
+
+    @pytest.mark.parametrize(
+        ("lang", "heading"),
+        [("de", "Entdecke weitere Homestorys"), ("en", "Discover more stories"), ("es", "Descubre más recetas"),
+         ("fr", "Découvrez aussi nos reportages")],
+    )
+    def test_discover_more_list_removed(self, lang: str, heading: str) -> None:
+        """The heading, a blurb and a card title after the body go as related stories; the body stays."""
+        _lang, title, body, _furniture = PAGES[lang]
+        tail = [heading, "Wie wohnt die Community? Klicke dich durch die Homestorys.", "Mehr Homestorys"]
+        kept, removed = clean_blocks([*body, *tail], PageContext(titles=(title,)))
+        assert kept == body
+        assert [item.why for item in removed] == ["related_stories"] * 3
+
+
+class TestLinksToOtherSites:
+    """A block that is only a link's text is another story of the site; a link to another site is content."""
+
+    def _extract(self, href: str) -> list[str]:
+        """Extract a German page whose body has a line that is a whole link, and return the removal reasons."""
+        _lang, title, body, _furniture = PAGES["de"]
+        link = "Hier geht es zur Veranstaltung auf Facebook"
+        blocks = "".join(f"<p>{html.escape(b)}</p>" for b in body)
+        # The line in the body, the same text as a link in the page's teaser box.
+        page = (
+            f"<html lang='de'><head><title>{html.escape(title)}</title></head><body><article><h1>{title}</h1>"
+            f"{blocks}<p>{link}</p></article><aside><a href='{href}'>{link}</a></aside></body></html>"
+        )
+        extracted = extract_page(page, url="https://www.zeitung.example/berlin/bvg-preise")
+        return [item.why for item in extracted.removed if item.text == link]
+
+    def test_link_to_another_site_kept(self) -> None:
+        """A line linking to another site (an event, a shop, a source) stays in the text."""
+        assert self._extract("https://www.facebook.com/events/123") == []
+
+    def test_link_to_the_same_site_removed(self) -> None:
+        """A line linking to another page of the same site (its sub-domains included) is a related link."""
+        assert self._extract("https://m.zeitung.example/berlin/andere-meldung") == ["related_link"]

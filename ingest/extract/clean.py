@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "3"
+CLEAN_VERSION = "4"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -164,7 +164,8 @@ _FOLLOW = furniture.PhraseSet(
     r"|\b(?:" + "|".join(furniture.NETWORKS) + r")\b.{0,40}\b(?:" + "|".join(furniture.FOLLOW_WORDS) + r")\b",
 )
 _PITCH_PHRASES = (*(p for ps in furniture.SUPPORT_PITCHES.values() for p in ps),
-                  *(p for ps in furniture.COMMENT_PROMPTS.values() for p in ps), *furniture.APP_PROMPTS)
+                  *(p for ps in furniture.COMMENT_PROMPTS.values() for p in ps), *furniture.APP_PROMPTS,
+                  *furniture.EMAIL_PROMPTS)
 _PITCH = furniture.PhraseSet(_PITCH_PHRASES, r"(?:" + "|".join(_PITCH_PHRASES) + r")")
 MAX_NOTICE_WORDS = 60
 MAX_POINTER_WORDS = 12

@@ -88,13 +88,16 @@ LABELS: dict[str, tuple[str, ...]] = {
 
 # The heading of a closing list of other stories.
 RELATED_HEADINGS: dict[str, tuple[str, ...]] = {
-    "en": ("related posts", "you (?:may|might) also like", "more stories", "further reading"),
-    "fr": ("articles similaires", "articles liés", "sur le même thème", "à découvrir"),
+    "en": ("related posts", "you (?:may|might) also like", "more stories", "further reading",
+           "(?:discover|explore) more\\b.{0,30}"),
+    "fr": ("articles similaires", "articles liés", "sur le même thème", "à découvrir",
+           "découvrez (?:aussi|d'autres|nos autres)\\b.{0,30}"),
     "de": ("weitere themen", "weitere artikel", "weitere beiträge", "ähnliche artikel", "ähnliche beiträge",
            "verwandte artikel", "das könnte dich auch interessieren", "schon gelesen\\??", "top-themen.{0,30}",
-           "empfehlungen(?: der redaktion)?", "lesen sie auch.{0,30}"),
+           "empfehlungen(?: der redaktion)?", "lesen sie auch.{0,30}", "entdecke (?:weitere|mehr)\\b.{0,30}",
+           "entdecken sie (?:weitere|mehr)\\b.{0,30}"),
     "es": ("notas relacionadas", "contenido relacionado", "artículos relacionados", "te recomendamos",
-           "lo más visto", "más leídas", "también te puede interesar"),
+           "lo más visto", "más leídas", "también te puede interesar", "descubre (?:más|otr[oa]s)\\b.{0,30}"),
     "pl": ("czytaj też", "czytaj także", "zobacz też", "zobacz także", "polecamy", "najczęściej czytane",
            "najpopularniejsze"),
     "it": ("leggi anche", "articoli correlati", "potrebbe interessarti"),
@@ -197,6 +200,25 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "pt": ("todos os direitos reservados", "links? de afiliados?"),
     "nl": ("alle rechten voorbehouden",),
 }
+# Reproduction, cookie and browser notices, by language (added to NOTICES below).
+_MORE_NOTICES: dict[str, tuple[str, ...]] = {
+    "en": ("reproduction (?:is )?(?:prohibited|forbidden)", "(?:this (?:web)?site|we) uses? cookies",
+           "your browser is (?:out of date|outdated)"),
+    "fr": ("reproduction interdite", "(?:ce site|nous) utilis(?:e|ons) des cookies",
+           "votre navigateur est obsolète"),
+    "de": ("vervielfältigung nur mit (?:schriftlicher )?genehmigung",
+           "nachdruck nur mit (?:schriftlicher )?genehmigung",
+           "(?:diese (?:web)?seite|wir) (?:verwendet|verwenden|nutzt|nutzen) cookies",
+           "(?:dein|ihr) browser ist (?:leider )?veraltet"),
+    "es": ("(?:este sitio(?: web)?|utilizamos|usamos) (?:utiliza |usa )?cookies",
+           "tu navegador (?:está desactualizado|es antiguo)"),
+    "pl": ("kopiowanie (?:i rozpowszechnianie )?(?:zabronione|bez zgody)",
+           "(?:ta strona|serwis) (?:używa|wykorzystuje) (?:plików )?cookies?"),
+    "it": ("questo sito (?:utilizza|usa) (?:i )?cookie",),
+}
+NOTICES = {
+    lang: NOTICES.get(lang, ()) + _MORE_NOTICES.get(lang, ()) for lang in dict.fromkeys([*NOTICES, *_MORE_NOTICES])
+}
 
 # Calls to action: subscribe, follow, support, comment, download the app. Each needs its object too.
 NEWSLETTER_WORDS = (
@@ -237,6 +259,13 @@ COMMENT_PROMPTS: dict[str, tuple[str, ...]] = {
     "es": ("déjanos tu comentario", "deja tu comentario", "cuéntanos en los comentarios"),
     "pl": ("napisz w komentarzu", "skomentuj"),
 }
+# A sign-up form's instructions: "Enter your email address", "Trage Deine beste E-Mail-Adresse ein".
+EMAIL_PROMPTS = (
+    "enter your (?:best |email |e-mail )?(?:email|e-mail)",
+    "(?:trage|tragen sie|gib|geben sie) (?:\\w+ ){0,3}e-?mail(?:-?adresse)? (?:ein|an)\\b",
+    "(?:saisissez|entrez|indiquez) votre (?:adresse )?e-?mail", "(?:introduce|ingresa|escribe) tu (?:correo|e-?mail)",
+    "(?:podaj|wpisz) (?:swój )?adres e-?mail", "inserisci (?:la tua|il tuo) (?:indirizzo )?e-?mail",
+)
 APP_PROMPTS = (
     "download (?:the|our) [\\w ]{0,30}apps?\\b", "laden sie (?:die|unsere) app", "descarga (?:la|nuestra) app",
     "téléchargez (?:l'|notre )app", "pobierz aplikację", "scarica l'app", "baixe o app",

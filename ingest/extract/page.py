@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+import trafilatura.core
+from trafilatura.external import compare_extraction as _compare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
 
 from dedupe.words import word_count
 from ingest.dates import parse_datetime
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
 from ingest.extract.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
+from ingest.extract.merge import merge_paragraphs
 from ingest.fetch.charset import decode_html
 
 __all__ = [
@@ -77,6 +83,8 @@ _LISTING_PATH = re.compile(
 _HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:-[a-z]{2})?/?)?(?:index\.\w+)?$", re.IGNORECASE)
 MIN_LINK_SPACES = 3
 MIN_LINK_CHARS = 15
+# A site other than the page's own counts as a source of related stories when the page links this many of them.
+MIN_PARTNER_LINKS = 3
 MIN_CAPTION_CHARS = 3
 MAX_H1 = 3
 MAX_AUTHORS = 5
@@ -189,11 +197,13 @@ class _MetaScan:
     """What one walk over a page's tags of interest collects, before trafilatura prunes the tree."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.page = _without_fragment(url)
+        # A page URL that is not http(s) (a file name, a key) says nothing of the site.
+        self.page = _without_fragment(url) if _absolute(url, None) else None
         self.values: dict[str, str] = {}
         self.canonical: str | None = None
         self.captions: set[str] = set()
-        self.links: set[str] = set()
+        self.site = _site(self.page) if self.page else ""
+        self.links_by_site: dict[str, set[str]] = {}
         self.h1: list[str] = []
         self.title_tag: str | None = None
         self.scripts: list[str] = []
@@ -240,15 +250,50 @@ class _MetaScan:
                 self.rel_authors.append(name)
         # Links of four words or more: a block that is only one of them points to another story. A link
         # within the page itself (a table of contents: "#section", or this URL) points to its own text.
-        if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES and self._leaves_page(node):
-            self.links.add(" ".join(text.split()))
+        if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
+            site = self._target_site(node)
+            if site is not None:
+                self.links_by_site.setdefault(site, set()).add(" ".join(text.split()))
 
-    def _leaves_page(self, node: Any) -> bool:
-        """Tell whether a link points to another page (not an anchor of this one, nor a name target)."""
+    def _target_site(self, node: Any) -> str | None:
+        """The site a link points to ("" when the page's own URL is unknown), or None for this page itself."""
         href = (node.get("href") or "").strip()
         if not href or href.startswith("#"):
-            return False
-        return self.page is None or _without_fragment(_absolute(href, self.page)) != self.page
+            return None
+        if self.page is None:
+            return ""
+        target = _without_fragment(_absolute(href, self.page))
+        if target == self.page:
+            return None
+        if target is None or not href.startswith(("http:", "https:", "//")):
+            return self.site  # a relative link stays on the site (or is not a web link at all)
+        return _site(target)
+
+    def story_links(self) -> frozenset[str]:
+        """The texts of links to other stories: of this site, or of a site the page links to several times.
+
+        A box of a partner site's stories links several of them; a single link to another site (an event
+        page, a shop, a source) is the article's own reference, and a block that is its text stays.
+        """
+        texts: set[str] = set()
+        for site, found in self.links_by_site.items():
+            if site == self.site or len(found) >= MIN_PARTNER_LINKS:
+                texts |= found
+        return frozenset(texts)
+
+
+def _site(url: str) -> str:
+    """The registrable part of an absolute URL's host, about: "https://m.spiegel.de/x" -> "spiegel.de"."""
+    # "scheme://host[:port]/...": the host by string operations; a page has hundreds of links.
+    return _site_of_host(url.partition("//")[2].partition("/")[0].rpartition("@")[2].partition(":")[0].lower())
+
+
+@lru_cache(maxsize=4096)
+def _site_of_host(host: str) -> str:
+    """The registrable part of a host name ("bbc.co.uk", "abc.net.au" keep three labels)."""
+    labels = host.split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])
 
 
 def _without_fragment(url: str | None) -> str | None:
@@ -271,7 +316,7 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
         canonical=scan.canonical,
         language=_declared_language(tree, values, headers),
         captions=frozenset(scan.captions),
-        links=frozenset(scan.links),
+        links=scan.story_links(),
         h1=tuple(scan.h1),
         title_tag=scan.title_tag,
     )
@@ -402,7 +447,7 @@ def extract_page(
     if tree is None:
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
-    document = _body(tree, url)
+    blocks = _body(tree, url)
     title = _title(meta)
     # Several <h1>s are section headings too ("Künstlerischer Lebenslauf"): only a lone one is the headline.
     headline_h1 = meta.h1 if len(meta.h1) == 1 else ()
@@ -416,8 +461,7 @@ def extract_page(
         links=meta.links,
         boilerplate=boilerplate,
     )
-    # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
-    kept, removed = clean_blocks(_split_blocks(unicodedata.normalize("NFC", document.text or "")), context)
+    kept, removed = clean_blocks(blocks, context)
     text = "\n\n".join(kept)
     published = _first_date(meta, _PUBLISHED_KEYS, "datepublished")
     reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta, tree)
@@ -443,22 +487,50 @@ def extract_page(
     )
 
 
-def _body(tree: Any, url: str | None) -> Document:
-    """trafilatura's article body: its full cascade, or its fast path unless that text is short."""
+def _body(tree: Any, url: str | None) -> list[str]:
+    """trafilatura's article paragraphs: its full cascade, or its fast path unless that text is short."""
     if FULL_CASCADE_BELOW_CHARS is None:
         return _trafilatura(tree, url, fast=False)
-    document = _trafilatura(tree, url, fast=True)
-    if len(document.text or "") < FULL_CASCADE_BELOW_CHARS:
-        document = _trafilatura(tree, url, fast=False)
-    return document
+    blocks = _trafilatura(tree, url, fast=True)
+    if sum(len(b) + 1 for b in blocks) < FULL_CASCADE_BELOW_CHARS:
+        blocks = _trafilatura(tree, url, fast=False)
+    return blocks
 
 
-def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> Document:
-    """Run trafilatura on a parsed page (it works on its own copy of the tree)."""
-    result = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, output_format="python", fast=fast, **TRAFILATURA_OPTIONS
-    )
-    return result if isinstance(result, Document) else Document()
+# trafilatura's cascade runs its main extractor, then compares the result with its readability and
+# jusText ports and keeps one of them whole. The hook below notes the main extractor's own result on
+# its way into that comparison (the first one of a page: a later recall retry compares again), so that
+# paragraphs only the main extractor found are not lost when a fallback's text replaces it.
+_cascade = threading.local()
+
+
+def _noting_compare_extraction(cleaned_tree: Any, raw_tree: Any, body: Any, text: str, options: Any) -> Any:
+    """trafilatura's compare_extraction, noting the main extractor's body first (see above)."""
+    if getattr(_cascade, "main", None) is None:
+        _cascade.main = body
+    return _compare_extraction(cleaned_tree, raw_tree, body, text, options)
+
+
+trafilatura.core.compare_extraction = _noting_compare_extraction  # type: ignore[attr-defined]
+
+
+def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> list[str]:
+    """Run trafilatura on a parsed page (it works on its own copy of the tree); return its paragraphs."""
+    _cascade.main = None
+    try:
+        result = trafilatura.bare_extraction(
+            tree, url=url, with_metadata=False, output_format="python", fast=fast, **TRAFILATURA_OPTIONS
+        )
+        main = _cascade.main
+    finally:
+        _cascade.main = None
+    document = result if isinstance(result, Document) else Document()
+    # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
+    blocks = _split_blocks(unicodedata.normalize("NFC", document.text or ""))
+    if main is None or main is document.body:
+        return blocks
+    own = _split_blocks(unicodedata.normalize("NFC", xmltotxt(main, include_formatting=False)))
+    return merge_paragraphs(blocks, own)
 
 
 def _empty(url: str | None, reason: str) -> Extracted:

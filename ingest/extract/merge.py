@@ -1,0 +1,64 @@
+"""Merge two extractions of one page: the paragraphs of one that the other lacks, in document order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_TOKEN = re.compile(r"\w+")
+SHINGLE = 3
+# A paragraph is already there when at least this share of its word shingles is in the chosen text.
+MIN_COVERED = 0.5
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case word tokens (markup, table bars and spacing differ between extractors; words do not)."""
+    return _TOKEN.findall(text.casefold())
+
+
+def _shingles(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """The word shingles of a token list (a short one is its own single shingle)."""
+    if len(tokens) <= SHINGLE:
+        return [tuple(tokens)] if tokens else []
+    return [tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)]
+
+
+def merge_paragraphs(chosen: Sequence[str], other: Sequence[str]) -> list[str]:
+    """Return `chosen` with the paragraphs of `other` it does not contain, each after its neighbour.
+
+    trafilatura's cascade keeps one extractor's text whole; when a fallback's text replaces its main
+    extractor's, the paragraphs only the main extractor found are lost. Those come back here, placed
+    after the chosen paragraph that holds the `other` paragraph before them (in order, at the start
+    if none does). A paragraph of `other` counts as present when most of its word shingles (or, for a
+    paragraph of three words or fewer, its whole word sequence) occur in `chosen`.
+    """
+    where: dict[tuple[str, ...], int] = {}
+    joined: list[str] = []
+    for index, paragraph in enumerate(chosen):
+        tokens = _tokens(paragraph)
+        joined.append(" " + " ".join(tokens) + " ")
+        for shingle in _shingles(tokens):
+            where.setdefault(shingle, index)
+    added: dict[int, list[str]] = {}
+    anchor = -1
+    for paragraph in other:
+        tokens = _tokens(paragraph)
+        if not tokens:
+            continue
+        if len(tokens) <= SHINGLE:
+            needle = " " + " ".join(tokens) + " "
+            found = next((i for i, text in enumerate(joined) if needle in text), None)
+        else:
+            hits = [where[s] for s in _shingles(tokens) if s in where]
+            found = hits[0] if len(hits) >= MIN_COVERED * (len(tokens) - SHINGLE + 1) else None
+        if found is None:
+            added.setdefault(anchor, []).append(paragraph)
+        else:
+            anchor = max(anchor, found)
+    if not added:
+        return list(chosen)
+    merged = list(added.get(-1, ()))
+    for index, paragraph in enumerate(chosen):
+        merged.append(paragraph)
+        merged.extend(added.get(index, ()))
+    return merged
