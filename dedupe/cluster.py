@@ -110,6 +110,9 @@ class Match:
     updated: bool  # the new text contains the old one plus a new top
     new_inside: bool = True  # the score measured the new text inside the old one (not the reverse)
     matched: int = 0  # shingles behind the score: those of the measured text found in the other
+    covered: float = 1.0  # share of the new text's shingles found in the old one
+    topped: bool = False  # the score measured the new text after a top of its own (its lead is not the old one's)
+    goes_on: int = 0  # the new text keeps the old one's beginning, drops its end and goes on this far (`_goes_on`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,11 @@ class _Runs:
         In a text that holds another under a top of its own (an update), that is where the other text starts.
         """
         return next((a for a, b in zip(self.starts, self.ends, strict=True) if b - a >= _RUN), default)
+
+    def last_end(self, shortest: int) -> int:
+        """Return where the last run of at least `shortest` matched shingles ends (0 when none does)."""
+        runs = zip(reversed(self.starts), reversed(self.ends), strict=True)
+        return next((end for start, end in runs if end - start >= shortest), 0)
 
     def trailing(self) -> int:
         """Return how many positions at the end are matched."""
@@ -450,6 +458,31 @@ def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
     return top
 
 
+def _goes_on(
+    new: _Runs, old: _Runs, new_common: Callable[[], Mask] | None, old_common: Callable[[], Mask] | None
+) -> int:
+    """Tell how far the new text goes on with text of its own after leaving the old one short (0: it does not).
+
+    A copy keeps the old text's beginning and may add a top (an update), a footer or a caption. A text
+    that drops the end of the old one and then says more after what it kept than it kept (or more than
+    a footer's worth, `_FOOTER` shingles), boilerplate aside, is a new story reusing the old one's
+    beginning: an agency's follow-up opens with the earlier story's lead, then reports what is new.
+    Returns the shingles of its own after what it kept (boilerplate aside), or 0 when it is not such a text.
+    """
+    old_end, new_end = old.last_end(3), new.last_end(3)
+    enough = min(_FOOTER, new.matched)
+    own = new.n - new_end
+    if old.n - old_end < _RUN or own <= enough:
+        return 0
+    if new_common is not None:
+        own = int(np.count_nonzero(~new_common()[new_end:]))
+        if own <= enough:
+            return 0
+    if old_common is not None and np.count_nonzero(~old_common()[old_end:]) < _RUN:
+        return 0
+    return own
+
+
 def _bound(runs: _Runs) -> float:
     """An upper bound of the score one direction can reach (`_contained`, before conflicts).
 
@@ -529,6 +562,15 @@ def verify(
         if small_inside >= 1.0
         else _contained(large, large_runs, small_runs, large_common, conflicts, is_new=not new_is_small)
     )
+    new_runs, old_runs = (small_runs, large_runs) if new_is_small else (large_runs, small_runs)
+    old_inside = large_inside if new_is_small else small_inside
+    goes_on = _goes_on(new_runs, old_runs, new_common, old_common) if old_inside else 0
+    if goes_on:
+        # The old text measured inside the new one is not a copy of it: the new one is another story.
+        if new_is_small:
+            large_inside = 0.0
+        else:
+            small_inside = 0.0
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
@@ -539,7 +581,10 @@ def verify(
     if not new_is_small and conflicts == 0 and large_runs.n >= _RUN:
         top = large_runs.first_long(0)  # where the old text starts inside the new one
         updated = top >= 15 and large.n_words - small.n_words >= 20
-    return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched)
+    lead_n = min(new_runs.n, LEAD)
+    topped = new_inside and 2 * new_runs.matched_before(lead_n) < lead_n
+    return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched,
+                 covered=new_runs.matched / new_runs.n, topped=topped, goes_on=goes_on)
 
 
 def _title_similarity(a: str, b: str) -> float:
@@ -986,15 +1031,40 @@ class Clusterer:
         return effective
 
     def _best(self, doc: Doc, passed: list[tuple[float, int, Entry, Match]]) -> tuple[Entry, Match]:
-        """Pick the best verified candidate; among near-equal ones prefer the agency's own copy."""
+        """Pick the best verified candidate of the likeliest story; among near-equal ones prefer the agency's copy."""
+        passed = _likeliest_story(passed)
         top = max(score for score, _, _, _ in passed)
         close = [p for p in passed if p[0] >= top - _AGENCY_MARGIN]
+        if len({p[2].cluster for p in close}) > 1 and self._follow_up_among(close):
+            close = _nearest_story(doc, close)
         if len(close) > 1:
             mine = self._agency_of(doc)
             credited = [p for p in close if (a := self._agency_of(p[2].doc)) is not None and mine in (a, None)]
             close = credited or close
         _, _, entry, match = max(close, key=lambda p: (p[0], p[1]))
         return entry, match
+
+    def _follow_up_among(self, close: list[tuple[float, int, Entry, Match]]) -> bool:
+        """Tell whether one of the stories of equal candidates is a follow-up of another.
+
+        Only the first documents of the stories, while cached, are compared: one keeps the other's beginning,
+        drops its end and goes on with more than a footer's worth of its own (`_goes_on`); a copy that
+        missed its story and started one of its own adds a footer at most.
+        """
+        anchors = []
+        for cluster in dict.fromkeys(p[2].cluster for p in close):
+            anchor = self._anchors.get(cluster)
+            cached = self._features.get(anchor) if anchor is not None else None
+            if cached is not None:
+                anchors.append(cached[1])
+        for i, first in enumerate(anchors):
+            for second in anchors[i + 1 :]:
+                for new, old in ((first, second), (second, first)):
+                    flags = self._common(new.tokens.shingles), self._common(old.tokens.shingles)
+                    if compare(new, old, conflict_penalty=self.conflict_penalty, new_common=flags[0],
+                               old_common=flags[1]).goes_on > _FOOTER:
+                        return True
+        return False
 
     def _agency_of(self, doc: Doc) -> str | None:
         """Return the agency credited by an indexed document, memoised while it is cached."""
@@ -1052,6 +1122,51 @@ class Clusterer:
         # More than a reused lead paragraph: a follow-up that reuses the story's lead under new text
         # resembles a copy trimmed to that lead, not the story.
         return match.conflicts == 0 and match.containment >= self.anchor_threshold and match.matched >= _TOP_EVIDENCE
+
+
+_COVER_MARGIN = 0.05  # a story explaining this much more of a document is the likelier one
+
+
+def _likeliest_story(passed: list[tuple[float, int, Entry, Match]]) -> list[tuple[float, int, Entry, Match]]:
+    """Keep the verified candidates of the stories that explain a document best, when several stories passed.
+
+    Two stories can both hold a document: a follow-up reuses an earlier story's lead, and a copy of the
+    follow-up trimmed to that lead (or to the lead and the paragraph above it) is found in both. The
+    simpler explanation wins: a story holding the document as it is beats one that holds it only under
+    a top of its own (an update); among stories whose best scores are equal (within `_AGENCY_MARGIN`),
+    those explaining clearly less of the document (`Match.covered`, by `_COVER_MARGIN`) are dropped.
+    """
+    stories = {p[2].cluster for p in passed}
+    if len(stories) == 1:
+        return passed
+    plain = {p[2].cluster for p in passed if not p[3].topped}
+    if plain and plain != stories:
+        passed = [p for p in passed if p[2].cluster in plain]
+    top = max(p[0] for p in passed)
+    close = [p for p in passed if p[0] >= top - _AGENCY_MARGIN]
+    if len({p[2].cluster for p in close}) == 1:
+        return passed
+    most = max(p[3].covered for p in close)
+    likely = {p[2].cluster for p in close if p[3].covered >= most - _COVER_MARGIN}
+    return [p for p in passed if p[2].cluster in likely]
+
+
+def _nearest_story(doc: Doc, close: list[tuple[float, int, Entry, Match]]) -> list[tuple[float, int, Entry, Match]]:
+    """Keep the equal candidates of the story with the copy published nearest to the document.
+
+    A document that is equally a copy of a story and of its follow-up (the follow-up's copy trimmed to
+    the lead it reuses is the story's lead too) cannot be told apart by its text; copies come within
+    hours of their source, a follow-up days after the story it reuses, so the nearer story is likelier.
+    Undated documents keep them all.
+    """
+    published = doc.published
+    if published is None:
+        return close
+    dated = [p for p in close if p[2].doc.published is not None]
+    if not dated:
+        return close
+    nearest = min(dated, key=lambda p: (abs(published - p[2].doc.published), -p[1]))  # type: ignore[operator]
+    return [p for p in close if p[2].cluster == nearest[2].cluster]
 
 
 def cluster_docs(docs: Iterable[Doc], **params: Any) -> list[Decision]:

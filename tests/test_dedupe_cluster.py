@@ -722,3 +722,97 @@ class TestScoreBound:
         assert score >= 0.8  # a copy: scored on what follows the top
         assert measured.matched / measured.ends[-1] < 0.55  # what the bound used to say
         assert _bound(measured) >= score
+
+
+# New reporting of a follow-up: what an agency's second story says after reusing the first one's lead.
+NEWS = [
+    "On Friday, bank officials briefed reporters on the technical details of the planned changes to the "
+    "minimum reserve regime, which will take effect in September after a consultation with lenders.",
+    "Commercial lenders had asked for more time to adapt their systems, arguing that the original timetable "
+    "was too short for smaller institutions in the Baltic states and in southern Europe.",
+    "The new regime will reduce the remuneration paid on some deposits, saving the central bank several "
+    "billion euros a year according to its own estimates published alongside the decision.",
+    "Officials said the change had no bearing on the monetary policy stance and was meant to bring the "
+    "framework into line with the smaller balance sheet the bank expects to run in coming years.",
+    "A spokesman declined to say whether the governing council had been unanimous, adding only that the "
+    "details would be set out in a legal act to be published in the Official Journal next month.",
+]
+
+
+class TestFollowUps:
+    """An agency's follow-up reusing an earlier story's beginning, and copies of it, stay in their own story."""
+
+    def test_a_follow_up_opening_with_most_of_a_short_story_stays_apart(self) -> None:
+        """A short story's first two of three paragraphs, then more new reporting than that: another story.
+
+        The short story is found inside the follow-up at 2/3 (over the threshold), from its lead on; but the
+        follow-up drops the story's end and goes on with text of its own: no copy does that.
+        """
+        short, follow_up = run(doc("a", body(STORY[:3])), doc("b", body(STORY[:2] + NEWS), hours=30))
+        assert follow_up.relation == "original"
+        assert follow_up.cluster != short.cluster
+
+    def test_a_follow_up_with_the_reused_lead_under_a_paragraph_of_its_own_stays_apart(self) -> None:
+        """The reused paragraphs below a new first paragraph and above more new text: another story too."""
+        short, follow_up = run(doc("a", body(STORY[:3])), doc("b", body(NEWS[:1] + STORY[:2] + NEWS[1:4]), hours=30))
+        assert follow_up.cluster != short.cluster
+
+    def test_a_copy_keeping_all_of_a_short_story_and_adding_a_paragraph_joins(self) -> None:
+        """A copy that keeps the whole story and adds a paragraph of its own below it still joins."""
+        short, copy = run(doc("a", body(STORY[:3])), doc("b", body(STORY[:3] + NEWS[:1]), hours=2))
+        assert copy.cluster == short.cluster
+
+    def test_a_copy_of_a_follow_up_trimmed_to_its_top_and_the_reused_paragraphs_joins_the_follow_up(self) -> None:
+        """Trimmed to its first paragraph and the four it reuses, a copy of the follow-up is also the story's
+        update trimmed to its first paragraphs (a top of its own, then the story's beginning).
+
+        An editor changed two words of the first paragraph, so the copy scores higher against the story
+        (whose top is not counted) than against the follow-up; the story that holds it as it is, without
+        a top of its own, is the simpler explanation.
+        """
+        story = doc("a", body(STORY), hours=0)
+        follow_up = doc("b", body(NEWS[:1] + STORY[:4] + NEWS[1:]), hours=30)
+        edited = NEWS[0].replace("technical", "practical").replace("after a", "following a")
+        copy = doc("c", body([edited, *STORY[:4]]), hours=31)
+        a, b, c = run(story, follow_up, copy)
+        assert b.cluster != a.cluster
+        assert (c.cluster, c.duplicate_of) == (b.cluster, "b")
+
+    def test_a_copy_found_alike_in_two_stories_joins_the_one_holding_more_of_it(self) -> None:
+        """A copy of a follow-up, trimmed to the reused lead and a promotional paragraph seen on many pages.
+
+        Against the earlier story the paragraph is learnt boilerplate after the match and does not count;
+        the follow-up holds it too. Both score 1.0: the follow-up explains more of the copy.
+        """
+        promo = (
+            "Read more of our coverage of central banks, interest rates and the economy in our markets "
+            "section, updated throughout the day by our team of reporters."
+        )
+        pages = [doc(f"p{i}", body([paragraph, promo]), hours=i / 10) for i, paragraph in enumerate(HISTOIRE[:3])]
+        story = doc("a", body(STORY), hours=1)
+        follow_up = doc("b", body([*STORY[:2], promo, *NEWS]), hours=30)
+        copy = doc("c", body([*STORY[:2], promo]), hours=31)
+        *_, a, b, c = run(*pages, story, follow_up, copy)
+        assert b.cluster != a.cluster
+        assert c.cluster == b.cluster
+
+    def test_a_copy_that_is_only_the_shared_lead_joins_the_story_published_nearest(self) -> None:
+        """The lead paragraph alone, an hour after a follow-up that reuses it a day after the story: its text is
+        both stories' lead, and the follow-up (which goes on beyond the story) is the nearer in time."""
+        story = doc("a", body(STORY), hours=0)
+        follow_up = doc("b", body(STORY[:1] + NEWS), hours=30)
+        a, b, c = run(story, follow_up, doc("c", STORY[0], hours=31))
+        assert b.cluster != a.cluster
+        assert (c.cluster, c.duplicate_of) == (b.cluster, "b")
+        # Published an hour after the story instead, the same text is the story's teaser.
+        a, b, c = run(story, doc("c", STORY[0], hours=1), follow_up)
+        assert b.cluster == a.cluster
+
+    def test_a_copy_found_alike_in_two_fragments_of_one_story_joins_the_first(self) -> None:
+        """Two stories neither of which goes on beyond the other (a copy that missed its story started one):
+        publication times do not choose between them, the earlier-indexed one is kept."""
+        story = doc("a", body(STORY[:5]), hours=0)
+        fragment = doc("b", body([*STORY[:2], FOOTER]), hours=20)  # stays apart: trimmed, footer not yet learnt
+        a, b, c = run(story, fragment, doc("c", body(STORY[:2]), hours=21))
+        assert b.cluster != a.cluster
+        assert c.cluster == a.cluster
