@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "4"
+CLEAN_VERSION = "5"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -165,8 +165,16 @@ _FOLLOW = furniture.PhraseSet(
 )
 _PITCH_PHRASES = (*(p for ps in furniture.SUPPORT_PITCHES.values() for p in ps),
                   *(p for ps in furniture.COMMENT_PROMPTS.values() for p in ps), *furniture.APP_PROMPTS,
-                  *furniture.EMAIL_PROMPTS)
+                  *furniture.EMAIL_PROMPTS, *furniture.CLICK_PROMPTS)
 _PITCH = furniture.PhraseSet(_PITCH_PHRASES, r"(?:" + "|".join(_PITCH_PHRASES) + r")")
+# "Facebook Twitter WhatsApp E-Mail", "Síguenos en", "Telegram,", "y Twitter": share and follow buttons.
+BUTTON_ROW = re.compile(
+    r"^(?:(?:" + "|".join(furniture.FOLLOW_LEADS) + r")(?=\W|$))?"
+    r"(?:[\s,&/|·•:.]*(?:(?:" + "|".join(furniture.BUTTON_NETWORKS) + r")(?!\w)"
+    r"|(?:" + "|".join(furniture.BUTTON_JOINERS) + r")(?=\s)))*[\s,.:!]*$",
+    re.IGNORECASE,
+)
+MAX_BUTTON_ROW_WORDS = 12
 MAX_NOTICE_WORDS = 60
 MAX_POINTER_WORDS = 12
 # "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
@@ -304,7 +312,9 @@ def is_pointer(block: str) -> bool:
         return False
     if FILE_LINK.search(text) or CONTACT_LINE.match(text):
         return True
-    return _words(text) <= MAX_POINTER_WORDS and MORE_INFO.match(text) is not None and bool(_POINTER_END.search(text))
+    if _words(text) > MAX_POINTER_WORDS:
+        return False
+    return MORE_INFO.match(text) is not None and bool(_POINTER_END.search(text))
 
 
 def _meta_part(part: str) -> str | None:
@@ -336,7 +346,7 @@ def is_topic_line(block: str) -> bool:
 def is_prompt(block: str) -> bool:
     """Tell whether a block is a share, subscribe, newsletter, read-more or related-story prompt."""
     text = block.strip()
-    if UI_LABEL.match(text):
+    if UI_LABEL.match(text) or (_words(text) <= MAX_BUTTON_ROW_WORDS and BUTTON_ROW.match(text)):
         return True
     if _words(text) > MAX_PITCH_WORDS:
         return False

@@ -200,13 +200,15 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "pt": ("todos os direitos reservados", "links? de afiliados?"),
     "nl": ("alle rechten voorbehouden",),
 }
-# Reproduction, cookie and browser notices, by language (added to NOTICES below).
+# Reproduction, cookie, browser and review notices, by language (added to NOTICES below).
 _MORE_NOTICES: dict[str, tuple[str, ...]] = {
-    "en": ("reproduction (?:is )?(?:prohibited|forbidden)", "(?:this (?:web)?site|we) uses? cookies",
+    "en": ("medically reviewed by", "(?:fact-checked|reviewed) by (?:a |our )?(?:doctors?|physicians?|medical)",
+           "reproduction (?:is )?(?:prohibited|forbidden)", "(?:this (?:web)?site|we) uses? cookies",
            "your browser is (?:out of date|outdated)"),
     "fr": ("reproduction interdite", "(?:ce site|nous) utilis(?:e|ons) des cookies",
            "votre navigateur est obsolète"),
-    "de": ("vervielfältigung nur mit (?:schriftlicher )?genehmigung",
+    "de": ("(?:wurde|wird) von (?:medizinern|ärzten|ärztinnen|fachärzten|experten) (?:geprüft|überprüft)",
+           "vervielfältigung nur mit (?:schriftlicher )?genehmigung",
            "nachdruck nur mit (?:schriftlicher )?genehmigung",
            "(?:diese (?:web)?seite|wir) (?:verwendet|verwenden|nutzt|nutzen) cookies",
            "(?:dein|ihr) browser ist (?:leider )?veraltet"),
@@ -232,6 +234,14 @@ SIGN_UP_WORDS = (
 )
 NETWORKS = ("telegram", "whatsapp", "instagram", "facebook", "twitter", "tiktok", "youtube", "linkedin",
             "google news", "flipboard")
+# A row of share or follow buttons, or one of its pieces: only network names, conjunctions and
+# punctuation, led at most by a follow prompt ("Síguenos en", "Follow us on").
+BUTTON_NETWORKS = (*NETWORKS, "pinterest", "reddit", "xing", "threads", "mastodon", "bluesky", "tumblr", "vk",
+                   "e-?mail", "whats ?app", "messenger", "rss", "x")
+BUTTON_JOINERS = ("and", "or", "und", "oder", "et", "ou", "y", "o", "i", "lub", "e", "en", "of")
+FOLLOW_LEADS = ("follow us on", "find us on", "folgen sie uns auf", "folge uns auf", "folgt uns auf",
+                "suivez-nous sur", "retrouvez-nous sur", "síguenos en", "siguenos en", "síganos en",
+                "obserwuj nas na", "seguici su", "siga-nos no", "volg ons op")
 FOLLOW_WORDS = (
     "follow us", "follow", "join", "síguenos", "siguenos", "síganos", "únete", "folgen sie uns", "folge uns",
     "folgt uns", "suivez-nous", "rejoignez", "obserwuj nas", "dołącz", "seguici", "siga-nos", "volg ons",
@@ -248,8 +258,21 @@ SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
            "keine bezahlschranke", "unterstütze \\w+ (?:bereits )?mit"),
     "es": ("apóyanos", "apoya (?:nuestro|el) periodismo", "hazte (?:miembro|socio)", "haz una donación"),
     "pl": ("wesprzyj nas", "wesprzyj \\w+", "przekaż nam 1%", "zapraszamy (?:też |także )?do subskrypcji"),
-    "it": ("sostienici",),
-    "pt": ("apoie o", "seja assinante"),
+    "it": ("sostienici", "disdici quando vuoi"),
+    "pt": ("apoie o", "seja assinante", "cancele quando quiser"),
+}
+# A subscription offer's terms: "Cancel anytime", "Jederzeit kündbar", "Cancela cuando quieras".
+_OFFER_TERMS: dict[str, tuple[str, ...]] = {
+    "en": ("cancel (?:at )?any ?time", "add (?:\\w+ ){0,3}to (?:your |the )?(?:basket|cart)"),
+    "fr": ("résiliable à tout moment", "sans engagement de durée", "ajouter au panier"),
+    "de": ("jederzeit kündbar", "jederzeit kündigen", "in den warenkorb"),
+    "es": ("cancela cuando quieras", "cancela en cualquier momento", "cancelar en cualquier momento",
+           "añadir al carrito"),
+    "pl": ("anuluj w dowolnym momencie", "zrezygnować w (?:dowolnym momencie|każdej chwili)", "dodaj do koszyka"),
+}
+SUPPORT_PITCHES = {
+    lang: SUPPORT_PITCHES.get(lang, ()) + _OFFER_TERMS.get(lang, ())
+    for lang in dict.fromkeys([*SUPPORT_PITCHES, *_OFFER_TERMS])
 }
 COMMENT_PROMPTS: dict[str, tuple[str, ...]] = {
     "en": ("let us know in the comments", "we want to hear what you think", "submit a letter to the editor",
@@ -257,8 +280,14 @@ COMMENT_PROMPTS: dict[str, tuple[str, ...]] = {
     "fr": ("dites-le en commentaire", "donnez votre avis", "réagissez"),
     "de": ("in den kommentaren", "schreiben sie uns", "ihre meinung ist gefragt", "kommentieren zu können"),
     "es": ("déjanos tu comentario", "deja tu comentario", "cuéntanos en los comentarios"),
-    "pl": ("napisz w komentarzu", "skomentuj"),
+    "pl": ("napisz w komentarzu", "skomentuj", "komentarze są moderowane"),
+    "moderation": ("comments are moderated", "comments will (?:appear|be (?:published|visible)) (?:only )?after",
+                   "kommentare (?:erscheinen|werden) erst nach", "kommentare werden moderiert",
+                   "les commentaires sont modérés", "los comentarios (?:son moderados|serán publicados tras)"),
 }
+# "Click here" anywhere in a short block: an interface instruction, in every language of the sets.
+CLICK_PROMPTS = ("click here", "hier klicken", "klicken sie hier", "klicke hier", "cliquez ici", "haz clic aquí",
+                 "pincha aquí", "haga clic aquí", "kliknij tutaj", "clicca qui", "clique aqui")
 # A sign-up form's instructions: "Enter your email address", "Trage Deine beste E-Mail-Adresse ein".
 EMAIL_PROMPTS = (
     "enter your (?:best |email |e-mail )?(?:email|e-mail)",
@@ -277,6 +306,8 @@ MORE_INFO_LEADS = (
     "for more information",
     "plus d'info(?:rmation)?s", "pour plus d'informations", "más información", "para más información",
     "więcej informacji", "maggiori informazioni", "mais informações", "meer informatie",
+    # "Auch auf gofeminin.de", "More at bbc.com": the pointer must still end with the domain.
+    "auch auf", "mehr auf", "more (?:on|at)", "plus sur", "más en", "więcej na",
 )
 # Contact lines under press releases: "Pressekontakt:", "Telefon: 030 ...", "E-Mail: ...".
 CONTACT_LEADS = (
