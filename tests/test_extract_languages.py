@@ -9,6 +9,7 @@ import pytest
 from ingest.extract.clean import (
     PageContext,
     clean_blocks,
+    is_author_bio,
     is_byline,
     is_date_line,
     is_meta_line,
@@ -153,6 +154,8 @@ PAGES: dict[str, tuple[str, str, list[str], list[tuple[str, str]]]] = {
             ("This website uses cookies to improve your experience.", "site_notice"),
             ("Enter your email address to get the morning briefing", "share_prompt"),
             ("Like this recipe? Add the ingredients to your basket.", "share_prompt"),
+            ("We need your help. Help us continue to spread the word to readers everywhere. Donate", "share_prompt"),
+            ("First-time subscribers also receive a welcome gift.", "share_prompt"),
             ("To read the full story, please subscribe to Example News.", "site_notice"),
         ],
     ),
@@ -360,3 +363,36 @@ class TestLinksToOtherSites:
     def test_link_to_the_same_site_removed(self) -> None:
         """A line linking to another page of the same site (its sub-domains included) is a related link."""
         assert self._extract("https://m.zeitung.example/berlin/andere-meldung") == ["related_link"]
+
+
+class TestAuthorBios:
+    """The author's biography closing a page, whatever the author's role, in its language."""
+
+    @pytest.mark.parametrize(
+        "block",
+        [
+            "Inga Muster ist Head of Social & Community bei Example. Wenn sie nicht schreibt, testet sie Gadgets.",
+            "Jane Doe is the Founder & Principal Consultant at Spark, a marketing consultancy for small brands.",
+            "Marie Dupont est fondatrice du blog Cuisine facile et autrice de deux livres de recettes.",
+        ],
+    )
+    def test_bio_recognised(self, block: str) -> None:
+        """A name, a verb of being and a role ("Head of", "Founder", "fondatrice") open a biography."""
+        assert is_author_bio(block, ())
+
+    @pytest.mark.parametrize(
+        "block",
+        ["Angela Merkel ist am Dienstag nach Paris gereist, um mit dem Präsidenten zu sprechen.",
+         "The head of the agency said the findings would be published next week."],
+    )
+    def test_sentences_kept(self, block: str) -> None:
+        """A closing sentence about a person is not a biography."""
+        assert not is_author_bio(block, ())
+
+    def test_bio_removed_at_the_end_of_a_page(self) -> None:
+        """On a German page the closing bio goes, the body stays."""
+        _lang, title, body, _furniture = PAGES["de"]
+        bio = "Inga Muster ist Head of Social & Community bei Example. Sie testet gern neue Gadgets."
+        kept, removed = clean_blocks([*body, bio], PageContext(titles=(title,)))
+        assert kept == body
+        assert [item.why for item in removed] == ["author_bio"]

@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "5"
+CLEAN_VERSION = "6"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -368,10 +368,11 @@ _NO_WORD = re.compile(r"^\W*$")
 _BIO = re.compile(
     r"^(?:[A-Z][\w.&-]*['’]s\s)?(?:[A-Z][\w'’.-]*\s){0,2}[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,3}\s(?:is|was|est|ist|es)\s"
     r"(?:a|an|the|un|une|la|le|ein|eine|el|una|currently|also|our|an award-winning)?\s?"
-    r"(?:[\w-]+\s){0,4}(?:writer|reporter|journalist|editor|correspondent|columnist|contributor|author|"
+    r"(?:[\w-]+\s){0,4}(?i:writer|reporter|journalist|editor|correspondent|columnist|contributor|author|"
     r"producer|analyst|critic|fellow|journaliste|rédacteur|rédactrice|correspondant|correspondante|"
     r"chroniqueur|chroniqueuse|journalistin|redakteur|redakteurin|korrespondent|korrespondentin|"
-    r"periodista|redactor|redactora|corresponsal|columnista)\b"
+    r"periodista|redactor|redactora|corresponsal|columnista|founder|co-founder|head of|gründer|gründerin|"
+    r"fondateur|fondatrice|fundador|fundadora|leiter|leiterin|ceo)\b"
 )
 # The heading of a closing list of other stories: "More from The Nation", "Related stories".
 _RELATED_HEADING = re.compile(

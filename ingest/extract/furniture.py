@@ -263,7 +263,8 @@ SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
 }
 # A subscription offer's terms: "Cancel anytime", "Jederzeit kündbar", "Cancela cuando quieras".
 _OFFER_TERMS: dict[str, tuple[str, ...]] = {
-    "en": ("cancel (?:at )?any ?time", "add (?:\\w+ ){0,3}to (?:your |the )?(?:basket|cart)"),
+    "en": ("help us (?:continue|keep (?:\\w+ ){0,3}(?:free|going|independent))", "(?:new|first-time) subscribers",
+           "cancel (?:at )?any ?time", "add (?:\\w+ ){0,3}to (?:your |the )?(?:basket|cart)"),
     "fr": ("résiliable à tout moment", "sans engagement de durée", "ajouter au panier"),
     "de": ("jederzeit kündbar", "jederzeit kündigen", "in den warenkorb"),
     "es": ("cancela cuando quieras", "cancela en cualquier momento", "cancelar en cualquier momento",
