@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ from ingest.jobs import (
     url_key,
 )
 from ingest.ops import metrics, telemetry
-from ingest.page_work import DedupeShape, PagePool, ReadyPage
+from ingest.page_work import RAW_LEVEL, DedupeShape, PagePool, ReadyPage, RecordOf
 from ingest.site_counts import SiteCounts
 from ingest.urls import site_of
 from store import archive, repo
@@ -343,8 +344,13 @@ class PageStore:
                     job.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
                 )
                 job.response = response
+            job.fetched = job.fetched or utcnow()
+            # In archive mode the worker also makes the page's WARC records (the writer only appends them).
+            record = None if self.archive is None else RecordOf(
+                response.status, job.fetched, self.settings.fetch.user_agent)
             ready = await metrics.timed_extraction(self.pool.prepare(
-                response.body, url=response.url, headers=response.headers, title=job.title, shape=self.shape))
+                response.body, url=response.url, headers=response.headers, title=job.title, shape=self.shape,
+                record=record))
         except (FetchError, ExtractError) as exc:
             log.warning("page_failed", url=job.url, kind=exc.kind, error=str(exc))
             return PageOutcome.failure(job, exc)
@@ -542,18 +548,21 @@ class PageStore:
         """Write the group's raw pages, feed items and site counts (one statement per table)."""
         for index, earlier in group.same.items():
             group.outcomes[index].article_id = group.outcomes[earlier].article_id
-        raw, items, bodies = [], [], []
+        raw, items, pages_out = [], [], []
         for index, (job, response, ready) in enumerate(pages):
             article_id = group.ids.get(index)
             if article_id is not None:
-                raw.append({"article_id": article_id, "url": response.url, "status": response.status,
-                            "headers": dict(response.headers), "body": ready.body_z,
-                            "fetched": job.fetched or utcnow()})
-                bodies.append(response.body)
+                row = {"article_id": article_id, "url": response.url, "status": response.status,
+                       "headers": dict(response.headers), "body": ready.body_z, "fetched": job.fetched or utcnow()}
+                if self.archive is None and row["body"] is None:
+                    row["body"] = zlib.compress(response.body, RAW_LEVEL)
+                raw.append(row)
+                if self.archive is not None:  # the records the worker made, or what the archive makes them of
+                    pages_out.append(dict(row, body=response.body, records=ready.records))
             linked = group.outcomes[index].article_id
             if job.feed_id is not None and job.guid is not None and linked is not None:
                 items.append(dict(job.item_row(), feed_id=job.feed_id, article_id=linked))
-        archive.archive_rows(session, self.archive, raw, bodies)  # fsynced before this transaction commits
+        archive.archive_rows(session, self.archive, raw, pages_out)  # fsynced before this transaction commits
         repo.save_raw_pages(session, raw)
         repo.record_linked_items(session, items)
         self._sites.flush(session)

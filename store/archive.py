@@ -186,7 +186,8 @@ class Archive:
     # Writing --------------------------------------------------------------------------------------
 
     def write(self, session: Session, pages: Sequence[Mapping[str, Any]]) -> list[Ref]:
-        """Append pages (url, status, headers, body, fetched) and fsync; a rollback of `session` cuts them off.
+        """Append pages (url, status, headers, body, fetched; or their `records`, as `page_records` makes them)
+        and fsync; a rollback of `session` cuts them off.
 
         Called inside the transaction that inserts the rows pointing at the records, before it commits.
         """
@@ -202,8 +203,10 @@ class Archive:
             mark = self._size
             refs, chunks = [], []
             for page in pages:
-                data = page_records(page["url"], page["status"], page["headers"], page["body"], page["fetched"],
-                                    user_agent=self.user_agent)
+                data = page.get("records")  # built by the extraction worker: the writer only appends
+                if data is None:
+                    data = page_records(page["url"], page["status"], page["headers"], page["body"], page["fetched"],
+                                        user_agent=self.user_agent)
                 refs.append(Ref(name, self._size, len(data)))
                 chunks.append(data)
                 self._size += len(data)
@@ -400,13 +403,12 @@ def archive_for(settings: Any, url: str | None = None) -> Archive | None:
 
 
 def archive_rows(session: Session, archive: Archive | None, rows: list[dict[str, Any]],
-                 bodies: Sequence[bytes]) -> None:
-    """In archive mode, write the raw pages of `rows` (raw_pages rows, `bodies` their HTML) to WARC files.
-
-    Each row then keeps its (file, offset, length) instead of its compressed body.
+                 pages: Sequence[Mapping[str, Any]]) -> None:
+    """In archive mode, write `pages` (as `Archive.write` takes them) to WARC files, one for each raw_pages row
+    of `rows`; each row then keeps its (file, offset, length) instead of a body.
     """
     if archive is None or not rows:
         return
-    refs = archive.write(session, [dict(row, body=body) for row, body in zip(rows, bodies, strict=True)])
+    refs = archive.write(session, pages)
     for row, ref in zip(rows, refs, strict=True):
         row.update(body=None, archive_file=ref.file, archive_offset=ref.offset, archive_length=ref.length)

@@ -505,3 +505,64 @@ class TestStoreGroups:
                           for s in stories]
         assert written == recomputed
         assert sorted(size for _, size, *_ in written) == [1, 3]
+
+
+class TestArchiveRecordsFromWorkers:
+    """In archive mode the worker makes a page's WARC records; the in-order writer only appends them."""
+
+    def test_writer_appends_the_workers_records(self, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        from ingest.page_work import RecordOf
+        from store import archive
+        from store.models import RawPage
+
+        url = "https://a.example/glaciers"
+        body = page("Glaciers", WIRE).encode()
+        response = Response(url, 200, {"content-type": "text/html; charset=utf-8"}, body)
+        fetched = datetime(2026, 11, 27, 12, tzinfo=UTC)
+        job = PageJob(url=url, response=response, fetched=fetched)
+        ready = prepare_page(body, url=url, headers=response.headers, title=None, shape=DedupeShape(),
+                             record=RecordOf(200, fetched, "wirefeed-test"))
+        assert ready.body_z is None
+        assert ready.records is not None
+
+        def no_gzip_in_the_writer(*_args: object, **_kwargs: object) -> bytes:
+            raise AssertionError("the writer made WARC records the worker had made")
+
+        monkeypatch.setattr(archive, "page_records", no_gzip_in_the_writer)
+        store = Store(sqlite_url)
+        pipeline = Pipeline(store, settings_for(sqlite_url))
+        try:
+            assert pipeline.pages.archive is not None
+            [outcome] = pipeline.pages._store_pages([(job, response, ready)], {})
+            assert outcome.status == "stored"
+            with store.session() as session:
+                row = session.scalars(select(RawPage)).one()
+            ref = archive.Ref(row.archive_file, row.archive_offset, row.archive_length)
+            assert row.body is None
+            assert row.archive_length == len(ready.records)
+            back = archive.read(pipeline.pages.archive.directory, ref)
+        finally:
+            pipeline.close()
+            store.close()
+        assert (back.url, back.status, back.body, back.fetched) == (url, 200, body, fetched)
+
+    def test_pages_prepared_without_records_are_still_archived(self, sqlite_url: str) -> None:
+        """A page prepared for the database (no records) is made into records by the writer."""
+        from store import archive
+        from store.models import RawPage
+
+        job, response, ready = _ready("https://b.example/bakery", "Bakery", LOCAL)
+        assert ready.records is None
+        store = Store(sqlite_url)
+        pipeline = Pipeline(store, settings_for(sqlite_url))
+        try:
+            [outcome] = pipeline.pages._store_pages([(job, response, ready)], {})
+            assert outcome.status == "stored"
+            with store.session() as session:
+                row = session.scalars(select(RawPage)).one()
+            back = archive.read(pipeline.pages.archive.directory,
+                                archive.Ref(row.archive_file, row.archive_offset, row.archive_length))
+        finally:
+            pipeline.close()
+            store.close()
+        assert back.body == response.body
