@@ -397,6 +397,26 @@ class TestTemplateEnds:
         assert compare(features(copy), features(doc("a", first))).conflicts == 0
 
 
+    def test_a_figure_the_other_report_states_elsewhere_is_still_a_substitution(self) -> None:
+        """'de 57 ans a trouvé' against 'de 19 ans a trouvé' when the other report's passenger is 'âgé de 57 ans, a':
+        the shingles around the 57 are found one by one in two places; they do not cover it."""
+        report = (
+            "Un {victim} de {age} ans a trouvé la mort samedi après-midi dans un accident de la route près de "
+            "Pontivy, a-t-on appris auprès des pompiers.\n\nLes circonstances exactes du drame restaient à établir "
+            "dimanche matin, selon un communiqué de la préfecture du département.\n\nPour une raison encore "
+            "indéterminée, son véhicule a quitté la chaussée et s'est retourné dans un fossé.\n\nMalgré "
+            "l'intervention de {crew} sapeurs-pompiers et d'une équipe du Smur, la victime est décédée sur place."
+            "{passenger}\n\nLa gendarmerie a ouvert une enquête pour déterminer les circonstances de l'accident. "
+            "La route est restée fermée pendant {hours} heures."
+        )
+        first = report.format(victim="automobiliste", age=57, crew=8, passenger="", hours=3)
+        passenger = "\n\nSon passager, âgé de 57 ans, a été transporté dans un état grave à l'hôpital."
+        second = report.format(victim="jeune conducteur", age=19, crew=12, passenger=passenger, hours=2)
+        assert compare(features(doc("a", first)), features(doc("b", second))).conflicts == 3
+        b, a = run(doc("b", second), doc("a", first, hours=30))
+        assert a.cluster != b.cluster
+
+
 class TestHardNegatives:
     """Different stories that look alike stay apart."""
 
@@ -807,6 +827,16 @@ class TestFollowUps:
         # Published an hour after the story instead, the same text is the story's teaser.
         a, b, c = run(story, doc("c", STORY[0], hours=1), follow_up)
         assert b.cluster == a.cluster
+
+    def test_a_copy_that_is_only_the_shared_lead_joins_the_story_whose_headline_it_carries(self) -> None:
+        """The same lead paragraph an hour after the follow-up, under the first story's headline: the headline
+        tells which story it copies, before publication times do."""
+        story = doc("a", body(STORY), title="ECB holds rates, Lagarde hints at June cut", hours=0)
+        follow_up = doc("b", body(STORY[:1] + NEWS), title="ECB sets out reserve changes", hours=30)
+        copy = doc("c", STORY[0], title="Lagarde hints at a June cut as ECB holds rates", hours=31)
+        a, b, c = run(story, follow_up, copy)
+        assert b.cluster != a.cluster
+        assert (c.cluster, c.duplicate_of) == (a.cluster, "a")
 
     def test_a_copy_found_alike_in_two_fragments_of_one_story_joins_the_first(self) -> None:
         """Two stories neither of which goes on beyond the other (a copy that missed its story started one):
