@@ -158,6 +158,17 @@ def secondary_indexes(engine: Engine, table: str) -> list[tuple[str, str]]:
         return [(str(name), str(definition)) for name, definition in rows]
 
 
+def unique_constraints(engine: Engine, table: str) -> list[tuple[str, str]]:
+    """(name, definition) of a table's unique constraints that no foreign key depends on."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+            WHERE c.conrelid = CAST(:t AS regclass) AND c.contype = 'u'
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)"""),
+            {"t": table})
+        return [(str(name), str(definition)) for name, definition in rows]
+
+
 def grow(engine: Engine, shape: Shape, lo: int, hi: int) -> None:
     """Add articles lo..hi with every row they bring, then the window's band rows for the new now."""
     sec = 86400 / shape.per_day
@@ -167,6 +178,12 @@ def grow(engine: Engine, shape: Shape, lo: int, hi: int) -> None:
             with engine.begin() as conn:
                 conn.execute(text(f'DROP INDEX "{name}"'))
             dropped.append((name, definition))
+        # Unique constraints too (a key inserted at a random place of a large index costs a page each):
+        # built again at once, as a sort, after the load.
+        for name, definition in unique_constraints(engine, table):
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+            dropped.append((name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
     chunk = 1_000_000
     for start in range(lo, hi + 1, chunk):
         end = min(hi, start + chunk - 1)
@@ -315,7 +332,7 @@ def hot_queries(engine: Engine, shape: Shape, size: int) -> list[tuple[str, Call
          lambda s: repo.placements_after(s, size - GROUP)),
         ("start-up replay: repo.placements_after (decisions of the window)",
          lambda s: len(repo.placements_after(s, 0, since=since))),
-        ("start-up replay, before 0011's commit: one statement, the first seq as a subquery",
+        ("start-up replay, before: one statement, the first seq as a subquery",
          lambda s: len(s.execute(replay_before(since)).all())),
         ("window eviction: repo.evict_bands (one hour)",
          lambda s: repo.evict_bands(s, since + timedelta(hours=1))),
@@ -335,10 +352,16 @@ def hot_queries(engine: Engine, shape: Shape, size: int) -> list[tuple[str, Call
     ]
 
 
-def measure(engine: Engine, shape: Shape, size: int, *, repeat: int, plans: list[str], label: str) -> dict[str, float]:
-    """Each hot query's best time of `repeat` runs, in ms; its statements' plans appended to `plans`."""
+def measure(engine: Engine, shape: Shape, size: int, *, repeat: int, plans: list[str], label: str,
+            before: bool = True) -> dict[str, float]:
+    """Each hot query's best time of `repeat` runs, in ms; its statements' plans appended to `plans`.
+
+    `before`: also the statements as they were before this bench changed them (they need no index of
+    the migration compared, so they are run once a size)."""
     timings: dict[str, float] = {}
     for name, call in hot_queries(engine, shape, size):
+        if not before and ", before" in name:
+            continue
         best = float("inf")
         statements: list[tuple[str, Any]] = []
         spent = 0.0
@@ -431,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.compare:
                 print(f"  upgrade to head: {migrate(engine, 'head'):.0f} s", flush=True)
                 results[f"{size}:at head"] = measure(engine, shape, size, repeat=args.repeat, plans=plans,
-                                                     label="at head")
+                                                     label="at head", before=False)
                 if size != sizes[-1]:
                     migrate(engine, args.compare, down=True)
             print(f"  table sizes: {table_sizes(engine)}", flush=True)
@@ -447,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|" + "---:|" * len(results))
     names = list(next(iter(results.values()))) if results else []
     for name in names:
-        print(f"| {name} | " + " | ".join(f"{timings[name]:.1f} ms" for timings in results.values()) + " |")
+        print(f"| {name} | " + " | ".join(f"{timings[name]:.1f} ms" if name in timings else "-"
+                                          for timings in results.values()) + " |")
     return 0
 
 
