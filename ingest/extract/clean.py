@@ -299,10 +299,10 @@ def is_date_line(block: str) -> bool:
     return _words(block) <= MAX_DATELINE_WORDS and place is not None and rest == place.group(0)
 
 
-def is_notice(block: str) -> bool:
+def is_notice(block: str, lowered: str | None = None) -> bool:
     """Tell whether a block is a site notice: rights reserved, an affiliate disclosure, a login wall."""
     text = block.strip()
-    return _words(text) <= MAX_NOTICE_WORDS and (NOTICE_LEAD.match(text) is not None or NOTICE.search(text))
+    return _words(text) <= MAX_NOTICE_WORDS and (NOTICE_LEAD.match(text) is not None or NOTICE.search(text, lowered))
 
 
 def is_pointer(block: str) -> bool:

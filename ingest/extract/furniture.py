@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 
 def alternation(table: Mapping[str, tuple[str, ...]]) -> str:
@@ -180,18 +181,19 @@ NOTICES: dict[str, tuple[str, ...]] = {
            "affiliate links?", "we may (?:receive|earn) (?:a )?(?:compensation|commission)",
            "contains references to products", "must be logged in", "you need to be logged in",
            "to (?:view|read|continue reading) the full (?:story|article)", "already a subscriber",
-           "by (?:signing up|registering|subscribing),? you agree", "licensed under",
-           "this (?:post|article) (?:contains|may contain) (?:affiliate|sponsored)", "trust principles",
+           "by signing up,? you agree", "by registering,? you agree", "by subscribing,? you agree", "licensed under",
+           "this post (?:contains|may contain) (?:affiliate|sponsored)",
+           "this article (?:contains|may contain) (?:affiliate|sponsored)", "trust principles",
            "to load the content", "privacy preferences"),
     "fr": ("tous droits réservés", "liens? (?:d')?affiliation", "liens? affiliés?", "vous devez être connecté",
            "pour lire la suite", "accéder en illimité", "déjà abonné", "réservé aux abonnés"),
     "de": ("alle rechte vorbehalten", "urheberrechtlich geschützt", "affiliate[- ]links?", "partnerlinks?",
            "provisionslinks?", "erhalten wir (?:eine )?provision", "müssen sie (?:eingeloggt|angemeldet) sein",
-           "nicht eingeloggt", "(?:eingeloggt|angemeldet) sein,? um", "werbelinks?", "enthält werbung",
+           "nicht eingeloggt", "eingeloggt sein,? um", "angemeldet sein,? um", "werbelinks?", "enthält werbung",
            "um den inhalt (?:von [\\w.-]+ )?zu laden", "externe(?:n|r)? inhalte?", "inhalt laden",
            "alle angaben ohne gewähr",
            "akzeptieren sie (?:unsere|die) datenschutz", "mit der registrierung akzeptieren", "bereits abonnent",
-           "cc[- ]by", "lizenziert unter"),
+           "cc-by", "cc by", "lizenziert unter"),
     "es": ("todos los derechos reservados", "prohibida su reproducción", "enlaces? de afiliados?",
            "debes iniciar sesión", "ya eres suscriptor", "contenido exclusivo para suscriptores"),
     "pl": ("wszelkie prawa zastrzeżone", "chroniony prawem autorskim", "linki afiliacyjne",
@@ -202,12 +204,14 @@ NOTICES: dict[str, tuple[str, ...]] = {
 }
 # Reproduction, cookie, browser and review notices, by language (added to NOTICES below).
 _MORE_NOTICES: dict[str, tuple[str, ...]] = {
-    "en": ("medically reviewed by", "(?:fact-checked|reviewed) by (?:a |our )?(?:doctors?|physicians?|medical)",
+    "en": ("medically reviewed by", "fact-checked by (?:a |our )?(?:doctors?|physicians?|medical)",
+           "reviewed by (?:a |our )?(?:doctors?|physicians?|medical)",
            "reproduction (?:is )?(?:prohibited|forbidden)", "(?:this (?:web)?site|we) uses? cookies",
            "your browser is (?:out of date|outdated)"),
     "fr": ("reproduction interdite", "(?:ce site|nous) utilis(?:e|ons) des cookies",
            "votre navigateur est obsolète"),
-    "de": ("(?:wurde|wird) von (?:medizinern|ärzten|ärztinnen|fachärzten|experten) (?:geprüft|überprüft)",
+    "de": (*(f"(?:wurde|wird) von {who} (?:geprüft|überprüft)"
+             for who in ("medizinern", "ärzten", "ärztinnen", "experten")),
            "vervielfältigung nur mit (?:schriftlicher )?genehmigung",
            "nachdruck nur mit (?:schriftlicher )?genehmigung",
            "(?:diese (?:web)?seite|wir) (?:verwendet|verwenden|nutzt|nutzen) cookies",
@@ -250,7 +254,8 @@ FOLLOW_WORDS = (
 )
 SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
     "en": ("sign up here", "subscribe here", "^sign up\\b",
-           "support (?:us|our (?:work|journalism))", "would you consider supporting", "become a (?:member|supporter)",
+           "support us", "support our work", "support our journalism",
+           "would you consider supporting", "become a (?:member|supporter)",
            "donate (?:now|today)", "never miss (?:the latest|a story)"),
     "fr": ("soutenez(?:-nous)?", "faites un don"),
     "de": ("hier anmelden", "unterstütze uns", "unterstützen sie (?:uns|unsere)", "jetzt unterstützen",
@@ -264,7 +269,7 @@ SUPPORT_PITCHES: dict[str, tuple[str, ...]] = {
 # A subscription offer's terms: "Cancel anytime", "Jederzeit kündbar", "Cancela cuando quieras".
 _OFFER_TERMS: dict[str, tuple[str, ...]] = {
     "en": ("help us (?:continue|keep (?:\\w+ ){0,3}(?:free|going|independent))", "(?:new|first-time) subscribers",
-           "cancel (?:at )?any ?time", "add (?:\\w+ ){0,3}to (?:your |the )?(?:basket|cart)"),
+           "cancel (?:at )?any ?time", "add (?:\\w+ ){0,3}to your basket", "add (?:\\w+ ){0,3}to your cart"),
     "fr": ("résiliable à tout moment", "sans engagement de durée", "ajouter au panier"),
     "de": ("jederzeit kündbar", "jederzeit kündigen", "in den warenkorb"),
     "es": ("cancela cuando quieras", "cancela en cualquier momento", "cancelar en cualquier momento",
@@ -283,7 +288,7 @@ COMMENT_PROMPTS: dict[str, tuple[str, ...]] = {
     "es": ("déjanos tu comentario", "deja tu comentario", "cuéntanos en los comentarios"),
     "pl": ("napisz w komentarzu", "skomentuj", "komentarze są moderowane"),
     "moderation": ("comments are moderated", "comments will (?:appear|be (?:published|visible)) (?:only )?after",
-                   "kommentare (?:erscheinen|werden) erst nach", "kommentare werden moderiert",
+                   "kommentare erscheinen erst nach", "kommentare werden erst nach", "kommentare werden moderiert",
                    "les commentaires sont modérés", "los comentarios (?:son moderados|serán publicados tras)"),
 }
 # "Click here" anywhere in a short block: an interface instruction, in every language of the sets.
@@ -292,8 +297,10 @@ CLICK_PROMPTS = ("click here", "hier klicken", "klicken sie hier", "klicke hier"
 # A sign-up form's instructions: "Enter your email address", "Trage Deine beste E-Mail-Adresse ein".
 EMAIL_PROMPTS = (
     "enter your (?:best |email |e-mail )?(?:email|e-mail)",
-    "(?:trage|tragen sie|gib|geben sie) (?:\\w+ ){0,3}e-?mail(?:-?adresse)? (?:ein|an)\\b",
-    "(?:saisissez|entrez|indiquez) votre (?:adresse )?e-?mail", "(?:introduce|ingresa|escribe) tu (?:correo|e-?mail)",
+    "(?:trage|tragen sie|gib|geben sie) (?:\\w+ ){0,3}e-?mail-?adresse ein\\b",
+    "(?:saisissez|entrez|indiquez) votre adresse e-?mail", "(?:saisissez|entrez|indiquez) votre e-mail",
+    "(?:saisissez|entrez|indiquez) votre email", "(?:introduce|ingresa|escribe) tu correo",
+    "(?:introduce|ingresa|escribe) tu e-mail", "(?:introduce|ingresa|escribe) tu email",
     "(?:podaj|wpisz) (?:swój )?adres e-?mail", "inserisci (?:la tua|il tuo) (?:indirizzo )?e-?mail",
 )
 APP_PROMPTS = (
@@ -363,6 +370,7 @@ def _mandatory_literals(phrase: str) -> list[str]:
 _FOLD_LIKE_RE = str.maketrans({"ı": "i", "ſ": "s", "\u0307": None})
 
 
+@lru_cache(maxsize=1024)
 def lower_for_triggers(text: str) -> str:
     """Lower-case a text so that every case-insensitive regex match is also a substring match here."""
     return text.lower().translate(_FOLD_LIKE_RE)

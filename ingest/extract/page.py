@@ -262,10 +262,14 @@ class _MetaScan:
             return None
         if self.page is None:
             return ""
+        if href.startswith(("http://", "https://")):
+            # An absolute link (most of them): no join needed, which is the costly part of this walk.
+            target = _without_fragment(href)
+            return None if target == self.page else _site(href)
         target = _without_fragment(_absolute(href, self.page))
         if target == self.page:
             return None
-        if target is None or not href.startswith(("http:", "https:", "//")):
+        if target is None or not href.startswith("//"):
             return self.site  # a relative link stays on the site (or is not a web link at all)
         return _site(target)
 
