@@ -472,26 +472,41 @@ def _contained(
         return containment
     # An overlap that does not start where the text starts is a reused paragraph, not a copy -- unless
     # the text is the other one under a new top: an update, perhaps trimmed since; the top is its own.
-    top = _new_top(runs, other, keep) if is_new else None
+    top = _new_top(runs, other, keep, common) if is_new else None
     if top is not None:
         return (runs.matched_before(keep) - runs.matched_before(top)) / (keep - top)
     return containment * lead
 
 
-def _new_top(runs: _Runs, other: _Runs, keep: int) -> int | None:
+def _new_top(runs: _Runs, other: _Runs, keep: int, common: Callable[[], Mask] | None = None) -> int | None:
     """Return where the other text starts in this one when this one is it under a top of its own, else None.
 
-    The other text's lead must be found in this one, the top must be under half of the text, and what
-    follows it must rest on more than a paragraph (`_TOP_EVIDENCE` matched shingles): a follow-up that
-    reuses a lead paragraph under new ones shares less, and then says new things.
+    The other text's lead must be found in this one, the top must be under two thirds of the text, and
+    what follows it must rest on more than a paragraph (`_TOP_EVIDENCE` matched shingles), or on more
+    than a lead sentence (`_MIN_EVIDENCE`) of the story's own words: an update trimmed to the first
+    paragraphs keeps less than 100, and none of it is boilerplate, while template reports under
+    differing first lines share only the template's wording, learnt as boilerplate (`common` flags this
+    text's shingles; without it only the first test applies). A follow-up that reuses a lead paragraph
+    under new ones then says new things after it: its match after the top scores low.
     """
     other_lead_n = min(other.n, LEAD)
     if other_lead_n == 0 or other.matched_before(other_lead_n) < 0.5 * other_lead_n:
         return None
     top = runs.first_long(keep)
-    if 3 * top > 2 * keep or runs.matched_before(keep) - runs.matched_before(top) < _TOP_EVIDENCE:
+    if 3 * top > 2 * keep:
         return None
-    return top
+    kept = runs.matched_before(keep) - runs.matched_before(top)
+    if kept >= _TOP_EVIDENCE:
+        return top
+    if common is None or kept < _MIN_EVIDENCE:
+        return None
+    flags = common()
+    own = sum(
+        int(np.count_nonzero(~flags[max(start, top) : min(end, keep)]))
+        for start, end in zip(runs.starts, runs.ends, strict=True)
+        if end > top and start < keep
+    )
+    return top if own >= _MIN_EVIDENCE else None
 
 
 def _goes_on(

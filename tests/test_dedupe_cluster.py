@@ -307,6 +307,12 @@ class TestPartialCopies:
         first, update = run(doc("a", body(STORY)), doc("b", body(UPDATE_TOP + more + STORY[:4]), hours=5))
         assert (update.cluster, update.duplicate_of) == (first.cluster, "a")
 
+    def test_an_update_trimmed_to_the_first_two_paragraphs_joins(self) -> None:
+        """Two new paragraphs over the original's first two: 60-odd shingles of the story's own words after the
+        top, fewer than a long paragraph (`_TOP_EVIDENCE`) but none of them boilerplate: an update, trimmed."""
+        first, update = run(doc("a", body(STORY)), doc("b", body(UPDATE_TOP[:2] + STORY[:2]), hours=5))
+        assert (update.cluster, update.duplicate_of) == (first.cluster, "a")
+
     def test_one_reused_sentence_is_no_copy(self) -> None:
         """A text that is only the original's first sentence (a follow-up trimmed to its reused lead) stays apart.
 
