@@ -396,3 +396,24 @@ class TestAuthorBios:
         kept, removed = clean_blocks([*body, bio], PageContext(titles=(title,)))
         assert kept == body
         assert [item.why for item in removed] == ["author_bio"]
+
+
+class TestFooterAfterRights:
+    """A rights line closing the article ends it: the site's promotion after it goes."""
+
+    PROMO = ("Die digitale Welt der Nachrichten.", "Mit interaktiven Grafiken und Videos.",
+             "Einmal anmelden, auf jedem Gerät lesen - auch offline.")
+
+    def test_promotion_after_rights_line_removed(self) -> None:
+        """Short blocks after "Alle Rechte vorbehalten" at the end are the site's footer."""
+        _lang, title, body, _furniture = PAGES["de"]
+        kept, removed = clean_blocks([*body, "Alle Rechte vorbehalten", *self.PROMO], PageContext(titles=(title,)))
+        assert kept == body
+        assert [item.why for item in removed] == ["site_notice"] * 4
+
+    def test_text_after_rights_line_in_first_half_kept(self) -> None:
+        """A rights line above most of the text (a photo's licence, say) cuts nothing."""
+        _lang, title, body, _furniture = PAGES["de"]
+        blocks = ["Alle Rechte vorbehalten", *body, *self.PROMO]
+        kept, _ = clean_blocks(blocks, PageContext(titles=(title,)))
+        assert kept == [*body, *self.PROMO]

@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "6"
+CLEAN_VERSION = "7"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -176,6 +176,9 @@ BUTTON_ROW = re.compile(
 )
 MAX_BUTTON_ROW_WORDS = 12
 MAX_NOTICE_WORDS = 60
+# A rights line, in the languages of furniture.py: the end of the article on the sites that print one.
+RIGHTS = re.compile(r"(?:" + "|".join(furniture.RIGHTS) + r")", re.IGNORECASE)
+MAX_FOOTER_BLOCK_WORDS = 40
 MAX_POINTER_WORDS = 12
 # "Weitere Infos unter www.example.de", "Weitere Informationen zum Coronavirus:": a pointer elsewhere.
 MORE_INFO = re.compile(r"^(?:" + "|".join(furniture.MORE_INFO_LEADS) + r")(?!\w)", re.IGNORECASE)
@@ -433,6 +436,24 @@ def _related_tail(blocks: Sequence[str], why: dict[int, str], links: frozenset[s
     return None
 
 
+def _footer_after_rights(blocks: Sequence[str], why: dict[int, str]) -> int | None:
+    """Return where the site's footer starts: after a rights line ("Alle Rechte vorbehalten") closing the text.
+
+    The rights line ends the article on the sites that print one; what follows it is the site's own
+    promotion. Only when the rights line sits in the second half of the page, and what follows is short
+    blocks making up less than a third of the page's words.
+    """
+    total = sum(_words(b) for b in blocks)
+    for index in range(len(blocks) // 2, len(blocks) - 1):
+        if why.get(index) != "site_notice" or not RIGHTS.search(blocks[index]):
+            continue
+        tail = blocks[index + 1 :]
+        if all(_words(b) <= MAX_FOOTER_BLOCK_WORDS for b in tail) and sum(_words(b) for b in tail) < total / 3:
+            return index + 1
+        return None
+    return None
+
+
 def is_author_bio(block: str, authors: Sequence[str]) -> bool:
     """Tell whether a block is the author's biography ("Jane Doe is a reporter ...")."""
     if _words(block) > MAX_BIO_WORDS:
@@ -502,6 +523,10 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
     for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
             why[index] = "author_bio"
+    footer_at = _footer_after_rights(blocks, why)
+    if footer_at is not None:
+        for index in range(footer_at, len(blocks)):
+            why.setdefault(index, "site_notice")
     tail_at = _related_tail(blocks, why, context.links)
     if tail_at is not None:
         for index in range(tail_at, len(blocks)):

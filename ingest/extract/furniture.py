@@ -202,6 +202,12 @@ NOTICES: dict[str, tuple[str, ...]] = {
     "pt": ("todos os direitos reservados", "links? de afiliados?"),
     "nl": ("alle rechten voorbehouden",),
 }
+# Rights lines: the last line of an article on the sites that print one.
+RIGHTS = (
+    "all rights reserved", "tous droits réservés", "alle rechte vorbehalten", "todos los derechos reservados",
+    "wszelkie prawa zastrzeżone", "tutti i diritti riservati", "todos os direitos reservados",
+    "alle rechten voorbehouden",
+)
 # Reproduction, cookie, browser and review notices, by language (added to NOTICES below).
 _MORE_NOTICES: dict[str, tuple[str, ...]] = {
     "en": ("medically reviewed by", "fact-checked by (?:a |our )?(?:doctors?|physicians?|medical)",
