@@ -575,6 +575,15 @@ def evict_bands(session: Session, before: datetime) -> int:
 # Reading -------------------------------------------------------------------------------------------
 
 
+def feed_counts(session: Session) -> tuple[int, int]:
+    """(feeds subscribed, of which disabled): what a pass that polled nothing is explained by, without the
+    whole-table counts of `stats` (seconds at 10M articles on PostgreSQL)."""
+    total, disabled = session.execute(
+        select(func.count(), func.count().filter(Feed.disabled.is_(True))).select_from(Feed)
+    ).one()
+    return int(total), int(disabled)
+
+
 def stats(session: Session) -> dict[str, Any]:
     """Counts a user wants at a glance: `peek.STATS`, the statements `wirefeed stats` runs without SQLAlchemy."""
     return {name: int(session.execute(text(statement)).scalar() or 0) for name, statement in peek.STATS.items()}

@@ -514,3 +514,13 @@ class TestPeek:
         sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
         assert peek.stats(f"sqlite:///{tmp_path / 'other.db'}") is None
         assert peek.stats("mysql+pymysql://u@localhost/news") is None
+
+    def test_feed_counts(self, store: Store) -> None:
+        """What a pass that polled nothing is explained by: feeds subscribed and of them disabled."""
+        with store.session() as session:
+            assert repo.feed_counts(session) == (0, 0)
+            repo.add_feed(session, "https://a.example/rss")
+            repo.add_feed(session, "https://b.example/rss")
+            session.execute(update(Feed).where(Feed.url == "https://b.example/rss").values(disabled=True))
+        with store.session() as session:
+            assert repo.feed_counts(session) == (2, 1)

@@ -77,10 +77,10 @@ def _nothing_polled(app: App) -> str:
     from store import repo
 
     with app.store.session() as session:
-        numbers = repo.stats(session)
-    if not numbers["feeds"]:
+        feeds, disabled = repo.feed_counts(session)
+    if not feeds:
         return "no feeds subscribed: add one with `wirefeed feeds add URL` or `wirefeed feeds import FILE.opml`"
-    if numbers["feeds"] == numbers["feeds_disabled"]:
+    if feeds == disabled:
         return "every feed is disabled: `wirefeed feeds list` shows why, `wirefeed feeds enable URL` resumes one"
     return "no feed is due yet: `wirefeed ingest --all` polls every enabled feed now"
 
