@@ -546,6 +546,8 @@ def main() -> int:
             print(f"inside metrics/telemetry: {ops.cpu:.3f} s = {ops.cpu * per_page:.3f} ms a page, "
                   f"{ops.cpu / main_cpu:.2%} of the main process's CPU, {ops.cpu / total:.2%} of all CPU "
                   f"({ops.calls} calls)")
+            for name, spent in sorted(ops.by_name.items(), key=lambda kv: -kv[1]):
+                print(f"  inside metrics/telemetry, {name}: {spent * per_page:.3f} ms a page")
         if breakdown is not None:
             for name, spent in sorted(breakdown.seconds.items(), key=lambda kv: -kv[1]):
                 print(f"  main process, {name}: {spent:.1f}s = {spent / html_pages * 1000:.1f} ms/page")

@@ -36,6 +36,7 @@ class OpsTimer:
     def __init__(self) -> None:
         self.cpu = 0.0
         self.calls = 0
+        self.by_name: dict[str, float] = {}  # outermost calls' CPU time by entry point
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -43,6 +44,7 @@ class OpsTimer:
         """Replace `owner.name` by a timed version (a function of a module, or a method of a class)."""
         real = getattr(owner, name)
         timer = self
+        label = f"{getattr(owner, '__name__', owner)}.{name}"
 
         @functools.wraps(real)
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -60,6 +62,7 @@ class OpsTimer:
                 with timer._lock:
                     timer.cpu += spent
                     timer.calls += 1
+                    timer.by_name[label] = timer.by_name.get(label, 0.0) + spent
 
         setattr(owner, name, timed)
 
@@ -88,7 +91,8 @@ class OpsTimer:
 
     def report(self) -> dict[str, Any]:
         """The figures so far, with this process's whole CPU time (all its threads)."""
-        return {"ops_cpu": self.cpu, "process_cpu": time.process_time(), "calls": self.calls, "argv": sys.argv[1:]}
+        return {"ops_cpu": self.cpu, "process_cpu": time.process_time(), "calls": self.calls, "argv": sys.argv[1:],
+                "by_name": {name: round(spent, 4) for name, spent in self.by_name.items()}}
 
 
 def main() -> None:

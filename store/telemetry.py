@@ -31,17 +31,29 @@ class SourceKey:
     source: str
 
 
+# The upsert of each dialect, built once: building its ~80 `n = n + excluded.n` expressions and their
+# cache key on every flush cost more than the flush's execution (0.15 ms a page on real pages).
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: Session) -> Any:
+    name = session.get_bind().dialect.name
+    stmt = _UPSERTS.get(name)
+    if stmt is None:
+        insert = _dialect(session).insert(source_stats)
+        stmt = _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=list(KEY),
+            set_={counter: source_stats.c[counter] + insert.excluded[counter] for counter in SOURCE_COUNTERS},
+        )
+    return stmt
+
+
 def add_counts(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add counts to their (scope, source, bucket) rows, creating the missing ones; one statement."""
     if not rows:
         return
-    stmt = _dialect(session).insert(source_stats)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={name: source_stats.c[name] + stmt.excluded[name] for name in SOURCE_COUNTERS},
-    )
     full = [{**dict.fromkeys(SOURCE_COUNTERS, 0), **row} for row in rows]
-    session.connection().execute(stmt, full)
+    session.connection().execute(_upsert(session), full)
 
 
 def source_rows(
