@@ -528,10 +528,11 @@ def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> list[str]:
         main = _cascade.main
     finally:
         _cascade.main = None
-    document = result if isinstance(result, Document) else Document()
+    if not isinstance(result, Document):
+        return []  # trafilatura found nothing it would return; its main extractor's draft is not revived
     # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
-    blocks = _split_blocks(unicodedata.normalize("NFC", document.text or ""))
-    if main is None or main is document.body:
+    blocks = _split_blocks(unicodedata.normalize("NFC", result.text or ""))
+    if main is None or main is result.body:
         return blocks
     own = _split_blocks(unicodedata.normalize("NFC", xmltotxt(main, include_formatting=False)))
     return merge_paragraphs(blocks, own)
