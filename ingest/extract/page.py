@@ -510,7 +510,7 @@ _cascade = threading.local()
 
 def _noting_compare_extraction(cleaned_tree: Any, raw_tree: Any, body: Any, text: str, options: Any) -> Any:
     """trafilatura's compare_extraction, noting the main extractor's body first (see above)."""
-    if getattr(_cascade, "main", None) is None:
+    if getattr(_cascade, "noting", False) and _cascade.main is None:  # only inside _trafilatura below
         _cascade.main = body
     return _compare_extraction(cleaned_tree, raw_tree, body, text, options)
 
@@ -520,14 +520,14 @@ trafilatura.core.compare_extraction = _noting_compare_extraction  # type: ignore
 
 def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> list[str]:
     """Run trafilatura on a parsed page (it works on its own copy of the tree); return its paragraphs."""
-    _cascade.main = None
+    _cascade.main, _cascade.noting = None, True
     try:
         result = trafilatura.bare_extraction(
             tree, url=url, with_metadata=False, output_format="python", fast=fast, **TRAFILATURA_OPTIONS
         )
         main = _cascade.main
     finally:
-        _cascade.main = None
+        _cascade.main, _cascade.noting = None, False
     if not isinstance(result, Document):
         return []  # trafilatura found nothing it would return; its main extractor's draft is not revived
     # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
