@@ -616,12 +616,8 @@ def verify(
     new_runs, old_runs = (small_runs, large_runs) if new_is_small else (large_runs, small_runs)
     old_inside = large_inside if new_is_small else small_inside
     goes_on = _goes_on(new_runs, old_runs, new_common, old_common) if old_inside else 0
-    if goes_on:
-        # The old text measured inside the new one is not a copy of it: the new one is another story.
-        if new_is_small:
-            large_inside = 0.0
-        else:
-            small_inside = 0.0
+    if goes_on:  # the old text measured inside the new one is not a copy of it: the new one is another story
+        small_inside, large_inside = (small_inside, 0.0) if new_is_small else (0.0, large_inside)
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
