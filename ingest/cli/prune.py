@@ -50,13 +50,11 @@ def describe(fields: dict[str, Any], *, dry_run: bool) -> list[str]:
         lines.append(f"raw pages before {fields['raw_before']}: {moving} {fields['archive_files']} archive files "
                      f"({fields['archive_bytes']:,} bytes, {fields['archive_rows']} pages) to {fields['cold_dir']}, "
                      f"where they are still read; bodies in the database are kept")
-        lines.extend(f"  {name}" for name in fields["files"][:20])
-        if len(fields["files"]) > 20:
-            lines.append(f"  ... and {len(fields['files']) - 20} more")
     else:
         lines.append(f"raw pages before {fields['raw_before']}: {verb} {fields['archive_files']} archive files "
                      f"({fields['archive_bytes']:,} bytes, {fields['archive_rows']} pages) and "
                      f"{fields['raw_rows']} bodies in the database ({fields['raw_bytes']:,} bytes); the articles stay")
+    if fields["raw_before"] is not None:  # the archive files, the first 20 by name
         lines.extend(f"  {name}" for name in fields["files"][:20])
         if len(fields["files"]) > 20:
             lines.append(f"  ... and {len(fields['files']) - 20} more")
