@@ -60,8 +60,8 @@ def redesigned_page(n: int) -> str:
     )
 
 
-class _Site:
-    """One outlet whose feed grows by a few items per pass, in the old template or the new one."""
+class TemplateSite:
+    """One outlet whose feed grows by a few items per pass (or run), in the old template or the new one."""
 
     def __init__(self, world: HostedWorld) -> None:
         self.outlet = world["news"]
@@ -80,7 +80,7 @@ def _passes(settings: Settings, *, redesign: bool) -> list[dict[str, object]]:
     """Two passes: 20 pages in the old template, then 10 in the old or the new one; the degraded events logged."""
     store = Store(settings.database.url)
     with HostedWorld(news=SITE) as world:
-        site = _Site(world)
+        site = TemplateSite(world)
         site.publish(20, redesigned=False)
         with store.session() as session:
             repo.add_feed(session, site.outlet.url("/feed.xml"))

@@ -21,7 +21,7 @@ from store import repo
 from store import telemetry as stored
 from store.db import Store
 from store.telemetry import SourceKey
-from tests.test_sources import healthy_page, redesigned_page
+from tests.test_sources import TemplateSite
 from tests.world import HostedWorld, json_events, page, rss
 
 ROOT = Path(__file__).parents[1]
@@ -107,22 +107,6 @@ class TestRemovals:
         assert site["removed_per_page"]["boilerplate"] >= round(2 / 12, 2)
 
 
-class _Site:
-    """One outlet whose feed grows by a few items per run, in the old template or the new one."""
-
-    def __init__(self, world: HostedWorld) -> None:
-        self.outlet = world["news"]
-        self.items: list[dict[str, str]] = []
-
-    def publish(self, count: int, *, redesigned: bool) -> None:
-        for _ in range(count):
-            n = len(self.items)
-            self.outlet.static(f"/story/{n}", redesigned_page(n) if redesigned else healthy_page(n))
-            self.items.append({"title": f"Story {n}", "link": self.outlet.url(f"/story/{n}"), "guid": f"story-{n}",
-                               "published": f"2026-12-01T{n % 24:02d}:00:00+00:00"})
-        self.outlet.static("/feed.xml", rss("News", self.items), "application/rss+xml")
-
-
 def _flag_events(done: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
     events = json_events(done.stdout + done.stderr)
     return sorted((e["event"], e["scope"]) for e in events if e["event"] in {"source_degraded", "source_recovered"})
@@ -136,7 +120,7 @@ class TestFlagAcrossRestarts:
         store = Store(sqlite_url)
         runs: list[list[tuple[str, str]]] = []
         with HostedWorld(news=SITE) as world:
-            site = _Site(world)
+            site = TemplateSite(world)
             site.publish(20, redesigned=False)
             with store.session() as session:
                 repo.add_feed(session, site.outlet.url("/feed.xml"))
