@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,7 +193,9 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
     parsed = make_url(given) if "://" in given else None
     shown = mask_url(given)
     if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database).expanduser().resolve()
+        # The file pysqlite opens (`os.path.abspath`: no `~`, `..` taken before symlinks), not another one:
+        # else a check passes on one file while connecting creates the other.
+        path = Path(os.path.abspath(parsed.database))
         if not path.is_file():
             raise StoreError(f"no database at {path} {hint}".rstrip())
         if path.stat().st_size == 0:  # connecting would write SQLite's header into it

@@ -9,11 +9,13 @@ error): the caller then takes the general path, which says what is wrong and how
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from config.dburl import DatabaseUrl, parse_database_url
 
@@ -42,11 +44,12 @@ def stats(url: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     try:
-        connection = _connect(parsed, url)
+        opened = _connect(parsed, url)
     except Exception:  # the driver's own errors: the general path names them
         return None
-    if connection is None:
+    if opened is None:
         return None
+    connection, unchanged = opened
     with closing(connection):
         try:
             cursor = connection.cursor()
@@ -60,28 +63,97 @@ def stats(url: str) -> dict[str, Any] | None:
                 numbers[name] = int(cursor.fetchone()[0] or 0)
         except Exception:  # no schema, a damaged file, a lost server: the general path says which
             return None
-    return numbers
+    return numbers if unchanged() else None
 
 
-def _connect(parsed: DatabaseUrl, url: str) -> Any:
-    """A read-only DB-API connection, or None for a database this module does not open itself."""
-    if parsed.backend == "sqlite" and parsed.driver in (None, "pysqlite") and not parsed.query:
+def _connect(parsed: DatabaseUrl, url: str) -> tuple[Any, Callable[[], bool]] | None:
+    """A read-only DB-API connection and whether what it read still holds; None for a database this module
+    does not open itself.
+
+    It opens what SQLAlchemy's dialect would open, or nothing: the scheme exactly (`sqlite+://` loads no
+    dialect), and the connection arguments the dialect builds from the URL's parts.
+    """
+    scheme = url.partition("://")[0]
+    if scheme in ("sqlite", "sqlite+pysqlite") and not parsed.query:
         import sqlite3
 
         database = parsed.database
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
-        path = Path(database).expanduser().resolve()
-        if not path.is_file() or path.stat().st_size == 0:
+        if parsed.username or parsed.password or parsed.host or parsed.port:  # pysqlite refuses these
             return None
-        return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30)
-    if parsed.backend == "postgresql" and parsed.driver in (None, "psycopg"):
+        path = os.path.abspath(database)  # pysqlite's own: no `~`, and `..` before any symlink is followed
+        state = _sqlite_state(path)
+        if state is None:
+            return None
+        if state == "closed":  # see _sqlite_state
+            before = _fingerprint(path)
+            connection = sqlite3.connect(f"file:{quote(path)}?mode=ro&immutable=1", uri=True)
+            return connection, lambda: _fingerprint(path) == before
+        return sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30), lambda: True
+    if scheme in ("postgresql", "postgresql+psycopg"):
+        options = _psycopg_options(parsed)
+        if options is None:
+            return None
         import psycopg
 
-        connection = psycopg.connect("postgresql://" + url.partition("://")[2], connect_timeout=10)
-        connection.read_only = True
-        return connection
+        options.setdefault("connect_timeout", 10)
+        server = psycopg.connect(**options)
+        server.read_only = True
+        return server, lambda: True
     return None
+
+
+def _sqlite_state(path: str) -> str | None:
+    """How to read this SQLite file without creating one beside it: "open" (`mode=ro`), "closed", or None.
+
+    A WAL database's -wal and -shm are created by any connection, a read-only one too, and a read-only one
+    cannot remove them when it closes. Without either (every connection closed cleanly: the whole database
+    is in the file), it is "closed": read as immutable, which opens neither, and the numbers kept only if
+    the file and its neighbours are as they were (a writer that came meanwhile makes the general path
+    answer). Only one of the two (a crash): None.
+    """
+    if not os.path.isfile(path):  # missing, a directory, a FIFO (opening it would wait for a writer)
+        return None
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except OSError:  # unreadable
+        return None
+    if not header:
+        return None  # an empty file: connecting would write SQLite's header into it
+    if len(header) < 20 or header[18] != 2:  # not WAL: a read-only connection creates nothing
+        return "open"
+    beside = (os.path.exists(path + "-wal"), os.path.exists(path + "-shm"))
+    return {(True, True): "open", (False, False): "closed"}.get(beside)
+
+
+def _fingerprint(path: str) -> tuple[int, int, int, bool, bool] | None:
+    """The file's identity, size and time, and whether a -wal or -shm is beside it."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns,
+            os.path.exists(path + "-wal"), os.path.exists(path + "-shm"))
+
+
+def _psycopg_options(parsed: DatabaseUrl) -> dict[str, Any] | None:
+    """psycopg's keyword arguments as SQLAlchemy's psycopg dialect builds them; None where unsure.
+
+    Not the URL itself: libpq would decode a host's `%` escapes and read a query's `+` as itself, where
+    SQLAlchemy keeps the host as written and reads `+` as a space. Several hosts or ports (`?host=`), a
+    repeated key or a SQLAlchemy plugin are left to the general path.
+    """
+    pairs = parse_qsl(parsed.query or "")
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys) or {"host", "port", "plugin"} & set(keys):
+        return None
+    parts = {"host": parsed.host, "dbname": parsed.database, "user": parsed.username,
+             "password": parsed.password, "port": parsed.port}
+    options: dict[str, Any] = {key: value for key, value in parts.items() if value}  # empty parts left out
+    options.update(pairs)
+    return options
 
 
 def head_revision() -> str | None:
