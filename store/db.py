@@ -231,14 +231,15 @@ def _alembic_head(engine: Engine) -> str | None:
 
 
 def schema_mismatch(shown: str, current: str, head: str | None) -> str:
-    """Why a read-only command does not read a schema other than the code's, and what fixes it."""
+    """Why a read-only command does not read a schema other than the code's, and what fixes it (one line)."""
     if current in known_revisions():
         return (
             f"the database at {shown} has an older schema ({current}; this wirefeed writes {head}): "
             "a read-only command does not upgrade it; run `wirefeed init` (or any command that writes) first"
         )
+    unknown = current if current.isprintable() else repr(current)  # a damaged row: still one line
     return (
-        f"the database at {shown} has a schema this wirefeed does not know ({current}), written by a newer "
+        f"the database at {shown} has a schema this wirefeed does not know ({unknown}), written by a newer "
         "wirefeed: upgrade wirefeed to read it"
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from store import peek, repo
-from store.db import Store, StoreError, open_existing
+from store.db import Store, StoreError, open_existing, schema_mismatch
 
 
 def _wirefeed_db(path: Path, feeds: int) -> Path:
@@ -166,3 +166,13 @@ class TestPostgresConnectionArguments:
             expected = repo.stats(session)
         store.close()
         assert peek.stats(given) == expected
+
+
+class TestSchemaMismatch:
+    """The message of a read-only command on another schema is one line that says what to do."""
+
+    def test_a_revision_with_a_line_break(self) -> None:
+        """A damaged alembic_version row (`zz` + newline + text): one line, still ending with the fix."""
+        message = schema_mismatch("/tmp/news.db", "zz\nrm -rf", "0011")
+        assert "\n" not in message
+        assert message.endswith("upgrade wirefeed to read it")
