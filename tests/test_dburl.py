@@ -12,7 +12,11 @@ from config.dburl import DatabaseUrl, parse_database_url
 
 # URL-shaped text: a scheme, optional userinfo, a host (names, IPv6, brackets left open), a port of any
 # text, a path and a query, each drawn from characters that matter to the pattern.
-_PIECE = st.text(alphabet="ab0:/?@[]%+_ .=&#-9", max_size=8)
+_PIECE = st.one_of(
+    st.text(alphabet="ab0:/?@[]%+_ .=&#-9", max_size=8),
+    # line breaks (the query's `.*` stops at one), NUL, non-ASCII letters and digits (`\w`, int()), escapes
+    st.text(alphabet="a:/?@%2F\n\r\x00é٣５~", max_size=8),
+)
 _URLS = st.one_of(
     st.text(max_size=40),
     st.builds(
