@@ -548,3 +548,15 @@ class TestStartup:
             assert head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
         finally:
             engine.dispose()
+
+
+class TestDatabasePath:
+    """`--db PATH` opens the file named, whatever characters its name holds."""
+
+    @pytest.mark.parametrize("name", ["p%41.db", "q?x.db", "r#1.db", "news 2026.db"])
+    def test_plain_path_is_the_file(self, tmp_path: Path, name: str) -> None:
+        assert wirefeed("--db", name, "init", cwd=tmp_path).code == 0
+        assert [p.name for p in tmp_path.iterdir() if p.suffix == ".db" or p.name == name] == [name]
+        done = wirefeed("--db", name, "stats", "--json", cwd=tmp_path)
+        assert done.code == 0, done.err
+        assert json.loads(done.out)["feeds"] == 0

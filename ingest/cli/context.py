@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from config.durations import duration_seconds
 from config.durations import point_in_time as _point_in_time
@@ -192,7 +192,8 @@ def database_argument(value: str | None) -> str | None:
     # Something with `//` or `@` is a URL, maybe mistyped (`postgresql//user:pw@host`): the settings say why,
     # with its password masked; never a file name that would carry the password into a message.
     if "//" not in value and "@" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
+        # Quoted: a URL's database part is unquoted when read (`p%41.db` would open `pA.db`, `q?x.db` `q`).
+        return f"sqlite:///{quote(str(Path(value).expanduser().resolve()))}"
     check_dialect(value, "--db")
     return value
 
