@@ -25,12 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.errors import WirefeedError
 from config.secrets import mask_secrets, mask_url
 from config.settings import check_database_url
-from store.peek import head_revision, known_revisions
+from store.peek import MIGRATIONS, head_revision, known_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreError(WirefeedError):
@@ -244,5 +242,3 @@ def schema_mismatch(shown: str, current: str, head: str | None) -> str:
     )
 
 
-
-_head_revision = head_revision  # its earlier name, still imported by store.telemetry

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from store.db import _head_revision
 from store.models import SOURCE_COUNTERS, Feed, FetchLog, source_flags, source_stats
+from store.peek import head_revision
 from store.repo import _dialect
 
 KEY = ("scope", "source", "bucket")
@@ -135,4 +135,4 @@ def expired_leases(session: Session, now: datetime) -> int:
 def schema_state(session: Session) -> tuple[str | None, str | None]:
     """The database's schema revision and the newest one this code knows (None when unknown)."""
     current = session.connection().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    return (str(current) if current is not None else None), _head_revision()
+    return (str(current) if current is not None else None), head_revision()
