@@ -307,6 +307,22 @@ class TestExtractionLimits:
             store.close()
 
 
+GAZETTE_FOOTER = "The Harbour Gazette is published by Coastline Media Group, 12 Quay Street, Port Ellen."
+COMMITTEE_TOPICS = ["ferry", "lighthouse", "market", "school", "regatta", "museum", "quay", "choir", "pier",
+                    "festival", "library", "lifeboat"]
+
+
+def committee_page(n: int, topic: str) -> str:
+    """One of a site's articles, each different, all ending in the site's neutral footer."""
+    return page(f"The {topic} question", [
+        f"The {topic} committee of Port Ellen met on Tuesday evening to discuss the {topic} and its "
+        f"future, with {n + 3} members attending and a long agenda ahead of them.",
+        f"Residents told the {topic} committee that they wanted a decision before the winter, "
+        f"and several of them brought letters signed by neighbours who could not attend.",
+        GAZETTE_FOOTER,
+    ])
+
+
 class TestSiteBoilerplate:
     """The per-site boilerplate model is counted in the store and applied in feed order."""
 
@@ -314,21 +330,11 @@ class TestSiteBoilerplate:
         self, sqlite_url: str
     ) -> None:
         """A neutral footer in every article is kept by the first ten and removed from the later ones."""
-        footer = "The Harbour Gazette is published by Coastline Media Group, 12 Quay Street, Port Ellen."
-        topics = ["ferry", "lighthouse", "market", "school", "regatta", "museum", "quay", "choir", "pier",
-                  "festival", "library", "lifeboat"]
         with World("gazette") as w:
             site = w["gazette"]
             items = []
-            for n, topic in enumerate(topics):
-                paragraphs = [
-                    f"The {topic} committee of Port Ellen met on Tuesday evening to discuss the {topic} and its "
-                    f"future, with {n + 3} members attending and a long agenda ahead of them.",
-                    f"Residents told the {topic} committee that they wanted a decision before the winter, "
-                    f"and several of them brought letters signed by neighbours who could not attend.",
-                    footer,
-                ]
-                site.static(f"/{topic}.html", page(f"The {topic} question", paragraphs))
+            for n, topic in enumerate(COMMITTEE_TOPICS):
+                site.static(f"/{topic}.html", committee_page(n, topic))
                 items.append({"title": topic, "link": site.url(f"/{topic}.html"), "guid": topic,
                               "published": f"2026-11-20T{n:02d}:00:00+00:00"})
             site.static("/rss.xml", rss("Gazette", items), "application/rss+xml")
@@ -343,11 +349,11 @@ class TestSiteBoilerplate:
         assert len(articles) == 12
         for article in articles[:10]:
             assert article.text is not None
-            assert footer in article.text
+            assert GAZETTE_FOOTER in article.text
         for article in articles[10:]:
             assert article.text is not None
-            assert footer not in article.text
-            assert {"text": footer, "why": "site_boilerplate"} in (article.removed or [])
+            assert GAZETTE_FOOTER not in article.text
+            assert {"text": GAZETTE_FOOTER, "why": "site_boilerplate"} in (article.removed or [])
 
 
 class TestClustererReplay:

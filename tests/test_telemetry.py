@@ -21,8 +21,9 @@ from store import repo
 from store import telemetry as stored
 from store.db import Store
 from store.telemetry import SourceKey
+from tests.test_pipeline import COMMITTEE_TOPICS, committee_page
 from tests.test_sources import TemplateSite
-from tests.world import HostedWorld, json_events, page, rss
+from tests.world import HostedWorld, json_events, rss
 
 ROOT = Path(__file__).parents[1]
 SITE = "127.14.1.2"
@@ -77,20 +78,10 @@ class TestRemovals:
 
     def test_site_model_removals_are_counted(self, sqlite_url: str) -> None:
         """A footer the site's boilerplate model drops at store time shows in `sources` as site_boilerplate."""
-        footer = "The Harbour Gazette is published by Coastline Media Group, 12 Quay Street, Port Ellen."
-        topics = ["ferry", "lighthouse", "market", "school", "regatta", "museum", "quay", "choir", "pier",
-                  "festival", "library", "lifeboat"]
         with HostedWorld(news=SITE) as world:
             outlet, items = world["news"], []
-            for n, topic in enumerate(topics):
-                paragraphs = [
-                    f"The {topic} committee of Port Ellen met on Tuesday evening to discuss the {topic} and its "
-                    f"future, with {n + 3} members attending and a long agenda ahead of them.",
-                    f"Residents told the {topic} committee that they wanted a decision before the winter, "
-                    f"and several of them brought letters signed by neighbours who could not attend.",
-                    footer,
-                ]
-                outlet.static(f"/story/{n}", page(f"The {topic} question", paragraphs))
+            for n, topic in enumerate(COMMITTEE_TOPICS):
+                outlet.static(f"/story/{n}", committee_page(n, topic))
                 items.append({"title": f"Story {n}", "link": outlet.url(f"/story/{n}"), "guid": f"story-{n}",
                               "published": f"2026-12-01T{n:02d}:00:00+00:00"})
             outlet.static("/feed.xml", rss("News", items), "application/rss+xml")
