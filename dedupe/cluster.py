@@ -40,7 +40,19 @@ from dedupe.diff import copy_diff
 from dedupe.index import KEY_MASK, MAX_ENTRIES, CandidateIndex, Entry, InMemoryIndex
 from dedupe.lineage import InMemoryLineage, LineageIndex, fingerprints
 from dedupe.model import Decision, Doc
-from dedupe.text import SHINGLE, U64, Mask, Tokens, clean, contains, hash_of_clean, mix64, tokens, tokens_of_clean
+from dedupe.text import (
+    SHINGLE,
+    U64,
+    Mask,
+    Tokens,
+    clean,
+    contains,
+    hash_of_clean,
+    mix64,
+    tokens,
+    tokens_of_clean,
+    unique,
+)
 
 LEAD = 32  # shingles that make up a text's lead
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
@@ -268,19 +280,77 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     """How alike the salient words of two matching gaps are: the worst word of the better side."""
     if not theirs:
         return _SAME  # an insertion, not a substitution
-    return max(_side_likeness(mine, theirs), _side_likeness(theirs, mine))
+    return max(_side_likeness(mine, _Lexicon.of(theirs)), _side_likeness(theirs, _Lexicon.of(mine)))
 
 
-def _side_likeness(words: list[str], others: list[str]) -> int:
+def _side_likeness(words: list[str], others: _Lexicon) -> int:
     """The likeness of the least alike of `words` to its best counterpart among `others`."""
-    known = set(others)
     worst = _SAME
     for word in words:
-        if word not in known:
-            worst = min(worst, max((_likeness(word, other) for other in known), default=_OTHER))
-            if worst == _OTHER:
-                break
+        worst = min(worst, others.best(word))
+        if worst == _OTHER:
+            break
     return worst
+
+
+_FOLDED: dict[str, str] = {}  # word -> word.translate(_FOLD): the vocabulary of news is small
+_FOLDED_LIMIT = 200_000
+
+
+def _folded(word: str) -> str:
+    """A word with its umlauts and ligatures spelt out (`_FOLD`), memoised."""
+    folded = _FOLDED.get(word)
+    if folded is None:
+        if len(_FOLDED) >= _FOLDED_LIMIT:
+            _FOLDED.clear()
+        folded = _FOLDED[word] = word.translate(_FOLD)
+    return folded
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    """Words to find a counterpart among: `best(word)` is the best `_likeness` of a word to any of them.
+
+    The same values as calling `_likeness` on every pair, but only the alphabetic words whose folded
+    length is within two of the word's are looked at: any other pair is two words or two figures.
+    """
+
+    known: frozenset[str]
+    # Folded length -> (folded word, length as it is) of each alphabetic word.
+    by_length: dict[int, tuple[tuple[str, int], ...]]
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> _Lexicon:
+        """The lexicon of some words."""
+        known = frozenset(words)
+        by_length: dict[int, list[tuple[str, int]]] = {}
+        for word in known:
+            if word.isalpha():
+                folded = _folded(word)
+                by_length.setdefault(len(folded), []).append((folded, len(word)))
+        return cls(known, {n: tuple(entries) for n, entries in by_length.items()})
+
+    def best(self, word: str) -> int:
+        """`max(_likeness(word, other) for other in the words)`, `_OTHER` when there are none."""
+        if word in self.known:
+            return _SAME
+        if not self.by_length or not word.isalpha():
+            return _OTHER  # a figure, or no alphabetic counterpart: every pair is _OTHER
+        mine = _folded(word)
+        n, own = len(mine), len(word)
+        best = _WORD  # every alphabetic pair is two words at least
+        for length in range(n - 2, n + 3):  # as in `_likeness`: more than two letters apart is two words
+            for other, size in self.by_length.get(length, ()):
+                if size < 3 and own < 3:
+                    continue
+                distance = OSA.distance(mine, other, score_cutoff=2)
+                if distance <= 1:
+                    if not (length == n == 3 and sorted(other) != sorted(mine)):
+                        return _SAME
+                    best = _SLIP
+                elif distance == 2 and min(length, n) >= 5:
+                    best = _SLIP
+        return best
 
 
 def _conflict_count(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs], common: Callable[[], Mask] | None) -> int:
@@ -312,6 +382,24 @@ def _pairs(shingles: U64) -> U64:
     return shingles[:-1] * _PAIR_MULT + shingles[1:]  # wraps around, as array arithmetic does
 
 
+# Tokens -> (the tokens, their sorted distinct shingle pairs): a document is aligned with each of its
+# candidates, and an earlier one with each of its copies. Keyed by identity, the tokens held so the key stays theirs.
+_PAIR_SETS: dict[int, tuple[Tokens, U64]] = {}
+_PAIR_SETS_LIMIT = 256
+
+
+def _pair_set(text: Tokens) -> U64:
+    """The sorted distinct `_pairs` of a text's shingles, memoised for the latest texts."""
+    cached = _PAIR_SETS.get(id(text))
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    found = unique(_pairs(text.shingles))
+    if len(_PAIR_SETS) >= _PAIR_SETS_LIMIT:
+        del _PAIR_SETS[next(iter(_PAIR_SETS))]
+    _PAIR_SETS[id(text)] = (text, found)
+    return found
+
+
 def _aligned(text: Tokens, runs: _Runs, other: Tokens) -> _Runs:
     """Split runs of matched shingles where two neighbours are not neighbours in the other text.
 
@@ -323,8 +411,7 @@ def _aligned(text: Tokens, runs: _Runs, other: Tokens) -> _Runs:
         return runs
     if all(end - start < 2 for start, end in zip(runs.starts, runs.ends, strict=True)):
         return runs
-    known = np.unique(_pairs(other.shingles))
-    broken = np.flatnonzero(~contains(known, _pairs(text.shingles))) + 1  # a run may not go on at these positions
+    broken = np.flatnonzero(~contains(_pair_set(other), _pairs(text.shingles))) + 1  # a run may not go on here
     if len(broken) == 0:
         return runs
     edges: list[int] = []
@@ -394,7 +481,7 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
     width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
     count = doubts = 0
-    known: set[str] = set()
+    lexicon: _Lexicon | None = None
     for before, after in gaps:
         mine = [small_words[i] for i in range(0 if before < 0 else before + width_small, after) if small.salient[i]]
         if before < 0:  # at the start of both texts
@@ -405,8 +492,8 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
         else:
             span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
-            known = known or set(large_words)
-            count += any(w not in known and all(_likeness(w, o) < _SLIP for o in known) for w in mine)
+            lexicon = lexicon or _Lexicon.of(large_words)
+            count += any(lexicon.best(w) < _SLIP for w in mine)
             continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
         likeness = _gap_likeness(mine, theirs)
