@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 import trafilatura
+from trafilatura.utils import load_html
 
 import ingest.extract.page as page_module
 from ingest.extract.page import (
     FULL_CASCADE_BELOW_CHARS,
+    TRAFILATURA_OPTIONS,
     Extracted,
     SiteBoilerplate,
     block_keys,
@@ -108,13 +110,13 @@ class TestCascade:
 
     def _fast_flags(self, monkeypatch: pytest.MonkeyPatch, html: str) -> list[bool]:
         calls: list[bool] = []
-        original = trafilatura.bare_extraction
+        original = trafilatura.core.trafilatura_sequence
 
-        def spy(*args: Any, **kwargs: Any) -> Any:
-            calls.append(kwargs["fast"])
-            return original(*args, **kwargs)
+        def spy(tree: Any, options: Any, url: str | None = None) -> Any:
+            calls.append(options.fast)
+            return original(tree, options, url)
 
-        monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+        monkeypatch.setattr(trafilatura.core, "trafilatura_sequence", spy)
         extract_page(html, url="https://news.example/a")
         return calls
 
@@ -135,6 +137,19 @@ class TestCascade:
         monkeypatch.setattr(page_module, "FULL_CASCADE_BELOW_CHARS", 1000)
         html = f"<html><body><article><p>{BODY}</p></article></body></html>"
         assert self._fast_flags(monkeypatch, html) == [True, False]
+
+    @pytest.mark.parametrize("name", FIXTURES)
+    def test_text_is_bare_extractions(self, name: str) -> None:
+        """trafilatura run on the page's own tree gives bare_extraction's text (which works on a copy)."""
+        html = decode_html((PAGES / f"{name}.html").read_bytes())
+        expected = trafilatura.bare_extraction(
+            load_html(html), url="https://news.example/a", with_metadata=False, output_format="python",
+            fast=False, **TRAFILATURA_OPTIONS,
+        )
+        tree = load_html(html)
+        found = page_module._extract(tree, page_module._options("https://news.example/a", fast=False))
+        assert found is not None and expected is not None
+        assert found[1] == expected.text
 
     def test_options_record_the_rule(self) -> None:
         """The recorded options say which rule produced the text (a change re-extracts)."""

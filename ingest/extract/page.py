@@ -7,6 +7,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -15,8 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 import trafilatura.core
+from lxml import etree
 from trafilatura.external import compare_extraction as _compare_extraction
-from trafilatura.settings import Document
+from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
@@ -89,11 +91,11 @@ MIN_CAPTION_CHARS = 3
 MAX_H1 = 3
 MAX_AUTHORS = 5
 MAX_AUTHOR_CHARS = 60
-_HEADLINE_LINKS = "|".join(f"//h{n}//a[string-length(normalize-space()) > 20]" for n in range(1, 5))
-_VIDEO = (
-    "//video|//iframe[contains(@src,'youtube') or contains(@src,'player') or contains(@src,'dailymotion')"
-    " or contains(@src,'vimeo')]"
-)
+# A headline's link: a link of more than 20 characters in an <h1>-<h4> (XPath's own whitespace rules).
+_HEADLINE_LINK = etree.XPath("string-length(normalize-space()) > 20")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+# An embedded player: a <video>, or an <iframe> whose src names one of these.
+_PLAYERS = ("youtube", "player", "dailymotion", "vimeo")
 _PUBLISHED_KEYS = (
     "article:published_time", "og:published_time", "datepublished", "parsely-pub-date", "pubdate",
     "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date",
@@ -139,6 +141,8 @@ class _Meta:
     links: frozenset[str]
     h1: tuple[str, ...]
     title_tag: str | None
+    linked_headlines: int = 0
+    has_video: bool = False
 
 
 def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
@@ -208,6 +212,8 @@ class _MetaScan:
         self.title_tag: str | None = None
         self.scripts: list[str] = []
         self.rel_authors: list[str] = []
+        self.headline_links: set[Any] = set()
+        self.has_video = False
 
     def visit(self, node: Any) -> None:
         """Note what one tag says (an if chain: this runs for every tag of interest on every page)."""
@@ -238,8 +244,13 @@ class _MetaScan:
                 self.canonical = node.get("href").strip()
         elif tag == "title":
             self.title_tag = self.title_tag or _text_of(node)
-        elif len(self.h1) < MAX_H1:
-            self.h1.append(_text_of(node))
+        elif tag in _HEADINGS:
+            if tag == "h1" and len(self.h1) < MAX_H1:
+                self.h1.append(_text_of(node))
+            # A set: a link inside nested headings counts once, as in one XPath over the tree.
+            self.headline_links.update(a for a in node.iter("a") if _HEADLINE_LINK(a))
+        elif tag == "video" or (tag == "iframe" and any(name in (node.get("src") or "") for name in _PLAYERS)):
+            self.has_video = True
 
     def _link(self, node: Any) -> None:
         """An <a>: a rel=author name, or a long link text (a block that is only one points to another story)."""
@@ -309,7 +320,9 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
     """Collect what the page declares about itself, before trafilatura prunes the tree."""
     scan = _MetaScan(url)
     # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
-    for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script"):
+    # The tree is read here only: trafilatura prunes it next.
+    for node in tree.iter("meta", "link", "title", "h1", "h2", "h3", "h4", "figcaption", "img", "a", "time",
+                          "script", "video", "iframe"):
         scan.visit(node)
     values = scan.values
     if scan.rel_authors:
@@ -323,6 +336,8 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
         links=scan.story_links(),
         h1=tuple(scan.h1),
         title_tag=scan.title_tag,
+        linked_headlines=len(scan.headline_links),
+        has_video=scan.has_video,
     )
 
 
@@ -364,17 +379,7 @@ def _language(value: str | None) -> str | None:
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
 
 
-def _linked_headlines(tree: Any) -> int:
-    """Count the headlines that link elsewhere, as listing pages show them."""
-    return len(tree.xpath(_HEADLINE_LINKS))
-
-
-def _has_video(tree: Any) -> bool:
-    """Tell whether the page embeds a video player."""
-    return bool(tree.xpath(_VIDEO))
-
-
-def _not_article_reason(url: str | None, text: str, meta: _Meta, tree: Any) -> str | None:
+def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
     """Say why a page is not an article (home, listing, video, too little text), or None."""
     words = word_count(text)  # Chinese, Japanese, Thai... count by characters (dedupe.words)
     kind = (meta.values.get("og:type") or "").lower()
@@ -389,11 +394,11 @@ def _not_article_reason(url: str | None, text: str, meta: _Meta, tree: Any) -> s
     if kind == "website" and path in {"", "/"}:
         return "home_page"
     if not is_declared_article and words < MAX_LISTING_WORDS and (
-        (path is not None and _LISTING_PATH.search(path)) or _linked_headlines(tree) >= MIN_LISTING_HEADLINES
+        (path is not None and _LISTING_PATH.search(path)) or meta.linked_headlines >= MIN_LISTING_HEADLINES
     ):
         return "listing_page"
     if words < MAX_VIDEO_PAGE_WORDS and (kind.startswith("video") or "videoobject" in ld_type or (
-            words < MIN_ARTICLE_WORDS and _has_video(tree))):
+            words < MIN_ARTICLE_WORDS and meta.has_video)):
         return "video_page"
     if words == 0:
         return "no_text"
@@ -468,7 +473,7 @@ def extract_page(
     kept, removed = clean_blocks(blocks, context)
     text = "\n\n".join(kept)
     published = _first_date(meta, _PUBLISHED_KEYS, "datepublished")
-    reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta, tree)
+    reason = _not_article_reason(url or _absolute(meta.values.get("og:url"), None), text, meta)
     return Extracted(
         url=url,
         canonical_url=_absolute(meta.canonical, url) or _absolute(meta.values.get("og:url"), url),
@@ -492,10 +497,14 @@ def extract_page(
 
 
 def _body(tree: Any, url: str | None) -> list[str]:
-    """trafilatura's article paragraphs: its full cascade, or its fast path unless that text is short."""
+    """trafilatura's article paragraphs: its full cascade, or its fast path unless that text is short.
+
+    trafilatura prunes the tree it is given: the tree is not read after this (the fast path's first
+    run gets a copy, since the cascade may need the tree again).
+    """
     if FULL_CASCADE_BELOW_CHARS is None:
         return _trafilatura(tree, url, fast=False)
-    blocks = _trafilatura(tree, url, fast=True)
+    blocks = _trafilatura(copy(tree), url, fast=True)
     if sum(len(b) + 1 for b in blocks) < FULL_CASCADE_BELOW_CHARS:
         blocks = _trafilatura(tree, url, fast=False)
     return blocks
@@ -518,21 +527,51 @@ def _noting_compare_extraction(cleaned_tree: Any, raw_tree: Any, body: Any, text
 trafilatura.core.compare_extraction = _noting_compare_extraction  # type: ignore[attr-defined]
 
 
+def _options(url: str | None, *, fast: bool) -> Extractor:
+    """The trafilatura options bare_extraction builds from TRAFILATURA_OPTIONS (without metadata, as text)."""
+    return Extractor(
+        output_format="python", fast=fast, url=url, with_metadata=False,
+        comments=TRAFILATURA_OPTIONS["include_comments"], tables=TRAFILATURA_OPTIONS["include_tables"],
+        images=TRAFILATURA_OPTIONS["include_images"], dedup=TRAFILATURA_OPTIONS["deduplicate"],
+        precision=TRAFILATURA_OPTIONS["favor_precision"], recall=TRAFILATURA_OPTIONS["favor_recall"],
+    )
+
+
+def _extract(tree: Any, options: Extractor) -> tuple[Any, str] | None:
+    """trafilatura.bare_extraction's body and text for these options, on the tree itself rather than on a copy.
+
+    bare_extraction copies a tree it is given (2 % of the extraction's CPU) because it prunes it; the
+    page's tree is ours and not read again, so its steps for our options (no metadata, language or
+    deduplication) run here on the tree, in its order: the cascade, the size checks, the text.
+    tests/test_extract.py checks that the text is bare_extraction's.
+    """
+    try:
+        body, text, _, comments = trafilatura.core.trafilatura_sequence(tree, options, options.url)
+        if options.max_tree_size and len(body) > options.max_tree_size:
+            etree.strip_tags(body, "hi")
+            if len(body) > options.max_tree_size:
+                return None
+        if len(text) < options.min_output_size and len(comments) < options.min_output_comm_size:
+            return None
+    except (TypeError, ValueError):  # what bare_extraction turns into "nothing found"
+        return None
+    return body, str(xmltotxt(body, options.formatting))
+
+
 def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> list[str]:
-    """Run trafilatura on a parsed page (it works on its own copy of the tree); return its paragraphs."""
+    """Run trafilatura on a parsed page (which it prunes); return its paragraphs."""
     _cascade.main, _cascade.noting = None, True
     try:
-        result = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=False, output_format="python", fast=fast, **TRAFILATURA_OPTIONS
-        )
+        found = _extract(tree, _options(url, fast=fast))
         main = _cascade.main
     finally:
         _cascade.main, _cascade.noting = None, False
-    if not isinstance(result, Document):
+    if found is None:
         return []  # trafilatura found nothing it would return; its main extractor's draft is not revived
+    body, text = found
     # NFC, as trafilatura.extract returns its text: canonically equal texts compare and hash equal.
-    blocks = _split_blocks(unicodedata.normalize("NFC", result.text or ""))
-    if main is None or main is result.body:
+    blocks = _split_blocks(unicodedata.normalize("NFC", text))
+    if main is None or main is body:
         return blocks
     own = _split_blocks(unicodedata.normalize("NFC", xmltotxt(main, include_formatting=False)))
     return merge_paragraphs(blocks, own)
