@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import trafilatura
+import trafilatura.settings
 from trafilatura.utils import load_html
 
 import ingest.extract.page as page_module
@@ -148,7 +149,7 @@ class TestCascade:
         )
         tree = load_html(html)
         found = page_module._extract(tree, page_module._options("https://news.example/a", fast=False))
-        assert found is not None and expected is not None
+        assert found is not None and isinstance(expected, trafilatura.settings.Document)
         assert found[1] == expected.text
 
     def test_options_record_the_rule(self) -> None:
