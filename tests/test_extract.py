@@ -149,7 +149,8 @@ class TestCascade:
         )
         tree = load_html(html)
         found = page_module._extract(tree, page_module._options("https://news.example/a", fast=False))
-        assert found is not None and isinstance(expected, trafilatura.settings.Document)
+        assert found is not None
+        assert isinstance(expected, trafilatura.settings.Document)
         assert found[1] == expected.text
 
     def test_options_record_the_rule(self) -> None:
