@@ -39,7 +39,7 @@ from dedupe.agency import agency_of
 from dedupe.diff import copy_diff
 from dedupe.index import KEY_MASK, MAX_ENTRIES, CandidateIndex, Entry, InMemoryIndex
 from dedupe.lineage import InMemoryLineage, LineageIndex, fingerprints
-from dedupe.model import Decision, Doc
+from dedupe.model import CopyDiff, Decision, Doc
 from dedupe.text import (
     SHINGLE,
     U64,
@@ -721,6 +721,11 @@ def verify(
                  covered=new_runs.matched / new_runs.n, topped=topped, goes_on=goes_on)
 
 
+def _no_diff(copy: Doc, original: Doc) -> CopyDiff | None:
+    """No copy diff (see `Clusterer`'s `copy_diffs`)."""
+    return None
+
+
 def _title_similarity(a: str, b: str) -> float:
     """Return the token-set similarity of two headlines in [0, 1], case and punctuation ignored."""
     return fuzz.token_set_ratio(a, b, processor=default_process) / 100.0
@@ -748,12 +753,14 @@ class Clusterer:
         max_entries: int = MAX_ENTRIES,
         lineage: LineageIndex | None = None,
         lineage_days: int = 365,
+        copy_diffs: bool = True,
     ) -> None:
         """Set the thresholds, the window, the MinHash LSH shape and how many documents stay cached at most.
 
         num_perm = bands * rows; beyond `max_entries` cached features the oldest arrivals are forgotten.
         `lineage` keeps every document's fingerprints for `lineage_days`, so a copy published later than
-        the window joins its original's story as a re-run (None: no re-runs are looked for).
+        the window joins its original's story as a re-run (None: no re-runs are looked for). Without
+        `copy_diffs` decisions carry no diff (`wirefeed dedupe` has its workers compute them).
         """
         if num_perm % bands or num_perm // bands >= len(_BAND_MULT):
             raise ValueError("num_perm must be a multiple of bands, with at most 15 rows per band")
@@ -774,6 +781,7 @@ class Clusterer:
         self.rows = num_perm // bands
         self.lead_keys = lead_keys
         self.max_candidates = max_candidates
+        self._diff: Callable[[Doc, Doc], CopyDiff | None] = copy_diff if copy_diffs else _no_diff
         self._init_minhash(num_perm, bands, lead_keys, seed)
         self._init_caches()
 
@@ -989,7 +997,7 @@ class Clusterer:
         """Pick the story for a document (no side effects on the index): a copy in the window, else a re-run."""
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None and self._near(doc.published, same.doc.published):
-            return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact", copy_diff(doc, same.doc))
+            return Decision(doc.id, same.cluster, same.doc.id, 1.0, "exact", self._diff(doc, same.doc))
         keys = self._query_keys(mine, keys)
         found, far = self._candidates(doc, keys)
         decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
@@ -1015,7 +1023,7 @@ class Clusterer:
         exact, passed = self._verify(doc, mine, found, self._shortlist(found, keys, primary))
         if exact is not None:
             return Decision(doc.id, exact.cluster, exact.doc.id, 1.0, "exact" if relation != "rerun" else relation,
-                            copy_diff(doc, exact.doc))
+                            self._diff(doc, exact.doc))
         if not passed:
             return None
         entry, match = self._best(doc, passed)
@@ -1023,7 +1031,7 @@ class Clusterer:
             relation = "updated"
         # numpy's rounding, which stored scores have always had (it rounds some half-way cases up).
         score = float(np.round(match.score, 4))
-        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation, copy_diff(doc, entry.doc))
+        return Decision(doc.id, entry.cluster, entry.doc.id, score, relation, self._diff(doc, entry.doc))
 
     def _by_lineage(
         self, doc: Doc, mine: Features, found: list[Entry], far: list[Entry], keys: tuple[int, ...]

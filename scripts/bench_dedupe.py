@@ -107,9 +107,10 @@ def describe_corpus(path: Path) -> str:
 # Measuring a command -------------------------------------------------------------------------------
 
 
-def tree_memory_kib(root: int) -> int:
-    """Memory of a process and all its descendants in KiB (Linux /proc): the sum of their proportional set
-    sizes, so pages the workers share with the parent after fork count once, or of their RSS without PSS."""
+def tree_memory_kib(root: int) -> tuple[int, int]:
+    """Memory of a process and all its descendants in KiB (Linux /proc), two ways: the sum of their RSS
+    (pages the workers share with the parent after fork counted in each) and the sum of their proportional
+    set sizes (such pages counted once; their RSS where the kernel has no smaps_rollup)."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -124,25 +125,28 @@ def tree_memory_kib(root: int) -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(_memory_kib(pid) for pid in tree)
+    sizes = [_memory_kib(pid) for pid in tree]
+    return sum(rss for rss, _ in sizes), sum(pss for _, pss in sizes)
 
 
-def _memory_kib(pid: int) -> int:
-    """One process's PSS (its RSS where the kernel has no smaps_rollup), in KiB; 0 once it is gone."""
-    for name, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """One process's RSS and PSS (its RSS where the kernel has no smaps_rollup), in KiB; 0 once it is gone."""
+    found: dict[str, int] = {}
+    for name, field in ((f"/proc/{pid}/status", "VmRSS:"), (f"/proc/{pid}/smaps_rollup", "Pss:")):
         try:
             rows = Path(name).read_text().splitlines()
         except OSError:
             continue
-        found = [int(row.split()[1]) for row in rows if row.startswith(field)]
-        if found:
-            return found[0]
-    return 0
+        values = [int(row.split()[1]) for row in rows if row.startswith(field)]
+        if values:
+            found[field] = values[0]
+    rss = found.get("VmRSS:", 0)
+    return rss, found.get("Pss:", rss)
 
 
 def measure(command: list[str]) -> dict[str, Any]:
     """Run a command; its wall time, exit status, peak RSS of its largest process and of its process tree."""
-    peak = [0]
+    peak = [0, 0]  # summed RSS, summed PSS
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -150,7 +154,8 @@ def measure(command: list[str]) -> dict[str, Any]:
 
     def sample() -> None:
         while not done.wait(SAMPLE_SECONDS):
-            peak[0] = max(peak[0], tree_memory_kib(child.pid))
+            rss, pss = tree_memory_kib(child.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -160,7 +165,7 @@ def measure(command: list[str]) -> dict[str, Any]:
     sampler.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"seconds": seconds, "code": child.returncode, "out": out.decode(), "err": err.decode(),
-            "max_rss_mib": usage.ru_maxrss / 1024, "tree_mib": peak[0] / 1024,
+            "max_rss_mib": usage.ru_maxrss / 1024, "tree_rss_mib": peak[0] / 1024, "tree_mib": peak[1] / 1024,
             "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
@@ -219,7 +224,7 @@ def ceiling(path: Path, jobs: int) -> dict[str, Any]:
     from datetime import date
 
     from dedupe.model import Decision
-    from ingest.cli.dedupe import _Corpus, _prepared_chunks, _Run
+    from ingest.cli.dedupe import _Corpus, _pool, _prepared_chunks, _Run
 
     class Idle:
         """Starts a story per document, at once."""
@@ -230,9 +235,12 @@ def ceiling(path: Path, jobs: int) -> dict[str, Any]:
     corpus = _Corpus(path, os.open(path, os.O_RDONLY))
     started = time.perf_counter()
     cpu = time.process_time()
+    pool = _pool(corpus, jobs, (date(1990, 1, 1), 2.0))
     with open(os.devnull, "w", encoding="utf-8") as out:
         run = _Run(corpus, Idle(), out)  # type: ignore[arg-type]
-        run.cluster(_prepared_chunks(corpus, jobs, (date(1990, 1, 1), 2.0)))
+        run.cluster(_prepared_chunks(corpus, pool, jobs))
+    if pool is not None:
+        pool.shutdown()
     return {"seconds": time.perf_counter() - started, "docs": run.count, "main_cpu": time.process_time() - cpu}
 
 
@@ -315,7 +323,8 @@ def command_runs(corpus: Path, folder: Path, jobs: list[int], rounds: int, docs:
             digests.add(digest(out))
             print(f"  wirefeed dedupe --jobs {n} (round {round_number}): {r['seconds']:.1f} s = "
                   f"{docs / r['seconds']:,.0f} docs/s; peak RSS {r['max_rss_mib']:,.0f} MiB (largest process), "
-                  f"{r['tree_mib']:,.0f} MiB (all processes, PSS sampled); CPU {r['cpu_seconds']:.0f} s; "
+                  f"{r['tree_rss_mib']:,.0f} MiB (all processes, RSS summed), {r['tree_mib']:,.0f} MiB (PSS summed; "
+                  f"both sampled); CPU {r['cpu_seconds']:.0f} s; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
     return digests
 

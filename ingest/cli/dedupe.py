@@ -1,9 +1,10 @@
 """`wirefeed dedupe`: cluster a JSONL corpus offline, without a database.
 
 The corpus is streamed: worker processes read chunks of lines, parse them and compute each document's
-features and LSH keys (`Clusterer.prepare`), while this process clusters the documents in file order and
-writes each decision as it is made. The decisions are those of `cluster_docs` on the whole corpus,
-whatever the number of workers.
+features and LSH keys (`Clusterer.prepare`), while this process clusters the documents in file order; the
+workers then compute the copy diffs of a chunk's decisions (`copy_diff` of each copy and the copy it
+joined, both read back from the file) and the decisions are written in order as their diffs arrive. The
+decisions are those of `cluster_docs` on the whole corpus, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _CHUNK_MIN = 16 << 10  # bytes of lines per chunk: small files still make a few 
 _CHUNK_MAX = 1 << 20  # about 250 real-length articles
 _CHUNKS_PER_JOB = 8  # a file is cut into about this many chunks per worker, within the bounds above
 _AHEAD_PER_JOB = 2  # chunks handed out per worker beyond the one being clustered: bounds memory
+_DIFFS_AHEAD = 4  # chunks of decisions waiting for their diffs, per worker, before this process waits
 _RECENT = 10_000  # documents kept at hand for the long-term index (the window's index holds as many)
 _PROGRESS_EVERY = 1.0  # seconds between progress updates on a terminal
 
@@ -73,11 +75,15 @@ def cmd_dedupe(app: App) -> int:
     except OSError as exc:
         raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}") from exc
     gc.freeze()  # what is loaded by now lives as long as the process: full collections need not walk it
+    pool = _pool(corpus, jobs, (bounds.earliest, bounds.max_ahead_days))
     try:
         with output(app.args.output) as out:
-            run = _Run(corpus, _clusterer(app, corpus), out)
-            run.cluster(_prepared_chunks(corpus, jobs, (bounds.earliest, bounds.max_ahead_days)))
+            # With workers, they compute the copy diffs; alone, the clusterer does.
+            run = _Run(corpus, _clusterer(app, corpus, copy_diffs=pool is None), out, pool, jobs)
+            run.cluster(_prepared_chunks(corpus, pool, jobs))
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         os.close(corpus.fd)
         gc.unfreeze()
     if run.undated:
@@ -88,7 +94,7 @@ def cmd_dedupe(app: App) -> int:
     return 0
 
 
-def _clusterer(app: App, corpus: _Corpus) -> Clusterer:
+def _clusterer(app: App, corpus: _Corpus, *, copy_diffs: bool) -> Clusterer:
     """The clusterer `cluster_docs` builds, its long-term index keeping only ids (texts are read back)."""
     from dedupe.cluster import Clusterer
     from dedupe.index import MAX_ENTRIES, InMemoryIndex
@@ -101,6 +107,7 @@ def _clusterer(app: App, corpus: _Corpus) -> Clusterer:
         window_days=settings.window_days,
         lineage=InMemoryLineage(loader=corpus.load),
         lineage_days=settings.lineage_days,
+        copy_diffs=copy_diffs,
     )
 
 
@@ -252,29 +259,47 @@ def _prepare_span(path: Path, span: _Span) -> bytes:
     return pickle.dumps(_read_span(path, span, _worker_prepare), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _prepared_chunks(corpus: _Corpus, jobs: int, rule: tuple[date, float]) -> Iterator[_Chunk]:
-    """The corpus's chunks in file order, prepared by `jobs` worker processes (none when 1)."""
+def _diff_lines(path: Path, pairs: list[tuple[int, int]]) -> list[dict[str, object]]:
+    """A worker's job: the copy diff of each copy and the copy it joined, given where their lines are."""
+    from dedupe.diff import copy_diff
+
+    diffs = []
+    with path.open("rb") as handle:
+        for copy, original in pairs:
+            diffs.append(copy_diff(_line_doc(handle, copy), _line_doc(handle, original)).as_dict())
+    return diffs
+
+
+def _line_doc(handle: IO[bytes], where: int) -> Doc:
+    """The document of a line read once already, given as `_Corpus.located` gives it."""
+    offset, size = where >> 32, where & 0xFFFFFFFF
+    handle.seek(offset)
+    found = _parse(handle.read(size), offset == 0)
+    assert isinstance(found, tuple)  # the line was read once already
+    return found[0]
+
+
+def _pool(corpus: _Corpus, jobs: int, rule: tuple[date, float]) -> ProcessPoolExecutor | None:
+    """`jobs` worker processes, or None when there is to be none (--jobs 1, or a file of one chunk)."""
     spans = corpus.spans(jobs)
-    first = next(spans, None)
-    second = next(spans, None)
-    if first is None:
+    if jobs == 1 or next(spans, None) is None or next(spans, None) is None:
+        return None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_start_worker, initargs=rule)
+
+
+def _prepared_chunks(corpus: _Corpus, pool: ProcessPoolExecutor | None, jobs: int = 1) -> Iterator[_Chunk]:
+    """The corpus's chunks in file order, prepared by the pool's workers (read here when there is no pool)."""
+    if pool is None:
+        for span in corpus.spans(1):
+            yield _read_span(corpus.path, span, None)
         return
-    if jobs == 1 or second is None:
-        for span in (first, second, *spans):
-            if span is not None:
-                yield _read_span(corpus.path, span, None)
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_start_worker, initargs=rule)
-    try:
-        pending: deque[Future[bytes]] = deque()
-        for span in (first, second, *spans):
-            pending.append(pool.submit(_prepare_span, corpus.path, span))
-            if len(pending) > jobs * _AHEAD_PER_JOB:
-                yield pickle.loads(pending.popleft().result())
-        while pending:
+    pending: deque[Future[bytes]] = deque()
+    for span in corpus.spans(jobs):
+        pending.append(pool.submit(_prepare_span, corpus.path, span))
+        if len(pending) > jobs * _AHEAD_PER_JOB:
             yield pickle.loads(pending.popleft().result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while pending:
+        yield pickle.loads(pending.popleft().result())
 
 
 def _context() -> Any:
@@ -291,12 +316,18 @@ def _context() -> Any:
 
 
 class _Run:
-    """Cluster prepared chunks in order, writing each decision as it is made."""
+    """Cluster prepared chunks in order, writing each decision as it is made (or once the workers add its diff)."""
 
-    def __init__(self, corpus: _Corpus, clusterer: Clusterer, out: IO[str]) -> None:
+    def __init__(self, corpus: _Corpus, clusterer: Clusterer, out: IO[str], pool: ProcessPoolExecutor | None = None,
+                 jobs: int = 1) -> None:
         self.corpus = corpus
         self.clusterer = clusterer
         self.out = out
+        self.pool = pool  # computes the copy diffs when given (the clusterer then leaves them out)
+        self.ahead = _DIFFS_AHEAD * jobs
+        # Decisions of a chunk as JSON records, waiting for the diffs of their copies: (records, where each
+        # diff goes, the diffs to come).
+        self.waiting: deque[tuple[list[dict[str, Any]], list[int], Future[list[dict[str, object]]]]] = deque()
         self.arrived = datetime.now(UTC)  # the whole run arrives at its start, as in cluster_docs
         self.count = 0
         self.lines = 0  # lines of the chunks done
@@ -309,6 +340,10 @@ class _Run:
         try:
             for chunk in chunks:
                 self._chunk(chunk)
+            self._drain(0)
+        except Exception:
+            self._drain(0)  # the decisions before a bad line are written, as they are without workers
+            raise
         finally:
             if self.progress is not None:
                 self.progress.close()
@@ -316,14 +351,25 @@ class _Run:
     def _chunk(self, chunk: _Chunk) -> None:
         """Cluster one chunk's documents, then report its bad line if it has one."""
         located = self.corpus.located
-        for number, offset, size, doc, prepared, undated in chunk.docs:
-            if doc.id in located:
-                raise FileAccessError(f"{self.corpus.path}:{self.lines + number}: duplicate id {doc.id!r}")
-            located[doc.id] = offset << 32 | size
-            if undated:
-                self.undated.append(self.lines + number)
-            self._write(self.clusterer.add(doc, self.arrived, prepared))
-            self.corpus.remember(doc)
+        records: list[dict[str, Any]] = []
+        copies: list[int] = []  # records of copies, whose diffs the workers compute
+        pairs: list[tuple[int, int]] = []  # their lines and those of the copies they joined
+        try:
+            for number, offset, size, doc, prepared, undated in chunk.docs:
+                if doc.id in located:
+                    raise FileAccessError(f"{self.corpus.path}:{self.lines + number}: duplicate id {doc.id!r}")
+                located[doc.id] = offset << 32 | size
+                if undated:
+                    self.undated.append(self.lines + number)
+                d = self.clusterer.add(doc, self.arrived, prepared)
+                self.stories.add(d.cluster)
+                if self.pool is not None and d.duplicate_of is not None:
+                    copies.append(len(records))
+                    pairs.append((located[doc.id], located[d.duplicate_of]))
+                records.append(_record(d))
+                self.corpus.remember(doc)
+        finally:
+            self._queue(records, copies, pairs)
         if chunk.error is not None:
             number, message = chunk.error
             raise FileAccessError(f"{self.corpus.path}:{self.lines + number}: {message}")
@@ -332,18 +378,42 @@ class _Run:
         if self.progress is not None:
             self.progress.update(len(chunk.docs))
 
-    def _write(self, d: Decision) -> None:
-        """Write one decision as a JSON line."""
-        record = {
-            "id": d.id,
-            "cluster": d.cluster,
-            "duplicate_of": d.duplicate_of,
-            "score": round(d.score, 4),
-            "relation": d.relation,
-            "diff": d.diff.as_dict() if d.diff is not None else None,
-        }
-        self.out.write(dump_json(record) + "\n")
-        self.stories.add(d.cluster)
+    def _queue(self, records: list[dict[str, Any]], copies: list[int], pairs: list[tuple[int, int]]) -> None:
+        """Write a chunk's records, or queue them for their diffs; write those whose diffs have come."""
+        if self.pool is None or not pairs:
+            if not self.waiting:
+                self._write(records)
+                return
+            done: Future[list[dict[str, object]]] = Future()
+            done.set_result([])
+            self.waiting.append((records, copies, done))
+        else:
+            self.waiting.append((records, copies, self.pool.submit(_diff_lines, self.corpus.path, pairs)))
+        self._drain(self.ahead)
+
+    def _drain(self, keep: int) -> None:
+        """Write the queued records in order: those whose diffs are done, then wait until at most `keep` wait."""
+        while self.waiting and (self.waiting[0][2].done() or len(self.waiting) > keep):
+            records, copies, diffs = self.waiting.popleft()
+            for at, diff in zip(copies, diffs.result(), strict=True):
+                records[at]["diff"] = diff
+            self._write(records)
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        """Write decisions as JSON lines."""
+        self.out.write("".join(dump_json(record) + "\n" for record in records))
+
+
+def _record(d: Decision) -> dict[str, Any]:
+    """One decision as its JSON record."""
+    return {
+        "id": d.id,
+        "cluster": d.cluster,
+        "duplicate_of": d.duplicate_of,
+        "score": round(d.score, 4),
+        "relation": d.relation,
+        "diff": d.diff.as_dict() if d.diff is not None else None,
+    }
 
 
 class _Progress:
