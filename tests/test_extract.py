@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import trafilatura
@@ -158,6 +158,53 @@ class TestCascade:
         options = json.loads(_extract("seed_teaser_inside").options)
         assert options["full_cascade_below_chars"] == FULL_CASCADE_BELOW_CHARS
         assert options["trafilatura"]["include_tables"] is True
+
+
+class TestLiveBlogPosts:
+    """A live blog's posts declared in its JSON-LD come back when the HTML does not show them."""
+
+    SUMMARY = (
+        "Aston Villa came from behind to win at Kenilworth Road on Saturday, with a late goal from the substitute "
+        "Lucas Digne sealing three points that keep them fourth in the Premier League table."
+    )
+    POSTS: ClassVar[list[tuple[str, str]]] = [
+        ("Full time at Kenilworth Road", "Unai Emery punches the air at the end, three points pulled from the "
+         "fire just when it looked like two were being dropped by his side after a poor second half."),
+        ("Watkins on his form", "I feel like my game understanding has gotten a lot better, my movement, and I am "
+         "conserving energy for the moments that matter in the box."),
+    ]
+
+    def _page(self, posts: list[tuple[str, str]], shown: bool = False) -> str:
+        updates = [{"@type": "BlogPosting", "headline": h, "articleBody": b} for h, b in posts]
+        ld = json.dumps({"@context": "https://schema.org", "@type": "LiveBlogPosting", "headline": "Luton 2 Villa 3",
+                         "liveBlogUpdate": updates})
+        html_posts = "".join(f"<div class='post'><h2>{h}</h2><p>{b}</p></div>" for h, b in posts) if shown else ""
+        return (
+            "<html lang='en'><head><title>Luton 2 Villa 3: live</title>"
+            f"<script type='application/ld+json'>{ld}</script></head><body><article><h1>Luton 2 Villa 3</h1>"
+            f"<p>{self.SUMMARY}</p><p>{self.SUMMARY.replace('Saturday', 'Sunday')}</p>{html_posts}"
+            "<div id='live-posts' data-src='/posts.json'></div></article></body></html>"
+        )
+
+    def test_posts_only_in_json_ld_follow_the_text(self) -> None:
+        """Posts loaded by script come after the summary, each headline before its body."""
+        text = extract_page(self._page(self.POSTS), url="https://news.example/sport/live").text
+        paragraphs = text.split("\n\n")
+        assert paragraphs[0] == self.SUMMARY
+        assert paragraphs[-4:] == [self.POSTS[0][0], self.POSTS[0][1], self.POSTS[1][0], self.POSTS[1][1]]
+
+    def test_posts_shown_in_the_html_are_not_repeated(self) -> None:
+        """Posts the HTML already shows are not added a second time."""
+        text = extract_page(self._page(self.POSTS, shown=True), url="https://news.example/sport/live").text
+        assert text.count(self.POSTS[0][1]) == 1
+        assert text.count(self.POSTS[1][1]) == 1
+
+    def test_posts_written_in_markup_are_left_out(self) -> None:
+        """A post body holding HTML markup or entities is not text a reader sees: it is not added."""
+        posts = [("Half-time", "<p>Watkins scores twice &amp; hits the post before the break at Luton.</p>")]
+        text = extract_page(self._page(posts), url="https://news.example/sport/live").text
+        assert "Watkins scores twice" not in text
+        assert self.SUMMARY in text
 
 
 class TestExtractPageNonArticles:

@@ -23,14 +23,15 @@ def _shingles(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)]
 
 
-def merge_paragraphs(chosen: Sequence[str], other: Sequence[str]) -> list[str]:
+def merge_paragraphs(chosen: Sequence[str], other: Sequence[str], *, unanchored: str = "start") -> list[str]:
     """Return `chosen` with the paragraphs of `other` it does not contain, each after its neighbour.
 
     trafilatura's cascade keeps one extractor's text whole; when a fallback's text replaces its main
     extractor's, the paragraphs only the main extractor found are lost. Those come back here, placed
-    after the chosen paragraph that holds the `other` paragraph before them (in order, at the start
-    if none does). A paragraph of `other` counts as present when most of its word shingles (or, for a
-    paragraph of three words or fewer, its whole word sequence) occur in `chosen`.
+    after the chosen paragraph that holds the `other` paragraph before them (in order; at the start
+    if none does, or at the end with `unanchored="end"`). A paragraph of `other` counts as present
+    when most of its word shingles (or, for a paragraph of three words or fewer, its whole word
+    sequence) occur in `chosen`.
     """
     where: dict[tuple[str, ...], int] = {}
     joined: list[str] = []
@@ -57,8 +58,8 @@ def merge_paragraphs(chosen: Sequence[str], other: Sequence[str]) -> list[str]:
             anchor = max(anchor, found)
     if not added:
         return list(chosen)
-    merged = list(added.get(-1, ()))
+    merged = list(added.get(-1, ())) if unanchored == "start" else []
     for index, paragraph in enumerate(chosen):
         merged.append(paragraph)
         merged.extend(added.get(index, ()))
-    return merged
+    return merged if unanchored == "start" else merged + added.get(-1, [])

@@ -143,6 +143,7 @@ class _Meta:
     title_tag: str | None
     linked_headlines: int = 0
     has_video: bool = False
+    live_posts: tuple[str, ...] = ()
 
 
 def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
@@ -168,15 +169,37 @@ def _names(value: Any) -> list[str]:
     return names
 
 
-def _json_ld(scripts: Iterable[str]) -> dict[str, str]:
-    """Return the article fields of the page's JSON-LD: dates, type, headline, authors, publisher."""
+# Markup or entities inside a JSON-LD text: the publisher put HTML there, not the text a reader sees.
+_MARKUP = re.compile(r"<[A-Za-z/!]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+
+
+def _live_posts(node: dict[str, Any]) -> list[str]:
+    """The paragraphs of a LiveBlogPosting's updates, as the page declares them: each headline, then its body."""
+    updates = node.get("liveBlogUpdate")
+    paragraphs: list[str] = []
+    for update in updates if isinstance(updates, list) else [updates]:
+        if not isinstance(update, dict) or not isinstance(update.get("articleBody"), str):
+            continue
+        headline, body = update.get("headline"), update["articleBody"]
+        if _MARKUP.search(body) or (isinstance(headline, str) and _MARKUP.search(headline)):
+            continue
+        lines = ([headline] if isinstance(headline, str) else []) + body.splitlines()
+        paragraphs.extend(" ".join(line.split()) for line in lines if line.strip())
+    return paragraphs
+
+
+def _json_ld(scripts: Iterable[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return the article fields of the page's JSON-LD (dates, type, headline, authors, publisher) and live posts."""
     found: dict[str, str] = {}
+    posts: list[str] = []
     for script in scripts:
         try:
             data = json.loads(script)
         except ValueError:
             continue
         for node in _walk_json_ld(data):
+            if "liveBlogUpdate" in node and not posts:
+                posts = _live_posts(node)
             kind = node.get("@type")
             kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
             for key in ("datePublished", "dateModified", "headline", "description"):
@@ -189,7 +212,7 @@ def _json_ld(scripts: Iterable[str]) -> dict[str, str]:
                 found["publisher"] = _names(node["publisher"])[0]
             if kinds and "@type" not in found:
                 found["@type"] = ",".join(kinds)
-    return found
+    return found, tuple(posts)
 
 
 def _text_of(element: Any) -> str:
@@ -327,9 +350,10 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
     values = scan.values
     if scan.rel_authors:
         values.setdefault("wirefeed:rel-author", "; ".join(scan.rel_authors))
+    json_ld, live_posts = _json_ld(scan.scripts)
     return _Meta(
         values=values,
-        json_ld=_json_ld(scan.scripts),
+        json_ld=json_ld,
         canonical=scan.canonical,
         language=_declared_language(tree, values, headers),
         captions=frozenset(scan.captions),
@@ -338,6 +362,7 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
         title_tag=scan.title_tag,
         linked_headlines=len(scan.headline_links),
         has_video=scan.has_video,
+        live_posts=live_posts,
     )
 
 
@@ -457,6 +482,9 @@ def extract_page(
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
     blocks = _body(tree, url)
+    if meta.live_posts:
+        # A live blog's posts, declared in its JSON-LD, that the page's HTML does not show (loaded by script).
+        blocks = merge_paragraphs(blocks, meta.live_posts, unanchored="end")
     title = _title(meta)
     # Several <h1>s are section headings too ("Künstlerischer Lebenslauf"): only a lone one is the headline.
     headline_h1 = meta.h1 if len(meta.h1) == 1 else ()
