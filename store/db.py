@@ -78,7 +78,9 @@ def make_engine(url: str | SecretStr) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            parent = Path(database).expanduser().resolve().parent
+            # The directory of the file pysqlite opens (`os.path.abspath`: no `~`, `..` taken before symlinks),
+            # as open_existing and store.peek check it: else `~/x.db` passes here and fails to open.
+            parent = Path(os.path.abspath(database)).parent
             if not parent.is_dir():
                 raise StoreError(f"cannot open database {database}: directory {parent} does not exist")
         engine = create_engine(url, connect_args={"timeout": 30})

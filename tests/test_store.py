@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -458,6 +459,17 @@ class TestOpenErrors:
         """A SQLite path in a directory that does not exist is reported, not created."""
         with pytest.raises(StoreError, match="does not exist"):
             Store(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+
+    def test_tilde_is_not_the_home_directory(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A `~` in a SQLite URL is checked as pysqlite opens it (a folder named `~`), not as the home."""
+        home, work = tmp_path / "home", tmp_path / "work"
+        home.mkdir()
+        work.mkdir()
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.chdir(work)
+        with pytest.raises(StoreError, match=re.escape(f"directory {work / '~'} does not exist")):
+            Store("sqlite:///~/x.db")
+        assert not (home / "x.db").exists()
 
     def test_not_a_database_file(self, tmp_path: Path) -> None:
         """A file that is not a SQLite database is a StoreError, not a raw driver exception."""
