@@ -417,3 +417,43 @@ class TestFooterAfterRights:
         blocks = ["Alle Rechte vorbehalten", *body, *self.PROMO]
         kept, _ = clean_blocks(blocks, PageContext(titles=(title,)))
         assert kept == [*body, *self.PROMO]
+
+
+class TestCardBlurbs:
+    """A story card: a link to another story of the site, then its blurb cut off with an ellipsis."""
+
+    CARD = "VW Golf 8 GTI: Gereifter Fahrspaß auf der Landstraße"
+
+    def _extract(self, blurb: str, *, linked: bool = True) -> list[tuple[str, str]]:
+        """Extract a German page whose body is followed by a card, and return what was removed."""
+        _lang, title, body, _furniture = PAGES["de"]
+        blocks = "".join(f"<p>{html.escape(b)}</p>" for b in body)
+        card = f"<a href='/autonews/6485972'>{self.CARD}</a>" if linked else self.CARD
+        page = (
+            f"<html lang='de'><head><title>{html.escape(title)}</title></head><body><article><h1>{title}</h1>"
+            f"{blocks}<h2>{card}</h2><p>{html.escape(blurb)}</p></article></body></html>"
+        )
+        extracted = extract_page(page, url="https://www.zeitung.example/berlin/bvg-preise")
+        return [(item.text, item.why) for item in extracted.removed if item.why == "related_link"]
+
+    @pytest.mark.parametrize(
+        "blurb",
+        ["Die Zusatzbuchstaben GTI des VW Golf sind seit jeher Garant für dynamische Fortbewegung. War Volkswagen "
+         "anfangs vom ...",
+         "Husum (iwr-pressedienst) - Eine zunehmend digitalisierte Energieerzeugung bietet neue Angriffspunkte. "
+         "Die Sicherheit ist deshalb wichtig für Firmen jeder Größe und entscheidend für die e... weiter...",
+         "Heizjacken sind im Grunde […]"],
+    )
+    def test_blurb_after_story_link_removed(self, blurb: str) -> None:
+        """The headline link and the cut-off blurb under it go together as a related link."""
+        assert self._extract(blurb) == [(self.CARD, "related_link"), (blurb, "related_link")]
+
+    def test_cut_off_paragraph_after_plain_heading_kept(self) -> None:
+        """A paragraph ending with an ellipsis under a heading that links nowhere is body text."""
+        blurb = "Und dann kam alles ganz anders, als die Fahrgäste es sich am Montagmorgen vorgestellt hatten ..."
+        assert self._extract(blurb, linked=False) == []
+
+    def test_full_paragraph_after_story_link_kept(self) -> None:
+        """A paragraph that is not cut off after a linked subheading stays."""
+        blurb = "Die Zusatzbuchstaben GTI des VW Golf sind seit jeher Garant für dynamische Fortbewegung."
+        assert self._extract(blurb) == [(self.CARD, "related_link")]

@@ -12,10 +12,10 @@ from rapidfuzz import fuzz
 from dedupe.words import text_width, word_count
 from ingest.extract import furniture
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
-from ingest.extract.teaser import find_repeated_teasers, normalise
+from ingest.extract.teaser import find_repeated_teasers, normalise, strip_marker
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "8"
+CLEAN_VERSION = "9"
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -467,6 +467,14 @@ def is_author_bio(block: str, authors: Sequence[str]) -> bool:
     return _BIO.match(text) is not None
 
 
+def is_card_blurb(block: str) -> bool:
+    """Tell whether a block is a story card's blurb: short and cut off ("… War Volkswagen anfangs vom ...").
+
+    Asked only of the block right after a link to another story: the blurb under a card's headline.
+    """
+    return _words(block) <= MAX_RELATED_ITEM_WORDS and strip_marker(block)[1]
+
+
 def _title_index(blocks: Sequence[str], titles: Sequence[str]) -> int | None:
     """Return the index of the leading block that repeats the title, if any."""
     folded_titles = [normalise(t) for t in titles if t and t.strip()]
@@ -520,6 +528,9 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "share_prompt"
         elif is_notice(block):
             why[index] = "site_notice"
+    for index in range(1, len(blocks)):
+        if index not in why and why.get(index - 1) == "related_link" and is_card_blurb(blocks[index]):
+            why[index] = "related_link"
     for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
             why[index] = "author_bio"
