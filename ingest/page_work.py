@@ -18,7 +18,8 @@ from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer, Prepared
 from dedupe.index import InMemoryIndex
 from dedupe.model import Doc
-from ingest.extract.boilerplate import MAX_BLOCK_CHARS, block_key, block_keys
+from dedupe.words import text_width
+from ingest.extract.boilerplate import MAX_BLOCK_CHARS, block_key
 from ingest.extract.page import Extracted, boilerplate_keys, extract_page
 from ingest.extract.pool import ExtractPool, worker_result
 from store.archive import page_records
@@ -55,7 +56,7 @@ class ReadyPage:
 
     def redo(self, extracted: Extracted, title: str, shape: DedupeShape) -> ReadyPage:
         """The same for a new text (the site's boilerplate was removed from it), the raw page kept."""
-        return describe(extracted, (self.body_z, self.records), title, shape)
+        return describe(extracted, title, shape, body_z=self.body_z, records=self.records)
 
 
 _clusterers: dict[DedupeShape, Clusterer] = {}
@@ -71,23 +72,38 @@ def _clusterer(shape: DedupeShape) -> Clusterer:
 
 
 def describe(
-    extracted: Extracted, raw: tuple[bytes | None, bytes | None], title: str, shape: DedupeShape
+    extracted: Extracted, title: str, shape: DedupeShape, *, body_z: bytes | None, records: bytes | None
 ) -> ReadyPage:
     """What the writer needs of an extracted page whose text is final unless the site model changes it.
 
-    `raw`: (body_z, records), see `ReadyPage`.
+    `body_z`, `records`: the raw page as the store keeps it, see `ReadyPage`.
     """
     text = extracted.text
     if not extracted.is_article or not text:
-        return ReadyPage(extracted, *raw, (), (), (), None, None, None)
-    split = tuple(block_key(b) if b and len(b) <= MAX_BLOCK_CHARS else None for b in text.split("\n\n"))
+        return ReadyPage(extracted, body_z, records, (), (), (), None, None, None)
+    blocks = text.split("\n\n")
+    split = tuple(block_key(b) if b and len(b) <= MAX_BLOCK_CHARS else None for b in blocks)
     # The dedupe document as the writer builds it; `published` plays no part in features or keys.
     prepared = _clusterer(shape).prepare(Doc(id="", title=title, text=text))
-    lookup = tuple(block_keys(text))
+    lookup = _lookup_keys(blocks, split)
     # boilerplate_keys adds the keys of paragraphs removed as site boilerplate: a fresh extraction has none.
     removed = any(item.why == "site_boilerplate" for item in extracted.removed)
     count = tuple(boilerplate_keys(extracted)) if removed else lookup
-    return ReadyPage(extracted, *raw, lookup, split, count, prepared.features.text_hash, agency_of(text), prepared)
+    return ReadyPage(extracted, body_z, records, lookup, split, count, prepared.features.text_hash, agency_of(text),
+                     prepared)
+
+
+def _lookup_keys(blocks: list[str], split: tuple[str | None, ...]) -> tuple[str, ...]:
+    """`block_keys` of the text these blocks make, from the keys already in `split` (each paragraph hashed once).
+
+    block_keys keeps a paragraph with text and a text_width of at most MAX_BLOCK_CHARS; text_width is never below
+    len, so each such paragraph has its key in `split`.
+    """
+    keys: dict[str, None] = {}
+    for block, key in zip(blocks, split, strict=True):
+        if key is not None and key not in keys and block.strip() and text_width(block) <= MAX_BLOCK_CHARS:
+            keys[key] = None
+    return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +125,11 @@ def prepare_page(
     records here: gzip of a 360 KB real page is 9 ms of CPU, which the in-order writer must not pay.
     """
     extracted = extract_page(body, url=url, headers=headers)
-    raw: tuple[bytes | None, bytes | None]
+    title = extracted.title or title or ""
     if record is None:
-        raw = (zlib.compress(body, RAW_LEVEL), None)
-    else:
-        raw = (None, page_records(url or "", record.status, headers, body, record.fetched,
-                                  user_agent=record.user_agent))
-    return describe(extracted, raw, extracted.title or title or "", shape)
+        return describe(extracted, title, shape, body_z=zlib.compress(body, RAW_LEVEL), records=None)
+    records = page_records(url or "", record.status, headers, body, record.fetched, user_agent=record.user_agent)
+    return describe(extracted, title, shape, body_z=None, records=records)
 
 
 class PagePool(ExtractPool):
