@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +68,8 @@ _TOP_EVIDENCE = 100  # shingles an old text must share after a new top for the t
 _SAMPLE_SHIFT = np.uint64(60)  # a shingle whose top 4 bits are zero is a containment key: 1 in 16
 _SAMPLED = 32  # containment keys a text has at most (its smallest sampled shingles)
 _SAMPLE_SALT = np.uint64(0x636F6E7461696E)  # "contain": keeps these keys apart from band and lineage keys
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 # Odd multipliers that fold a band's values into one key before mixing (up to 15 rows per band).
@@ -133,6 +135,7 @@ class Prepared:
 
     features: Features
     keys: tuple[int, ...]
+    prints: tuple[int, ...] | None = None  # its lineage fingerprints (computed by `add` when None)
 
 
 def features(doc: Doc) -> Features:
@@ -280,7 +283,10 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     """How alike the salient words of two matching gaps are: the worst word of the better side."""
     if not theirs:
         return _SAME  # an insertion, not a substitution
-    return max(_side_likeness(mine, _Lexicon.of(theirs)), _side_likeness(theirs, _Lexicon.of(mine)))
+    known_mine, known_theirs = set(mine), set(theirs)
+    if known_mine <= known_theirs or known_theirs <= known_mine:
+        return _SAME  # every word of one side is on the other
+    return max(_side_likeness(mine, _Lexicon.of(known_theirs)), _side_likeness(theirs, _Lexicon.of(known_mine)))
 
 
 def _side_likeness(words: list[str], others: _Lexicon) -> int:
@@ -382,22 +388,42 @@ def _pairs(shingles: U64) -> U64:
     return shingles[:-1] * _PAIR_MULT + shingles[1:]  # wraps around, as array arithmetic does
 
 
-# Tokens -> (the tokens, their sorted distinct shingle pairs): a document is aligned with each of its
-# candidates, and an earlier one with each of its copies. Keyed by identity, the tokens held so the key stays theirs.
-_PAIR_SETS: dict[int, tuple[Tokens, U64]] = {}
-_PAIR_SETS_LIMIT = 256
+class _Memo(Generic[_In, _Out]):
+    """A function of an object memoised for the latest `limit` objects, by identity.
+
+    A document is compared with each of its candidates, and an earlier one with each of its copies: what
+    is derived from one text alone is derived once. The objects are held, so an identity stays theirs.
+    """
+
+    def __init__(self, function: Callable[[_In], _Out], limit: int = 256) -> None:
+        self._function = function
+        self._limit = limit
+        self._found: dict[int, tuple[_In, _Out]] = {}
+
+    def __call__(self, of: _In) -> _Out:
+        """The function's value for `of`."""
+        cached = self._found.get(id(of))
+        if cached is not None and cached[0] is of:
+            return cached[1]
+        value = self._function(of)
+        if len(self._found) >= self._limit:
+            del self._found[next(iter(self._found))]
+        self._found[id(of)] = (of, value)
+        return value
 
 
-def _pair_set(text: Tokens) -> U64:
-    """The sorted distinct `_pairs` of a text's shingles, memoised for the latest texts."""
-    cached = _PAIR_SETS.get(id(text))
-    if cached is not None and cached[0] is text:
-        return cached[1]
-    found = unique(_pairs(text.shingles))
-    if len(_PAIR_SETS) >= _PAIR_SETS_LIMIT:
-        del _PAIR_SETS[next(iter(_PAIR_SETS))]
-    _PAIR_SETS[id(text)] = (text, found)
-    return found
+def _pair_set_of(text: Tokens) -> U64:
+    """The sorted distinct shingle pairs (`_pairs`) of a text."""
+    return unique(_pairs(text.shingles))
+
+
+def _words_of(text: Tokens) -> tuple[str, ...]:
+    """The lower-case words of a text (`Tokens.words` splits them out each time)."""
+    return text.words
+
+
+_pair_set = _Memo(_pair_set_of)
+_words = _Memo(_words_of)
 
 
 def _aligned(text: Tokens, runs: _Runs, other: Tokens) -> _Runs:
@@ -439,9 +465,10 @@ def _last_figures_differ(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs]
             return False
         width = min(SHINGLE, text.n_words - text_runs.n + 1)
         start = text_runs.ends[-1] - 1 + width
-        if not 0 < text.n_words - start <= _LAST_WORDS or len(text.words) != text.n_words:
+        words = _words(text)
+        if not 0 < text.n_words - start <= _LAST_WORDS or len(words) != text.n_words:
             return False
-        tails.append({text.words[i] for i in range(start, text.n_words) if text.numeric[i]})
+        tails.append({words[i] for i in range(start, text.n_words) if text.numeric[i]})
     return bool(tails[0]) and bool(tails[1]) and tails[0] != tails[1]
 
 
@@ -475,7 +502,7 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     counts. A gap that cannot be placed in `large` (moved text) is a conflict when one of its salient
     words is nowhere in `large`.
     """
-    small_words, large_words = small.words, large.words
+    small_words, large_words = _words(small), _words(large)
     if len(small_words) != small.n_words or len(large_words) != large.n_words:
         return len(gaps)
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
@@ -820,7 +847,7 @@ class Clusterer:
         Clusterers built with the same `num_perm`, `bands`, `lead_keys` and `seed` give equal results.
         """
         mine = features(doc)
-        return Prepared(mine, self._keys(mine.tokens.shingles))
+        return Prepared(mine, self._keys(mine.tokens.shingles), fingerprints(mine.tokens.shingle_set))
 
     def keys_for(self, text: str) -> tuple[int, ...]:
         """Return the LSH keys of a text: one per MinHash band, the lead keys, then containment keys (63-bit ints)."""
@@ -966,11 +993,14 @@ class Clusterer:
         at = self._tick(arrived if arrived is not None else datetime.now(UTC))
         ready = prepared if prepared is not None else self.prepare(doc)
         mine, keys = ready.features, ready.keys
-        decision = self._decide(doc, mine, keys)
+        prints = ready.prints
+        if prints is None:
+            prints = fingerprints(mine.tokens.shingle_set) if self.lineage is not None else ()
+        decision = self._decide(doc, mine, keys, prints)
         self._remember(doc, mine, decision, at)
         self.index.add(Entry(doc=doc, cluster=decision.cluster, keys=keys), mine.text_hash, at)
         if self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
-            self.lineage.add(Entry(doc=doc, cluster=decision.cluster, keys=fingerprints(mine.tokens.shingle_set)), at)
+            self.lineage.add(Entry(doc=doc, cluster=decision.cluster, keys=prints), at)
         return decision
 
     def learn(self, doc: Doc, decision: Decision, arrived: datetime | None = None) -> None:
@@ -993,7 +1023,7 @@ class Clusterer:
             self._anchors[decision.cluster] = doc.id
             self._anchor_of[doc.id] = decision.cluster
 
-    def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...]) -> Decision:
+    def _decide(self, doc: Doc, mine: Features, keys: tuple[int, ...], prints: tuple[int, ...]) -> Decision:
         """Pick the story for a document (no side effects on the index): a copy in the window, else a re-run."""
         same = self.index.by_hash(mine.text_hash) if mine.tokens.n_words >= MIN_WORDS else None
         if same is not None and self._near(doc.published, same.doc.published):
@@ -1002,7 +1032,7 @@ class Clusterer:
         found, far = self._candidates(doc, keys)
         decision = self._placed(doc, mine, found, keys, "near_duplicate") if found else None
         if decision is None and self.lineage is not None and mine.tokens.n_words >= MIN_WORDS:
-            decision = self._by_lineage(doc, mine, found, far, keys)
+            decision = self._by_lineage(doc, mine, found, far, keys, prints=prints)
         return decision or Decision(doc.id, story_id(doc.id), None, 0.0, "original")
 
     def _placed(
@@ -1034,7 +1064,8 @@ class Clusterer:
         return Decision(doc.id, entry.cluster, entry.doc.id, score, relation, self._diff(doc, entry.doc))
 
     def _by_lineage(
-        self, doc: Doc, mine: Features, found: list[Entry], far: list[Entry], keys: tuple[int, ...]
+        self, doc: Doc, mine: Features, found: list[Entry], far: list[Entry], keys: tuple[int, ...], *,
+        prints: tuple[int, ...],
     ) -> Decision | None:
         """Look further for a document that matched nothing its LSH keys found: by lineage fingerprints.
 
@@ -1043,7 +1074,6 @@ class Clusterer:
         re-runs. Both are verified as any candidate is, the near ones first.
         """
         assert self.lineage is not None
-        prints = fingerprints(mine.tokens.shingle_set)
         seen = {e.doc.id for e in found} | {e.doc.id for e in far} | {doc.id}
         near: list[Entry] = []
         for entry in self.lineage.candidates(prints, self.max_candidates):
