@@ -232,6 +232,32 @@ class TestExtractPageNonArticles:
                                  url="https://news.example/tag/politics")
         assert extracted.not_article_reason == "listing_page"
 
+    def _headlines_page(self, head: str = "") -> str:
+        items = "".join(
+            f'<h3><a href="/politics/{i}">Headline number {i} about the news of the day</a></h3><p>Short blurb.</p>'
+            for i in range(9)
+        )
+        return f"<html><head>{head}</head><body><nav><h2>Menu</h2></nav><main>{items}</main></body></html>"
+
+    def test_linked_headlines_make_a_listing(self) -> None:
+        """Eight linked headlines on a short page that does not declare an article make it a listing."""
+        extracted = extract_page(self._headlines_page(), url="https://news.example/politics/overview-2024")
+        assert extracted.not_article_reason == "listing_page"
+
+    def test_declared_article_is_not_a_listing(self) -> None:
+        """The same page declaring itself an article is judged by its text, not its headlines."""
+        page = self._headlines_page('<meta property="og:type" content="article">')
+        extracted = extract_page(page, url="https://news.example/politics/overview-2024")
+        assert extracted.not_article_reason != "listing_page"
+
+    def test_player_with_a_line_is_a_video_page(self) -> None:
+        """An embedded player with a one-line blurb is a video page, without any video declaration."""
+        html = (
+            "<html><body><main><iframe src='https://www.youtube.com/embed/xyz'></iframe>"
+            "<p>Watch the president speak at the summit on Friday.</p></main></body></html>"
+        )
+        assert extract_page(html, url="https://news.example/world/summit").not_article_reason == "video_page"
+
     def test_video_page(self) -> None:
         """A video page with a one-line blurb is a video page."""
         html = (

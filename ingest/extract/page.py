@@ -91,9 +91,7 @@ MIN_CAPTION_CHARS = 3
 MAX_H1 = 3
 MAX_AUTHORS = 5
 MAX_AUTHOR_CHARS = 60
-# A headline's link: a link of more than 20 characters in an <h1>-<h4> (XPath's own whitespace rules).
-_HEADLINE_LINK = etree.XPath("string-length(normalize-space()) > 20")
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+_HEADLINE_LINKS = etree.XPath("|".join(f"//h{n}//a[string-length(normalize-space()) > 20]" for n in range(1, 5)))
 # An embedded player: a <video>, or an <iframe> whose src names one of these.
 _PLAYERS = ("youtube", "player", "dailymotion", "vimeo")
 _PUBLISHED_KEYS = (
@@ -235,7 +233,6 @@ class _MetaScan:
         self.title_tag: str | None = None
         self.scripts: list[str] = []
         self.rel_authors: list[str] = []
-        self.headline_links: set[Any] = set()
         self.has_video = False
 
     def visit(self, node: Any) -> None:
@@ -267,17 +264,16 @@ class _MetaScan:
                 self.canonical = node.get("href").strip()
         elif tag == "title":
             self.title_tag = self.title_tag or _text_of(node)
-        elif tag in _HEADINGS:
-            if tag == "h1" and len(self.h1) < MAX_H1:
+        elif tag == "h1":
+            if len(self.h1) < MAX_H1:
                 self.h1.append(_text_of(node))
-            # A set: a link inside nested headings counts once, as in one XPath over the tree.
-            self.headline_links.update(a for a in node.iter("a") if _HEADLINE_LINK(a))
         elif tag == "video" or (tag == "iframe" and any(name in (node.get("src") or "") for name in _PLAYERS)):
             self.has_video = True
 
     def _link(self, node: Any) -> None:
         """An <a>: a rel=author name, or a long link text (a block that is only one points to another story)."""
-        text = node.text_content()
+        # A link with no child element (most of them): its text is its text content, without an XPath call.
+        text = (node.text or "") if len(node) == 0 else node.text_content()
         if "author" in (node.get("rel") or "") and len(self.rel_authors) < MAX_AUTHORS:
             name = " ".join(text.split()).strip(" ,;|")
             if name and len(name) <= MAX_AUTHOR_CHARS and name not in self.rel_authors:
@@ -344,13 +340,15 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
     scan = _MetaScan(url)
     # One pass over the tags of interest: each extra XPath walk of the tree costs as much again.
     # The tree is read here only: trafilatura prunes it next.
-    for node in tree.iter("meta", "link", "title", "h1", "h2", "h3", "h4", "figcaption", "img", "a", "time",
-                          "script", "video", "iframe"):
+    for node in tree.iter("meta", "link", "title", "h1", "figcaption", "img", "a", "time", "script", "video",
+                          "iframe"):
         scan.visit(node)
     values = scan.values
     if scan.rel_authors:
         values.setdefault("wirefeed:rel-author", "; ".join(scan.rel_authors))
     json_ld, live_posts = _json_ld(scan.scripts)
+    # Linked headlines only tell a listing from a page that does not declare itself an article.
+    headlines = 0 if _declares_article(values, json_ld) else len(_HEADLINE_LINKS(tree))
     return _Meta(
         values=values,
         json_ld=json_ld,
@@ -360,7 +358,7 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
         links=scan.story_links(),
         h1=tuple(scan.h1),
         title_tag=scan.title_tag,
-        linked_headlines=len(scan.headline_links),
+        linked_headlines=headlines,
         has_video=scan.has_video,
         live_posts=live_posts,
     )
@@ -404,12 +402,19 @@ def _language(value: str | None) -> str | None:
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
 
 
+def _declares_article(values: Mapping[str, str], json_ld: Mapping[str, str]) -> bool:
+    """Tell whether the page says it is an article (og:type, JSON-LD @type an Article or a Posting)."""
+    kind = (values.get("og:type") or "").lower()
+    ld_type = json_ld.get("@type", "").lower()
+    return "article" in kind or "article" in ld_type or "posting" in ld_type
+
+
 def _not_article_reason(url: str | None, text: str, meta: _Meta) -> str | None:
     """Say why a page is not an article (home, listing, video, too little text), or None."""
     words = word_count(text)  # Chinese, Japanese, Thai... count by characters (dedupe.words)
     kind = (meta.values.get("og:type") or "").lower()
     ld_type = meta.json_ld.get("@type", "").lower()
-    is_declared_article = "article" in kind or "article" in ld_type or "posting" in ld_type
+    is_declared_article = _declares_article(meta.values, meta.json_ld)
     try:
         path = urlsplit(url).path if url else None
     except ValueError:  # "http://example.c[o.test/x": no path to judge by
