@@ -90,7 +90,8 @@ class InMemoryIndex:
         """Create an empty index; a key keeps its `max_per_key` latest entries, the index its `max_entries`."""
         self._max_per_key = max_per_key
         self._max_entries = max_entries
-        self._buckets: dict[int, deque[_Slot]] = {}
+        # Lists, not deques: a bucket holds one entry or a few, and an empty deque alone takes 760 bytes.
+        self._buckets: dict[int, list[_Slot]] = {}
         self._hashes: dict[str, _Slot] = {}
         self._order: deque[_Slot] = deque()
         self._seq = 0
@@ -133,10 +134,10 @@ class InMemoryIndex:
         for key in dict.fromkeys(entry.keys):
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[key] = deque()
+                bucket = self._buckets[key] = []
             bucket.append(slot)
             if len(bucket) > self._max_per_key:
-                bucket.popleft()
+                del bucket[0]
         while self._size > self._max_entries:
             self._drop(self._order.popleft())
 
@@ -160,8 +161,11 @@ class InMemoryIndex:
             bucket = self._buckets.get(key)
             if bucket is None:
                 continue
-            while bucket and not bucket[0].alive:
-                bucket.popleft()
-            if not bucket:
+            dead = 0
+            while dead < len(bucket) and not bucket[dead].alive:
+                dead += 1
+            if dead == len(bucket):
                 del self._buckets[key]
+            elif dead:
+                del bucket[:dead]
         return 1

@@ -89,7 +89,8 @@ class InMemoryLineage:
         """Start empty."""
         self._loader = loader
         self._max_entries = max_entries
-        self._buckets: dict[int, deque[_Filed]] = {}
+        # Lists, not deques: most fingerprints belong to one article or a few, and an empty deque takes 760 bytes.
+        self._buckets: dict[int, list[_Filed]] = {}
         self._order: deque[_Filed] = deque()
         self._seq = 0
 
@@ -123,10 +124,12 @@ class InMemoryLineage:
         self._seq += 1
         self._order.append(slot)
         for key in dict.fromkeys(entry.keys):
-            bucket = self._buckets.setdefault(key, deque())
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = []
             bucket.append(slot)
             if len(bucket) > MAX_PER_KEY:
-                bucket.popleft()
+                del bucket[0]
         while len(self._order) > self._max_entries:
             self._drop(self._order.popleft())
 
@@ -145,10 +148,13 @@ class InMemoryLineage:
             bucket = self._buckets.get(key)
             if bucket is None:
                 continue
-            while bucket and not bucket[0].alive:
-                bucket.popleft()
-            if not bucket:
+            dead = 0
+            while dead < len(bucket) and not bucket[dead].alive:
+                dead += 1
+            if dead == len(bucket):
                 del self._buckets[key]
+            elif dead:
+                del bucket[:dead]
 
     def __len__(self) -> int:
         """How many entries are kept."""
