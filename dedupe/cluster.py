@@ -1293,7 +1293,10 @@ class Clusterer:
             match = matches[anchor_id] = full
         # More than a reused lead paragraph: a follow-up that reuses the story's lead under new text
         # resembles a copy trimmed to that lead, not the story.
-        return match.conflicts == 0 and match.containment >= self.anchor_threshold and match.matched >= _TOP_EVIDENCE
+        # Nor does a text that, set against the anchor, keeps its beginning and goes on with its own (`_goes_on`):
+        # a follow-up joining through a copy trimmed to the story's lead.
+        return (match.conflicts == 0 and not match.goes_on and match.containment >= self.anchor_threshold
+                and match.matched >= _TOP_EVIDENCE)
 
 
 _COVER_MARGIN = 0.05  # a story explaining this much more of a document is the likelier one

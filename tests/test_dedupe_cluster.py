@@ -783,6 +783,30 @@ class TestFollowUps:
         short, follow_up = run(doc("a", body(STORY[:3])), doc("b", body(NEWS[:1] + STORY[:2] + NEWS[1:4]), hours=30))
         assert follow_up.cluster != short.cluster
 
+    def test_a_follow_up_reusing_the_lead_a_trimmed_copy_kept_stays_apart(self) -> None:
+        """A copy trimmed to the story's first four paragraphs, then a follow-up reusing those four under new text.
+
+        The follow-up holds the trimmed copy whole and shares more than a paragraph with the story's first
+        document, but set against that document it drops its end and goes on with text of its own: it is
+        another story, whichever member it is found through.
+        """
+        original = doc("a", body(STORY))
+        trimmed = doc("b", body(STORY[:4]), hours=1)
+        follow_up = doc("c", body(STORY[:4] + NEWS), hours=30)
+        a, b, c = run(original, trimmed, follow_up)
+        assert b.cluster == a.cluster
+        assert c.cluster != a.cluster
+        assert c.relation == "original"
+
+    def test_the_full_story_after_its_urgent_lead_joins(self) -> None:
+        """An agency's urgent lead first, then the full story it grows into: the lead's story, through any copy."""
+        urgent = doc("a", body(STORY[:4]))
+        copy = doc("b", "PARIS (AFP) - " + body(STORY[:4]), hours=0.5)
+        full = doc("c", body(STORY), hours=1)
+        a, b, c = run(urgent, copy, full)
+        assert b.cluster == a.cluster
+        assert c.cluster == a.cluster
+
     def test_a_copy_keeping_all_of_a_short_story_and_adding_a_paragraph_joins(self) -> None:
         """A copy that keeps the whole story and adds a paragraph of its own below it still joins."""
         short, copy = run(doc("a", body(STORY[:3])), doc("b", body(STORY[:3] + NEWS[:1]), hours=2))
