@@ -313,7 +313,6 @@ def _folded(word: str) -> str:
     return folded
 
 
-@dataclass(frozen=True, slots=True)
 class _Lexicon:
     """Words to find a counterpart among: `best(word)` is the best `_likeness` of a word to any of them.
 
@@ -321,32 +320,42 @@ class _Lexicon:
     length is within two of the word's are looked at: any other pair is two words or two figures.
     """
 
-    known: frozenset[str]
-    # Folded length -> (folded word, length as it is) of each alphabetic word.
-    by_length: dict[int, tuple[tuple[str, int], ...]]
+    __slots__ = ("_by_length", "known")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.known = frozenset(words)
+        # Folded length -> (folded word, length as it is) of each alphabetic word; built when first needed.
+        self._by_length: dict[int, list[tuple[str, int]]] | None = None
 
     @classmethod
     def of(cls, words: Iterable[str]) -> _Lexicon:
         """The lexicon of some words."""
-        known = frozenset(words)
-        by_length: dict[int, list[tuple[str, int]]] = {}
-        for word in known:
-            if word.isalpha():
-                folded = _folded(word)
-                by_length.setdefault(len(folded), []).append((folded, len(word)))
-        return cls(known, {n: tuple(entries) for n, entries in by_length.items()})
+        return cls(words)
+
+    @property
+    def by_length(self) -> dict[int, list[tuple[str, int]]]:
+        """The alphabetic words by their folded length."""
+        if self._by_length is None:
+            by_length: dict[int, list[tuple[str, int]]] = {}
+            for word in self.known:
+                if word.isalpha():
+                    folded = _folded(word)
+                    by_length.setdefault(len(folded), []).append((folded, len(word)))
+            self._by_length = by_length
+        return self._by_length
 
     def best(self, word: str) -> int:
         """`max(_likeness(word, other) for other in the words)`, `_OTHER` when there are none."""
         if word in self.known:
             return _SAME
-        if not self.by_length or not word.isalpha():
+        by_length = self.by_length
+        if not by_length or not word.isalpha():
             return _OTHER  # a figure, or no alphabetic counterpart: every pair is _OTHER
         mine = _folded(word)
         n, own = len(mine), len(word)
         best = _WORD  # every alphabetic pair is two words at least
         for length in range(n - 2, n + 3):  # as in `_likeness`: more than two letters apart is two words
-            for other, size in self.by_length.get(length, ()):
+            for other, size in by_length.get(length, ()):
                 if size < 3 and own < 3:
                     continue
                 distance = OSA.distance(mine, other, score_cutoff=2)
@@ -414,7 +423,12 @@ class _Memo(Generic[_In, _Out]):
 
 def _pair_set_of(text: Tokens) -> U64:
     """The sorted distinct shingle pairs (`_pairs`) of a text."""
-    return unique(_pairs(text.shingles))
+    return unique(_pair_list(text))
+
+
+def _pair_list_of(text: Tokens) -> U64:
+    """The shingle pairs (`_pairs`) of a text, in text order."""
+    return _pairs(text.shingles)
 
 
 def _words_of(text: Tokens) -> tuple[str, ...]:
@@ -422,7 +436,23 @@ def _words_of(text: Tokens) -> tuple[str, ...]:
     return text.words
 
 
+def _lexicon_of(text: Tokens) -> _Lexicon:
+    """The lexicon of a text's words."""
+    return _Lexicon(_words(text))
+
+
+def _slots_of(shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The two count-min columns of each shingle (`Clusterer._df`)."""
+    return (
+        (shingles & _DF_MASK).astype(np.intp),
+        ((shingles >> np.uint64(_DF_BITS)) & _DF_MASK).astype(np.intp),
+    )
+
+
+_slots = _Memo(_slots_of)
 _pair_set = _Memo(_pair_set_of)
+_pair_list = _Memo(_pair_list_of)
+_lexicon = _Memo(_lexicon_of, limit=64)
 _words = _Memo(_words_of)
 
 
@@ -437,7 +467,7 @@ def _aligned(text: Tokens, runs: _Runs, other: Tokens) -> _Runs:
         return runs
     if all(end - start < 2 for start, end in zip(runs.starts, runs.ends, strict=True)):
         return runs
-    broken = np.flatnonzero(~contains(_pair_set(other), _pairs(text.shingles))) + 1  # a run may not go on here
+    broken = np.flatnonzero(~contains(_pair_set(other), _pair_list(text))) + 1  # a run may not go on here
     if len(broken) == 0:
         return runs
     edges: list[int] = []
@@ -519,7 +549,7 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
         else:
             span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
-            lexicon = lexicon or _Lexicon.of(large_words)
+            lexicon = lexicon or _lexicon(large)
             count += any(lexicon.best(w) < _SLIP for w in mine)
             continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
@@ -893,10 +923,7 @@ class Clusterer:
 
     def _slots(self, shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """Return the two count-min columns of each shingle."""
-        return (
-            (shingles & _DF_MASK).astype(np.intp),
-            ((shingles >> np.uint64(_DF_BITS)) & _DF_MASK).astype(np.intp),
-        )
+        return _slots_of(shingles)
 
     def _count(self, shingle_set: U64, delta: int) -> None:
         """Add `delta` to the story frequency of each shingle of a story's first document."""
@@ -918,7 +945,7 @@ class Clusterer:
 
     def _common(self, shingles: U64) -> Mask:
         """Flag shingles that occur in at least `boilerplate_df` live stories (footers, templates)."""
-        first, second = self._slots(shingles)
+        first, second = _slots(shingles)  # a text's boilerplate is asked for with each candidate
         return np.asarray(np.minimum(self._df_rows[0][first], self._df_rows[1][second]) >= self.boilerplate_df)
 
     @property
