@@ -15,7 +15,7 @@ from dedupe.model import Doc
 from dedupe.text import normalise, text_hash, tokens
 from dedupe.words import text_width, word_count
 from ingest.errors import WirefeedError
-from ingest.extract import clean, furniture
+from ingest.extract import clean, furniture, teaser
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import Extracted, extract_page
 
@@ -180,6 +180,17 @@ FURNITURE_TEXT = st.lists(
     max_size=8,
 ).map("".join)
 
+# Teaser markers, read-on texts in several cases and scripts, mixed with any text.
+MARKER_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["...", "…", "[…]", "(...)", "Read more", "READ MORE", "weiterlesen", "Lire la ſuite",
+                         "Mehr", "»", "→", "続きを読む", "더보기", "Czytaj WIĘCEJ", "read the full story", " ", ".",
+                         "!"]),
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    ),
+    max_size=8,
+).map("".join)
+
 
 class TestPhraseSetProperties:
     """The literal prefilter of a phrase set never changes its answer: it only skips hopeless texts."""
@@ -193,6 +204,14 @@ class TestPhraseSetProperties:
             assert phrase_set.search(text) == (phrase_set.regex.search(text) is not None)
         assert clean._FOLLOW.search(text) == (clean._FOLLOW.regex.search(text) is not None)
         assert clean._NEWSLETTER.search(text) == (clean._NEWSLETTER.regex.search(text) is not None)
+
+    @given(MARKER_TEXT)
+    @settings(max_examples=300)
+    def test_marker_prefilter_agrees_with_the_regex(self, text: str) -> None:
+        """strip_marker's prefilter (an ellipsis or a read-on text in the tail) gives the regex's own answer."""
+        match = teaser.TEASER_MARKER.search(text, max(0, len(text) - teaser.MARKER_WINDOW))
+        expected = (text[: match.start()].rstrip(), True) if match is not None and match.start() > 0 else (text, False)
+        assert teaser.strip_marker(text) == expected
 
     @given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=80), max_size=10))
     @FEW

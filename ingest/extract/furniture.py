@@ -373,13 +373,17 @@ def _mandatory_literals(phrase: str) -> list[str]:
 
 
 # Letters that `re.IGNORECASE` takes for i and s but str.lower() keeps apart ("ı", "ſ", "İ" -> "i̇").
-_FOLD_LIKE_RE = str.maketrans({"ı": "i", "ſ": "s", "\u0307": None})
+_FOLD_LIKE_RE = (("ı", "i"), ("ſ", "s"), ("\u0307", ""))
 
 
 @lru_cache(maxsize=1024)
 def lower_for_triggers(text: str) -> str:
     """Lower-case a text so that every case-insensitive regex match is also a substring match here."""
-    return text.lower().translate(_FOLD_LIKE_RE)
+    lowered = text.lower()
+    for char, like in _FOLD_LIKE_RE:  # str.replace: str.translate is many times slower on real text
+        if char in lowered:
+            lowered = lowered.replace(char, like)
+    return lowered
 
 
 class PhraseSet:
