@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from dedupe.cluster import Clusterer, _bound, _contained, _match_runs, cluster_docs, compare, features, story_id
 from dedupe.index import KEY_MASK, InMemoryIndex
+from dedupe.lineage import InMemoryLineage
 from dedupe.model import Decision, Doc
 from dedupe.text import text_hash, tokens
 
@@ -551,6 +553,15 @@ class TestDeterminism:
         )
         keys = Clusterer(InMemoryIndex()).keys_for(" ".join(STORY))
         assert out.stdout.splitlines() == [str([d.cluster + d.relation for d in run(*self.corpus())]), str(keys)]
+
+    def test_without_copy_diffs_only_the_diffs_go(self) -> None:
+        """copy_diffs=False (the command's workers compute them) leaves every decision as it is but its diff."""
+        with_diffs = run(*self.corpus())
+        clusterer = Clusterer(InMemoryIndex(), lineage=InMemoryLineage(), copy_diffs=False)
+        without = [clusterer.add(d, T0) for d in self.corpus()]
+        assert any(d.diff is not None for d in with_diffs)
+        assert all(d.diff is None for d in without)
+        assert [replace(d, diff=None) for d in with_diffs] == without
 
     def test_keys_are_bigint_sized(self) -> None:
         """LSH keys are non-negative and fit a signed 64-bit column."""
