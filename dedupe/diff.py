@@ -46,7 +46,7 @@ _MULT = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64
 # most lines, and each copy is compared with the same earlier one; cleared when full, it only saves work.
 _Line = tuple[str, tuple[str, ...], U64]
 _LINES: dict[str, _Line] = {}
-_LINE_CACHE_LIMIT = 50_000
+_LINE_CACHE_LIMIT = 5_000  # some 3 KB a line (its words are strings of their own): 15 MB
 # Word -> its crc32: a news vocabulary is small, and most words of a new line were met before.
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 100_000

@@ -81,7 +81,7 @@ class InMemoryLineage:
     """A `LineageIndex` in memory for one process (`wirefeed dedupe`, tests).
 
     With a `loader` (document id -> document, e.g. read back from the input file) only the identity,
-    title, date and story of each document are kept, some 300 bytes with its fingerprints; without one
+    date and story of each document are kept, some 300 bytes with its fingerprints; without one
     the whole document is. At most `max_entries` are kept, the oldest arrivals dropped first.
     """
 
@@ -116,7 +116,7 @@ class InMemoryLineage:
         """File an entry under its fingerprints; beyond `max_entries` the oldest arrivals go."""
         doc = entry.doc
         if self._loader is not None:
-            doc = Doc(doc.id, doc.title, "", doc.url, doc.published)
+            doc = Doc(doc.id, "", "", None, doc.published)  # what `candidates` needs before it loads the rest
         time = added if added is not None else datetime.now(UTC)
         if self._order and time < self._order[-1].time:
             time = self._order[-1].time  # times only grow along _order, as in InMemoryIndex
