@@ -145,15 +145,19 @@ class _Meta:
 
 
 def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
-    """Yield every object of a JSON-LD document, @graph and lists included."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk_json_ld(item)
-    elif isinstance(node, dict):
-        yield node
-        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
-            if key in node:
-                yield from _walk_json_ld(node[key])
+    """Yield every object of a JSON-LD document, @graph and lists included, in document order.
+
+    A stack, not recursion: json.loads accepts nesting as deep as the recursion limit allows where it
+    runs, and a recursive walk started a few frames deeper would overflow on the same document.
+    """
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            yield item
+            stack.extend(item[key] for key in ("mainEntityOfPage", "mainEntity", "@graph") if key in item)
 
 
 def _names(value: Any) -> list[str]:
@@ -163,8 +167,17 @@ def _names(value: Any) -> list[str]:
     for item in items:
         name = item.get("name") if isinstance(item, dict) else item
         if isinstance(name, str) and name.strip() and not name.strip().startswith("http"):
-            names.append(" ".join(name.split()))
+            names.append(" ".join(_whole(name).split()))
     return names
+
+
+# Half a surrogate pair: json.loads turns an escape such as "\\ud800" into one; no UTF-8 encoder takes it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole(text: str) -> str:
+    """A JSON-LD string with each lone surrogate replaced by U+FFFD (the result must encode as UTF-8)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 # Markup or entities inside a JSON-LD text: the publisher put HTML there, not the text a reader sees.
@@ -182,7 +195,7 @@ def _live_posts(node: dict[str, Any]) -> list[str]:
         if _MARKUP.search(body) or (isinstance(headline, str) and _MARKUP.search(headline)):
             continue
         lines = ([headline] if isinstance(headline, str) else []) + body.splitlines()
-        paragraphs.extend(" ".join(line.split()) for line in lines if line.strip())
+        paragraphs.extend(" ".join(_whole(line).split()) for line in lines if line.strip())
     return paragraphs
 
 
@@ -193,7 +206,7 @@ def _json_ld(scripts: Iterable[str]) -> tuple[dict[str, str], tuple[str, ...]]:
     for script in scripts:
         try:
             data = json.loads(script)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the stack allows
             continue
         for node in _walk_json_ld(data):
             if "liveBlogUpdate" in node and not posts:
@@ -203,7 +216,7 @@ def _json_ld(scripts: Iterable[str]) -> tuple[dict[str, str], tuple[str, ...]]:
             for key in ("datePublished", "dateModified", "headline", "description"):
                 value = node.get(key)
                 if isinstance(value, str) and key.lower() not in found:
-                    found[key.lower()] = value
+                    found[key.lower()] = _whole(value)
             if "author" in node and "author" not in found and _names(node["author"]):
                 found["author"] = "; ".join(dict.fromkeys(_names(node["author"])))
             if "publisher" in node and "publisher" not in found and _names(node["publisher"]):
