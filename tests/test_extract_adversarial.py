@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import extract_page
 
 URL = "https://news.example/world/story-1"
@@ -70,3 +71,24 @@ class TestHostileJsonLd:
         """An escaped surrogate pair is one character (json.loads joins it), kept as it is."""
         json_ld = json.dumps({"@type": "NewsArticle", "headline": "Budget \U0001f600 vote"})
         assert extract_page(_page(json_ld), url=URL).title == "Budget \U0001f600 vote"
+
+
+class TestCardBlurbs:
+    """A story card's blurb goes with the link just above it; nothing further goes with it."""
+
+    LINK = "Volkswagen stellt das neue Elektroauto in Wolfsburg vor"
+    BODY = (
+        "Der Stadtrat hat am Dienstagabend nach drei Stunden Debatte den Haushalt für das kommende Jahr "
+        "beschlossen. Die Opposition kritisierte die Erhöhung der Grundsteuer, die Mehrheit hält sie für nötig.",
+        "Die Einnahmen sollen in die Sanierung der Schulen und den Unterhalt der Gemeindestraßen fließen, "
+        "sagte der Bürgermeister nach der Abstimmung vor Journalisten im Rathaus der Stadt.",
+    )
+
+    def test_only_the_block_right_after_the_link_goes(self) -> None:
+        """Short body lines cut off with an ellipsis after the blurb are the article's (a dialogue), not the card's."""
+        blurb = "Der Konzern zeigt sein neues Modell, doch die Händler sind skeptisch ..."
+        dialogue = ["„Und dann?“, fragte sie ...", "„Dann warten wir eben ...“", "Er schwieg lange ..."]
+        blocks = [self.BODY[0], self.LINK, blurb, *dialogue, self.BODY[1]]
+        kept, removed = clean_blocks(blocks, PageContext(links=frozenset({self.LINK})))
+        assert [(r.text, r.why) for r in removed] == [(self.LINK, "related_link"), (blurb, "related_link")]
+        assert kept == [self.BODY[0], *dialogue, self.BODY[1]]
