@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import extract_page
+from ingest.extract.teaser import MARKER_WINDOW, TEASER_MARKER, strip_marker
 
 URL = "https://news.example/world/story-1"
 PARAGRAPH = (
@@ -92,3 +95,40 @@ class TestCardBlurbs:
         kept, removed = clean_blocks(blocks, PageContext(links=frozenset({self.LINK})))
         assert [(r.text, r.why) for r in removed] == [(self.LINK, "related_link"), (blurb, "related_link")]
         assert kept == [self.BODY[0], *dialogue, self.BODY[1]]
+
+
+def _marker_by_regex(text: str) -> tuple[str, bool]:
+    """strip_marker's answer without its prefilter: the end-anchored regex on the tail."""
+    match = TEASER_MARKER.search(text, max(0, len(text) - MARKER_WINDOW))
+    if match is None or match.start() == 0:
+        return text, False
+    return text[: match.start()].rstrip(), True
+
+
+class TestTeaserMarkers:
+    """strip_marker's prefilter never hides a marker its regex finds."""
+
+    @pytest.mark.parametrize(
+        "text", ["Haberin ayrıntıları için tıklayın. Devamını oku", "Haber metni burada. DEVAMINI OKU",
+                 "Belediye meclisi bütçeyi kabul etti. devamını oku »"],
+    )
+    def test_turkish_read_on_is_a_marker(self, text: str) -> None:
+        """"Devamını oku" (dotless ı, which the prefilter folds to i) ends a teaser, in any case."""
+        assert strip_marker(text)[1]
+        assert strip_marker(text) == _marker_by_regex(text)
+
+    @settings(max_examples=300)
+    @given(
+        st.text(st.sampled_from("aıiIİſsSoOkKuUdDeEvVmMnNrRlL .…»"), max_size=40),
+        st.sampled_from(["devamını oku", "read more", "weiterlesen", "leer más", "czytaj więcej", "続きを読む"]),
+        st.lists(st.sampled_from(["upper", "lower", "title", "swap-i", "swap-s"]), max_size=2),
+    )
+    def test_prefilter_agrees_with_the_regex(self, head: str, marker: str, changes: list[str]) -> None:
+        """Any case and i/s look-alikes of a read-on text after any text: the prefilter answers as the regex."""
+        for change in changes:
+            marker = {
+                "upper": marker.upper(), "lower": marker.lower(), "title": marker.title(),
+                "swap-i": marker.replace("i", "ı").replace("ı", "İ", 1), "swap-s": marker.replace("s", "ſ"),
+            }[change]
+        text = f"{head}. {marker}"
+        assert strip_marker(text) == _marker_by_regex(text)

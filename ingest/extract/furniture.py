@@ -403,7 +403,8 @@ class PhraseSet:
             if not literals:
                 self.always = True  # no literal part to look for: always run the regex
                 break
-            triggers.add(max(literals, key=len).lower())
+            # Folded as the searched text is: a phrase's "ı" would never be found in text where it became "i".
+            triggers.add(lower_for_triggers(max(literals, key=len)))
         self.triggers = tuple(sorted(triggers))
 
     def search(self, text: str, lowered: str | None = None) -> bool:
