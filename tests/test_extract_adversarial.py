@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.extract.clean import PageContext, clean_blocks
+from ingest.extract.merge import MIN_COVERED, SHINGLE, _shingles, _tokens, merge_paragraphs
 from ingest.extract.page import extract_page
 from ingest.extract.teaser import MARKER_WINDOW, TEASER_MARKER, strip_marker
 
@@ -132,3 +133,50 @@ class TestTeaserMarkers:
             }[change]
         text = f"{head}. {marker}"
         assert strip_marker(text) == _marker_by_regex(text)
+
+
+def _merge_by_scan(chosen: list[str], other: list[str], unanchored: str) -> list[str]:
+    """merge_paragraphs as first written: a short paragraph looked for in each chosen paragraph's words."""
+    where: dict[tuple[str, ...], int] = {}
+    joined = []
+    for index, paragraph in enumerate(chosen):
+        tokens = _tokens(paragraph)
+        joined.append(" " + " ".join(tokens) + " ")
+        for shingle in _shingles(tokens):
+            where.setdefault(shingle, index)
+    added: dict[int, list[str]] = {}
+    anchor = -1
+    for paragraph in other:
+        tokens = _tokens(paragraph)
+        if not tokens:
+            continue
+        if len(tokens) <= SHINGLE:
+            needle = " " + " ".join(tokens) + " "
+            found = next((i for i, text in enumerate(joined) if needle in text), None)
+        else:
+            hits = [where[s] for s in _shingles(tokens) if s in where]
+            found = hits[0] if len(hits) >= MIN_COVERED * (len(tokens) - SHINGLE + 1) else None
+        if found is None:
+            added.setdefault(anchor, []).append(paragraph)
+        else:
+            anchor = max(anchor, found)
+    merged = list(added.get(-1, ())) if unanchored == "start" else []
+    for index, paragraph in enumerate(chosen):
+        merged.append(paragraph)
+        merged.extend(added.get(index, ()))
+    return merged if unanchored == "start" else merged + added.get(-1, [])
+
+
+# Few words, so that short paragraphs often occur inside chosen ones.
+_PARAGRAPHS = st.lists(st.sampled_from(["vote", "Vote", "the", "city", "budget", "é", "E\u0301", "12", "45", "-"]),
+                       max_size=7).map(" ".join)
+
+
+class TestMergeLookups:
+    """merge_paragraphs finds short paragraphs by a word-run index, with the answers of a scan."""
+
+    @settings(max_examples=400)
+    @given(st.lists(_PARAGRAPHS, max_size=8), st.lists(_PARAGRAPHS, max_size=8), st.sampled_from(["start", "end"]))
+    def test_same_as_scanning_each_paragraph(self, chosen: list[str], other: list[str], unanchored: str) -> None:
+        """Which paragraphs come back, and where, is what looking in every chosen paragraph gives."""
+        assert merge_paragraphs(chosen, other, unanchored=unanchored) == _merge_by_scan(chosen, other, unanchored)
