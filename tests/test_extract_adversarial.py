@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from config.settings import ExtractSettings
+from ingest.errors import ExtractError, ExtractTimeout
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.merge import MIN_COVERED, SHINGLE, _shingles, _tokens, merge_paragraphs
 from ingest.extract.page import extract_page
+from ingest.extract.pool import ExtractPool, worker_result
 from ingest.extract.teaser import MARKER_WINDOW, TEASER_MARKER, strip_marker
 
 URL = "https://news.example/world/story-1"
@@ -180,3 +186,33 @@ class TestMergeLookups:
     def test_same_as_scanning_each_paragraph(self, chosen: list[str], other: list[str], unanchored: str) -> None:
         """Which paragraphs come back, and where, is what looking in every chosen paragraph gives."""
         assert merge_paragraphs(chosen, other, unanchored=unanchored) == _merge_by_scan(chosen, other, unanchored)
+
+
+def _die() -> None:
+    """A page whose extraction kills its worker (a segfault in a C extension, say)."""
+    os._exit(3)
+
+
+def _hang() -> None:
+    """A page whose extraction never ends."""
+    time.sleep(600)
+
+
+class TestPoolIsolation:
+    """The pool turns a page that hangs or kills its worker into that page's error; the next page is extracted."""
+
+    def test_hang_and_crash_cost_one_page_each(self) -> None:
+        """A hang past the limit is ExtractTimeout, a dead worker ExtractError; a hostile page after them extracts."""
+
+        async def scenario(pool: ExtractPool) -> None:
+            with pytest.raises(ExtractTimeout):
+                await worker_result(pool._pool.schedule(_hang, timeout=pool.timeout), pool.timeout)
+            with pytest.raises(ExtractError, match="worker died"):
+                await worker_result(pool._pool.schedule(_die, timeout=pool.timeout), pool.timeout)
+            page = _page("[" * 5000 + "]" * 5000).encode()
+            extracted = await pool.extract(page, url=URL)
+            assert extracted.is_article
+            assert "finance office" in extracted.text
+
+        with ExtractPool(ExtractSettings(workers=1, timeout=2.0)) as pool:
+            asyncio.run(scenario(pool))
