@@ -314,6 +314,56 @@ class Breakdown:
         return wrapper
 
 
+class WorkerBreakdown:
+    """CPU time of each extraction task and of its parts, measured inside the workers (`--breakdown`).
+
+    `prepare_page` and its parts are wrapped before the pool forks its workers; each task appends one line
+    (its thread CPU, then each part's) to a file of its worker in `folder`, read back by `report`.
+    """
+
+    PARTS = ("extract_page", "page_records", "describe")
+
+    def __init__(self, folder: Path) -> None:
+        from ingest import page_work
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        spent: dict[str, float] = {}
+
+        def timed(name: str, func: Any) -> Any:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                start = time.thread_time()
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    spent[name] = spent.get(name, 0.0) + time.thread_time() - start
+            return wrapper
+
+        for name in self.PARTS:
+            setattr(page_work, name, timed(name, getattr(page_work, name)))
+        real = page_work.prepare_page
+
+        def prepare_page(*args: Any, **kwargs: Any) -> Any:
+            spent.clear()
+            start = time.thread_time()
+            ready = real(*args, **kwargs)
+            total = time.thread_time() - start
+            with (folder / str(os.getpid())).open("a", encoding="utf-8") as handle:
+                handle.write(" ".join([str(total), *(str(spent.get(name, 0.0)) for name in self.PARTS)]) + "\n")
+            return ready
+
+        # Pickled by reference into the workers, which inherit this module state when the pool forks them.
+        prepare_page.__module__, prepare_page.__qualname__ = real.__module__, real.__qualname__
+        page_work.prepare_page = prepare_page
+
+    def report(self) -> list[tuple[str, float, int]]:
+        """(part, CPU seconds summed over the tasks, tasks): the whole task first, then each part."""
+        rows = [[float(x) for x in line.split()] for path in self.folder.iterdir()
+                for line in path.read_text(encoding="utf-8").splitlines()]
+        names = ("prepare_page (whole task)", *self.PARTS)
+        return [(name, sum(row[i] for row in rows), len(rows)) for i, name in enumerate(names)]
+
+
 class SerialCost:
     """Time of the in-order writer (`PageStore._store_ready`, on the database thread): wall and thread CPU."""
 
@@ -450,7 +500,8 @@ def main() -> int:
     parser.add_argument("--chunk-size", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="write the WARC and database here instead of a temp dir")
     parser.add_argument("--profile", type=Path, help="cProfile the backfill's main process into this file")
-    parser.add_argument("--breakdown", action="store_true", help="time the main process's per-page stages")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the main process's per-page stages and the CPU of each part of a worker's task")
     parser.add_argument("--real", action="store_true", help="real pages (fundus-eval, trafilatura-eval) on 8 mirrors")
     parser.add_argument("--db", help="database URL (PostgreSQL: a scratch database, dropped and created again)")
     parser.add_argument("--stories", type=Path, help="write the stories (member URLs, relations) to this file")
@@ -495,6 +546,7 @@ def main() -> int:
         # busy during one of them favours the baseline, not wirefeed.
         html_pages, raw_first = run_raw(warc)
         breakdown = Breakdown() if args.breakdown else None
+        tasks = WorkerBreakdown(folder / "tasks") if args.breakdown else None
         serial = SerialCost()
         ops = OpsTimer.install() if args.ops_time else None
         profiler = cProfile.Profile() if args.profile else None
@@ -551,6 +603,9 @@ def main() -> int:
         if breakdown is not None:
             for name, spent in sorted(breakdown.seconds.items(), key=lambda kv: -kv[1]):
                 print(f"  main process, {name}: {spent:.1f}s = {spent / html_pages * 1000:.1f} ms/page")
+        if tasks is not None:
+            for name, spent, count in tasks.report():
+                print(f"  extraction workers, {name}: {spent * 1000 / max(count, 1):.2f} ms CPU a task ({count} tasks)")
         target = TARGET_REAL if args.real else TARGET
         ratio = rate / raw_rate
         print(f"ratio: {ratio:.2f}x (target >= {target}x): {'met' if ratio >= target else 'NOT met'}")
