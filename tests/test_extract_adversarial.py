@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import time
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -216,3 +217,29 @@ class TestPoolIsolation:
 
         with ExtractPool(ExtractSettings(workers=1, timeout=2.0)) as pool:
             asyncio.run(scenario(pool))
+
+
+class TestLivePostForms:
+    """A live blog's JSON-LD posts join the text in the form trafilatura's paragraphs have (NFC)."""
+
+    BODY = (
+        "Le député a été élu à Créteil, où l'économie régionale s'est améliorée après l'été dernier, "
+        "déclare-t-il à la télévision régionale."
+    )
+
+    def _page(self, *, shown: bool) -> str:
+        """A live blog whose JSON-LD post is written decomposed (NFD), shown in the HTML (NFC) or not."""
+        update = {"headline": "Élection à Créteil", "articleBody": unicodedata.normalize("NFD", self.BODY)}
+        json_ld = json.dumps({"@type": "LiveBlogPosting", "liveBlogUpdate": [update]})
+        post = f"<h3>Élection à Créteil</h3><p>{self.BODY}</p>" if shown else ""
+        return (
+            f'<html><head><script type="application/ld+json">{json_ld}</script></head>'
+            f"<body>{ARTICLE.replace('</article>', post + '</article>')}</body></html>"
+        )
+
+    @pytest.mark.parametrize("shown", [True, False])
+    def test_decomposed_post_comes_out_composed_once(self, shown: bool) -> None:
+        """The post is in the text once, composed: the text stays NFC, the HTML's copy is recognised."""
+        text = extract_page(self._page(shown=shown), url=URL).text
+        assert unicodedata.is_normalized("NFC", text)
+        assert text.count(self.BODY) == 1

@@ -195,7 +195,9 @@ def _live_posts(node: dict[str, Any]) -> list[str]:
         if _MARKUP.search(body) or (isinstance(headline, str) and _MARKUP.search(headline)):
             continue
         lines = ([headline] if isinstance(headline, str) else []) + body.splitlines()
-        paragraphs.extend(" ".join(_whole(line).split()) for line in lines if line.strip())
+        # NFC, as trafilatura's paragraphs are (_trafilatura): a post the HTML shows is recognised, the text stays NFC.
+        spaced = (" ".join(_whole(line).split()) for line in lines if line.strip())
+        paragraphs.extend(unicodedata.normalize("NFC", line) for line in spaced)
     return paragraphs
 
 
