@@ -84,27 +84,6 @@ class TestHostileJsonLd:
         assert extract_page(_page(json_ld), url=URL).title == "Budget \U0001f600 vote"
 
 
-class TestCardBlurbs:
-    """A story card's blurb goes with the link just above it; nothing further goes with it."""
-
-    LINK = "Volkswagen stellt das neue Elektroauto in Wolfsburg vor"
-    BODY = (
-        "Der Stadtrat hat am Dienstagabend nach drei Stunden Debatte den Haushalt für das kommende Jahr "
-        "beschlossen. Die Opposition kritisierte die Erhöhung der Grundsteuer, die Mehrheit hält sie für nötig.",
-        "Die Einnahmen sollen in die Sanierung der Schulen und den Unterhalt der Gemeindestraßen fließen, "
-        "sagte der Bürgermeister nach der Abstimmung vor Journalisten im Rathaus der Stadt.",
-    )
-
-    def test_only_the_block_right_after_the_link_goes(self) -> None:
-        """Short body lines cut off with an ellipsis after the blurb are the article's (a dialogue), not the card's."""
-        blurb = "Der Konzern zeigt sein neues Modell, doch die Händler sind skeptisch ..."
-        dialogue = ["„Und dann?“, fragte sie ...", "„Dann warten wir eben ...“", "Er schwieg lange ..."]
-        blocks = [self.BODY[0], self.LINK, blurb, *dialogue, self.BODY[1]]
-        kept, removed = clean_blocks(blocks, PageContext(links=frozenset({self.LINK})))
-        assert [(r.text, r.why) for r in removed] == [(self.LINK, "related_link"), (blurb, "related_link")]
-        assert kept == [self.BODY[0], *dialogue, self.BODY[1]]
-
-
 def _marker_by_regex(text: str) -> tuple[str, bool]:
     """strip_marker's answer without its prefilter: the end-anchored regex on the tail."""
     match = TEASER_MARKER.search(text, max(0, len(text) - MARKER_WINDOW))
@@ -243,3 +222,23 @@ class TestLivePostForms:
         text = extract_page(self._page(shown=shown), url=URL).text
         assert unicodedata.is_normalized("NFC", text)
         assert text.count(self.BODY) == 1
+
+
+class TestCardRuns:
+    """After a link to another story, a run of cut-off blurbs is a list of cards and goes with it."""
+
+    def test_every_cut_off_blurb_of_the_run_goes(self) -> None:
+        """A press-release list ("... weiter...") under a link goes whole (seen on a real press portal page)."""
+        body = [
+            "Der Stadtrat hat am Dienstagabend nach drei Stunden Debatte den Haushalt für das kommende Jahr "
+            "beschlossen. Die Opposition kritisierte die Erhöhung der Grundsteuer, die Mehrheit hält sie für nötig."
+        ]
+        link = "weitere Pressemitteilungen laden und lesen"
+        cards = [
+            f"29.11.2022 | {city} (pressedienst) - Das Unternehmen hat eine Partnerschaft mit einem "
+            "Messstellenbetreiber abgeschlossen, um das Geschäft weiterzuentwickeln... weiter..."
+            for city in ("Köln", "Bremen", "Dresden")
+        ]
+        kept, removed = clean_blocks([*body, link, *cards], PageContext(links=frozenset({link})))
+        assert kept == body
+        assert [r.why for r in removed] == ["related_link"] * 4

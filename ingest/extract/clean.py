@@ -528,12 +528,9 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "share_prompt"
         elif is_notice(block):
             why[index] = "site_notice"
-    # The card's blurb is the one block right after its link: a blurb taken does not take the next block too.
-    links_at = [index for index, reason in why.items() if reason == "related_link"]
-    for index in links_at:
-        after = index + 1
-        if after < len(blocks) and after not in why and is_card_blurb(blocks[after]):
-            why[after] = "related_link"
+    for index in range(1, len(blocks)):
+        if index not in why and why.get(index - 1) == "related_link" and is_card_blurb(blocks[index]):
+            why[index] = "related_link"
     for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
             why[index] = "author_bio"
