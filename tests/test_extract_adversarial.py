@@ -9,14 +9,18 @@ import time
 import unicodedata
 
 import pytest
+import trafilatura
+import trafilatura.settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trafilatura.utils import load_html
 
+import ingest.extract.page as page_module
 from config.settings import ExtractSettings
 from ingest.errors import ExtractError, ExtractTimeout
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.merge import MIN_COVERED, SHINGLE, _shingles, _tokens, merge_paragraphs
-from ingest.extract.page import extract_page
+from ingest.extract.page import TRAFILATURA_OPTIONS, extract_page
 from ingest.extract.pool import ExtractPool, worker_result
 from ingest.extract.teaser import MARKER_WINDOW, TEASER_MARKER, strip_marker
 
@@ -242,3 +246,64 @@ class TestCardRuns:
         kept, removed = clean_blocks([*body, link, *cards], PageContext(links=frozenset({link})))
         assert kept == body
         assert [r.why for r in removed] == ["related_link"] * 4
+
+
+_WORDS = st.sampled_from(
+    ["the", "committee", "met", "on", "Tuesday", "budget", "東京", "會議", "مرحبا", "שלום", "ไทย", "&amp;", "<", "…",
+     "\u200f", "\x00", "Read more...", "Lire aussi :", "»", "e\u0301"]
+)
+_TEXT = st.lists(_WORDS, max_size=30).map(" ".join)
+_TAGS = ("p", "div", "h1", "h2", "h3", "aside", "nav", "article", "section", "span", "footer", "blockquote", "pre",
+         "title", "li", "td", "figcaption")
+
+
+@st.composite
+def _node(draw: st.DrawFn, depth: int = 0) -> str:
+    """One element (or a comment, a processing instruction, a link, a player) with arbitrary text and children."""
+    kind = draw(st.sampled_from([*_TAGS, "comment", "pi", "a", "iframe", "meta", "br"]))
+    text = draw(_TEXT)
+    children = "".join(draw(st.lists(_node(depth + 1), max_size=3))) if depth < 3 else ""
+    href = draw(st.sampled_from(["/x/1", "#top", "https://other.example/y", "//cdn.example/z", "javascript:0", ""]))
+    return {
+        "comment": f"<!-- {text} -->", "pi": f"<?xml-stylesheet {text}?>", "br": "<br>",
+        "a": f'<a href="{href}">{text}{children}</a>',
+        "iframe": f'<iframe src="https://www.youtube.com/embed/{text}"></iframe>',
+        "meta": f'<meta property="og:type" content="{text}">',
+    }.get(kind, f"<{kind}>{text}{children}</{kind}>")
+
+
+@st.composite
+def _strange_pages(draw: st.DrawFn) -> str:
+    """A page with or without <html>/<body>, a prologue, and nested elements of arbitrary text."""
+    prologue = draw(st.sampled_from(["", "<!DOCTYPE html>", "<!-- top -->", "<?php x ?>", '<?xml version="1.0"?>']))
+    body = "".join(draw(st.lists(_node(), min_size=1, max_size=6)))
+    shapes = ["<html><head><title>T</title></head><body>{}</body></html>", "<html>{}</html>", "{}"]
+    shape = draw(st.sampled_from(shapes))
+    return prologue + shape.format(body)
+
+
+class TestStrangePages:
+    """Any page: extract_page answers, the same way twice and for bytes or text; trafilatura's text is its own."""
+
+    @settings(max_examples=60)
+    @given(_strange_pages())
+    def test_text_is_bare_extractions(self, page: str) -> None:
+        """trafilatura's cascade on the page's own tree gives bare_extraction's text (on a copy), or both nothing."""
+        tree = load_html(page)
+        if tree is None:
+            return
+        expected = trafilatura.bare_extraction(
+            load_html(page), url=URL, with_metadata=False, output_format="python", fast=False, **TRAFILATURA_OPTIONS
+        )
+        found = page_module._extract(tree, page_module._options(URL, fast=False))
+        assert expected is None or isinstance(expected, trafilatura.settings.Document)
+        assert (found[1] if found else None) == (expected.text if expected else None)
+
+    @settings(max_examples=40)
+    @given(_strange_pages(), _strange_pages())
+    def test_pure_and_deterministic(self, page: str, other: str) -> None:
+        """Another page in between changes nothing; the page as UTF-8 bytes gives the same result."""
+        first = extract_page(page, url=URL)
+        extract_page(other, url=URL)
+        assert extract_page(page, url=URL) == first
+        assert extract_page(page.encode(), url=URL, headers={"Content-Type": "text/html; charset=utf-8"}) == first
