@@ -7,6 +7,10 @@ Each line is one document: its decision (score unrounded as stored), `text_hash`
     python scripts/check_dedupe_decisions.py --save /tmp/dedupe-decisions.jsonl
     python scripts/check_dedupe_decisions.py --compare /tmp/dedupe-decisions.jsonl
     python scripts/check_dedupe_decisions.py --docs 20000 --seed 17 --save /tmp/dedupe-17.jsonl
+    python scripts/check_dedupe_decisions.py --corpus /tmp/wire-20k.jsonl --save /tmp/wire-20k-decisions.jsonl
+
+`--corpus FILE` takes the documents of a JSONL file (as `wirefeed dedupe` reads them, e.g. the wire
+corpus of `scripts/wire_corpus.py`) instead of generating them.
 """
 
 from __future__ import annotations
@@ -25,15 +29,32 @@ from eval_dedupe import to_docs
 
 from dedupe.cluster import Clusterer
 from dedupe.index import InMemoryIndex
+from dedupe.model import Doc
 from dedupe.text import text_hash
 
 
-def decision_lines(docs_count: int, seed: int) -> list[str]:
-    """Cluster the seeded corpus and return one JSON line per document."""
-    articles = load_paragraphs()
-    if articles is None:
-        raise SystemExit("skipped: ../shared/data/fundus-eval/ground_truth.json is absent")
-    docs = to_docs(Generator(articles, seed, 1500).generate(docs_count))
+def corpus_docs(path: Path) -> list[Doc]:
+    """The documents of a JSONL corpus, parsed as `wirefeed dedupe` parses them."""
+    from ingest.cli.dedupe import _parse
+
+    docs = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+            found = _parse(raw.rstrip(b"\n"), number == 0)
+            if isinstance(found, tuple):
+                docs.append(found[0])
+    return docs
+
+
+def decision_lines(docs_count: int, seed: int, corpus: Path | None = None) -> list[str]:
+    """Cluster the seeded corpus (or the documents of `corpus`) and return one JSON line per document."""
+    if corpus is not None:
+        docs = corpus_docs(corpus)
+    else:
+        articles = load_paragraphs()
+        if articles is None:
+            raise SystemExit("skipped: ../shared/data/fundus-eval/ground_truth.json is absent")
+        docs = to_docs(Generator(articles, seed, 1500).generate(docs_count))
     clusterer = Clusterer(InMemoryIndex())
     started = time.process_time()
     decisions = [clusterer.add(doc) for doc in docs]
@@ -62,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--corpus", type=Path, help="cluster the documents of this JSONL file instead")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--save", type=Path, help="write the decisions here")
     mode.add_argument("--compare", type=Path, help="compare with decisions saved here")
     args = parser.parse_args(argv)
-    lines = decision_lines(args.docs, args.seed)
+    lines = decision_lines(args.docs, args.seed, args.corpus)
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
     if args.save:
         args.save.write_text("\n".join(lines) + "\n", encoding="utf-8")
