@@ -386,7 +386,10 @@ def _conflict_count(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs], com
     if common is not None:
         footer = _footer_start(common())
         gaps = [(before, after) for before, after in gaps if before < footer]
-    return last + min(len(gaps), len(large_gaps), _substitutions(small, large, gaps) if gaps else 0)
+    if not gaps:
+        return last
+    swapped, figures = _substitutions(small, large, gaps)
+    return last + min(len(gaps), len(large_gaps), swapped) + figures
 
 
 _PAIR_MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -480,6 +483,7 @@ def _aligned(text: Tokens, runs: _Runs, other: Tokens) -> _Runs:
     return _Runs.of(runs.n, edges)
 
 
+_SENTENCE = 25  # words of a gap in which each changed figure counts (longer: text inserted or rewritten)
 _LAST_WORDS = 12  # words after the last match that can hold a changed figure (a last sentence's end)
 
 
@@ -520,7 +524,7 @@ def _footer_start(common: Mask) -> int:
     return start
 
 
-def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) -> int:
+def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) -> tuple[int, int]:
     """Count the gaps of `small` where the other text says something else: names or numbers substituted.
 
     Each gap is found in `large` between the same matched shingles. It is no conflict when every salient
@@ -531,13 +535,19 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
     another story, a 300-word copy may carry three edited names or nouns; a changed figure always
     counts. A gap that cannot be placed in `large` (moved text) is a conflict when one of its salient
     words is nowhere in `large`.
+
+    Returns the gaps in conflict and, beside them, the further figures changed within those of them no
+    longer than a sentence (`_SENTENCE`): a quake report whose magnitude and hour differ in one sentence
+    ("magnitud 3,8 ... a las 09:24" / "magnitud 2,6 ... a las 23:49") states several other facts; a figure
+    written another way ("1,000" / "1000", "09" / "9") is one change, and a longer gap is text inserted
+    or rewritten (a box of related links with their years), where figures are not set against each other.
     """
     small_words, large_words = _words(small), _words(large)
     if len(small_words) != small.n_words or len(large_words) != large.n_words:
-        return len(gaps)
+        return len(gaps), 0
     width_small = min(SHINGLE, small.n_words - len(small.shingles) + 1)
     width_large = min(SHINGLE, large.n_words - len(large.shingles) + 1)
-    count = doubts = 0
+    count = doubts = figures = 0
     lexicon: _Lexicon | None = None
     for before, after in gaps:
         mine = [small_words[i] for i in range(0 if before < 0 else before + width_small, after) if small.salient[i]]
@@ -554,9 +564,20 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
             continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
         likeness = _gap_likeness(mine, theirs)
-        count += likeness == _OTHER
+        if likeness == _OTHER:
+            count += 1
+            first = 0 if before < 0 else before + width_small
+            if max(after - first, span[1] - span[0] - width_large) <= _SENTENCE:  # a sentence, not inserted text
+                figures += max(0, _changed_figures(mine, theirs) - 1)
         doubts += likeness in (_SLIP, _WORD)
-    return count + max(0, doubts - small.n_words // _WORDS_PER_DOUBT)
+    return count + max(0, doubts - small.n_words // _WORDS_PER_DOUBT), figures
+
+
+def _changed_figures(mine: list[str], theirs: list[str]) -> int:
+    """How many figures one side of a gap states that the other does not, on the side with fewer such."""
+    own = {w for w in mine if not w.isalpha() and any(c.isdigit() for c in w)}
+    other = {w for w in theirs if not w.isalpha() and any(c.isdigit() for c in w)}
+    return min(len(own - other), len(other - own))
 
 
 def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:

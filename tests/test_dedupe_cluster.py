@@ -425,6 +425,38 @@ class TestTemplateEnds:
         assert a.cluster != b.cluster
 
 
+    QUAKE = (
+        "Un terremoto de magnitud {magnitude} se ha registrado este {day} a las {hour} horas en Atarfe (Granada), "
+        "según la Red Sísmica del Instituto Geográfico Nacional (IGN).\n\nEl seísmo, con epicentro a 23 "
+        "kilómetros de profundidad, ha sido sentido por la población de 16 localidades de la zona, según los "
+        "datos recogidos por el organismo en su página web.\n\nEl servicio de emergencias 112 de Andalucía ha "
+        "recibido varias llamadas de vecinos alarmados, aunque por el momento no constan daños personales ni "
+        "materiales en ninguno de los municipios afectados.\n\nLa zona de la Vega de Granada registra cada año "
+        "decenas de movimientos sísmicos de baja intensidad, la mayoría imperceptibles para la población, "
+        "según recuerdan los expertos del instituto."
+    )
+
+    def test_figures_changed_in_one_sentence_count_each(self) -> None:
+        """Two quake reports whose magnitude and hour differ in their first sentence state several other facts.
+
+        One gap holds both ("3,8 ... 09:24" / "2,6 ... 23:49"): counted as one conflict, the rest of the
+        template carried the second report into the first one's story.
+        """
+        first = self.QUAKE.format(magnitude="3,8", day="sábado", hour="09:24")
+        second = self.QUAKE.format(magnitude="2,6", day="jueves", hour="23:49")
+        assert compare(features(doc("b", second)), features(doc("a", first))).conflicts >= 3
+        a, b = run(doc("a", first), doc("b", second, hours=60))
+        assert b.cluster != a.cluster
+
+    def test_a_figure_written_another_way_is_one_change(self) -> None:
+        """A copy that writes the hour its own way ("9.24" for "09:24") changes one figure: it still joins."""
+        first = self.QUAKE.format(magnitude="3,8", day="sábado", hour="09:24")
+        copy = self.QUAKE.format(magnitude="3,8", day="sábado", hour="9.24")
+        assert compare(features(doc("b", copy)), features(doc("a", first))).conflicts == 1
+        a, b = run(doc("a", first), doc("b", copy, hours=1))
+        assert b.cluster == a.cluster
+
+
 class TestHardNegatives:
     """Different stories that look alike stay apart."""
 
