@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -339,19 +338,18 @@ def run_wirefeed_cli(records: Sequence[Labelled], path: Path | None) -> Result:
                     handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
         out = Path(tmp) / "clusters.jsonl"
         command = [sys.executable, "-m", "ingest.cli", "dedupe", str(path), "-o", str(out)]
-        log = Path(tmp) / "stderr.txt"
-        with log.open("wb") as stderr:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
-            _, status, usage = os.wait4(process.pid, 0)  # the child's own peak RSS, which Popen.wait does not give
-            seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            message = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {message}")
+        # Measured from a small process of its own (bench_dedupe.py --measure): a child forked from this one,
+        # which holds the whole corpus, inherits this process's peak RSS in its own ru_maxrss.
+        done = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_dedupe.py")), "--measure", "--",
+                               *command], cwd=ROOT, capture_output=True, text=True, check=True)
+        run = json.loads(done.stdout)
+        seconds = run["seconds"]
+        if run["code"] != 0:
+            raise RuntimeError(f"{' '.join(command)} exited {run['code']}: {run['err'][-2000:]}")
         clusters = {row["id"]: row["cluster"] for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     labels = [clusters[r.id] for r in records]
-    note = f"end to end, peak RSS {usage.ru_maxrss / 1024:.0f} MiB"
+    note = (f"end to end, peak RSS {run['max_rss_mib']:.0f} MiB (largest process), "
+            f"{run['tree_rss_mib']:.0f} MiB (all processes, sampled)")
     return Result("wirefeed (CLI: wirefeed dedupe)", labels, score(records, labels), seconds, note)
 
 
