@@ -57,7 +57,7 @@ from warcio.warcwriter import WARCWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.settings import DatabaseSettings, ExtractSettings, MetricsSettings, Settings
+from config.settings import DatabaseSettings, ExtractSettings, MetricsSettings, Settings, StoreSettings
 from ingest.backfill.run import Backfill, BackfillOptions, BackfillSummary
 from ingest.backfill.warc import read_warc
 from ingest.page_store import PageStore
@@ -418,8 +418,10 @@ def run_backfill(
     warc: Path, url: str, workers: int, chunk_size: int, *, metrics: bool = True,
 ) -> tuple[BackfillSummary, float]:
     """The whole backfill into a fresh database, timed from pipeline start to the last commit."""
+    # A server database has no directory beside it for the WARC files: give it one beside the input.
+    archive = StoreSettings() if url.startswith("sqlite") else StoreSettings(archive_dir=str(warc.parent / "archive"))
     settings = Settings(database=DatabaseSettings(url=SecretStr(url)), extract=ExtractSettings(workers=workers),
-                        metrics=MetricsSettings(enabled=metrics))
+                        metrics=MetricsSettings(enabled=metrics), store=archive)
     store = Store(settings.database.url)
     start = time.perf_counter()
     pipeline = Pipeline(store, settings)
