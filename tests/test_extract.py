@@ -199,6 +199,19 @@ class TestLiveBlogPosts:
         assert text.count(self.POSTS[0][1]) == 1
         assert text.count(self.POSTS[1][1]) == 1
 
+    def test_a_post_line_is_added_once(self) -> None:
+        """A body opening with its own headline, or two posts sharing a line, add that line once."""
+        headline = "Power restored to most homes in the north of the county"
+        posts = [(headline, f"{headline}\nCrews worked through the night to reconnect the last streets, the "
+                            "utility company said in a statement on Sunday morning."),
+                 ("Schools closed", "All schools in the district stay closed on Monday while engineers inspect "
+                                    "the buildings.\nCrews worked through the night to reconnect the last streets, "
+                                    "the utility company said in a statement on Sunday morning.")]
+        text = extract_page(self._page(posts), url="https://news.example/sport/live").text
+        paragraphs = text.split("\n\n")
+        assert paragraphs.count(headline) == 1
+        assert sum(p.startswith("Crews worked through the night") for p in paragraphs) == 1
+
     def test_posts_written_in_markup_are_left_out(self) -> None:
         """A post body holding HTML markup or entities is not text a reader sees: it is not added."""
         posts = [("Half-time", "<p>Watkins scores twice &amp; hits the post before the break at Luton.</p>")]

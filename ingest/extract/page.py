@@ -185,7 +185,10 @@ _MARKUP = re.compile(r"<[A-Za-z/!]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 
 
 def _live_posts(node: dict[str, Any]) -> list[str]:
-    """The paragraphs of a LiveBlogPosting's updates, as the page declares them: each headline, then its body."""
+    """The paragraphs of a LiveBlogPosting's updates, as the page declares them: each headline, then its body.
+
+    A line already taken is not taken again: a body may open with its own headline, and posts share lines
+    (a sign-off, a repeated update)."""
     updates = node.get("liveBlogUpdate")
     paragraphs: list[str] = []
     for update in updates if isinstance(updates, list) else [updates]:
@@ -198,7 +201,7 @@ def _live_posts(node: dict[str, Any]) -> list[str]:
         # NFC, as trafilatura's paragraphs are (_trafilatura): a post the HTML shows is recognised, the text stays NFC.
         spaced = (" ".join(_whole(line).split()) for line in lines if line.strip())
         paragraphs.extend(unicodedata.normalize("NFC", line) for line in spaced)
-    return paragraphs
+    return list(dict.fromkeys(paragraphs))
 
 
 def _json_ld(scripts: Iterable[str]) -> tuple[dict[str, str], tuple[str, ...]]:
