@@ -574,10 +574,31 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
 
 
 def _changed_figures(mine: list[str], theirs: list[str]) -> int:
-    """How many figures one side of a gap states that the other does not, on the side with fewer such."""
-    own = {w for w in mine if not w.isalpha() and any(c.isdigit() for c in w)}
-    other = {w for w in theirs if not w.isalpha() and any(c.isdigit() for c in w)}
-    return min(len(own - other), len(other - own))
+    """How many figures one side of a gap states that the other does not, on the side with fewer such.
+
+    Figures are compared as written without leading zeros, and a two-digit year stands for its four-digit
+    form: "3/12/26 at 9:05" states what "03/12/2026 at 09:05" does.
+    """
+    own = {_figure(w) for w in mine if not w.isalpha() and any(c.isdigit() for c in w)}
+    other = {_figure(w) for w in theirs if not w.isalpha() and any(c.isdigit() for c in w)}
+    return min(_unstated(own, other), _unstated(other, own))
+
+
+def _figure(word: str) -> str:
+    """A figure without leading zeros ("09" -> "9"; "0" stays)."""
+    return word.lstrip("0") or "0" if word.isdigit() else word
+
+
+def _unstated(figures: set[str], others: set[str]) -> int:
+    """The figures of one side the other does not state, a year counting as stated by its last two digits."""
+    return sum(1 for f in figures if f not in others and _short_year(f) not in others)
+
+
+def _short_year(figure: str) -> str | None:
+    """A year's two-digit form as `_figure` writes it ("2026" -> "26", "2006" -> "6"), else None."""
+    if len(figure) == 4 and figure.isdigit() and figure[:2] in ("19", "20"):
+        return _figure(figure[2:])
+    return None
 
 
 def _placed(text: Tokens, before: np.uint64, after: np.uint64, span: int) -> tuple[int, int] | None:

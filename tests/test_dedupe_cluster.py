@@ -448,6 +448,26 @@ class TestTemplateEnds:
         a, b = run(doc("a", first), doc("b", second, hours=60))
         assert b.cluster != a.cluster
 
+    COUNCIL = (
+        "The city council approved the new budget for public transport on Tuesday after a long debate that "
+        "lasted most of the afternoon and divided the governing coalition along familiar lines.\n\n"
+        "Supporters said the plan would add more buses to the northern districts, extend night services and "
+        "renovate several stations that have not been modernised since the network first opened decades ago.\n\n"
+        "The vote was held on {date} at {hour} and the measure passed with a narrow majority of members present.\n\n"
+        "Opposition members argued that the fare increase included in the package would hit commuters on low "
+        "incomes hardest, and promised to bring the issue back before the end of the year.\n\n"
+        "The transport authority said it would publish a detailed timetable for the changes in the coming weeks, "
+        "once the contracts with the operators have been signed and the funding has been confirmed."
+    )
+
+    def test_dates_and_hours_without_leading_zeros_are_no_further_change(self) -> None:
+        """A copy writing "3/12/26 at 9:05" for "03/12/2026 at 09:05" states the same figures: it joins."""
+        first = self.COUNCIL.format(date="03/12/2026", hour="09:05")
+        copy = self.COUNCIL.format(date="3/12/26", hour="9:05")
+        assert compare(features(doc("b", copy)), features(doc("a", first))).conflicts <= 1
+        a, b = run(doc("a", first), doc("b", copy, hours=1))
+        assert b.cluster == a.cluster
+
     def test_a_figure_written_another_way_is_one_change(self) -> None:
         """A copy that writes the hour its own way ("9.24" for "09:24") changes one figure: it still joins."""
         first = self.QUAKE.format(magnitude="3,8", day="sábado", hour="09:24")
