@@ -286,7 +286,7 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     known_mine, known_theirs = set(mine), set(theirs)
     if known_mine <= known_theirs or known_theirs <= known_mine:
         return _SAME  # every word of one side is on the other
-    return max(_side_likeness(mine, _Lexicon.of(known_theirs)), _side_likeness(theirs, _Lexicon.of(known_mine)))
+    return max(_side_likeness(mine, _Lexicon(known_theirs)), _side_likeness(theirs, _Lexicon(known_mine)))
 
 
 def _side_likeness(words: list[str], others: _Lexicon) -> int:
@@ -326,11 +326,6 @@ class _Lexicon:
         self.known = frozenset(words)
         # Folded length -> (folded word, length as it is) of each alphabetic word; built when first needed.
         self._by_length: dict[int, list[tuple[str, int]]] | None = None
-
-    @classmethod
-    def of(cls, words: Iterable[str]) -> _Lexicon:
-        """The lexicon of some words."""
-        return cls(words)
 
     @property
     def by_length(self) -> dict[int, list[tuple[str, int]]]:
@@ -579,9 +574,14 @@ def _changed_figures(mine: list[str], theirs: list[str]) -> int:
     Figures are compared as written without leading zeros, and a two-digit year stands for its four-digit
     form: "3/12/26 at 9:05" states what "03/12/2026 at 09:05" does.
     """
-    own = {_figure(w) for w in mine if not w.isalpha() and any(c.isdigit() for c in w)}
-    other = {_figure(w) for w in theirs if not w.isalpha() and any(c.isdigit() for c in w)}
+    own = {_figure(w) for w in mine if _is_figure(w)}
+    other = {_figure(w) for w in theirs if _is_figure(w)}
     return min(_unstated(own, other), _unstated(other, own))
+
+
+def _is_figure(word: str) -> bool:
+    """Tell whether a word states a figure: not a plain word, and holding a digit."""
+    return not word.isalpha() and any(c.isdigit() for c in word)
 
 
 def _figure(word: str) -> str:
@@ -963,13 +963,9 @@ class Clusterer:
         self._cache(entry.doc.id, (self._clock or datetime.now(UTC), found, None))
         return found
 
-    def _slots(self, shingles: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Return the two count-min columns of each shingle."""
-        return _slots_of(shingles)
-
     def _count(self, shingle_set: U64, delta: int) -> None:
         """Add `delta` to the story frequency of each shingle of a story's first document."""
-        first, second = self._slots(shingle_set)
+        first, second = _slots_of(shingle_set)
         # Plain fancy-index updates: two shingles of one document rarely share a column, and a missed
         # increment only makes the sketch slightly less eager to call a shingle boilerplate.
         self._df_rows[0][first] += delta

@@ -23,11 +23,11 @@ class TestLexicon:
     @given(_WORDS, st.lists(_WORDS, max_size=12))
     def test_best_equals_the_pairwise_maximum(self, word: str, others: list[str]) -> None:
         """Any word against any small vocabulary: the batched value is the pairwise maximum."""
-        assert _Lexicon.of(others).best(word) == _brute(word, others)
+        assert _Lexicon(others).best(word) == _brute(word, others)
 
     def test_the_kinds_of_likeness(self) -> None:
         """A word present, one slip away, a swapped 3-letter word, two words, a figure."""
-        lexicon = _Lexicon.of(["lagarde", "nbc", "york", "2024", "slovakia"])
+        lexicon = _Lexicon(["lagarde", "nbc", "york", "2024", "slovakia"])
         assert lexicon.best("lagarde") == _SAME
         assert lexicon.best("lagrade") == _SAME  # two letters swapped
         assert lexicon.best("yok") == _SAME  # a letter dropped
@@ -38,4 +38,4 @@ class TestLexicon:
 
     def test_an_empty_lexicon_knows_nothing(self) -> None:
         """No counterpart at all is the worst likeness, as `max(..., default=_OTHER)` gives."""
-        assert _Lexicon.of([]).best("lagarde") == _OTHER
+        assert _Lexicon([]).best("lagarde") == _OTHER
