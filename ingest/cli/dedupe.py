@@ -172,11 +172,15 @@ class _Corpus:
         doc = self.recent.get(doc_id)
         if doc is not None:
             return doc
-        where = self.located[doc_id]
-        offset, size = where >> 32, where & 0xFFFFFFFF
-        found = _parse(os.pread(self.fd, size, offset), offset == 0)
-        assert isinstance(found, tuple)  # the line was read once already
-        return found[0]
+        return _doc_at(self.fd, self.located[doc_id])
+
+
+def _doc_at(fd: int, where: int) -> Doc:
+    """The document of a line read once already, given as `_Corpus.located` gives it (offset << 32 | size)."""
+    offset, size = where >> 32, where & 0xFFFFFFFF
+    found = _parse(os.pread(fd, size, offset), offset == 0)
+    assert isinstance(found, tuple)  # the line was read once already
+    return found[0]
 
 
 def _read_span(path: Path, span: _Span, prepare: Callable[[Doc], Prepared] | None) -> _Chunk:
@@ -263,20 +267,11 @@ def _diff_lines(path: Path, pairs: list[tuple[int, int]]) -> list[dict[str, obje
     """A worker's job: the copy diff of each copy and the copy it joined, given where their lines are."""
     from dedupe.diff import copy_diff
 
-    diffs = []
-    with path.open("rb") as handle:
-        for copy, original in pairs:
-            diffs.append(copy_diff(_line_doc(handle, copy), _line_doc(handle, original)).as_dict())
-    return diffs
-
-
-def _line_doc(handle: IO[bytes], where: int) -> Doc:
-    """The document of a line read once already, given as `_Corpus.located` gives it."""
-    offset, size = where >> 32, where & 0xFFFFFFFF
-    handle.seek(offset)
-    found = _parse(handle.read(size), offset == 0)
-    assert isinstance(found, tuple)  # the line was read once already
-    return found[0]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return [copy_diff(_doc_at(fd, copy), _doc_at(fd, original)).as_dict() for copy, original in pairs]
+    finally:
+        os.close(fd)
 
 
 def _pool(corpus: _Corpus, jobs: int, rule: tuple[date, float]) -> ProcessPoolExecutor | None:
