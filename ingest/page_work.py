@@ -18,8 +18,7 @@ from dedupe.agency import agency_of
 from dedupe.cluster import Clusterer, Prepared
 from dedupe.index import InMemoryIndex
 from dedupe.model import Doc
-from dedupe.words import text_width
-from ingest.extract.boilerplate import MAX_BLOCK_CHARS, block_key
+from ingest.extract.boilerplate import MAX_BLOCK_CHARS, block_key, block_keys
 from ingest.extract.page import Extracted, boilerplate_keys, extract_page
 from ingest.extract.pool import ExtractPool, worker_result
 from store.archive import page_records
@@ -85,25 +84,12 @@ def describe(
     split = tuple(block_key(b) if b and len(b) <= MAX_BLOCK_CHARS else None for b in blocks)
     # The dedupe document as the writer builds it; `published` plays no part in features or keys.
     prepared = _clusterer(shape).prepare(Doc(id="", title=title, text=text))
-    lookup = _lookup_keys(blocks, split)
+    lookup = tuple(block_keys(text, split))  # each paragraph hashed once: its key taken from `split`
     # boilerplate_keys adds the keys of paragraphs removed as site boilerplate: a fresh extraction has none.
     removed = any(item.why == "site_boilerplate" for item in extracted.removed)
     count = tuple(boilerplate_keys(extracted)) if removed else lookup
     return ReadyPage(extracted, body_z, records, lookup, split, count, prepared.features.text_hash, agency_of(text),
                      prepared)
-
-
-def _lookup_keys(blocks: list[str], split: tuple[str | None, ...]) -> tuple[str, ...]:
-    """`block_keys` of the text these blocks make, from the keys already in `split` (each paragraph hashed once).
-
-    block_keys keeps a paragraph with text and a text_width of at most MAX_BLOCK_CHARS; text_width is never below
-    len, so each such paragraph has its key in `split`.
-    """
-    keys: dict[str, None] = {}
-    for block, key in zip(blocks, split, strict=True):
-        if key is not None and key not in keys and block.strip() and text_width(block) <= MAX_BLOCK_CHARS:
-            keys[key] = None
-    return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)

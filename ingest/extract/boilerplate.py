@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dedupe.words import text_width
@@ -40,12 +40,15 @@ def block_key(paragraph: str) -> str:
     return hashlib.blake2b(normalise(paragraph).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def block_keys(text: str) -> list[str]:
-    """Return the distinct keys of the paragraphs of a cleaned text, in order."""
-    keys: list[str] = []
-    for paragraph in text.split("\n\n"):
+def block_keys(text: str, known: Sequence[str | None] | None = None) -> list[str]:
+    """Return the distinct keys of the paragraphs of a cleaned text, in order.
+
+    `known`: keys already computed, one per `text.split("\n\n")` paragraph (None where not), used rather
+    than hashing a paragraph again.
+    """
+    keys: dict[str, None] = {}
+    for index, paragraph in enumerate(text.split("\n\n")):
         if paragraph.strip() and text_width(paragraph) <= MAX_BLOCK_CHARS:
-            key = block_key(paragraph)
-            if key not in keys:
-                keys.append(key)
-    return keys
+            key = known[index] if known is not None else None
+            keys.setdefault(key if key is not None else block_key(paragraph))
+    return list(keys)
