@@ -63,7 +63,7 @@ class PassSlot:
 
 
 async def _daemon(store: Store, settings: Settings) -> int:
-    pipeline = Pipeline(store, settings)
+    pipeline = Pipeline(store, settings, store_pages=settings.fetch.fetch_articles)
     stop = asyncio.Event()
     interrupted: list[int] = []
     loop = asyncio.get_running_loop()

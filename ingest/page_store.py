@@ -128,7 +128,8 @@ class _Group:
 class PageStore:
     """Fetch (unless prefetched), extract, dedupe, place and store pages; re-extract stored ones."""
 
-    def __init__(self, store: Store, settings: Settings, *, owner: str, pool: PagePool, db: DbThread) -> None:
+    def __init__(self, store: Store, settings: Settings, *, owner: str, pool: PagePool, db: DbThread,
+                 store_pages: bool = True) -> None:
         self.store = store
         self.settings = settings
         self.owner = owner
@@ -140,10 +141,17 @@ class PageStore:
         self.shape = DedupeShape()
         self._sites = SiteCounts()
         telemetry.configure(settings.metrics)  # backfill too: `[metrics] enabled`, bucket size
-        self.archive = archive.archive_for(settings, store.url)  # None: raw pages in the database
+        self.store_pages = store_pages  # False: feed items only, no page is stored (nor an archive opened)
+        # None: raw pages in the database (or no page at all)
+        self.archive = archive.archive_for(settings, store.url) if store_pages else None
         # Pages being fetched by this process, by canonical URL: a page listed by several feeds (or
         # batches) is fetched and extracted once.
         self._inflight: dict[str, asyncio.Future[_Prepared]] = {}
+
+    def _stores_pages(self) -> None:
+        """Refuse to store pages in a pipeline built not to (it opened no archive for them)."""
+        if not self.store_pages:
+            raise RuntimeError("this pipeline records feed items only (store_pages=False): it stores no page")
 
     # Fetching in parallel, storing in order ------------------------------------------------------
 
@@ -164,6 +172,7 @@ class PageStore:
         once that call has stored all of its own: a backfill keeps the extraction workers busy across
         its chunks and still stores in input order.
         """
+        self._stores_pages()
         if not jobs:
             return []
         known = await self._db(self._known_urls, jobs)
@@ -693,6 +702,7 @@ class PageStore:
 
     async def reextract(self, article_ids: Sequence[int]) -> list[PageOutcome]:
         """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""
+        self._stores_pages()
         outcomes = []
         for article_id in article_ids:
             loaded = await self._db(self._raw_page, article_id)

@@ -41,7 +41,10 @@ class Pipeline:
         *,
         owner: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        store_pages: bool = True,
     ) -> None:
+        """`store_pages=False`: a pass that records feed items only (`[fetch] fetch_articles = false`) stores
+        no page, so it opens no archive (and needs no `[store] archive_dir`)."""
         self.store = store
         self.settings = settings
         self.owner = owner or worker_id()
@@ -51,7 +54,8 @@ class Pipeline:
         self._db = DbThread()
         # Origins that asked us to wait (Retry-After on a page), remembered from one pass to the next.
         self._origins_waiting: dict[Origin, float] = {}
-        self.pages = PageStore(store, settings, owner=self.owner, pool=self.pool, db=self._db)
+        self.pages = PageStore(store, settings, owner=self.owner, pool=self.pool, db=self._db,
+                               store_pages=store_pages)
         self.feeds = FeedPass(store, settings, owner=self.owner, pages=self.pages, db=self._db,
                               stopping=self.stopping)
 

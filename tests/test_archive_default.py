@@ -7,15 +7,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from config.settings import DatabaseSettings, ExtractSettings, FetchSettings, Settings, StoreSettings
 from ingest.backfill.run import BackfillOptions
+from ingest.cli.app import main as cli_main
+from ingest.pipeline import Pipeline
 from store import archive
 from store.db import Store
-from store.models import Article
+from store.models import Article, FeedItem
 from tests.test_archive import OLD_VERSION, raw_rows, run_backfill
 from tests.test_backfill import warc_pages, wirefeed_command, write_warc
+from tests.world import World, rss
 
 
 @pytest.fixture(autouse=True)
@@ -161,5 +164,29 @@ class TestPostgresDefault:
         store = Store(pg_url)
         try:
             assert raw_rows(store) == []
+        finally:
+            store.close()
+
+    @pytest.mark.postgres
+    def test_items_only_ingest_needs_no_archive(self, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`wirefeed ingest` with `[fetch] fetch_articles = false` stores no page: no archive_dir is asked for."""
+        monkeypatch.delenv("WIREFEED_STORE__ARCHIVE_DIR")
+        monkeypatch.setenv("WIREFEED_FETCH__FETCH_ARTICLES", "false")
+        monkeypatch.setenv("WIREFEED_FETCH__ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+        monkeypatch.setenv("WIREFEED_FETCH__PER_HOST_DELAY", "0")
+        with World("one") as world:
+            one = world["one"]
+            one.static("/feed.xml", rss("Items", [{"title": f"Item {i}", "link": f"{one.base}/i{i}.html",
+                                                    "guid": f"i{i}"} for i in range(3)]), "application/rss+xml")
+            assert cli_main(["--db", pg_url, "feeds", "add", one.url("/feed.xml")]) == 0
+            assert cli_main(["--db", pg_url, "ingest", "--all"]) == 0
+        store = Store(pg_url)
+        try:
+            with store.session() as session:
+                assert session.scalar(select(func.count()).select_from(FeedItem)) == 3
+            # Where pages are stored, the writer is still refused: a pipeline that fetches articles.
+            settings = default_settings(pg_url)
+            with pytest.raises(archive.ArchiveNotConfigured):
+                Pipeline(store, settings).close()
         finally:
             store.close()

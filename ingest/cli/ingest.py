@@ -38,7 +38,7 @@ def cmd_ingest(app: App) -> int:
     from ingest.ops.metrics import finish_command
     from ingest.pipeline import Pipeline
 
-    pipeline = Pipeline(app.store, app.settings)
+    pipeline = Pipeline(app.store, app.settings, store_pages=app.settings.fetch.fetch_articles)
     try:
         summary = asyncio.run(pipeline.run_pass(all_feeds=app.args.all))
     finally:
