@@ -220,6 +220,67 @@ class TestLiveBlogPosts:
         assert self.SUMMARY in text
 
 
+class TestStandfirst:
+    """The standfirst under the headline, the block the page's description declares, opens the text."""
+
+    STANDFIRST = (
+        "The council voted on Tuesday to close the bridge for two years, leaving commuters with a "
+        "twenty-minute detour through the town centre"
+    )
+    PARAGRAPHS = (
+        "The Old Mill bridge, which carries about 18,000 vehicles a day across the river, will shut in May for "
+        "repairs that engineers say can no longer wait after inspectors found corroded steel in three supports.",
+        "Councillors approved the closure by nine votes to four after a two-hour debate in which residents of the "
+        "eastern estates asked for a temporary footbridge and a shuttle bus during the works.",
+        "The council's transport lead said both requests would be studied, but warned that the budget for the "
+        "repairs was already stretched by the rising cost of materials and labour.",
+    )
+    URL = "https://courier.example/news/old-mill-bridge"
+
+    def _page(self, header: str, *, tagline: str = "", body_first: str = "", related: str = "") -> str:
+        body = "".join(f"<p>{p}</p>" for p in ((body_first,) if body_first else ()) + self.PARAGRAPHS)
+        return (
+            "<html lang='en'><head><title>Old Mill bridge to close for two years | The Courier</title>"
+            f"<meta name='description' content='{self.STANDFIRST}'><meta property='og:type' content='article'>"
+            f"</head><body><header class='site'><a href='/'>The Courier</a>{tagline}"
+            "<nav><a href='/news'>News</a></nav></header>"
+            f"<div class='article-header'><h1>Old Mill bridge to close for two years</h1>{header}"
+            "<p class='byline'>By Jane Hart</p></div>"
+            f"<article><div class='article-body'>{body}</div></article>{related}"
+            "<footer><p>© The Courier 2024</p></footer></body></html>"
+        )
+
+    def test_standfirst_outside_the_body_opens_the_text(self) -> None:
+        """A dek under the <h1>, outside the body's container, equal to the description, is the first paragraph."""
+        text = extract_page(self._page(f"<p class='standfirst'>{self.STANDFIRST}</p>"), url=self.URL).text
+        assert text.split("\n\n")[:2] == [self.STANDFIRST, self.PARAGRAPHS[0]]
+
+    def test_standfirst_with_a_label_is_taken_whole(self) -> None:
+        """A standfirst block holding a short label besides the description is taken as the page shows it."""
+        header = f"<h2 class='dek'><span>Transport</span> {self.STANDFIRST}</h2>"
+        text = extract_page(self._page(header), url=self.URL).text
+        assert text.split("\n\n")[0] == f"Transport {self.STANDFIRST}"
+
+    def test_standfirst_already_in_the_body_is_not_repeated(self) -> None:
+        """A site that repeats the standfirst as the body's first paragraph keeps one copy."""
+        page = self._page(f"<p class='standfirst'>{self.STANDFIRST}</p>", body_first=self.STANDFIRST)
+        assert extract_page(page, url=self.URL).text.count(self.STANDFIRST) == 1
+
+    def test_site_tagline_before_any_heading_is_not_a_standfirst(self) -> None:
+        """A description shown in the site header, above every heading, is the site's tagline, not the article's."""
+        text = extract_page(self._page("", tagline=f"<p class='site-description'>{self.STANDFIRST}</p>"),
+                            url=self.URL).text
+        assert self.STANDFIRST not in text
+        assert text.startswith(self.PARAGRAPHS[0])
+
+    def test_description_in_a_story_card_link_is_not_a_standfirst(self) -> None:
+        """The description shown only as a link's text (a partner's card pointing to the story) is not added."""
+        card = f"<a href='https://partner.example/courier/old-mill-bridge'>{self.STANDFIRST}</a>"
+        related = f"<div class='syndication'><h3>Also on Partner News</h3>{card}</div>"
+        text = extract_page(self._page("", related=related), url=self.URL).text
+        assert self.STANDFIRST not in text
+
+
 class TestExtractPageNonArticles:
     """Home, listing, video and empty pages are flagged, not stored as articles."""
 

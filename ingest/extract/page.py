@@ -486,6 +486,52 @@ def _author(meta: _Meta) -> str | None:
     return None
 
 
+# The standfirst (dek, summary, excerpt) a page shows under its headline is the article's own first
+# paragraph, and its description meta says so: a visible block whose text is one of the page's declared
+# descriptions. trafilatura often leaves it out (it sits in the header, outside the body's container).
+_DESCRIPTION_KEYS = ("description", "og:description", "twitter:description")
+MIN_STANDFIRST_WORDS = 6
+MAX_STANDFIRST_WORDS = 80
+# The prefix of a description looked for in the page's text nodes (markup may split the rest).
+STANDFIRST_PREFIX_CHARS = 32
+# A visible block may hold a little more than the description (a label: "(Outside Music)Recorded ...").
+MAX_STANDFIRST_EXTRA = 0.3
+_STANDFIRST_NODES = etree.XPath(
+    "//body//text()[contains(normalize-space(.), $prefix)][not(ancestor::*[self::script or self::style or "
+    "self::noscript or self::template or self::a or self::button or self::figure or self::figcaption or "
+    "self::nav or self::footer or self::aside or self::form or self::select or self::option or self::label])]"
+)
+# A standfirst sits under its headline: a block with no heading before it is the site's own tagline
+# ("Gesund Essen, Gesund Leben, Gesund Sein" in the page header), and an <h1> is the headline itself.
+_AFTER_A_HEADING = etree.XPath("boolean(preceding::*[self::h1 or self::h2 or self::h3])")
+# Elements inside a paragraph: a standfirst is the block around them.
+_INLINE = frozenset(("span", "em", "strong", "b", "i", "u", "small", "sup", "sub", "abbr", "cite", "q", "time",
+                     "mark", "font"))
+
+
+def _standfirst(tree: Any, meta: _Meta) -> str | None:
+    """The visible block whose text is one of the page's declared descriptions (its standfirst), or None."""
+    declared = (*(meta.values.get(key) for key in _DESCRIPTION_KEYS), meta.json_ld.get("description"))
+    by_prefix: dict[str, list[str]] = {}
+    for description in dict.fromkeys(" ".join(d.split()) for d in declared if d):
+        if MIN_STANDFIRST_WORDS <= word_count(description) <= MAX_STANDFIRST_WORDS:
+            by_prefix.setdefault(description[:STANDFIRST_PREFIX_CHARS], []).append(description)
+    # One walk of the text nodes per distinct opening (meta and og:description mostly share theirs).
+    for prefix, descriptions in by_prefix.items():
+        for node in _STANDFIRST_NODES(tree, prefix=prefix):
+            block = node.getparent()
+            while block is not None and block.tag in _INLINE:
+                block = block.getparent()
+            if block is None or block.tag == "h1":
+                continue
+            text = _text_of(block)
+            fits = any(d in text and len(text) <= (1 + MAX_STANDFIRST_EXTRA) * len(d) for d in descriptions)
+            # The walk back to a heading last: it runs for a block that holds the description only.
+            if fits and _AFTER_A_HEADING(block):
+                return unicodedata.normalize("NFC", text)
+    return None
+
+
 def _split_blocks(text: str | None) -> list[str]:
     """Split trafilatura's text output into its paragraphs."""
     return [line.strip() for line in (text or "").split("\n") if line.strip()]
@@ -504,7 +550,11 @@ def extract_page(
     if tree is None:
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
+    standfirst = _standfirst(tree, meta)  # before trafilatura prunes the tree
     blocks = _body(tree, url)
+    if standfirst is not None:
+        # First, unless the body already holds it (some sites repeat it as the first paragraph).
+        blocks = merge_paragraphs(blocks, [standfirst])
     if meta.live_posts:
         # A live blog's posts, declared in its JSON-LD, that the page's HTML does not show (loaded by script).
         blocks = merge_paragraphs(blocks, meta.live_posts, unanchored="end")
