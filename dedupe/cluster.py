@@ -286,15 +286,22 @@ def _gap_likeness(mine: list[str], theirs: list[str]) -> int:
     known_mine, known_theirs = set(mine), set(theirs)
     if known_mine <= known_theirs or known_theirs <= known_mine:
         return _SAME  # every word of one side is on the other
-    return max(_side_likeness(mine, _Lexicon(known_theirs)), _side_likeness(theirs, _Lexicon(known_mine)))
+    first = _side_likeness(known_mine, _Lexicon(known_theirs))
+    if first == _SAME:
+        return _SAME  # the better side cannot be better than the same word
+    return max(first, _side_likeness(known_theirs, _Lexicon(known_mine), floor=first))
 
 
-def _side_likeness(words: list[str], others: _Lexicon) -> int:
-    """The likeness of the least alike of `words` to its best counterpart among `others`."""
+def _side_likeness(words: Iterable[str], others: _Lexicon, floor: int = _OTHER) -> int:
+    """The likeness of the least alike of `words` to its best counterpart among `others`.
+
+    The search stops once the likeness is down to `floor` (the caller takes the better of it and `floor`).
+    Figures are looked at first: one the others lack ends the search without comparing a letter.
+    """
     worst = _SAME
-    for word in words:
+    for word in sorted(words, key=str.isalpha):
         worst = min(worst, others.best(word))
-        if worst == _OTHER:
+        if worst <= floor:
             break
     return worst
 
@@ -555,7 +562,7 @@ def _substitutions(small: Tokens, large: Tokens, gaps: list[tuple[int, int]]) ->
             span = _placed(large, small.shingles[before], small.shingles[after], after - before)
         if span is None:  # text moved (reordered paragraphs): its names and figures must be in the other
             lexicon = lexicon or _lexicon(large)
-            count += any(lexicon.best(w) < _SLIP for w in mine)
+            count += _side_likeness(set(mine), lexicon, floor=_WORD) < _SLIP
             continue
         theirs = [large_words[i] for i in range(span[0] + width_large, span[1]) if large.salient[i]]
         likeness = _gap_likeness(mine, theirs)

@@ -50,7 +50,7 @@ class SqlIndex:
         unique = sorted(set(hashes))
         self._first = dict.fromkeys(unique)
         for start in range(0, len(unique), 500):
-            for row in self.session.execute(_BY_HASHES, {"hashes": unique[start : start + 500]}):
+            for row in self.session.connection().execute(_BY_HASHES, {"hashes": unique[start : start + 500]}):
                 if self._first.get(row.content_hash) is None:
                     self._first[row.content_hash] = _entry(row)
 
@@ -67,7 +67,7 @@ class SqlIndex:
         entries = {}
         if stored:
             entries = {row.id: _entry(row, tuple(sorted(shared[row.id])))
-                       for row in self.session.execute(_CANDIDATES, {"ids": stored})}
+                       for row in self.session.connection().execute(_CANDIDATES, {"ids": stored})}
         for i in ids:
             if i in self._entries:
                 entry = self._entries[i][0]
@@ -90,7 +90,7 @@ class SqlIndex:
         if text_hash in self._first:
             found = self._first[text_hash]
         else:
-            row = self.session.execute(_BY_HASH, {"text_hash": text_hash}).first()
+            row = self.session.connection().execute(_BY_HASH, {"text_hash": text_hash}).first()
             found = _entry(row) if row is not None else None
         if found is None and text_hash in self._hashes:
             found = self._entries[self._hashes[text_hash]][0]
@@ -147,7 +147,8 @@ class SqlLineage:
         for key in set(keys):
             for article_id in self._by_key.get(key, ())[:MAX_PER_KEY]:
                 shared.setdefault(article_id, set()).add(key)
-        rows = self.session.execute(_LINEAGE, {"keys": sorted(set(keys)), "cap": MAX_PER_KEY})
+        connection = self.session.connection()
+        rows = connection.execute(_LINEAGE, {"keys": sorted(set(keys)), "cap": MAX_PER_KEY})
         for article_id, key, rank in rows:
             if rank + len(self._by_key.get(int(key), ())) <= MAX_PER_KEY:
                 shared.setdefault(int(article_id), set()).add(int(key))
@@ -155,7 +156,7 @@ class SqlLineage:
         if not ids:
             return []
         stored = [i for i in ids if i not in self._entries]
-        found = {row.id: row for row in self.session.execute(_CANDIDATES, {"ids": stored})} if stored else {}
+        found = {row.id: row for row in connection.execute(_CANDIDATES, {"ids": stored})} if stored else {}
         entries = []
         for i in ids:
             if i in self._entries:
@@ -209,8 +210,9 @@ def doc_of(article: Article) -> Doc:
     )
 
 
-# Plain columns rather than ORM objects: candidates are read on every placement, and loading them as
-# entities (identity map, change tracking) cost more than the query.
+# Plain columns rather than ORM objects, run on the session's connection (Core): candidates are read on
+# every placement, and loading them as entities (identity map, change tracking), or even as rows through
+# the ORM's execution, cost more than the query.
 _ENTRY_COLUMNS = (Article.id, Article.title, Article.text, Article.url, Article.published, Article.fetched,
                   Article.story_id)
 # Built once: constructing a statement per call cost as much as running it.

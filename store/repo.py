@@ -561,8 +561,8 @@ def band_matches(session: Session, keys: Sequence[int], since: datetime | None) 
     if since is not None:
         query, params = _BANDS_SINCE, {**params, "since": since}
     shared: dict[int, set[int]] = {}
-    for article_id, key in session.execute(query, params):
-        shared.setdefault(int(article_id), set()).add(int(key))
+    for article_id, key in session.connection().execute(query, params):
+        shared.setdefault(article_id, set()).add(key)
     return shared
 
 
@@ -1063,15 +1063,20 @@ def _refresh_stories(session: Session, story_ids: Sequence[str], now: datetime) 
 
 
 def band_rows(session: Session, keys: Sequence[int], since: datetime | None) -> list[tuple[int, int]]:
-    """(article id, key) of every band key among `keys` indexed at or after `since`."""
+    """(article id, key) of every band key among `keys` indexed at or after `since`.
+
+    Rows of the session's connection (Core), as the driver gives them: both columns are integers, and a
+    group reads a thousand rows or more.
+    """
     found: list[tuple[int, int]] = []
     unique = sorted(set(keys))
     query = _BANDS if since is None else _BANDS_SINCE
+    connection = session.connection()
     for start in range(0, len(unique), 500):
         params: dict[str, Any] = {"keys": unique[start : start + 500]}
         if since is not None:
             params["since"] = since
-        found.extend((int(article_id), int(key)) for article_id, key in session.execute(query, params))
+        found.extend(connection.execute(query, params))
     return found
 
 
