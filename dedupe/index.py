@@ -88,10 +88,14 @@ class InMemoryIndex:
 
     def __init__(self, *, max_per_key: int = 64, max_entries: int = MAX_ENTRIES) -> None:
         """Create an empty index; a key keeps its `max_per_key` latest entries, the index its `max_entries`."""
+        if max_per_key < 1:
+            raise ValueError("max_per_key must be at least 1")
         self._max_per_key = max_per_key
         self._max_entries = max_entries
-        # Lists, not deques: a bucket holds one entry or a few, and an empty deque alone takes 760 bytes.
-        self._buckets: dict[int, list[_Slot]] = {}
+        # Key -> the one slot filed under it, or a list of them once a second comes: most keys belong to one
+        # document, and a list of one costs 88 bytes more than the slot alone (some 50 keys a document: 40 MB
+        # at `MAX_ENTRIES`). Lists, not deques: an empty deque alone takes 760 bytes.
+        self._buckets: dict[int, _Slot | list[_Slot]] = {}
         self._hashes: dict[str, _Slot] = {}
         self._order: deque[_Slot] = deque()
         self._seq = 0
@@ -108,9 +112,13 @@ class InMemoryIndex:
         buckets = self._buckets
         for key in keys:
             bucket = buckets.get(key)
-            if bucket:
+            if bucket is None:
+                continue
+            if isinstance(bucket, list):
                 for slot in bucket:
                     found[slot.seq] = slot
+            else:
+                found[bucket.seq] = bucket
         # Filter each slot once, not once per shared key.
         return [slot.entry for _, slot in sorted(found.items()) if slot.alive and (since is None or slot.time >= since)]
 
@@ -134,7 +142,10 @@ class InMemoryIndex:
         for key in dict.fromkeys(entry.keys):
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[key] = []
+                self._buckets[key] = slot
+                continue
+            if not isinstance(bucket, list):
+                bucket = self._buckets[key] = [bucket]
             bucket.append(slot)
             if len(bucket) > self._max_per_key:
                 del bucket[0]
@@ -160,6 +171,10 @@ class InMemoryIndex:
         for key in slot.entry.keys:  # a repeated key finds its bucket clean or gone
             bucket = self._buckets.get(key)
             if bucket is None:
+                continue
+            if not isinstance(bucket, list):
+                if not bucket.alive:
+                    del self._buckets[key]
                 continue
             dead = 0
             while dead < len(bucket) and not bucket[dead].alive:

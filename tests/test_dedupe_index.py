@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from dedupe.index import CandidateIndex, Entry, InMemoryIndex
 from dedupe.model import Doc
 
@@ -74,6 +76,29 @@ class TestInMemoryIndex:
         for i in range(5):
             index.add(entry(f"d{i}", (7,)), f"h{i}", T0 + timedelta(hours=i))
         assert [e.doc.id for e in index.candidates([7], None)] == ["d2", "d3", "d4"]
+
+    def test_a_key_of_one_entry_keeps_one(self) -> None:
+        """With max_per_key=1 a key keeps its latest entry only; fewer than one is refused."""
+        index = InMemoryIndex(max_per_key=1)
+        for i in range(3):
+            index.add(entry(f"d{i}", (7, 10 + i)), f"h{i}", T0 + timedelta(hours=i))
+        assert [e.doc.id for e in index.candidates([7], None)] == ["d2"]
+        assert [e.doc.id for e in index.candidates([10, 11, 12], None)] == ["d0", "d1", "d2"]
+        with pytest.raises(ValueError, match="max_per_key"):
+            InMemoryIndex(max_per_key=0)
+
+    def test_eviction_empties_keys_of_one_entry_and_shared_ones(self) -> None:
+        """Evicted entries leave both the keys they alone had and those they shared, which then go too."""
+        index = InMemoryIndex()
+        index.add(entry("a", (1, 2)), "ha", T0)
+        index.add(entry("b", (2, 3)), "hb", T0 + timedelta(hours=1))
+        index.add(entry("c", (3, 4)), "hc", T0 + timedelta(hours=2))
+        assert index.evict(T0 + timedelta(minutes=30)) == 1
+        assert index.candidates([1], None) == []
+        assert [e.doc.id for e in index.candidates([1, 2, 3], None)] == ["b", "c"]
+        assert index.evict(T0 + timedelta(hours=3)) == 2
+        assert index.candidates([1, 2, 3, 4], None) == []
+        assert not index._buckets
 
 
 class TestArrivalTime:

@@ -159,3 +159,17 @@ class TestInMemoryLineage:
         assert [e.doc.id for e in lineage.candidates([1, 2, 3, 4], limit=2)] == ["3", "2"]
         assert len(lineage) == 3
         assert "0" not in {e.doc.id for e in lineage.candidates([1], limit=10)}
+
+    def test_eviction_empties_fingerprints_of_one_entry_and_shared_ones(self) -> None:
+        """An evicted entry leaves the fingerprints it alone had and those it shared; emptied ones go."""
+        from dedupe.index import Entry
+
+        lineage = InMemoryLineage()
+        for i, keys in enumerate([(1, 2), (2, 3), (3, 4)]):
+            lineage.add(Entry(doc=Doc(str(i), "", "x"), cluster=f"s{i}", keys=keys), T0 + timedelta(hours=i))
+        assert lineage.evict(T0 + timedelta(minutes=30)) == 1
+        assert lineage.candidates([1], limit=5) == []
+        assert [e.doc.id for e in lineage.candidates([1, 2, 3], limit=5)] == ["1", "2"]
+        assert lineage.evict(T0 + timedelta(hours=3)) == 2
+        assert lineage.candidates([1, 2, 3, 4], limit=5) == []
+        assert not lineage._buckets
