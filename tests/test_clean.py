@@ -23,6 +23,15 @@ BODY = [
     "garanties sur le calendrier des chantiers et leur financement par l'État.",
 ]
 
+MORE_BODY = [
+    "Les associations de défense de l'environnement ont annoncé un recours devant le Conseil d'État si le "
+    "texte était adopté sans étude d'impact complète sur les sites retenus.",
+    "Les syndicats de la filière saluent au contraire une visibilité inédite sur vingt ans, qui doit permettre "
+    "de former les soudeurs et les ingénieurs dont les chantiers auront besoin.",
+    "Le coût total du programme reste discuté : la Cour des comptes a chiffré en janvier une dérive possible de "
+    "plusieurs dizaines de milliards d'euros.",
+]
+
 
 class TestIsPhotoCaption:
     """Captions and credits are recognised by their credit, never by length alone."""
@@ -144,6 +153,29 @@ class TestIsAuthorBio:
         """A sentence about someone's former job is not a biography."""
         assert not is_author_bio("The president is a former journalist who turned to politics in 1990.", ())
 
+    def test_opening_bio_of_the_author(self) -> None:
+        """The page's own author, subject of a first sentence with a role word, opens a bio box by the byline."""
+        bio = ("David Lauter is a senior editor at the Los Angeles Times, based in Washington, D.C. He began "
+               "writing news in Washington in 1981 and has covered Congress and the White House.")
+        kept, removed = clean_blocks([bio, *BODY], PageContext(authors=("David Lauter",)))
+        assert kept == BODY
+        assert [item.why for item in removed] == ["author_bio"]
+
+    def test_opening_sentence_about_someone_else_kept(self) -> None:
+        """An opening paragraph about a named person who is not the page's author stays, role word or not."""
+        lede = ("Maria Lopez is a former reporter who now runs the city's largest food bank, and on Tuesday she "
+                "asked the council for an emergency grant to keep its doors open through the winter.")
+        blocks = [lede, *BODY, *MORE_BODY]  # beyond the closing blocks, where any "Name is a reporter" is a bio
+        kept, _ = clean_blocks(blocks, PageContext(authors=("David Lauter",)))
+        assert kept == blocks
+
+    def test_opening_about_the_author_without_a_role_kept(self) -> None:
+        """A first paragraph naming the author without a role word in its first sentence is not a bio."""
+        lede = "Jane Hart is back in the town where she grew up. The mill that employed her father is closing."
+        blocks = [lede, *BODY, *MORE_BODY]
+        kept, _ = clean_blocks(blocks, PageContext(authors=("Jane Hart",)))
+        assert kept == blocks
+
 
 class TestCleanBlocks:
     """The whole rule set on one page's blocks."""
@@ -195,6 +227,14 @@ class TestCleanBlocks:
         kept, removed = clean_blocks([*BODY, link], PageContext(links=frozenset({link})))
         assert kept == BODY
         assert removed[0].why == "related_link"
+
+    def test_card_blurb_from_the_markup(self) -> None:
+        """A paragraph the page shows under a story card's linked headline is a related link, wherever it sits."""
+        blurb = ("Birth rates have been trending downward in the U.S. for several decades and dropped precipitously "
+                 "during the pandemic.")
+        kept, removed = clean_blocks([BODY[0], blurb, *BODY[1:]], PageContext(card_blurbs=frozenset({blurb})))
+        assert kept == BODY
+        assert [item.why for item in removed] == ["related_link"]
 
     def test_short_repeated_list_items_kept(self) -> None:
         """Identical short lines (schedules, lists) are not teasers."""

@@ -255,10 +255,11 @@ class TestStandfirst:
         text = extract_page(self._page(f"<p class='standfirst'>{self.STANDFIRST}</p>"), url=self.URL).text
         assert text.split("\n\n")[:2] == [self.STANDFIRST, self.PARAGRAPHS[0]]
 
-    def test_standfirst_with_a_label_is_taken_whole(self) -> None:
+    @pytest.mark.parametrize("header", ["<h2 class='dek'><span>Transport</span> {}</h2>",
+                                        "<div class='standfirst'><p>Transport<br />{}</p></div>"])
+    def test_standfirst_with_a_label_is_taken_whole(self, header: str) -> None:
         """A standfirst block holding a short label besides the description is taken as the page shows it."""
-        header = f"<h2 class='dek'><span>Transport</span> {self.STANDFIRST}</h2>"
-        text = extract_page(self._page(header), url=self.URL).text
+        text = extract_page(self._page(header.format(self.STANDFIRST)), url=self.URL).text
         assert text.split("\n\n")[0] == f"Transport {self.STANDFIRST}"
 
     def test_standfirst_already_in_the_body_is_not_repeated(self) -> None:
@@ -279,6 +280,90 @@ class TestStandfirst:
         related = f"<div class='syndication'><h3>Also on Partner News</h3>{card}</div>"
         text = extract_page(self._page("", related=related), url=self.URL).text
         assert self.STANDFIRST not in text
+
+
+class TestSummaryBox:
+    """A summary box's points ("Key Points", "Das Wichtigste in Kürze") open the text."""
+
+    POINTS = (
+        "Mortgage applications fell 5% last week as rates stayed above 7% for the third week running.",
+        "Applications to refinance a home loan were 7% lower than the previous week.",
+        "Buyers are waiting for the Federal Reserve to signal when it will start cutting rates.",
+    )
+    BODY = (
+        "Higher mortgage rates continue to hit demand from both current homeowners and potential buyers, "
+        "according to the weekly survey of lenders published on Wednesday morning by the industry association.",
+        "The average contract interest rate for 30-year fixed-rate mortgages with conforming loan balances "
+        "decreased to 7.04% from 7.06%, with points falling to 0.65 from 0.67 for loans with a 20% down payment.",
+        "Economists expect demand to stay weak until rates fall below 6.5%, a level last seen in the spring, "
+        "while house prices keep rising in most large cities because so few homes are for sale.",
+    )
+    URL = "https://money.example/2024/03/06/mortgage-demand.html"
+
+    def _page(self, label: str, points: tuple[str, ...], *, linked: bool = False) -> str:
+        items = "".join(f"<li><a href='/topic/{i}'>{p}</a></li>" if linked else f"<li>{p}</li>"
+                        for i, p in enumerate(points))
+        body = "".join(f"<p>{p}</p>" for p in self.BODY)
+        return (
+            "<html lang='en'><head><title>Mortgage demand drops</title><meta property='og:type' content='article'>"
+            "</head><body><header><a href='/'>Money Example</a></header><h1>Mortgage demand drops</h1>"
+            f"<div class='key-points'><div class='key-points-header'>{label}</div><div class='list'><ul>{items}"
+            f"</ul></div></div><div class='article-body'>{body}</div></body></html>"
+        )
+
+    def test_key_points_open_the_text(self) -> None:
+        """The points of a "Key Points" box above the body, which trafilatura leaves out, come first."""
+        text = extract_page(self._page("Key Points", self.POINTS), url=self.URL).text
+        assert text.split("\n\n")[:4] == [*self.POINTS, self.BODY[0]]
+
+    def test_german_label_with_a_colon(self) -> None:
+        """"Das Wichtigste in Kürze:" heads a summary box too."""
+        text = extract_page(self._page("Das Wichtigste in Kürze:", self.POINTS), url=self.URL).text
+        assert text.startswith(self.POINTS[0])
+
+    def test_box_of_links_is_navigation(self) -> None:
+        """A box under the same label whose items are links is navigation: nothing is added."""
+        text = extract_page(self._page("Auf einen Blick", self.POINTS, linked=True), url=self.URL).text
+        assert self.POINTS[0] not in text
+
+    def test_box_of_short_items_is_navigation(self) -> None:
+        """Items shorter than a sentence ("Über uns", "Neuste") are not points."""
+        text = extract_page(self._page("Highlights", ("Neueste Artikel", "Meistkommentiert")), url=self.URL).text
+        assert "Meistkommentiert" not in text
+
+
+class TestStoryCards:
+    """A story card's blurb inside the body is not the article's text."""
+
+    BODY = TestStandfirst.PARAGRAPHS
+    BLURB = ("Science shows that heartbreak does not just hurt emotionally. It can affect our brains and immune "
+             "systems, and researchers are finding out how.")
+    URL = "https://courier.example/news/old-mill-bridge"
+
+    def _page(self, card: str) -> str:
+        return (
+            "<html lang='en'><head><title>Old Mill bridge</title><meta property='og:type' content='article'></head>"
+            "<body><article><h1>Old Mill bridge to close for two years</h1>"
+            f"<p>{self.BODY[0]}</p>{card}<p>{self.BODY[1]}</p><p>{self.BODY[2]}</p></article></body></html>"
+        )
+
+    def test_blurb_under_a_linked_headline_removed(self) -> None:
+        """The paragraph under a card's headline that links to another story of the site goes as related_link."""
+        card = ("<div class='promo'><p class='category'><a href='/lifestyle'>Lifestyle</a></p>"
+                "<div class='promo-title'><h3><a href='https://courier.example/lifestyle/heartbreak-science'>"
+                "Can science mend a broken heart? I asked the researchers</a></h3></div>"
+                f"<p class='promo-description'>{self.BLURB}</p><p class='promo-date'>Feb. 26, 2024</p></div>")
+        extracted = extract_page(self._page(card), url=self.URL)
+        assert self.BLURB not in extracted.text
+        assert extracted.text.split("\n\n") == list(self.BODY)
+
+    def test_paragraph_after_the_card_kept(self) -> None:
+        """The article's paragraph after a card has closed is not the card's blurb."""
+        card = ("<aside class='related'><article><div class='entry'><h2>"
+                "<a href='https://courier.example/news/storm-damage'>Storm brings down trees across the valley</a>"
+                f"</h2></div></article></aside><p>{self.BLURB}</p>")
+        extracted = extract_page(self._page(card), url=self.URL)
+        assert self.BLURB in extracted.text
 
 
 class TestExtractPageNonArticles:

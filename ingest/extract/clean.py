@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise, strip_marker
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "12"  # 12: the standfirst the description declares opens the text
+CLEAN_VERSION = "13"  # 13: summary-box points, card blurbs from the markup, the author's bio opening the text
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -44,6 +44,8 @@ class PageContext:
     authors: tuple[str, ...] = ()
     captions: frozenset[str] = field(default_factory=frozenset)
     links: frozenset[str] = field(default_factory=frozenset)
+    # The paragraph of a story card under its linked headline, as the page's markup shows it (page.py).
+    card_blurbs: frozenset[str] = field(default_factory=frozenset)
     boilerplate: SiteBoilerplate | None = None
 
 
@@ -368,15 +370,20 @@ def is_prompt(block: str) -> bool:
 # A block without a single letter or digit: "___", "*****", "•".
 _NO_WORD = re.compile(r"^\W*$")
 # "Jane Doe is a reporter for ..." closing an article: the author's biography.
-_BIO = re.compile(
-    r"^(?:[A-Z][\w.&-]*['’]s\s)?(?:[A-Z][\w'’.-]*\s){0,2}[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,3}\s(?:is|was|est|ist|es)\s"
-    r"(?:a|an|the|un|une|la|le|ein|eine|el|una|currently|also|our|an award-winning)?\s?"
-    r"(?:[\w-]+\s){0,4}(?i:writer|reporter|journalist|editor|correspondent|columnist|contributor|author|"
+_BIO_ROLES = (
+    r"(?i:writer|reporter|journalist|editor|correspondent|columnist|contributor|author|"
     r"producer|analyst|critic|fellow|journaliste|rédacteur|rédactrice|correspondant|correspondante|"
     r"chroniqueur|chroniqueuse|journalistin|redakteur|redakteurin|korrespondent|korrespondentin|"
     r"periodista|redactor|redactora|corresponsal|columnista|founder|co-founder|head of|gründer|gründerin|"
     r"fondateur|fondatrice|fundador|fundadora|leiter|leiterin|ceo)\b"
 )
+_BIO = re.compile(
+    r"^(?:[A-Z][\w.&-]*['’]s\s)?(?:[A-Z][\w'’.-]*\s){0,2}[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,3}\s(?:is|was|est|ist|es)\s"
+    r"(?:a|an|the|un|une|la|le|ein|eine|el|una|currently|also|our|an award-winning)?\s?"
+    r"(?:[\w-]+\s){0,4}" + _BIO_ROLES
+)
+# The first sentence of a bio that names the page's author: a role word within it.
+_BIO_ROLE = re.compile(r"^[^.!?]*\b" + _BIO_ROLES)
 # The heading of a closing list of other stories: "More from The Nation", "Related stories".
 _RELATED_HEADING = re.compile(
     r"^(?:more from\b.{0,40}|more (?:stories|news|coverage)|related(?: (?:stories|articles|content|coverage|"
@@ -454,8 +461,12 @@ def _footer_after_rights(blocks: Sequence[str], why: dict[int, str]) -> int | No
     return None
 
 
-def is_author_bio(block: str, authors: Sequence[str]) -> bool:
-    """Tell whether a block is the author's biography ("Jane Doe is a reporter ...")."""
+def is_author_bio(block: str, authors: Sequence[str], *, opening: bool = False) -> bool:
+    """Tell whether a block is the author's biography ("Jane Doe is a reporter ...").
+
+    `opening`: asked of the first blocks, where only the page's own author named as the subject of a
+    first sentence holding a role word counts ("David Lauter is a senior editor at ..."), not any name.
+    """
     if _words(block) > MAX_BIO_WORDS:
         return False
     text = block.strip()
@@ -463,8 +474,8 @@ def is_author_bio(block: str, authors: Sequence[str]) -> bool:
     for author in authors:
         name = normalise(author)
         if name and folded.startswith((f"{name} is ", f"{name} was ", f"{name} est ", f"{name} ist ")):
-            return True
-    return _BIO.match(text) is not None
+            return not opening or _BIO_ROLE.match(text) is not None
+    return not opening and _BIO.match(text) is not None
 
 
 def is_card_blurb(block: str) -> bool:
@@ -518,6 +529,8 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "navigation"
         elif block is row and (spaced in context.links or _doubled(spaced)):  # a table cell may be a link
             why[index] = "related_link"
+        elif spaced in context.card_blurbs and _words(block) <= MAX_RELATED_ITEM_WORDS:
+            why[index] = "related_link"  # a card's blurb whose headline trafilatura left out
         elif is_byline(block, context.authors):
             why[index] = "byline"
         elif is_date_line(block):
@@ -533,6 +546,11 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             why[index] = "related_link"
     for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
+            why[index] = "author_bio"
+    # The author's box may also open the text (it sits by the byline): there only the page's own author
+    # named as the block's subject is evidence, not any capitalised name.
+    for index in range(min(BIO_WINDOW, len(blocks))):
+        if index not in why and is_author_bio(blocks[index], context.authors, opening=True):
             why[index] = "author_bio"
     footer_at = _footer_after_rights(blocks, why)
     if footer_at is not None:

@@ -106,6 +106,20 @@ RELATED_HEADINGS: dict[str, tuple[str, ...]] = {
     "nl": ("lees ook", "gerelateerde artikelen"),
 }
 
+# The label of a summary box: a short list of the article's main points above its body ("Key Points",
+# "Das Wichtigste in Kürze"). Plain lower-case text (matched as the label's whole text, colon aside).
+SUMMARY_LABELS: dict[str, tuple[str, ...]] = {
+    "en": ("key points", "key takeaways", "summary", "at a glance", "in brief", "in short", "the essentials"),
+    "fr": ("en bref", "l'essentiel", "l’essentiel", "ce qu'il faut retenir", "ce qu’il faut retenir", "résumé"),
+    "de": ("das wichtigste in kürze", "das wichtigste", "auf einen blick", "in kürze", "kurz und knapp",
+           "zusammenfassung"),
+    "es": ("en resumen", "lo esencial", "claves", "puntos clave", "resumen"),
+    "pl": ("w skrócie", "najważniejsze informacje", "podsumowanie"),
+    "it": ("in breve", "punti chiave", "in sintesi"),
+    "pt": ("em resumo", "pontos-chave", "resumo"),
+    "nl": ("in het kort", "kernpunten", "samenvatting"),
+}
+
 # "Tags: a, b", "Kategorie: News", "Etiquetas: ...": a line of topics, at most a few words after it.
 TOPIC_LEADS: dict[str, tuple[str, ...]] = {
     "en": ("tags?", "tagged(?: with)?", "categor(?:y|ies)", "topics?", "filed under", "posted in", "keywords"),

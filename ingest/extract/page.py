@@ -24,6 +24,7 @@ from trafilatura.xml import xmltotxt
 
 from dedupe.words import word_count
 from ingest.dates import parse_datetime
+from ingest.extract import furniture
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key, block_keys
 from ingest.extract.clean import CLEAN_VERSION, PageContext, Removed, clean_blocks
 from ingest.extract.merge import merge_paragraphs
@@ -91,6 +92,11 @@ MIN_CAPTION_CHARS = 3
 MAX_H1 = 3
 MAX_AUTHORS = 5
 MAX_AUTHOR_CHARS = 60
+# A story card's headline: a heading whose whole text is a link to another story.
+_CARD_HEADINGS = frozenset(("h2", "h3", "h4"))
+_FOLLOWING_ELEMENT = etree.XPath("following::*[1]")
+# What a card holds besides its headline and blurb: a section label, a date, a "Read more" (in words).
+MAX_CARD_EXTRA_WORDS = 12
 _HEADLINE_LINKS = etree.XPath("|".join(f"//h{n}//a[string-length(normalize-space()) > 20]" for n in range(1, 5)))
 # An embedded player: a <video>, or an <iframe> whose src names one of these.
 _PLAYERS = ("youtube", "player", "dailymotion", "vimeo")
@@ -142,6 +148,7 @@ class _Meta:
     linked_headlines: int = 0
     has_video: bool = False
     live_posts: tuple[str, ...] = ()
+    card_blurbs: frozenset[str] = frozenset()
 
 
 def _walk_json_ld(node: Any) -> Iterator[dict[str, Any]]:
@@ -252,6 +259,8 @@ class _MetaScan:
         self.scripts: list[str] = []
         self.rel_authors: list[str] = []
         self.has_video = False
+        # Headings that are a link and nothing else (a story card's headline), with the link's text and site.
+        self.linked_headings: list[tuple[Any, str, str]] = []
 
     def visit(self, node: Any) -> None:
         """Note what one tag says (an if chain: this runs for every tag of interest on every page)."""
@@ -301,7 +310,11 @@ class _MetaScan:
         if len(text) > MIN_LINK_CHARS and word_count(text) > MIN_LINK_SPACES:
             site = self._target_site(node)
             if site is not None:
-                self.links_by_site.setdefault(site, set()).add(" ".join(text.split()))
+                spaced = " ".join(text.split())
+                self.links_by_site.setdefault(site, set()).add(spaced)
+                heading = node.getparent()
+                if heading is not None and heading.tag in _CARD_HEADINGS:
+                    self.linked_headings.append((heading, spaced, site))
 
     def _target_site(self, node: Any) -> str | None:
         """The site a link points to ("" when the page's own URL is unknown), or None for this page itself."""
@@ -320,6 +333,30 @@ class _MetaScan:
         if target is None or not href.startswith("//"):
             return self.site  # a relative link stays on the site (or is not a web link at all)
         return _site(target)
+
+    def card_blurbs(self, story_links: frozenset[str]) -> frozenset[str]:
+        """The paragraphs right under a story card's linked headline, inside the card.
+
+        A card (a headline linking to another story, its blurb, a label, a date) sits in the body of many
+        news pages; trafilatura often keeps the blurb without the headline, and the blurb reads like body
+        text. The paragraph must follow the heading within the heading's own container or the one around
+        it (a paragraph after the card has closed is the article going on), and that container must hold
+        little more than the two: a linked subheading inside the article's own container is body text.
+        """
+        blurbs: set[str] = set()
+        for heading, text, _site in self.linked_headings:
+            container = heading.getparent()
+            if text not in story_links or container is None or _text_of(heading) != text:
+                continue
+            after = _FOLLOWING_ELEMENT(heading)
+            if not after or after[0].tag != "p" or after[0].getparent() not in (container, container.getparent()):
+                continue
+            blurb = _text_of(after[0])
+            card = word_count(_text_of(after[0].getparent()))
+            if card - word_count(text) - word_count(blurb) <= MAX_CARD_EXTRA_WORDS:
+                blurbs.add(blurb)
+        blurbs.discard("")
+        return frozenset(blurbs)
 
     def story_links(self) -> frozenset[str]:
         """The texts of links to other stories: of this site, or of a site the page links to several times.
@@ -367,18 +404,20 @@ def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = N
     json_ld, live_posts = _json_ld(scan.scripts)
     # Linked headlines only tell a listing from a page that does not declare itself an article.
     headlines = 0 if _declares_article(values, json_ld) else len(_HEADLINE_LINKS(tree))
+    links = scan.story_links()
     return _Meta(
         values=values,
         json_ld=json_ld,
         canonical=scan.canonical,
         language=_declared_language(tree, values, headers),
         captions=frozenset(scan.captions),
-        links=scan.story_links(),
+        links=links,
         h1=tuple(scan.h1),
         title_tag=scan.title_tag,
         linked_headlines=headlines,
         has_video=scan.has_video,
         live_posts=live_posts,
+        card_blurbs=scan.card_blurbs(links),
     )
 
 
@@ -520,6 +559,8 @@ def _standfirst(tree: Any, meta: _Meta) -> str | None:
     for prefix, descriptions in by_prefix.items():
         for node in _STANDFIRST_NODES(tree, prefix=prefix):
             block = node.getparent()
+            if node.is_tail and block is not None:  # text after a <br> or a <span>: the block holds both
+                block = block.getparent()
             while block is not None and block.tag in _INLINE:
                 block = block.getparent()
             if block is None or block.tag == "h1":
@@ -530,6 +571,47 @@ def _standfirst(tree: Any, meta: _Meta) -> str | None:
             if fits and _AFTER_A_HEADING(block):
                 return unicodedata.normalize("NFC", text)
     return None
+
+
+# A summary box ("Key Points", "Das Wichtigste in Kürze": furniture.SUMMARY_LABELS) is the article's own
+# text: its points open the body. The label is an element's own text; the next list after it holds the
+# points, each a sentence (navigation boxes under the same labels list two-word links).
+_SUMMARY_LABELS = frozenset(label for labels in furniture.SUMMARY_LABELS.values() for label in labels)
+MAX_SUMMARY_LABEL_CHARS = 40
+# The elements a label is written in (a walk of these costs a third of an XPath walk of every text node).
+_LABEL_TAGS = ("div", "span", "p", "li", "h2", "h3", "h4", "strong", "b", "header", "label")
+_NEXT_LIST = etree.XPath("following::*[self::ul or self::ol or self::p][1]")
+MIN_SUMMARY_POINTS = 2
+MAX_SUMMARY_POINTS = 8
+MIN_SUMMARY_POINT_WORDS = 6
+
+
+def _is_link_list_item(item: Any) -> bool:
+    """Tell whether a list item is nothing but links (a navigation entry, another story)."""
+    links = " ".join(_text_of(a) for a in item.iter("a"))
+    return bool(links) and links == _text_of(item)
+
+
+def _summary_points(tree: Any) -> list[str]:
+    """The points of the page's summary box, in order, or none."""
+    body = tree.find("body")
+    for element in (body if body is not None else tree).iter(_LABEL_TAGS):
+        label = element.text
+        if not label or len(label) > MAX_SUMMARY_LABEL_CHARS:
+            continue
+        if " ".join(label.split()).lower().rstrip(":").rstrip() not in _SUMMARY_LABELS:
+            continue
+        following = _NEXT_LIST(element)
+        if not following or following[0].tag not in ("ul", "ol"):
+            continue
+        items = following[0].findall(".//li")
+        points = [_text_of(item) for item in items]
+        if not MIN_SUMMARY_POINTS <= len(points) <= MAX_SUMMARY_POINTS:
+            continue
+        if all(word_count(point) >= MIN_SUMMARY_POINT_WORDS for point in points) and not any(
+                _is_link_list_item(item) for item in items):
+            return [unicodedata.normalize("NFC", point) for point in points]
+    return []
 
 
 def _split_blocks(text: str | None) -> list[str]:
@@ -550,8 +632,11 @@ def extract_page(
     if tree is None:
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
-    standfirst = _standfirst(tree, meta)  # before trafilatura prunes the tree
+    # Before trafilatura prunes the tree: the standfirst and the summary box sit outside the body.
+    standfirst, points = _standfirst(tree, meta), _summary_points(tree)
     blocks = _body(tree, url)
+    if points:
+        blocks = merge_paragraphs(blocks, points)  # first, each point the body does not hold
     if standfirst is not None:
         # First, unless the body already holds it (some sites repeat it as the first paragraph).
         blocks = merge_paragraphs(blocks, [standfirst])
@@ -569,6 +654,7 @@ def extract_page(
         authors=tuple(a.strip() for a in (author or "").split(";") if a.strip()),
         captions=meta.captions,
         links=meta.links,
+        card_blurbs=meta.card_blurbs,
         boilerplate=boilerplate,
     )
     kept, removed = clean_blocks(blocks, context)
