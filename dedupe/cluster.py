@@ -212,10 +212,11 @@ def _match_runs(small: Tokens, large: Tokens) -> tuple[_Runs, _Runs] | None:
     flags = np.zeros(n_small + n_large + 3, dtype=np.bool_)
     np.take(hit, small.inverse, out=flags[1 : n_small + 1], mode="wrap")
     np.take(in_small, large.inverse, out=flags[n_small + 2 : n_small + n_large + 2], mode="wrap")
-    edges: list[int] = np.flatnonzero(flags[1:] != flags[:-1]).tolist()
-    split = bisect_right(edges, n_small)
-    offset = n_small + 1
-    return _Runs.of(n_small, edges[:split]), _Runs.of(n_large, [edge - offset for edge in edges[split:]])
+    edges = np.flatnonzero(flags[1:] != flags[:-1])
+    split = int(np.searchsorted(edges, n_small, side="right"))
+    large_edges = edges[split:]
+    large_edges -= n_small + 1
+    return _Runs.of(n_small, edges[:split].tolist()), _Runs.of(n_large, large_edges.tolist())
 
 
 def _conflicts(text: Tokens, runs: _Runs) -> list[tuple[int, int]]:
@@ -501,8 +502,10 @@ def _last_figures_differ(small: Tokens, large: Tokens, runs: tuple[_Runs, _Runs]
             return False
         width = min(SHINGLE, text.n_words - text_runs.n + 1)
         start = text_runs.ends[-1] - 1 + width
+        if not 0 < text.n_words - start <= _LAST_WORDS:
+            return False  # most texts: their words are not split out for nothing
         words = _words(text)
-        if not 0 < text.n_words - start <= _LAST_WORDS or len(words) != text.n_words:
+        if len(words) != text.n_words:
             return False
         tails.append({words[i] for i in range(start, text.n_words) if text.numeric[i]})
     return bool(tails[0]) and bool(tails[1]) and tails[0] != tails[1]
