@@ -931,6 +931,14 @@ class Clusterer:
         mine = features(doc)
         return Prepared(mine, self._keys(mine.tokens.shingles), fingerprints(mine.tokens.shingle_set))
 
+    def query_keys(self, prepared: Prepared) -> tuple[int, ...]:
+        """The keys `add` would look a prepared document up by now: its containment keys of boilerplate left out.
+
+        An index that reads a group's keys ahead (`SqlIndex.prefetch`) needs no more: a footer's sampled
+        shingle, shared by every page of an outlet, brings rows that `add` never asks for.
+        """
+        return self._query_keys(prepared.features, prepared.keys)
+
     def keys_for(self, text: str) -> tuple[int, ...]:
         """Return the LSH keys of a text: one per MinHash band, the lead keys, then containment keys (63-bit ints)."""
         return self._keys(tokens(text).shingles)

@@ -351,7 +351,7 @@ class TestPartialCopies:
             clusterer.add(doc(f"p{i}", text, hours=i), T0)
         ready = clusterer.prepare(doc("new", body([weather("Oslo", 4, -3, 20), FOOTER]), hours=4))
         n_lsh = clusterer.bands + clusterer.lead_keys
-        looked_up = clusterer._query_keys(ready.features, ready.keys)
+        looked_up = clusterer.query_keys(ready)
         assert set(ready.keys[n_lsh:]) & outlet_keys  # the footer's sampled shingles are shared ...
         assert not set(looked_up[n_lsh:]) & outlet_keys  # ... and not looked up
         assert looked_up[:n_lsh] == ready.keys[:n_lsh]

@@ -1,13 +1,23 @@
-"""Tests for dedupe.index.InMemoryIndex against the CandidateIndex contract."""
+"""Tests for dedupe.index.InMemoryIndex against the CandidateIndex contract, and for store.index.SqlIndex
+placing groups of articles as the live pipeline does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from dedupe.cluster import Clusterer, Prepared
 from dedupe.index import CandidateIndex, Entry, InMemoryIndex
-from dedupe.model import Doc
+from dedupe.lineage import InMemoryLineage
+from dedupe.model import Decision, Doc
+from store import repo
+from store.db import Store
+from store.index import SqlIndex, SqlLineage
+from tests.test_dedupe_cluster import FOOTER, HISTOIRE, STORY, body, doc
 
 T0 = datetime(2024, 5, 6, tzinfo=UTC)
 
@@ -131,3 +141,83 @@ class TestArrivalTime:
         assert [e.doc.id for e in index.candidates([7, 0, 1], None)] == ["d2", "d3", "d4"]
         assert index.by_hash("h1") is None
         assert index.by_hash("h2") is not None
+
+
+# What a group prefetches: every key of its articles (as `PageStore._place_group` does), the keys `add` will
+# look them up by, or none (each lookup then reads the band rows itself).
+_PREFETCH: dict[str, Callable[[Clusterer, Prepared], Sequence[int]]] = {
+    "all": lambda _, ready: ready.keys,
+    "query": lambda clusterer, ready: clusterer.query_keys(ready),
+    "none": lambda _, ready: (),
+}
+
+
+def _stream() -> list[Doc]:
+    """Two stories with copies, trimmed copies and briefs, all carrying one outlet's footer."""
+    briefs = [f"The council of Town{i} approved a budget of {i * 3 + 10} million for its {i} schools." for i in
+              range(6)]
+    docs = [doc("a", body([*STORY, FOOTER])), doc("b", body([*HISTOIRE, FOOTER]), hours=1)]
+    docs += [doc(f"n{i}", body([brief, FOOTER]), hours=1 + i / 4) for i, brief in enumerate(briefs)]
+    docs += [doc("c", body([*STORY[:5], FOOTER]), hours=3), doc("d", body(HISTOIRE[:3]), hours=4),
+             doc("e", body([STORY[0].replace("Thursday", "Friday"), *STORY[1:]]), hours=5),
+             doc("f", body([*HISTOIRE, FOOTER]), hours=6), doc("g", body(STORY[:2]), hours=7)]
+    return docs
+
+
+def _place(store: Store, docs: list[Doc], group: int, prefetch: str | None) -> list[Decision]:
+    """Place the documents in groups of `group`, as `PageStore._place_group` places a writer's group; with
+    `prefetch` None, one at a time with unbuffered indexes. Decisions name documents by their own ids."""
+    arrived = datetime(2026, 1, 5, tzinfo=UTC)
+    clusterer = Clusterer(InMemoryIndex(), lineage=InMemoryLineage())  # indexes bound per transaction
+    ids: dict[str, str] = {}
+    decisions = []
+    for start in range(0, len(docs), group):
+        members = docs[start : start + group]
+        with store.session() as session:
+            inserted = repo.insert_articles(session, [
+                {"canonical_url": f"https://x.example/{d.id}", "url": f"https://x.example/{d.id}", "title": d.title,
+                 "text": d.text, "published": d.published, "fetched": arrived, "status": "ok"} for d in members])
+            stored = [replace(d, id=str(inserted[f"https://x.example/{d.id}"])) for d in members]
+            ids.update({s.id: d.id for s, d in zip(stored, members, strict=True)})
+            clusterer.index = index = SqlIndex(session, buffered=prefetch is not None)
+            clusterer.lineage = lineage = SqlLineage(session, buffered=prefetch is not None)
+            ready = [clusterer.prepare(d) for d in stored]
+            if prefetch is not None:
+                since = clusterer.horizon(arrived) if clusterer.clock is not None else None
+                index.prefetch([k for r in ready for k in _PREFETCH[prefetch](clusterer, r)],
+                               [r.features.text_hash for r in ready], since)
+            joined = []
+            for d, r in zip(stored, ready, strict=True):
+                made = clusterer.add(d, arrived, r)
+                decisions.append(made)
+                joined.append(repo.Joined(
+                    story_id=made.cluster, article_id=int(d.id), title=d.title, relation=made.relation,
+                    duplicate_of=int(made.duplicate_of) if made.duplicate_of else None, score=made.score, agency=None,
+                    seq=len(decisions), new_story_dated=d.published if made.relation == "original" else None,
+                    diff=None))
+            repo.join_stories(session, joined)
+            index.flush()
+            lineage.flush()
+    firsts = {d.cluster: ids[d.id] for d in decisions if d.relation == "original"}
+    return [replace(d, id=ids[d.id], cluster=firsts.get(d.cluster, d.cluster),
+                    duplicate_of=ids[d.duplicate_of] if d.duplicate_of else None) for d in decisions]
+
+
+class TestSqlIndexGroups:
+    """SqlIndex, buffered, placing a group of articles in one transaction."""
+
+    @pytest.mark.parametrize("prefetch", sorted(_PREFETCH))
+    def test_a_group_decides_as_articles_placed_one_at_a_time(
+        self, store: Store, tmp_path: Path, prefetch: str
+    ) -> None:
+        """Whatever keys a group read ahead, its decisions are those of unbuffered indexes, article by article."""
+        docs = _stream()
+        alone_store = Store(f"sqlite:///{tmp_path}/alone.db")
+        try:
+            alone = _place(alone_store, docs, 1, None)
+        finally:
+            alone_store.close()
+        stories = {d.id: d.cluster for d in alone}
+        assert stories["c"] == stories["e"] == stories["g"] == "a"  # the stream has copies to find
+        assert stories["f"] == "b"
+        assert _place(store, docs, 4, prefetch) == alone
