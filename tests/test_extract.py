@@ -301,7 +301,7 @@ class TestSummaryBox:
     URL = "https://money.example/2024/03/06/mortgage-demand.html"
 
     def _page(self, label: str, points: tuple[str, ...], *, linked: bool = False) -> str:
-        items = "".join(f"<li><a href='/topic/{i}'>{p}</a></li>" if linked else f"<li>{p}</li>"
+        items = "".join(f"<li><a href='https://partner{i}.example/story'>{p}</a></li>" if linked else f"<li>{p}</li>"
                         for i, p in enumerate(points))
         body = "".join(f"<p>{p}</p>" for p in self.BODY)
         return (
@@ -322,14 +322,14 @@ class TestSummaryBox:
         assert text.startswith(self.POINTS[0])
 
     def test_box_of_links_is_navigation(self) -> None:
-        """A box under the same label whose items are links is navigation: nothing is added."""
+        """A box under the same label whose items are links (here to other sites) is not a summary: nothing is added."""
         text = extract_page(self._page("Auf einen Blick", self.POINTS, linked=True), url=self.URL).text
         assert self.POINTS[0] not in text
 
     def test_box_of_short_items_is_navigation(self) -> None:
         """Items shorter than a sentence ("Über uns", "Neuste") are not points."""
-        text = extract_page(self._page("Highlights", ("Neueste Artikel", "Meistkommentiert")), url=self.URL).text
-        assert "Meistkommentiert" not in text
+        text = extract_page(self._page("Auf einen Blick", ("Neueste Artikel", "Meistkommentiert")), url=self.URL).text
+        assert "Neueste Artikel" not in text
 
 
 class TestStoryCards:

@@ -574,13 +574,12 @@ def _standfirst(tree: Any, meta: _Meta) -> str | None:
 
 
 # A summary box ("Key Points", "Das Wichtigste in Kürze": furniture.SUMMARY_LABELS) is the article's own
-# text: its points open the body. The label is an element's own text; the next list after it holds the
-# points, each a sentence (navigation boxes under the same labels list two-word links).
+# text: its points open the body. Found from the lists of the page (few, where every element would be
+# many): the label is the first text of the element just before the list, or before the container the
+# list opens, up to a few levels; the points are sentences (navigation boxes under the same labels list
+# one- or two-word links).
 _SUMMARY_LABELS = frozenset(label for labels in furniture.SUMMARY_LABELS.values() for label in labels)
-MAX_SUMMARY_LABEL_CHARS = 40
-# The elements a label is written in (a walk of these costs a third of an XPath walk of every text node).
-_LABEL_TAGS = ("div", "span", "p", "li", "h2", "h3", "h4", "strong", "b", "header", "label")
-_NEXT_LIST = etree.XPath("following::*[self::ul or self::ol or self::p][1]")
+MAX_LABEL_LEVELS = 5
 MIN_SUMMARY_POINTS = 2
 MAX_SUMMARY_POINTS = 8
 MIN_SUMMARY_POINT_WORDS = 6
@@ -592,19 +591,28 @@ def _is_link_list_item(item: Any) -> bool:
     return bool(links) and links == _text_of(item)
 
 
+def _summary_label_before(element: Any) -> bool:
+    """Tell whether a summary label heads a list: the first text of the element before it (or before its container)."""
+    for _ in range(MAX_LABEL_LEVELS):
+        before = element.getprevious()
+        while before is not None and not isinstance(before.tag, str):  # a comment or a processing instruction
+            before = before.getprevious()
+        if before is not None:
+            first = next((text for text in before.itertext() if text.strip()), "")
+            return " ".join(first.split()).lower().rstrip(":").rstrip() in _SUMMARY_LABELS
+        element = element.getparent()
+        if element is None:
+            return False
+    return False
+
+
 def _summary_points(tree: Any) -> list[str]:
     """The points of the page's summary box, in order, or none."""
     body = tree.find("body")
-    for element in (body if body is not None else tree).iter(_LABEL_TAGS):
-        label = element.text
-        if not label or len(label) > MAX_SUMMARY_LABEL_CHARS:
+    for listing in (body if body is not None else tree).iter("ul", "ol"):
+        if not _summary_label_before(listing):
             continue
-        if " ".join(label.split()).lower().rstrip(":").rstrip() not in _SUMMARY_LABELS:
-            continue
-        following = _NEXT_LIST(element)
-        if not following or following[0].tag not in ("ul", "ol"):
-            continue
-        items = following[0].findall(".//li")
+        items = listing.findall("li")
         points = [_text_of(item) for item in items]
         if not MIN_SUMMARY_POINTS <= len(points) <= MAX_SUMMARY_POINTS:
             continue
