@@ -37,9 +37,10 @@ from dedupe.model import Doc
 
 KEY_MASK = (1 << 63) - 1
 # Documents kept in memory at most, by the in-memory index and by the clusterer's features cache, the
-# oldest arrivals dropped first: about 22 KiB each (features, keys, buckets), so some 220 MiB. A run of
-# `wirefeed dedupe` never evicts by time and would otherwise keep every document (2.5 GiB at 100,000),
-# and a boilerplate sketch over that many documents starts calling template text boilerplate.
+# oldest arrivals dropped first: about 18 KB each on the wire corpus (10 KB of features; the document with
+# its text, its keys and their buckets 7.5 KB), so some 180 MB. A run of `wirefeed dedupe` never evicts by
+# time and would otherwise keep every document (1.8 GB at 100,000), and a boilerplate sketch over that
+# many documents starts calling template text boilerplate.
 MAX_ENTRIES = 10_000
 
 

@@ -257,8 +257,7 @@ def _start_worker(earliest: date, max_ahead_days: float) -> None:
 def _prepare_span(path: Path, span: _Span) -> bytes:
     """A worker's job: one span read, parsed and prepared, pickled here so that the parent unpickles it on its
     main thread: objects built on the executor's thread land in another malloc arena, which cost some 100 MiB
-    more at 30,000 documents. (A body that cleaning leaves as it is stays the same string object as the
-    document's text, so the pickle carries it once.)"""
+    more at 30,000 documents."""
     assert _worker_prepare is not None
     return pickle.dumps(_read_span(path, span, _worker_prepare), protocol=pickle.HIGHEST_PROTOCOL)
 
