@@ -583,7 +583,9 @@ class PageStore:
         if isinstance(index_of, SqlIndex):  # what the group's placements will ask of the stored articles
             known = [ready.prepared for ready, _ in group.docs.values() if ready.prepared is not None]
             since = placer.clusterer.horizon(utcnow()) if placer.clusterer.clock is not None else None
-            index_of.prefetch([key for p in known for key in p.keys], [p.features.text_hash for p in known], since)
+            # The keys `add` will look each page up by: a footer's sampled shingles would bring rows never asked for.
+            keys = [key for p in known for key in placer.clusterer.query_keys(p)]
+            index_of.prefetch(keys, [p.features.text_hash for p in known], since)
         for index, (ready, unnumbered) in sorted(group.docs.items()):
             doc = replace(unnumbered, id=str(group.ids[index]))
             prepared = ready.prepared if ready.prepared and ready.prepared.features.title == doc.title else None
