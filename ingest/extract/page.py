@@ -643,11 +643,14 @@ def extract_page(
     # Before trafilatura prunes the tree: the standfirst and the summary box sit outside the body.
     standfirst, points = _standfirst(tree, meta), _summary_points(tree)
     blocks = _body(tree, url)
-    if points:
-        blocks = merge_paragraphs(blocks, points)  # first, each point the body does not hold
-    if standfirst is not None:
-        # First, unless the body already holds it (some sites repeat it as the first paragraph).
-        blocks = merge_paragraphs(blocks, [standfirst])
+    if points or standfirst is not None:
+        # Each first, unless the body holds it already (some sites repeat the standfirst as their first
+        # paragraph); a verbatim copy is seen without the shingle comparison, which costs the whole text's.
+        body_text = "\n".join(blocks)
+        if any(point not in body_text for point in points):
+            blocks = merge_paragraphs(blocks, points)
+        if standfirst is not None and standfirst not in body_text:
+            blocks = merge_paragraphs(blocks, [standfirst])  # before the points: it sits under the headline
     if meta.live_posts:
         # A live blog's posts, declared in its JSON-LD, that the page's HTML does not show (loaded by script).
         blocks = merge_paragraphs(blocks, meta.live_posts, unanchored="end")
