@@ -351,9 +351,11 @@ class _Lexicon:
         """`max(_likeness(word, other) for other in the words)`, `_OTHER` when there are none."""
         if word in self.known:
             return _SAME
+        if not word.isalpha():
+            return _OTHER  # a figure: every pair is _OTHER (and the words need not be sorted by length)
         by_length = self.by_length
-        if not by_length or not word.isalpha():
-            return _OTHER  # a figure, or no alphabetic counterpart: every pair is _OTHER
+        if not by_length:
+            return _OTHER  # no alphabetic counterpart: every pair is _OTHER
         mine = _folded(word)
         n, own = len(mine), len(word)
         best = _WORD  # every alphabetic pair is two words at least

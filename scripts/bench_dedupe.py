@@ -322,12 +322,13 @@ def live_groups(path: Path, docs: int, url: str | None = None, group: int | None
     """Per-article clustering cost as the live pipeline places pages (`PageStore._place_group`); CPU time.
 
     Each group of `GATHER_PAGES` articles (the writer's group) is inserted first, then placed in one
-    transaction with buffered `SqlIndex` and `SqlLineage`: one `prefetch` for the group, `Clusterer.add`
-    per article with the features and keys a page worker prepared (`Clusterer.prepare`, done beforehand,
-    outside the clock), then `flush`. An article's clustering cost is its `add` plus its share of the
-    group's `prefetch` and `flush`; `join_stories` (writing the placements, timed apart) is not
-    clustering but is part of what the pipeline's `cluster_seconds` metric observes. On PostgreSQL
-    (`url`) the server's work is not in this process's CPU time: wall time is given beside it.
+    transaction with buffered `SqlIndex` and `SqlLineage`: one `prefetch` of the group's query keys
+    (`Clusterer.query_keys`) and text hashes, `Clusterer.add` per article with the features and keys a
+    page worker prepared (`Clusterer.prepare`, done beforehand, outside the clock), then `flush`. An
+    article's clustering cost is its `add` plus its share of the group's `prefetch` and `flush`;
+    `join_stories` (writing the placements, timed apart) is not clustering but is part of what the
+    pipeline's `cluster_seconds` metric observes. On PostgreSQL (`url`) the server's work is not in this
+    process's CPU time: wall time is given beside it.
     """
     from dedupe.agency import agency_of
     from dedupe.cluster import Clusterer
@@ -366,7 +367,8 @@ def live_groups(path: Path, docs: int, url: str | None = None, group: int | None
                 clusterer.lineage = lineage = SqlLineage(session, buffered=True)
                 since = clusterer.horizon(utcnow()) if clusterer.clock is not None else None
                 known = [prepared[i] for i in members]
-                index.prefetch([key for p in known for key in p.keys], [p.features.text_hash for p in known], since)
+                keys = [key for p in known for key in clusterer.query_keys(p)]
+                index.prefetch(keys, [p.features.text_hash for p in known], since)
                 shared = time.process_time() - clock
                 adds, joined = [], []
                 for i, article_id in zip(members, ids, strict=True):

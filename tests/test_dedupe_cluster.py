@@ -12,7 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.cluster import Clusterer, _bound, _contained, _match_runs, cluster_docs, compare, features, story_id
+from dedupe.cluster import (
+    Clusterer,
+    _aligned,
+    _bound,
+    _contained,
+    _match_runs,
+    _Runs,
+    cluster_docs,
+    compare,
+    features,
+    story_id,
+)
 from dedupe.index import KEY_MASK, InMemoryIndex
 from dedupe.lineage import InMemoryLineage
 from dedupe.model import Decision, Doc
@@ -770,6 +781,40 @@ class TestReplayOutOfOrder:
         assert [restarted.add(c, arrived=restart_at) for c in copies] == ran_on
         # d0 arrived more than a window before: its copy starts a story although they were published 70 h apart.
         assert [(d.relation, d.duplicate_of) for d in ran_on] == [("original", None), ("near_duplicate", "d1")]
+
+
+class TestAlignedRuns:
+    """Runs of matched shingles are split where two neighbours are no neighbours in the other text."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.sampled_from([*STORY, *HISTOIRE]), min_size=1, max_size=5), st.integers(0, 6),
+           st.integers(0, 6))
+    def test_runs_go_on_only_where_the_other_text_goes_on(self, paragraphs: list[str], swaps: int, cut: int) -> None:
+        """A copy with words swapped or replaced: each aligned run is a run of neighbours in the original, and
+        together the aligned runs cover exactly what the runs did."""
+        words = body(paragraphs).split(" ")
+        for i in range(swaps):  # swapped neighbours keep their shingles' words but break their order
+            j = (i * 41 + 7) % max(1, len(words) - 1)
+            words[j], words[j + 1] = words[j + 1], words[j]
+        for i in range(cut):
+            words[(i * 23) % len(words)] = str(i)
+        copy, original = tokens(" ".join(words)), tokens(body(STORY))
+        runs = _match_runs(copy, original)
+        if runs is None:
+            return
+        aligned = _aligned(copy, runs[0], original)
+        neighbours = set(zip(original.shingles.tolist(), original.shingles[1:].tolist(), strict=False))
+        shingles = copy.shingles.tolist()
+        for start, end in zip(aligned.starts, aligned.ends, strict=True):
+            assert all((shingles[i - 1], shingles[i]) in neighbours for i in range(start + 1, end))
+        def covered(r: _Runs) -> set[int]:
+            return {i for a, b in zip(r.starts, r.ends, strict=True) for i in range(a, b)}
+
+        assert covered(aligned) == covered(runs[0])
+        assert aligned.matched == runs[0].matched
+        # Split only where the other text does not go on: at each new boundary the pair is missing.
+        new_bounds = set(aligned.starts) - set(runs[0].starts)
+        assert all((shingles[i - 1], shingles[i]) not in neighbours for i in new_bounds)
 
 
 class TestScoreBound:
