@@ -15,7 +15,7 @@ from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_k
 from ingest.extract.teaser import find_repeated_teasers, normalise, strip_marker
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "13"  # 13: summary-box points, card blurbs from the markup, the author's bio opening the text
+CLEAN_VERSION = "14"  # 14: no tagline as standfirst, no summary in menus, cards of this site only, bios say a role
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -382,8 +382,13 @@ _BIO = re.compile(
     r"(?:a|an|the|un|une|la|le|ein|eine|el|una|currently|also|our|an award-winning)?\s?"
     r"(?:[\w-]+\s){0,4}" + _BIO_ROLES
 )
-# The first sentence of a bio that names the page's author: a role word within it.
-_BIO_ROLE = re.compile(r"^[^.!?]*\b" + _BIO_ROLES)
+# What an opening bio says after the author's name (text folded): "is a senior editor", "ist Head of", "is
+# chief political correspondent": the role is what the author is, a few words on, no other article or
+# preposition between ("Reuters was told by an editor ..." and "Jane Doe is not a reporter who ..." are news).
+_BIO_PREDICATE = re.compile(
+    r"(?:is|was|est|ist) (?:(?:a|an|the|our|un|une|la|le|ein|eine|el|una|also|currently|now) )?"
+    r"(?:(?!(?:a|an|the|by|to|not|that|un|une|ein|eine|el|una|von|par|por) )[^\s.!?]+ ){0,3}" + _BIO_ROLES
+)
 # The heading of a closing list of other stories: "More from The Nation", "Related stories".
 _RELATED_HEADING = re.compile(
     r"^(?:more from\b.{0,40}|more (?:stories|news|coverage)|related(?: (?:stories|articles|content|coverage|"
@@ -464,8 +469,8 @@ def _footer_after_rights(blocks: Sequence[str], why: dict[int, str]) -> int | No
 def is_author_bio(block: str, authors: Sequence[str], *, opening: bool = False) -> bool:
     """Tell whether a block is the author's biography ("Jane Doe is a reporter ...").
 
-    `opening`: asked of the first blocks, where only the page's own author named as the subject of a
-    first sentence holding a role word counts ("David Lauter is a senior editor at ..."), not any name.
+    `opening`: asked of the first blocks, where only the page's own author named as the subject and given
+    a role counts ("David Lauter is a senior editor at ..."), not any name.
     """
     if _words(block) > MAX_BIO_WORDS:
         return False
@@ -474,7 +479,7 @@ def is_author_bio(block: str, authors: Sequence[str], *, opening: bool = False) 
     for author in authors:
         name = normalise(author)
         if name and folded.startswith((f"{name} is ", f"{name} was ", f"{name} est ", f"{name} ist ")):
-            return not opening or _BIO_ROLE.match(text) is not None
+            return not opening or _BIO_PREDICATE.match(folded, len(name) + 1) is not None
     return not opening and _BIO.match(text) is not None
 
 
@@ -544,7 +549,9 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
     for index in range(1, len(blocks)):
         if index not in why and why.get(index - 1) == "related_link" and is_card_blurb(blocks[index]):
             why[index] = "related_link"
-    for index in range(max(0, len(blocks) - BIO_WINDOW), len(blocks)):
+    # The closing bio closes the text: in a short one the last few blocks reach back to its opening,
+    # where "Reuters was told ..." is news, so that window keeps to the second half.
+    for index in range(max(len(blocks) // 2, len(blocks) - BIO_WINDOW), len(blocks)):
         if index not in why and is_author_bio(blocks[index], context.authors):
             why[index] = "author_bio"
     # The author's box may also open the text (it sits by the byline): there only the page's own author

@@ -259,8 +259,8 @@ class _MetaScan:
         self.scripts: list[str] = []
         self.rel_authors: list[str] = []
         self.has_video = False
-        # Headings that are a link and nothing else (a story card's headline), with the link's text and site.
-        self.linked_headings: list[tuple[Any, str, str]] = []
+        # Headings holding a link to another story of the site (a story card's headline), with the link's text.
+        self.linked_headings: list[tuple[Any, str]] = []
 
     def visit(self, node: Any) -> None:
         """Note what one tag says (an if chain: this runs for every tag of interest on every page)."""
@@ -313,8 +313,12 @@ class _MetaScan:
                 spaced = " ".join(text.split())
                 self.links_by_site.setdefault(site, set()).add(spaced)
                 heading = node.getparent()
-                if heading is not None and heading.tag in _CARD_HEADINGS:
-                    self.linked_headings.append((heading, spaced, site))
+                # A card points to another story of this site: a heading linking to a shop or a source
+                # is a listed item or a section of the article, and one linking to this page (another
+                # query, a trailing slash) is the article's own section heading.
+                if heading is not None and heading.tag in _CARD_HEADINGS and site == self.site and (
+                        self.page is None or not _same_page(_absolute(node.get("href"), self.page), self.page)):
+                    self.linked_headings.append((heading, spaced))
 
     def _target_site(self, node: Any) -> str | None:
         """The site a link points to ("" when the page's own URL is unknown), or None for this page itself."""
@@ -344,7 +348,7 @@ class _MetaScan:
         little more than the two: a linked subheading inside the article's own container is body text.
         """
         blurbs: set[str] = set()
-        for heading, text, _site in self.linked_headings:
+        for heading, text in self.linked_headings:
             container = heading.getparent()
             if text not in story_links or container is None or _text_of(heading) != text:
                 continue
@@ -388,6 +392,18 @@ def _site_of_host(host: str) -> str:
 def _without_fragment(url: str | None) -> str | None:
     """Return a URL without its #fragment."""
     return url.split("#", 1)[0] if url else None
+
+
+def _same_page(url: str | None, page: str) -> bool:
+    """Tell whether a URL names the page: the same up to a trailing slash, or a query the page's URL has not.
+
+    "/story/?ref=home" is the page "/story"; "news.php?id=2" is not the page "news.php?id=1".
+    """
+    if url is None:
+        return False
+    path, _, query = url.partition("#")[0].partition("?")
+    page_path, _, page_query = page.partition("?")
+    return path.rstrip("/") == page_path.rstrip("/") and (not page_query or query == page_query)
 
 
 def _read_meta(tree: Any, headers: Mapping[str, str] | None, url: str | None = None) -> _Meta:
@@ -542,17 +558,35 @@ _STANDFIRST_NODES = etree.XPath(
 )
 # A standfirst sits under its headline: a block with no heading before it is the site's own tagline
 # ("Gesund Essen, Gesund Leben, Gesund Sein" in the page header), and an <h1> is the headline itself.
-_AFTER_A_HEADING = etree.XPath("boolean(preceding::*[self::h1 or self::h2 or self::h3])")
+_HEADING_BEFORE = etree.XPath("preceding::*[self::h1 or self::h2 or self::h3][1]")
+# Characters an XPath string cannot hold (lxml refuses them); a JSON-LD description may ("\u0000").
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Elements inside a paragraph: a standfirst is the block around them.
 _INLINE = frozenset(("span", "em", "strong", "b", "i", "u", "small", "sup", "sub", "abbr", "cite", "q", "time",
                      "mark", "font"))
 
 
-def _standfirst(tree: Any, meta: _Meta) -> str | None:
+def _names_the_site(heading: Any, meta: _Meta, url: str | None) -> bool:
+    """Tell whether a heading is the site's title (its name, or a link to its home page), not a headline.
+
+    WordPress themes show the site's description under it ("<h1 class=site-title><a href=/ rel=home>",
+    then "<h2 class=site-description>"), and many sites declare that tagline as every page's description.
+    """
+    names = (meta.values.get("og:site_name"), meta.values.get("application-name"), meta.json_ld.get("publisher"))
+    if _text_of(heading).casefold() in {" ".join(name.split()).casefold() for name in names if name}:
+        return True
+    for link in heading.iter("a"):
+        target = _absolute(link.get("href"), url) if url else None
+        if target is not None and _site(target) == _site(url or "") and _HOME_PATH.fullmatch(urlsplit(target).path):
+            return True
+    return False
+
+
+def _standfirst(tree: Any, meta: _Meta, url: str | None) -> str | None:
     """The visible block whose text is one of the page's declared descriptions (its standfirst), or None."""
     declared = (*(meta.values.get(key) for key in _DESCRIPTION_KEYS), meta.json_ld.get("description"))
     by_prefix: dict[str, list[str]] = {}
-    for description in dict.fromkeys(" ".join(d.split()) for d in declared if d):
+    for description in dict.fromkeys(" ".join(_NOT_XML.sub("", d).split()) for d in declared if d):
         if MIN_STANDFIRST_WORDS <= word_count(description) <= MAX_STANDFIRST_WORDS:
             by_prefix.setdefault(description[:STANDFIRST_PREFIX_CHARS], []).append(description)
     # One walk of the text nodes per distinct opening (meta and og:description mostly share theirs).
@@ -567,8 +601,11 @@ def _standfirst(tree: Any, meta: _Meta) -> str | None:
                 continue
             text = _text_of(block)
             fits = any(d in text and len(text) <= (1 + MAX_STANDFIRST_EXTRA) * len(d) for d in descriptions)
+            if not fits:
+                continue
             # The walk back to a heading last: it runs for a block that holds the description only.
-            if fits and _AFTER_A_HEADING(block):
+            heading = _HEADING_BEFORE(block)
+            if heading and not _names_the_site(heading[0], meta, url):
                 return unicodedata.normalize("NFC", text)
     return None
 
@@ -580,6 +617,8 @@ def _standfirst(tree: Any, meta: _Meta) -> str | None:
 # one- or two-word links).
 _SUMMARY_LABELS = frozenset(label for labels in furniture.SUMMARY_LABELS.values() for label in labels)
 MAX_LABEL_LEVELS = 5
+# Where a labelled list is the site's, not the article's (an <aside> may be either: a "Key points" box).
+_SITE_FURNITURE = ("nav", "footer", "form", "template", "noscript", "select")
 MIN_SUMMARY_POINTS = 2
 MAX_SUMMARY_POINTS = 8
 MIN_SUMMARY_POINT_WORDS = 6
@@ -613,9 +652,11 @@ def _summary_points(tree: Any) -> list[str]:
         if not _summary_label_before(listing):
             continue
         items = listing.findall("li")
-        points = [_text_of(item) for item in items]
-        if not MIN_SUMMARY_POINTS <= len(points) <= MAX_SUMMARY_POINTS:
+        if not MIN_SUMMARY_POINTS <= len(items) <= MAX_SUMMARY_POINTS:
             continue
+        if next(listing.iterancestors(_SITE_FURNITURE), None) is not None:
+            continue  # the site's menu or footer ("In brief": about us; "Summary": a tab)
+        points = [_text_of(item) for item in items]
         if all(word_count(point) >= MIN_SUMMARY_POINT_WORDS for point in points) and not any(
                 _is_link_list_item(item) for item in items):
             return [unicodedata.normalize("NFC", point) for point in points]
@@ -641,7 +682,7 @@ def extract_page(
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
     # Before trafilatura prunes the tree: the standfirst and the summary box sit outside the body.
-    standfirst, points = _standfirst(tree, meta), _summary_points(tree)
+    standfirst, points = _standfirst(tree, meta, url), _summary_points(tree)
     blocks = _body(tree, url)
     if points or standfirst is not None:
         # Each first, unless the body holds it already (some sites repeat the standfirst as their first
