@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
+from trafilatura.utils import load_html
 
+import ingest.extract.page as page_module
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import extract_page
 
@@ -310,3 +314,52 @@ class TestRuleProperties:
         cut = len(html) * len(junk) // 41
         extracted = extract_page(html[:cut] + tag + junk + html[cut:], url=URL)
         assert isinstance(extracted.text, str)
+
+
+# The standfirst rule's first form: one walk of the body's text nodes per description opening.
+_NODES_BY_OPENING = etree.XPath(
+    "//body//text()[contains(normalize-space(.), $prefix)][not(ancestor::*[self::script or self::style or "
+    "self::noscript or self::template or self::a or self::button or self::figure or self::figcaption or "
+    "self::nav or self::footer or self::aside or self::form or self::select or self::option or self::label])]"
+)
+_HEADED = etree.XPath("boolean(preceding::*[self::h1 or self::h2 or self::h3])")
+_SPACES = st.sampled_from([" ", "  ", "\n", "\t ", "\xa0", " \r\n "])
+_MARKUP = st.sampled_from(["<p>{}</p>", "<h1>{}</h1>", "<h2>{}<h3>x</h3>{}</h2>", "<a href='/x'>{}</a>",
+                           "<nav>{}</nav>", "<div><span>{}</span> {}</div>", "{}<br>{}", "<script>{}</script>",
+                           "<aside>{}</aside>", "<h3>{}</h3>", "<body>{}</body>"])
+
+
+@st.composite
+def _openings_page(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """Openings of descriptions, and a page showing their words split by spaces and markup, around headings."""
+    words = ["council", "voted", "Tuesday", "bridge", "close", "two", "years", "the", "to", "on"]
+    openings = draw(st.lists(st.lists(st.sampled_from(words), min_size=1, max_size=6).map(" ".join),
+                             min_size=1, max_size=4, unique=True))
+    parts = []
+    for _ in range(draw(st.integers(1, 8))):
+        text = draw(st.sampled_from(openings)).replace(" ", draw(_SPACES))
+        parts.append(draw(_MARKUP).replace("{}", text, 1).replace("{}", draw(st.sampled_from(words))))
+    return "<html><body>" + "".join(parts) + "</body></html>", openings
+
+
+def _where(node: Any) -> tuple[Any, bool, str]:
+    """A text node as its element, whether it is that element's tail, and its text (results compare by text)."""
+    return node.getparent(), node.is_tail, str(node)
+
+
+class TestStandfirstWalk:
+    """The one walk from the first heading finds what a walk per opening found, for every opening."""
+
+    @settings(max_examples=150, deadline=None)
+    @given(_openings_page())
+    def test_same_nodes_as_a_walk_per_opening(self, case: tuple[str, list[str]]) -> None:
+        """Every text node the old walk found for an opening, under a heading, is found; none the old walk missed."""
+        html, openings = case
+        tree = load_html(html)
+        found = page_module._standfirst_nodes(tree, openings)
+        for opening in openings:
+            every = [_where(node) for node in _NODES_BY_OPENING(tree, prefix=opening)]
+            headed = [_where(node) for node in _NODES_BY_OPENING(tree, prefix=opening) if _HEADED(node.getparent())]
+            new = [_where(node) for node in found[opening]]
+            assert [where for where in new if where in headed] == headed
+            assert all(where in every for where in new)

@@ -551,11 +551,21 @@ MAX_STANDFIRST_WORDS = 80
 STANDFIRST_PREFIX_CHARS = 32
 # A visible block may hold a little more than the description (a label: "(Outside Music)Recorded ...").
 MAX_STANDFIRST_EXTRA = 0.3
-_STANDFIRST_NODES = etree.XPath(
-    "//body//text()[contains(normalize-space(.), $prefix)][not(ancestor::*[self::script or self::style or "
-    "self::noscript or self::template or self::a or self::button or self::figure or self::figcaption or "
-    "self::nav or self::footer or self::aside or self::form or self::select or self::option or self::label])]"
+_DESCRIPTIONS_PER_PAGE = len(_DESCRIPTION_KEYS) + 1  # and JSON-LD's
+# The text nodes a standfirst may be read from (_standfirst_nodes): in or after the page's first heading,
+# holding a word of a description's opening ($w0 ...: a cheap test; the opening itself is checked in
+# Python), in the body, not in a link, a figure or the site's furniture. One per number of openings.
+_STANDFIRST_NODES = tuple(
+    etree.XPath(
+        "(descendant::text()|following::text())[" + " or ".join(f"contains(., $w{i})" for i in range(count))
+        + "][ancestor::body][not(ancestor::*[self::script or self::style or self::noscript or self::template or "
+        "self::a or self::button or self::figure or self::figcaption or self::nav or self::footer or self::aside or "
+        "self::form or self::select or self::option or self::label])]"
+    )
+    for count in range(1, _DESCRIPTIONS_PER_PAGE + 1)
 )
+# XPath's normalize-space: only these four are white space (a no-break space stays a character).
+_XML_SPACE = re.compile("[ \t\n\r]+")
 # A standfirst sits under its headline: a block with no heading before it is the site's own tagline
 # ("Gesund Essen, Gesund Leben, Gesund Sein" in the page header), and an <h1> is the headline itself.
 _HEADING_BEFORE = etree.XPath("preceding::*[self::h1 or self::h2 or self::h3][1]")
@@ -582,6 +592,26 @@ def _names_the_site(heading: Any, meta: _Meta, url: str | None) -> bool:
     return False
 
 
+def _standfirst_nodes(tree: Any, openings: Iterable[str]) -> dict[str, list[Any]]:
+    """Per description opening, the text nodes holding it (spaced as normalize-space spaces them), in order.
+
+    Only nodes from the page's first heading on: a standfirst's block follows a heading, so a node before
+    them all cannot be one. One walk for all openings (a page declares up to four descriptions; a walk of
+    every text node is most of this rule's cost): a node holding an opening holds its longest word.
+    """
+    found: dict[str, list[Any]] = {opening: [] for opening in openings}
+    first_heading = next(tree.iter("h1", "h2", "h3"), None)
+    if first_heading is None or not found:
+        return found
+    words = {f"w{i}": max(opening.split(" "), key=len) for i, opening in enumerate(found)}
+    for node in _STANDFIRST_NODES[len(words) - 1](first_heading, **words):
+        spaced = " ".join(_XML_SPACE.split(node.strip(" \t\n\r")))
+        for opening, nodes in found.items():
+            if opening in spaced:
+                nodes.append(node)
+    return found
+
+
 def _standfirst(tree: Any, meta: _Meta, url: str | None) -> str | None:
     """The visible block whose text is one of the page's declared descriptions (its standfirst), or None."""
     declared = (*(meta.values.get(key) for key in _DESCRIPTION_KEYS), meta.json_ld.get("description"))
@@ -589,9 +619,9 @@ def _standfirst(tree: Any, meta: _Meta, url: str | None) -> str | None:
     for description in dict.fromkeys(" ".join(_NOT_XML.sub("", d).split()) for d in declared if d):
         if MIN_STANDFIRST_WORDS <= word_count(description) <= MAX_STANDFIRST_WORDS:
             by_prefix.setdefault(description[:STANDFIRST_PREFIX_CHARS], []).append(description)
-    # One walk of the text nodes per distinct opening (meta and og:description mostly share theirs).
+    nodes = _standfirst_nodes(tree, by_prefix)
     for prefix, descriptions in by_prefix.items():
-        for node in _STANDFIRST_NODES(tree, prefix=prefix):
+        for node in nodes[prefix]:
             block = node.getparent()
             if node.is_tail and block is not None:  # text after a <br> or a <span>: the block holds both
                 block = block.getparent()
