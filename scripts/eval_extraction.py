@@ -1,7 +1,10 @@
 """Score wirefeed extraction and raw trafilatura on both shared evaluation sets, same pages, one run.
 
 Usage: python scripts/eval_extraction.py [--set both|fundus|trafilatura] [--jobs N] [--limit N]
-           [--show-worse] [--show-lost] [--json OUT] [--data DIR] [--trafilatura-data DIR]
+           [--show-worse] [--show-lost] [--json OUT] [--texts OUT] [--data DIR] [--trafilatura-data DIR]
+
+--texts writes every page's extract_page text: a change meant to keep the texts (a faster rule) is
+checked with `cmp` of two runs' files, one before the change and one after.
 
 Sets (../shared/data, see its README.md):
 - fundus-eval: 80 English news pages with the human gold paragraphs. Metrics: word-shingle P/R/F1 as
@@ -221,6 +224,7 @@ class PageResult:
     lost: list[Lost] = field(default_factory=list)
     titled: Counts = Counts(0, 0, 0)  # wirefeed's title and text together, as `wirefeed extract --json` gives them
     cascade: bool = False
+    text: str = ""  # extract_page's text, for --texts (not in --json)
 
 
 def _raw(html: bytes, url: str, dataset: str) -> str:
@@ -281,7 +285,7 @@ def run_page(task: Task) -> PageResult:
     result = PageResult(
         dataset=task.dataset, key=task.key, language=language, raw=Counts(0, 0, 0), ours=Counts(0, 0, 0),
         raw_cpu=raw_cpu, ours_cpu=ours_cpu, removed=[(r.text, r.why) for r in extracted.removed],
-        cascade=_took_cascade(extracted),
+        cascade=_took_cascade(extracted), text=ours_text,
     )
     if task.dataset == "fundus":
         gold = "\n".join(task.gold)
@@ -534,6 +538,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--full-cascade-below", metavar="CHARS|always",
                         help="variant: run trafilatura's full cascade when the fast text is shorter than this")
     parser.add_argument("--json", type=Path, help="write per-page and summary figures here")
+    parser.add_argument("--texts", type=Path,
+                        help="write each page's extract_page text here (JSON), to diff two versions' outputs")
     parser.add_argument("--show-worse", action="store_true", help="print every page where wirefeed loses")
     parser.add_argument("--show-lost", action="store_true", help="print each lost `with` sentence and its block")
     return parser.parse_args(argv)
@@ -575,8 +581,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary.update({"trafilatura": fundus.get("raw", {}), "wirefeed": fundus.get("ours", {})})
         f1s = {r.key: {"trafilatura": page_f1(r, "raw"), "wirefeed": page_f1(r, "ours")}
                for r in results if r.dataset == "fundus"}
-        payload = {"summary": summary, "pages": f1s, "page_results": [asdict(r) for r in results]}
+        rows = [{k: v for k, v in asdict(r).items() if k != "text"} for r in results]
+        payload = {"summary": summary, "pages": f1s, "page_results": rows}
         args.json.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    if args.texts:
+        texts = {f"{r.dataset}/{r.key}": r.text for r in results}
+        args.texts.write_text(json.dumps(texts, indent=0, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     return 0
 
 
