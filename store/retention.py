@@ -62,6 +62,24 @@ class PrunePlan:
         }
 
 
+def _own_files(session: Session, directory: Path) -> list[Path]:
+    """This database's archive files: named after it, or pointed at by its rows.
+
+    A file's name carries the database's name (`database_ident`, from its URL), which changes when the
+    database moves (a SQLite file renamed, a server renamed): its files written before still hold its
+    pages. A file of another database sharing the directory is neither.
+    """
+    own = [path for path, _, _, _ in archive_files(directory, database_ident(session))]
+    named = {path.name for path in own}
+    others = {path.name: path for path, _, _, _ in archive_files(directory) if path.name not in named}
+    names = sorted(others)
+    for start in range(0, len(names), 500):
+        referenced = session.scalars(select(RawPage.archive_file).distinct()
+                                     .where(RawPage.archive_file.in_(names[start : start + 500])))
+        own.extend(others[name] for name in referenced if name is not None)
+    return sorted(own)
+
+
 def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
     """What pruning at `now` would remove, without removing anything."""
     days = settings.store.raw_retention_days
@@ -79,7 +97,7 @@ def plan(session: Session, settings: Any, now: datetime) -> PrunePlan:
             found.raw_rows, found.raw_bytes = int(rows), int(size)
         directory = archive_directory(settings, session.get_bind().engine.url.render_as_string(hide_password=False))
         if directory is not None:
-            for path, _, _, _ in archive_files(directory, database_ident(session)):
+            for path in _own_files(session, directory):
                 stat = path.stat()
                 if datetime.fromtimestamp(stat.st_mtime, UTC) < cutoff:
                     found.files.append((path.name, stat.st_size))

@@ -104,6 +104,42 @@ class TestPruneArchiveMode:
             store.close()
 
 
+    def test_files_of_a_moved_database_still_pruned(self, tmp_path: Path) -> None:
+        """After the database file moves (its name in the archive's file names changes), the files its rows
+        point at are still its own to prune; a file of another database sharing the directory is not."""
+        first = tmp_path / "w.db"
+        store = Store(f"sqlite:///{first}")
+        try:
+            run_backfill(store, settings_for(store.url, tmp_path, archive=True),
+                         BackfillOptions(warcs=[str(write_warc(tmp_path / "a.warc", warc_pages()))]))
+        finally:
+            store.close()
+        other = Store(f"sqlite:///{tmp_path}/other.db")
+        try:
+            run_backfill(other, settings_for(other.url, tmp_path, archive=True),
+                         BackfillOptions(warcs=[str(write_warc(tmp_path / "b.warc", warc_pages()))]))
+        finally:
+            other.close()
+        files = sorted((tmp_path / "archive").glob("*.warc.gz"))
+        assert len(files) == 2
+        old = (utcnow() - timedelta(days=31)).timestamp()
+        for path in files:
+            os.utime(path, (old, old))
+        moved = tmp_path / "moved.db"
+        first.rename(moved)
+        store = Store(f"sqlite:///{moved}")
+        try:
+            with store.session() as s:
+                ours = set(s.scalars(select(RawPage.archive_file).distinct()))
+            planned = prune_store(store, settings_for(store.url, tmp_path, archive=True))
+            assert [name for name, _ in planned.files] == sorted(ours)
+            assert planned.file_rows == 4
+            assert sorted(p.name for p in (tmp_path / "archive").glob("*.warc.gz")) == sorted(
+                p.name for p in files if p.name not in ours)
+        finally:
+            store.close()
+
+
 class TestPruneCommand:
     """`wirefeed prune` through the CLI."""
 
