@@ -130,7 +130,7 @@ class TestPruneArchiveMode:
         store = Store(f"sqlite:///{moved}")
         try:
             with store.session() as s:
-                ours = set(s.scalars(select(RawPage.archive_file).distinct()))
+                ours = {name for name in s.scalars(select(RawPage.archive_file).distinct()) if name is not None}
             planned = prune_store(store, settings_for(store.url, tmp_path, archive=True))
             assert [name for name, _ in planned.files] == sorted(ours)
             assert planned.file_rows == 4
