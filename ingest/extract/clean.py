@@ -513,6 +513,31 @@ def single_cell(block: str) -> str:
     return " ".join(cells[0].split()) if len(cells) == 1 else block
 
 
+def _block_reason(row: str, context: PageContext) -> str | None:
+    """Why one block is furniture, judged on its own (None: it is not, as far as this block alone tells)."""
+    block = single_cell(row)  # a layout table's row with one cell is judged by that cell
+    spaced = " ".join(block.split())
+    if _NO_WORD.match(block):
+        return "separator"
+    if UI_LABEL.match(block.strip()) or is_topic_line(block) or is_pointer(block) or is_meta_line(block):
+        return "navigation"
+    if block is row and (spaced in context.links or _doubled(spaced)):  # a table cell may be a link
+        return "related_link"
+    if spaced in context.card_blurbs and _words(block) <= MAX_RELATED_ITEM_WORDS:
+        return "related_link"  # a card's blurb whose headline trafilatura left out
+    if is_byline(block, context.authors):
+        return "byline"
+    if is_date_line(block):
+        return "date_line"
+    if is_photo_caption(block, context.captions):
+        return "photo_caption"
+    if is_prompt(block):
+        return "share_prompt"
+    if is_notice(block):
+        return "site_notice"
+    return None
+
+
 def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str], list[Removed]]:
     """Split blocks into the kept body and the removed ones, each removal with its reason."""
     why: dict[int, str] = {}
@@ -524,28 +549,9 @@ def clean_blocks(blocks: Sequence[str], context: PageContext) -> tuple[list[str]
             if _words(blocks[index]) <= 4 and not blocks[index].rstrip().endswith(_FULL_STOPS):
                 why[index] = "navigation"
     for index, row in enumerate(blocks):
-        if index in why:
-            continue
-        block = single_cell(row)  # a layout table's row with one cell is judged by that cell
-        spaced = " ".join(block.split())
-        if _NO_WORD.match(block):
-            why[index] = "separator"
-        elif UI_LABEL.match(block.strip()) or is_topic_line(block) or is_pointer(block) or is_meta_line(block):
-            why[index] = "navigation"
-        elif block is row and (spaced in context.links or _doubled(spaced)):  # a table cell may be a link
-            why[index] = "related_link"
-        elif spaced in context.card_blurbs and _words(block) <= MAX_RELATED_ITEM_WORDS:
-            why[index] = "related_link"  # a card's blurb whose headline trafilatura left out
-        elif is_byline(block, context.authors):
-            why[index] = "byline"
-        elif is_date_line(block):
-            why[index] = "date_line"
-        elif is_photo_caption(block, context.captions):
-            why[index] = "photo_caption"
-        elif is_prompt(block):
-            why[index] = "share_prompt"
-        elif is_notice(block):
-            why[index] = "site_notice"
+        reason = None if index in why else _block_reason(row, context)
+        if reason is not None:
+            why[index] = reason
     for index in range(1, len(blocks)):
         if index not in why and why.get(index - 1) == "related_link" and is_card_blurb(blocks[index]):
             why[index] = "related_link"

@@ -698,6 +698,22 @@ def _split_blocks(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").split("\n") if line.strip()]
 
 
+def _opened(blocks: list[str], standfirst: str | None, points: list[str]) -> list[str]:
+    """The body opened by its standfirst, then the summary box's points, unless the body holds them already.
+
+    Some sites repeat the standfirst as their first paragraph: a verbatim copy is seen without the shingle
+    comparison of `merge_paragraphs`, which costs the whole text's.
+    """
+    if not points and standfirst is None:
+        return blocks
+    body_text = "\n".join(blocks)
+    if any(point not in body_text for point in points):
+        blocks = merge_paragraphs(blocks, points)
+    if standfirst is not None and standfirst not in body_text:
+        blocks = merge_paragraphs(blocks, [standfirst])  # before the points: it sits under the headline
+    return blocks
+
+
 def extract_page(
     body: bytes | str,
     *,
@@ -713,15 +729,7 @@ def extract_page(
     meta = _read_meta(tree, headers, url)
     # Before trafilatura prunes the tree: the standfirst and the summary box sit outside the body.
     standfirst, points = _standfirst(tree, meta, url), _summary_points(tree)
-    blocks = _body(tree, url)
-    if points or standfirst is not None:
-        # Each first, unless the body holds it already (some sites repeat the standfirst as their first
-        # paragraph); a verbatim copy is seen without the shingle comparison, which costs the whole text's.
-        body_text = "\n".join(blocks)
-        if any(point not in body_text for point in points):
-            blocks = merge_paragraphs(blocks, points)
-        if standfirst is not None and standfirst not in body_text:
-            blocks = merge_paragraphs(blocks, [standfirst])  # before the points: it sits under the headline
+    blocks = _opened(_body(tree, url), standfirst, points)
     if meta.live_posts:
         # A live blog's posts, declared in its JSON-LD, that the page's HTML does not show (loaded by script).
         blocks = merge_paragraphs(blocks, meta.live_posts, unanchored="end")
