@@ -675,7 +675,11 @@ class PageStore:
         clusterer.index = SqlIndex(session, buffered=buffered)
         clusterer.lineage = SqlLineage(session, buffered=buffered)
         replayed = 0
-        for placed in repo.placements_after(session, self._synced_seq, since=since):
+        # A new clusterer replays the window's latest 2 x max_entries decisions: what it keeps is the last
+        # max_entries, each counted against the copy it joined, cached among the max_entries before it; the
+        # state is then that of replaying the whole window (a busy window is some 150,000 decisions).
+        last = 2 * clusterer.max_entries if since is not None else None
+        for placed in repo.placements_after(session, self._synced_seq, since=since, last=last):
             doc = Doc(id=str(placed.article_id), title=placed.title or "", text=placed.text or "",
                       url=placed.url, published=placed.when)
             duplicate_of = str(placed.duplicate_of) if placed.duplicate_of is not None else None

@@ -430,8 +430,10 @@ _FIRST_SEQ = (
 )
 
 
-def placements_after(session: Session, seq: int, *, since: datetime | None = None) -> list[Placement]:
-    """Decisions with a seq above `seq`, in clustering order; with `since`, from the first placed at or after it.
+def placements_after(session: Session, seq: int, *, since: datetime | None = None,
+                     last: int | None = None) -> list[Placement]:
+    """Decisions with a seq above `seq`, in clustering order; with `since`, from the first placed at or after it;
+    with `last`, only the latest `last` of those.
 
     Arrival times grow with seq (they are the wall clock at placement), so the decisions from that first
     one on are those that arrived at or after `since`, including any without band keys to date them.
@@ -451,6 +453,12 @@ def placements_after(session: Session, seq: int, *, since: datetime | None = Non
         if first is None:
             return []
         query = query.where(StoryMember.seq >= first)
+    if last is not None:
+        # The seq index read backwards, `last` entries: the bound of the latest `last` decisions.
+        bound = session.scalar(select(StoryMember.seq).where(StoryMember.seq > seq)
+                               .order_by(StoryMember.seq.desc()).offset(max(last, 1) - 1).limit(1))
+        if bound is not None:
+            query = query.where(StoryMember.seq >= bound)
     return [
         Placement(member.seq, member.article_id, title, text, url, published or fetched, member.story_id,
                   member.duplicate_of, member.score, member.relation, _aware(arrived), member.diff)

@@ -403,6 +403,12 @@ class TestSqlIndexClock:
         with store.session() as session:
             replayed = repo.placements_after(session, 0, since=clusterer.horizon(now))
         assert [(p.title, p.arrived) for p in replayed] == [("tram", arrivals["tram"]), ("wolves", arrivals["wolves"])]
+        with store.session() as session:  # the latest of them only (a new process replays 2 x max_entries)
+            assert [p.title for p in repo.placements_after(session, 0, since=clusterer.horizon(now), last=1)] == [
+                "wolves"]
+            assert [p.title for p in repo.placements_after(session, 0, last=2)] == ["tram", "wolves"]
+            assert [p.title for p in repo.placements_after(session, 0, since=clusterer.horizon(now), last=5)] == [
+                "tram", "wolves"]
 
 
 # Through real ingest passes -----------------------------------------------------------------------

@@ -984,3 +984,54 @@ class TestFollowUps:
         a, b, c = run(story, fragment, doc("c", body(STORY[:2]), hours=21))
         assert b.cluster != a.cluster
         assert c.cluster == a.cluster
+
+
+class TestReplaySuffix:
+    """A new process replays only the last 2 x max_entries decisions of the window: the same state."""
+
+    @staticmethod
+    def corpus() -> list[Doc]:
+        """Stories of four documents each (an original, then copies: trimmed, with the shared footer)."""
+        import random
+
+        rng = random.Random(5)
+        syllables = ["ka", "lo", "mi", "ne", "tu", "ra", "so", "vi", "de", "pa", "ri", "gu"]
+        vocabulary = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(3000)]
+        docs = []
+        for story in range(9):
+            sentences = [" ".join(rng.choice(vocabulary) for _ in range(12)).capitalize() + "." for _ in range(16)]
+            paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, 16, 4)]
+            for copy_number, text in enumerate((body(paragraphs), body(paragraphs) + "\n\n" + FOOTER,
+                                                body(paragraphs[:3]), body(paragraphs[:3]) + "\n\n" + FOOTER)):
+                docs.append(doc(f"s{story}c{copy_number}", text, hours=(4 * story + copy_number) / 60))
+        return docs
+
+    @staticmethod
+    def state(clusterer: Clusterer) -> tuple[object, ...]:
+        """What a clusterer learnt: cached features (order, counted shingles), the sketch, anchors, clock."""
+        cached = [(key, None if counted is None else counted.tolist()) for key, (_, _, counted)
+                  in clusterer._features.items()]
+        return cached, clusterer._df.tolist(), dict(clusterer._anchors), dict(clusterer._anchor_of), clusterer.clock
+
+    def test_last_two_caches_of_decisions_give_the_whole_replay(self) -> None:
+        """Replaying the last 2 x max_entries decisions leaves what replaying all of them does, and the next
+        placements agree; the last max_entries alone do not (a copy is counted against the copy it joined)."""
+        import copy
+
+        docs, placed, size = self.corpus(), 31, 6
+        made = Clusterer(InMemoryIndex(), max_entries=size)
+        arrivals = [T0 + timedelta(minutes=i) for i in range(len(docs))]
+        decisions = [made.add(d, arrivals[i]) for i, d in enumerate(docs[:placed])]
+        assert decisions[placed - size].relation == "near_duplicate"  # the last cache opens with a copy
+
+        def replayed(last: int) -> Clusterer:
+            clusterer = Clusterer(copy.deepcopy(made.index), max_entries=size)
+            for i in range(placed - last, placed):
+                clusterer.learn(docs[i], decisions[i], arrived=arrivals[i])
+            return clusterer
+
+        whole, suffix = replayed(placed), replayed(2 * size)
+        assert self.state(suffix) == self.state(whole)
+        assert self.state(replayed(size)) != self.state(whole)
+        later = [(d, arrivals[placed + i]) for i, d in enumerate(docs[placed:])]
+        assert [suffix.add(d, at) for d, at in later] == [whole.add(d, at) for d, at in later]
