@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from dedupe.model import Doc
 
@@ -82,6 +82,44 @@ class _Slot:
     entry: Entry
     text_hash: str
     alive: bool = True
+
+
+class _Live(Protocol):
+    alive: bool
+
+
+_S = TypeVar("_S", bound=_Live)
+
+
+def file_under(buckets: dict[int, _S | list[_S]], key: int, slot: _S, cap: int) -> None:
+    """File a slot under a key: the slot alone, a list once a second comes, the latest `cap` of them kept."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        buckets[key] = slot
+        return
+    if not isinstance(bucket, list):
+        bucket = buckets[key] = [bucket]
+    bucket.append(slot)
+    if len(bucket) > cap:
+        del bucket[0]
+
+
+def clear_dead(buckets: dict[int, _S | list[_S]], key: int) -> None:
+    """Drop a key's dead slots from the front of its bucket (filed in time order), and the key once none lives."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        return
+    if not isinstance(bucket, list):
+        if not bucket.alive:
+            del buckets[key]
+        return
+    dead = 0
+    while dead < len(bucket) and not bucket[dead].alive:
+        dead += 1
+    if dead == len(bucket):
+        del buckets[key]
+    elif dead:
+        del bucket[:dead]
 
 
 class InMemoryIndex:
@@ -141,15 +179,7 @@ class InMemoryIndex:
         if text_hash not in self._hashes or not self._hashes[text_hash].alive:
             self._hashes[text_hash] = slot
         for key in dict.fromkeys(entry.keys):
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                self._buckets[key] = slot
-                continue
-            if not isinstance(bucket, list):
-                bucket = self._buckets[key] = [bucket]
-            bucket.append(slot)
-            if len(bucket) > self._max_per_key:
-                del bucket[0]
+            file_under(self._buckets, key, slot, self._max_per_key)
         while self._size > self._max_entries:
             self._drop(self._order.popleft())
 
@@ -170,18 +200,5 @@ class InMemoryIndex:
         if self._hashes.get(slot.text_hash) is slot:
             del self._hashes[slot.text_hash]
         for key in slot.entry.keys:  # a repeated key finds its bucket clean or gone
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                continue
-            if not isinstance(bucket, list):
-                if not bucket.alive:
-                    del self._buckets[key]
-                continue
-            dead = 0
-            while dead < len(bucket) and not bucket[dead].alive:
-                dead += 1
-            if dead == len(bucket):
-                del self._buckets[key]
-            elif dead:
-                del bucket[:dead]
+            clear_dead(self._buckets, key)
         return 1

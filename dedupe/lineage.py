@@ -31,7 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
-from dedupe.index import KEY_MASK, Entry
+from dedupe.index import KEY_MASK, Entry, clear_dead, file_under
 from dedupe.model import Doc
 from dedupe.text import U64, mix64
 
@@ -130,15 +130,7 @@ class InMemoryLineage:
         self._seq += 1
         self._order.append(slot)
         for key in dict.fromkeys(entry.keys):
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                self._buckets[key] = slot
-                continue
-            if not isinstance(bucket, list):
-                bucket = self._buckets[key] = [bucket]
-            bucket.append(slot)
-            if len(bucket) > MAX_PER_KEY:
-                del bucket[0]
+            file_under(self._buckets, key, slot, MAX_PER_KEY)
         while len(self._order) > self._max_entries:
             self._drop(self._order.popleft())
 
@@ -154,20 +146,7 @@ class InMemoryLineage:
         """Forget an entry taken off the front of _order, and the buckets it leaves empty."""
         slot.alive = False
         for key in slot.entry.keys:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                continue
-            if not isinstance(bucket, list):
-                if not bucket.alive:
-                    del self._buckets[key]
-                continue
-            dead = 0
-            while dead < len(bucket) and not bucket[dead].alive:
-                dead += 1
-            if dead == len(bucket):
-                del self._buckets[key]
-            elif dead:
-                del bucket[:dead]
+            clear_dead(self._buckets, key)
 
     def __len__(self) -> int:
         """How many entries are kept."""
