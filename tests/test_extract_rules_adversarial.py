@@ -15,20 +15,11 @@ from trafilatura.utils import load_html
 import ingest.extract.page as page_module
 from ingest.extract.clean import PageContext, clean_blocks
 from ingest.extract.page import extract_page
+from tests import test_extract
 
-URL = "https://courier.example/news/old-mill-bridge"
-BODY = (
-    "The Old Mill bridge, which carries about 18,000 vehicles a day across the river, will shut in May for "
-    "repairs that engineers say can no longer wait after inspectors found corroded steel in three supports.",
-    "Councillors approved the closure by nine votes to four after a two-hour debate in which residents of the "
-    "eastern estates asked for a temporary footbridge and a shuttle bus during the works.",
-    "The council's transport lead said both requests would be studied, but warned that the budget for the "
-    "repairs was already stretched by the rising cost of materials and labour.",
-)
-STANDFIRST = (
-    "The council voted on Tuesday to close the bridge for two years, leaving commuters with a twenty-minute "
-    "detour through the town centre"
-)
+# The page of test_extract's standfirst tests (the module, not the class: pytest would collect it twice).
+URL, BODY, STANDFIRST = test_extract.TestStandfirst.URL, test_extract.TestStandfirst.PARAGRAPHS, \
+    test_extract.TestStandfirst.STANDFIRST
 TAGLINE = "Independent local news for the valley and its towns since 1887"
 POINTS = (
     "Mortgage applications fell 5% last week as rates stayed above 7% for the third week running.",
