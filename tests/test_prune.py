@@ -103,23 +103,17 @@ class TestPruneArchiveMode:
         finally:
             store.close()
 
-
     def test_files_of_a_moved_database_still_pruned(self, tmp_path: Path) -> None:
         """After the database file moves (its name in the archive's file names changes), the files its rows
         point at are still its own to prune; a file of another database sharing the directory is not."""
         first = tmp_path / "w.db"
-        store = Store(f"sqlite:///{first}")
-        try:
-            run_backfill(store, settings_for(store.url, tmp_path, archive=True),
-                         BackfillOptions(warcs=[str(write_warc(tmp_path / "a.warc", warc_pages()))]))
-        finally:
-            store.close()
-        other = Store(f"sqlite:///{tmp_path}/other.db")
-        try:
-            run_backfill(other, settings_for(other.url, tmp_path, archive=True),
-                         BackfillOptions(warcs=[str(write_warc(tmp_path / "b.warc", warc_pages()))]))
-        finally:
-            other.close()
+        for database, warc in ((first, "a.warc"), (tmp_path / "other.db", "b.warc")):  # one archive directory
+            store = Store(f"sqlite:///{database}")
+            try:
+                run_backfill(store, settings_for(store.url, tmp_path, archive=True),
+                             BackfillOptions(warcs=[str(write_warc(tmp_path / warc, warc_pages()))]))
+            finally:
+                store.close()
         files = sorted((tmp_path / "archive").glob("*.warc.gz"))
         assert len(files) == 2
         old = (utcnow() - timedelta(days=31)).timestamp()
