@@ -7,6 +7,8 @@ not an http(s) URL or a valid record is junk, skipped and counted with its line 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,9 +66,13 @@ def is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+# JSON's `\ud800` escapes decode to lone surrogates, which no database, log or URL can carry.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _optional_str(row: dict[str, object], key: str) -> str | None:
     value = row.get(key)
-    return value.strip() or None if isinstance(value, str) else None
+    return _SURROGATE.sub("\ufffd", value).strip() or None if isinstance(value, str) else None
 
 
 def _record(number: int, text: str, result: UrlList) -> UrlEntry | None:
@@ -78,12 +84,18 @@ def _record(number: int, text: str, result: UrlList) -> UrlEntry | None:
     except RecursionError:  # `{"url": [[[[...` nested deeper than the parser's recursion allows
         result.reject(number, "not JSON: nested too deeply")
         return None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        result.reject(number, f"a number of more than {sys.get_int_max_str_digits():,} digits")
+        return None
     if not isinstance(row, dict):
         result.reject(number, "a JSON line must be an object")
         return None
     url = row.get("url")
     if not isinstance(url, str) or not is_http_url(url.strip()):
         result.reject(number, "no http(s) 'url'")
+        return None
+    if _SURROGATE.search(url) or _SURROGATE.search(str(row.get("feed") or "")):
+        result.reject(number, "a lone surrogate (\\ud800-\\udfff) in a URL")
         return None
     published = None
     if row.get("published") not in (None, ""):

@@ -223,18 +223,52 @@ def _parse(raw: bytes, first: bool) -> tuple[Doc, bool] | str | None:
         return f"not JSON: {exc.msg}"
     except RecursionError:  # `[[[[...` deeper than the parser's recursion allows
         return "not JSON: nested too deeply"
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        return f"a number of more than {sys.get_int_max_str_digits():,} digits"
     if not isinstance(row, dict) or "id" not in row or "text" not in row:
         return "each line needs at least 'id' and 'text'"
     if not isinstance(row["text"], str):
         return f"'text' must be a string, not {type(row['text']).__name__}"
+    doc_id = _doc_id(row["id"])
+    if doc_id is None:
+        return f"'id' must be a string or a number, not {_json_type(row['id'])}"
+    if not _encodable(doc_id):
+        return "'id' holds a lone surrogate (\\ud800-\\udfff), which no UTF-8 output can carry"
     published = None
     if row.get("published"):
         # The one date rule: a date that does not parse ("1.5", "2024-001") or lies outside the bounds (year 1,
         # year 9999) is ignored and the record is undated, as for every date from outside.
         published = dates.parse_datetime(str(row["published"]))
-    doc = Doc(id=str(row["id"]), title=str(row.get("title") or ""), text=row["text"], url=row.get("url"),
+    doc = Doc(id=doc_id, title=str(row.get("title") or ""), text=row["text"], url=row.get("url"),
               published=published)
     return doc, bool(row.get("published")) and published is None
+
+
+def _doc_id(value: object) -> str | None:
+    """A record's id as the text it is written back as; None for null, true/false, arrays and objects."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type, as the user wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _encodable(text: str) -> bool:
+    """Whether a string is valid Unicode (JSON's `\\ud800` escapes give lone surrogates, which UTF-8 refuses)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # Workers ------------------------------------------------------------------------------------------
