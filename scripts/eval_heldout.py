@@ -211,6 +211,7 @@ class PageScore:
     raw_chars: int
     raw_error: str = ""
     ours_error: str = ""
+    later_cpu: tuple[float, float] = (0.0, 0.0)  # mean CPU of raw and of ours over the later --rounds
 
     @property
     def ours_status(self) -> str:
@@ -392,7 +393,8 @@ def _page_row(score: PageScore) -> dict[str, Any]:
         "key": result.key, "url": score.url, "language": result.language, "script": score.script,
         "tested_by_newspaper4k": score.tested, "raw": {**asdict(result.raw), "prf": result.raw.prf()},
         "ours": {**asdict(result.ours), "prf": result.ours.prf()}, "delta_f1": f1(result.ours) - f1(result.raw),
-        "raw_cpu": result.raw_cpu, "ours_cpu": result.ours_cpu, "ours_status": score.ours_status,
+        "raw_cpu": result.raw_cpu, "ours_cpu": result.ours_cpu, "later_cpu": score.later_cpu,
+        "ours_status": score.ours_status,
         "ours_error": score.ours_error, "raw_error": score.raw_error, "chars": {
             "expected": score.expected_chars, "raw": score.raw_chars, "ours": len(result.text)},
         "removed": result.removed, "lost": [asdict(lost) for lost in result.lost],
@@ -433,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = [run_page(page, index) for index, page in enumerate(pairing.pages)]
     warm = [[time_page(page, index + rnd) for index, page in enumerate(pairing.pages)]
             for rnd in range(1, args.rounds)]
+    for index, score in enumerate(scores):
+        if warm:
+            score.later_cpu = (sum(rnd[index][0] for rnd in warm) / len(warm),
+                               sum(rnd[index][1] for rnd in warm) / len(warm))
     print("\nper page (word-shingle P/R/F1 against newspaper4k's expected text; test: named in its tests)")
     print_pages(scores)
     print("\ntotals")
