@@ -25,11 +25,13 @@ import re
 import sys
 import tarfile
 import unicodedata
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -187,9 +189,9 @@ def load_newspaper4k(tarball: Path) -> list[tuple[str, str, str, list[str]]]:
 
 
 def _shingles(text: str) -> set[int]:
-    """Hashes of the text's character 12-grams (script-independent)."""
+    """CRC32s of the text's character 12-grams at every position (script-independent, the same in every run)."""
     flat = re.sub(r"\s+", " ", text.lower())
-    return {hash(flat[i : i + 12]) for i in range(0, max(1, len(flat) - 12), 3)}
+    return {zlib.crc32(flat[i : i + 12].encode()) for i in range(max(1, len(flat) - 11))}
 
 
 def distinct(articles: list[tuple[str, str, str, list[str]]]) -> list[tuple[str, str, str, list[str]]]:
@@ -234,6 +236,16 @@ def load_pieces(data: Path = DATA, newspaper4k: Path = NEWSPAPER4K) -> list[Piec
             head = title if part == 0 else _headline(run[0])
             pieces.append(Piece(source, part, lang, head, tuple(run)))
     return pieces
+
+
+def long_enough(piece: Piece) -> bool:
+    """A piece that can be a news original."""
+    return count_words(" ".join(piece.paragraphs)) >= ORIGINAL_MIN_WORDS
+
+
+def short(piece: Piece) -> bool:
+    """A piece only long enough for a brief."""
+    return BRIEF_WORDS[0] <= count_words(" ".join(piece.paragraphs)) < ORIGINAL_MIN_WORDS
 
 
 # ---------------------------------------------------------------------------------------------- edits
@@ -414,7 +426,7 @@ def edit_boilerplate(rng: random.Random, draft: Draft, ctx: Context) -> Draft | 
     out = draft.copy()
     for _ in range(rng.randint(1, 3)):
         block = rng.choice(("read", "read", "ad", "share"))
-        text = (f"{furniture['read']} {rng.choice(ctx.headlines)}" if block == "read" and ctx.headlines
+        text = (f"{furniture['read'][0]} {rng.choice(ctx.headlines)}" if block == "read" and ctx.headlines
                 else rng.choice(furniture["ad"] if block == "ad" else furniture["share"]))
         out.paragraphs.insert(rng.randint(1, len(out.paragraphs) - 1), text)
     return out
@@ -546,12 +558,12 @@ class Generator:
         ident = f"{outlet.id}-{self.seed}-{self.count:06d}"
         local = when.astimezone(timezone(timedelta(hours=outlet.utc_offset)))
         text = "\n\n".join(p for p in draft.paragraphs if p.strip())
-        base = {"negative": None, "of": None, "family": None, "source": None, "copied_from": None,
+        base: dict[str, Any] = {"negative": None, "of": None, "family": None, "source": None, "copied_from": None,
                 "edits": [], "agency": outlet.agency}
         base.update(labels)
         return Row(ident, draft.title, text, outlet.url(draft.title, local, self.count), local.isoformat(),
                    story.id, story.kind, lang=story.lang, outlet=outlet.id, footers=list(draft.footers),
-                   **base)  # type: ignore[arg-type]
+                   **base)
 
     def new_story(self, kind: str, lang: str) -> Story:
         """An empty story with the next id."""
@@ -590,7 +602,8 @@ class Generator:
         done: list[str] = []
         spare = [k for k in TEXT_EDITS if k not in kinds]
         self.rng.shuffle(spare)
-        for kind in [k for k in kinds if k in TEXT_EDITS]:
+        for wanted in [k for k in kinds if k in TEXT_EDITS]:
+            kind = wanted
             edited = TEXT_EDITS[kind](self.rng, draft, ctx)
             while edited is None and spare:
                 kind = spare.pop()
@@ -717,7 +730,7 @@ class Generator:
         stories = []
         outlet = self.outlet(lang)
         for _ in range(self.rng.randint(3, 10)):
-            values = {name: self.rng.choice(choices) for name, choices in slots.items()}
+            values: dict[str, object] = {name: self.rng.choice(choices) for name, choices in slots.items()}
             values.update({f"n{i}": self.rng.randint(2, 99) for i in range(6)})
             values.update({f"x{i}": f"{self.rng.uniform(0.1, 9.9):.2f}" for i in range(4)})
             story = self.new_story("template", lang)
@@ -760,7 +773,10 @@ class Generator:
         """A news story with its copies, and sometimes a follow-up or a same-event text from the same source."""
         story = self.news(piece)
         self.with_copies(story, docs, scale)
-        sibling = (lambda p: p.source == piece.source and count_words(" ".join(p.paragraphs)) >= 60)
+
+        def sibling(other: Piece) -> bool:
+            return other.source == piece.source and count_words(" ".join(other.paragraphs)) >= 60
+
         roll = self.rng.random()
         if roll < 0.3 and self.total() < docs and (later := self.take(sibling)):
             self.with_copies(self.followup(story, later), docs, scale)
@@ -769,8 +785,6 @@ class Generator:
 
     def generate(self, docs: int) -> list[Row]:
         """`docs` documents in publication order; copy counts stretch when the real texts would not reach it."""
-        long_enough = (lambda p: count_words(" ".join(p.paragraphs)) >= ORIGINAL_MIN_WORDS)
-        short = (lambda p: BRIEF_WORDS[0] <= count_words(" ".join(p.paragraphs)) < ORIGINAL_MIN_WORDS)
         while self.total() < docs:
             roll, scale = self.rng.random(), self.copy_scale(docs)
             if roll < 0.04:
@@ -795,7 +809,8 @@ def summary(rows: list[Row]) -> str:
     """Stories, kinds, languages, negatives and edit counts of a corpus, for a person to check."""
     stories = Counter(r.story for r in rows)
     sizes = Counter(min(n - 1, 20) for n in stories.values())
-    lines = [f"{len(rows)} documents, {len(stories)} stories; copies per story (20 = 20+): {dict(sorted(sizes.items()))}",
+    lines = [f"{len(rows)} documents, {len(stories)} stories; copies per story (20 = 20+): "
+             f"{dict(sorted(sizes.items()))}",
              f"kinds: {dict(Counter(r.kind for r in rows))}",
              f"stories by kind: {dict(Counter(k for k, _ in {(r.kind, r.story) for r in rows}))}",
              f"template families: {len({r.family for r in rows if r.family})}",
@@ -937,7 +952,7 @@ def _footer(kind: str | None, lang: str, name: str) -> str | None:
     """The footer block an outlet of that language and kind appends."""
     if kind is None:
         return None
-    if lang != "en" and lang != "*":
+    if lang not in {"en", "*"}:
         text = (FOOTERS_LOCAL_LONG.get(lang) if kind == "long" else None) or FOOTERS_LOCAL.get(lang)
         return text.format(name=name) if text else None
     return FOOTERS[kind].format(name=name)
@@ -969,23 +984,24 @@ CITIES = {"en": ["Washington", "London", "Brussels", "Geneva", "Nairobi", "Singa
           "ja": ["東京", "大阪", "ワシントン"], "ko": ["서울", "부산", "워싱턴"], "th": ["กรุงเทพฯ", "เชียงใหม่"],
           "hi": ["नई दिल्ली", "मुंबई"], "ne": ["काठमाडौं"], "bn": ["কলকাতা", "ঢাকা"], "my": ["ရန်ကုန်"],
           "lv": ["Rīga", "Liepāja"]}
-BOILERPLATE: dict[str, dict[str, object]] = {
-    "en": {"read": "Read more:", "ad": ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement"],
+BOILERPLATE: dict[str, dict[str, list[str]]] = {
+    "en": {"read": ["Read more:"], "ad": ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement"],
            "share": ["Share this article", "Share on Facebook Share on X Email", "Click here to share this story"],
            "labels": ["BREAKING:", "UPDATE 1-", "WATCH:", "Live:", "EXCLUSIVE:"]},
-    "es": {"read": "Lea también:", "ad": ["Publicidad", "PUBLICIDAD"], "share": ["Comparte esta noticia"],
+    "es": {"read": ["Lea también:"], "ad": ["Publicidad", "PUBLICIDAD"], "share": ["Comparte esta noticia"],
            "labels": ["ÚLTIMA HORA:", "VIDEO:", "Directo:"]},
-    "fr": {"read": "Lire aussi :", "ad": ["Publicité", "PUBLICITÉ"], "share": ["Partager cet article"],
+    "fr": {"read": ["Lire aussi :"], "ad": ["Publicité", "PUBLICITÉ"], "share": ["Partager cet article"],
            "labels": ["DIRECT.", "INFO", "VIDÉO."]},
-    "de": {"read": "Lesen Sie auch:", "ad": ["Anzeige", "ANZEIGE"], "share": ["Artikel teilen"],
+    "de": {"read": ["Lesen Sie auch:"], "ad": ["Anzeige", "ANZEIGE"], "share": ["Artikel teilen"],
            "labels": ["EILMELDUNG:", "Liveblog:"]},
-    "ar": {"read": "اقرأ أيضا:", "ad": ["إعلان"], "share": ["شارك هذا المقال"], "labels": ["عاجل:", "فيديو:"]},
-    "zh": {"read": "延伸阅读：", "ad": ["广告"], "share": ["分享到微信 微博"], "labels": ["快讯：", "独家："]},
-    "ja": {"read": "あわせて読みたい：", "ad": ["広告"], "share": ["この記事をシェアする"], "labels": ["速報：", "動画："]},
-    "ko": {"read": "관련기사:", "ad": ["광고"], "share": ["기사 공유하기"], "labels": ["[속보]", "[단독]"]},
-    "th": {"read": "อ่านเพิ่มเติม:", "ad": ["โฆษณา"], "share": ["แชร์ข่าวนี้"], "labels": ["ด่วน:"]},
-    "hi": {"read": "यह भी पढ़ें:", "ad": ["विज्ञापन"], "share": ["यह खबर शेयर करें"], "labels": ["ब्रेकिंग:"]},
-    "lv": {"read": "Lasiet arī:", "ad": ["Reklāma"], "share": ["Dalīties ar rakstu"], "labels": ["ZIŅA:"]},
+    "ar": {"read": ["اقرأ أيضا:"], "ad": ["إعلان"], "share": ["شارك هذا المقال"], "labels": ["عاجل:", "فيديو:"]},
+    "zh": {"read": ["延伸阅读："], "ad": ["广告"], "share": ["分享到微信 微博"], "labels": ["快讯：", "独家："]},
+    "ja": {"read": ["あわせて読みたい："], "ad": ["広告"], "share": ["この記事をシェアする"],
+           "labels": ["速報：", "動画："]},
+    "ko": {"read": ["관련기사:"], "ad": ["광고"], "share": ["기사 공유하기"], "labels": ["[속보]", "[단독]"]},
+    "th": {"read": ["อ่านเพิ่มเติม:"], "ad": ["โฆษณา"], "share": ["แชร์ข่าวนี้"], "labels": ["ด่วน:"]},
+    "hi": {"read": ["यह भी पढ़ें:"], "ad": ["विज्ञापन"], "share": ["यह खबर शेयर करें"], "labels": ["ब्रेकिंग:"]},
+    "lv": {"read": ["Lasiet arī:"], "ad": ["Reklāma"], "share": ["Dalīties ar rakstu"], "labels": ["ZIŅA:"]},
 }
 SYNONYMS: dict[str, dict[str, str]] = {
     "en": {"said": "stated", "says": "states", "told": "informed", "announced": "unveiled", "began": "started",
@@ -1010,10 +1026,12 @@ SYNONYMS: dict[str, dict[str, str]] = {
            "important": "majeur", "maintenant": "désormais", "presque": "quasiment", "personnes": "individus"},
     "de": {"sagte": "erklärte", "auch": "ebenfalls", "aber": "jedoch", "jetzt": "nun", "wichtig": "bedeutend"},
     "lv": {"sacīja": "pastāstīja", "arī": "tāpat", "bet": "taču", "tagad": "pašlaik", "svarīgi": "būtiski"},
-    "zh": {"表示": "称", "目前": "当前", "已经": "已", "进行": "开展", "重要": "关键", "认为": "指出", "记者": "本报记者",
-           "发展": "推进", "合作": "协作", "国家": "国"},
-    "ja": {"述べた": "語った", "発表した": "明らかにした", "現在": "今", "しかし": "だが", "約": "およそ", "によると": "によれば"},
-    "ko": {"밝혔다": "말했다", "말했다": "전했다", "주장": "입장", "지난": "앞선", "그러나": "하지만", "또한": "아울러"},
+    "zh": {"表示": "称", "目前": "当前", "已经": "已", "进行": "开展", "重要": "关键", "认为": "指出",
+           "记者": "本报记者", "发展": "推进", "合作": "协作", "国家": "国"},
+    "ja": {"述べた": "語った", "発表した": "明らかにした", "現在": "今", "しかし": "だが", "約": "およそ",
+           "によると": "によれば"},
+    "ko": {"밝혔다": "말했다", "말했다": "전했다", "주장": "입장", "지난": "앞선", "그러나": "하지만",
+           "또한": "아울러"},
     "ar": {"قال": "أكد", "أعلن": "ذكر", "أكدت": "قالت", "مصادر": "جهات", "حيث": "إذ", "أيضا": "كذلك"},
     "th": {"กล่าว": "ระบุ", "ตำรวจ": "เจ้าหน้าที่ตำรวจ", "เมื่อ": "เมื่อวันที่"},
     "hi": {"कहा": "बताया", "लेकिन": "परंतु", "भी": "साथ ही", "अब": "फिलहाल", "लोग": "लोगों"},
