@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import sqlite3
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -65,3 +67,82 @@ class TestUrlListRecords:
         assert result.code == 0, result.err
         assert "internal" not in result.err
         assert "junk lines 2" in result.out
+
+
+ARTICLE = (
+    "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+    "<p>The harbour authority said on {day} that the new ferry terminal would open in spring after two years "
+    "of building work and delays at the east quay.</p><p>Officials expect the terminal to handle two million "
+    "passengers a year on {day}, doubling the capacity of the old building.</p></article></body></html>"
+)
+
+
+def article(title: str, day: str) -> bytes:
+    """An article page whose text differs by `day` (so two of them are not one story's exact copies)."""
+    return ARTICLE.format(title=title, day=day).encode()
+
+
+def warc_record(uri: bytes, body: bytes, headers: bytes = b"Content-Type: text/html; charset=utf-8\r\n",
+                length: bytes | None = None) -> bytes:
+    """One gzipped WARC response record, its Content-Length given or true."""
+    payload = b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n" + body
+    head = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%d>\r\nWARC-Target-URI: %s\r\n"
+            b"WARC-Date: 2024-05-01T08:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+            b"Content-Length: %s\r\n\r\n" % (abs(hash(uri)), uri, length or str(len(payload)).encode()))
+    return gzip.compress(head + payload + b"\r\n\r\n")
+
+
+def articles(db: Path) -> dict[str, str]:
+    """The stored articles' URLs and statuses."""
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT url, status FROM articles").fetchall())
+
+
+@pytest.fixture
+def one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One extraction worker: these files hold a page or two."""
+    monkeypatch.setenv("WIREFEED_EXTRACT__WORKERS", "1")
+
+
+@pytest.mark.usefixtures("one_worker")
+class TestWarcRecords:
+    """WARC records nobody here wrote, each beside a healthy one."""
+
+    def test_gzip_bomb_payload_is_skipped_at_the_size_cap(self, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+        """A 3 MB gzip-encoded payload over `[fetch] max_bytes` (1 MB) is skipped and counted, never held whole."""
+        monkeypatch.setenv("WIREFEED_FETCH__MAX_BYTES", str(1 << 20))
+        bomb = gzip.compress(b"<html><body><p>" + b"a" * (3 << 20) + b"</p></body></html>")
+        warc = tmp_path / "bomb.warc.gz"
+        encoded = b"Content-Type: text/html\r\nContent-Encoding: gzip\r\n"
+        warc.write_bytes(
+            warc_record(b"http://news.example/bomb.html", bomb, encoded)
+            + warc_record(b"http://news.example/good.html", article("Ferry", "Monday")))
+        result = wirefeed("--db", str(tmp_path / "w.db"), "backfill", "--warc", str(warc), "--no-progress")
+        assert result.code == 0, result.err
+        assert "WARC responses over [fetch] max_bytes skipped 1" in result.out
+        assert articles(tmp_path / "w.db") == {"http://news.example/good.html": "ok"}
+
+    def test_content_length_beyond_any_index_is_damage(self, tmp_path: Path) -> None:
+        """A Content-Length of 23 digits is the file's damage at that record, said in one line (it was internal)."""
+        warc = tmp_path / "cl.warc.gz"
+        warc.write_bytes(warc_record(b"http://news.example/a.html", article("Ferry", "Monday"),
+                                     length=b"99999999999999999999999"))
+        result = wirefeed("--db", str(tmp_path / "w.db"), "backfill", "--warc", str(warc), "--no-progress")
+        assert result.code == 1
+        assert "internal" not in result.err
+        assert "damaged at record 1 (byte offset 0): Content-Length out of range" in result.out
+
+    def test_iri_target_is_stored_percent_encoded(self, tmp_path: Path) -> None:
+        """A target URI with raw non-ASCII bytes (WARC 1.1 allows IRIs) is stored as its URI (it failed to archive)."""
+        warc = tmp_path / "iri.warc.gz"
+        warc.write_bytes(warc_record("http://bücher.example/café.html".encode(), article("Café", "Tuesday"))
+                         + warc_record(b"http://news.example/latin\xe9.html", article("Latin", "Friday"))
+                         + warc_record(b"http://news.example/good.html", article("Ferry", "Monday")))
+        result = wirefeed("--db", str(tmp_path / "w.db"), "backfill", "--warc", str(warc), "--no-progress")
+        assert result.code == 0, result.err
+        assert articles(tmp_path / "w.db") == {
+            "http://xn--bcher-kva.example/caf%C3%A9.html": "ok",
+            "http://news.example/latin%C3%A9.html": "ok",
+            "http://news.example/good.html": "ok",
+        }

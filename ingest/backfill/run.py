@@ -126,6 +126,7 @@ class BackfillSummary:
     invalid_entries: int = 0
     not_html: int = 0
     bad_records: int = 0  # WARC responses whose HTTP headers cannot be read: skipped
+    too_large: int = 0  # WARC responses over `[fetch] max_bytes`: skipped
     source_errors: list[str] = field(default_factory=list)
 
     # The tally's counts, under the names this summary has always had.
@@ -156,7 +157,7 @@ class BackfillSummary:
             "failed_by_reason": dict(sorted(self.failed.items())), "skipped": self.skipped, "deferred": self.deferred,
             "junk_lines": self.junk_lines, "out_of_range": self.out_of_range, "other_site": self.other_site,
             "invalid_entries": self.invalid_entries, "not_html": self.not_html, "bad_records": self.bad_records,
-            "unchanged": self.unchanged,
+            "too_large": self.too_large, "unchanged": self.unchanged,
             "reextracted": self.reextracted, "changed": self.changed, "source_errors": len(self.source_errors),
         }
 
@@ -539,7 +540,7 @@ class Backfill:
     def _warc_work(self, path: str) -> Generator[Work, None, None]:
         stats = WarcStats()
         try:
-            for page in read_warc(path, stats):
+            for page in read_warc(path, stats, max_bytes=self.pipeline.settings.fetch.max_bytes):
                 response = page.response
                 if not response.url or not self._keep(response.url, page.fetched):
                     continue
@@ -554,8 +555,9 @@ class Backfill:
         finally:
             self.summary.not_html += stats.not_html
             self.summary.bad_records += stats.bad_headers
+            self.summary.too_large += stats.too_large
             log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html,
-                     bad_headers=stats.bad_headers)
+                     bad_headers=stats.bad_headers, too_large=stats.too_large)
 
 
 def _work_key(url: str) -> str:
@@ -599,6 +601,8 @@ def format_summary(summary: BackfillSummary, *, reextract: bool = False) -> list
             extras.append(f"non-HTML WARC responses {summary.not_html}")
         if summary.bad_records:
             extras.append(f"unreadable WARC records skipped {summary.bad_records}")
+        if summary.too_large:
+            extras.append(f"WARC responses over [fetch] max_bytes skipped {summary.too_large}")
         if summary.deferred:
             extras.append(f"deferred (rerun to take them) {summary.deferred}")
         lines.append("  " + ", ".join(extras))

@@ -2,7 +2,8 @@
 
 A damaged or truncated archive is read up to the damaged record; what came before is kept and the
 damage is reported with the file, the record number and its byte offset. A well-framed record whose HTTP
-status line cannot be read (`HTTP/1.1 abc`) is not damage: it is counted, skipped, and the file goes on.
+status line cannot be read (`HTTP/1.1 abc`) is not damage: it is counted, skipped, and the file goes on;
+so is an HTML payload over the size cap (read no further than the cap: a gzip bomb is never held whole).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import structlog
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
 from ingest.dates import parse_datetime
@@ -61,6 +64,7 @@ class WarcStats:
     pages: int = 0
     not_html: int = 0
     bad_headers: int = 0  # responses whose HTTP status line cannot be read: skipped
+    too_large: int = 0  # HTML responses over the size cap: skipped
     damaged: list[WarcDamaged] = field(default_factory=list)
 
 
@@ -86,10 +90,11 @@ def _is_html(status: int, headers: dict[str, str]) -> bool:
     return status == 200 and media in HTML_TYPES
 
 
-def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[WarcPage]:
+def read_warc(path: str | Path, stats: WarcStats | None = None, max_bytes: int | None = None) -> Iterator[WarcPage]:
     """Yield the 200 text/html responses of a WARC file (gzipped or not); raise WarcDamaged at damage.
 
-    Raises FileNotFoundError for a missing file before yielding anything.
+    A response whose payload (de-chunked and decompressed) is over `max_bytes` is skipped and counted, as
+    the fetcher refuses such a page. Raises FileNotFoundError for a missing file before yielding anything.
     """
     stats = stats if stats is not None else WarcStats()
     name = str(path)
@@ -102,33 +107,23 @@ def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[Warc
             for record in records:
                 number += 1
                 stats.records += 1
-                if record.rec_type != "response" or record.http_headers is None:
+                page = _page(record, stats, max_bytes)
+                if page is None:
                     continue
-                stats.responses += 1
-                status = _status(record.http_headers)
-                if status is None:
-                    stats.bad_headers += 1
+                if page is _BAD_STATUS:
                     bad.append(number)
                     continue
-                headers = _headers(record.http_headers.headers)
-                if not _is_html(status, headers):
-                    stats.not_html += 1
-                    continue
-                body = record.content_stream().read()
                 if record.raw_stream.limit > 0:
                     # The record's Content-Length promised more bytes than the file holds.
                     raise WarcDamaged(name, number, records.get_record_offset(),
                                       f"record truncated ({record.raw_stream.limit} bytes missing)")
-                url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 stats.pages += 1
-                yield WarcPage(
-                    response=Response(url=url, status=status, headers=headers, body=body),
-                    fetched=parse_datetime(record.rec_headers.get_header("WARC-Date")),
-                    record=number,
-                    offset=records.get_record_offset(),
-                )
+                yield WarcPage(response=page, fetched=parse_datetime(record.rec_headers.get_header("WARC-Date")),
+                               record=number, offset=records.get_record_offset())
         except ArchiveLoadFailed as exc:
             raise WarcDamaged(name, number + 1, records.offset, _first_line(str(exc))) from exc
+        except OverflowError as exc:  # a Content-Length of more digits than an index holds
+            raise WarcDamaged(name, number + 1, records.offset, "Content-Length out of range") from exc
         except (zlib.error, EOFError, OSError, ValueError) as exc:
             raise WarcDamaged(name, number, records.offset, f"{type(exc).__name__}: {exc}") from exc
         finally:
@@ -139,6 +134,60 @@ def read_warc(path: str | Path, stats: WarcStats | None = None) -> Iterator[Warc
         if records.offset < size:
             raise WarcDamaged(name, number + 1, records.offset,
                               f"unreadable data ({size - records.offset} bytes) after the last complete record")
+
+
+_BAD_STATUS = Response(url="", status=0, headers={}, body=b"")  # `_page`'s answer for an unreadable status line
+
+
+def _page(record: ArcWarcRecord, stats: WarcStats, max_bytes: int | None) -> Response | None:
+    """A record's HTML response, None when it is none (counted), `_BAD_STATUS` when its status line is unreadable."""
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    stats.responses += 1
+    status = _status(record.http_headers)
+    if status is None:
+        stats.bad_headers += 1
+        return _BAD_STATUS
+    headers = _headers(record.http_headers.headers)
+    if not _is_html(status, headers):
+        stats.not_html += 1
+        return None
+    body = _payload(record, max_bytes)
+    if body is None:
+        stats.too_large += 1
+        return None
+    url = _target_url(record.rec_headers.get_header("WARC-Target-URI") or "")
+    return Response(url=url, status=status, headers=headers, body=body)
+
+
+def _payload(record: ArcWarcRecord, max_bytes: int | None) -> bytes | None:
+    """The record's payload, de-chunked and decompressed; None past `max_bytes` (a gzip bomb is never held whole:
+    the iterator skips the rest of the record in its compressed form)."""
+    stream = record.content_stream()
+    if max_bytes is None:
+        return bytes(stream.read())
+    parts: list[bytes] = []
+    size = 0
+    while size <= max_bytes:
+        part = stream.read(max_bytes + 1 - size)  # a read returns at most what one buffer holds
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    return None
+
+
+def _target_url(uri: str) -> str:
+    """The record's target as a URI: WARC 1.1 allows IRIs, which are percent-encoded (host in IDNA) as a client would.
+
+    A target httpx cannot read is left as it is.
+    """
+    if uri.isascii():
+        return uri
+    try:
+        return str(httpx.URL(uri))
+    except (httpx.InvalidURL, UnicodeError):
+        return uri
 
 
 def _first_line(text: str) -> str:
