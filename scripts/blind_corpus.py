@@ -78,15 +78,23 @@ class Piece:
 
 @dataclass(slots=True)
 class Draft:
-    """A text being edited: its headline, its paragraphs, and the footers it carries."""
+    """A text being edited: its headline, its body paragraphs, and the footer blocks after them (with their ids).
+
+    Edits of the paragraphs never reach the footers, so a footer label always names a block the text ends with.
+    """
 
     title: str
     paragraphs: list[str]
     footers: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
 
     def copy(self) -> Draft:
         """An independent copy to edit."""
-        return Draft(self.title, list(self.paragraphs), list(self.footers))
+        return Draft(self.title, list(self.paragraphs), list(self.footers), list(self.tail))
+
+    def text(self) -> str:
+        """The body and its footer blocks, paragraphs apart."""
+        return "\n\n".join(p for p in [*self.paragraphs, *self.tail] if p.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,15 +399,15 @@ def edit_trimmed(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None
         return None
     # Most trims take a paragraph or two off the end; a few cut the story near the minimum.
     keep = max(keep_options) if rng.random() < 0.6 else rng.choice(keep_options)
-    return Draft(draft.title, draft.paragraphs[:keep], list(draft.footers))
+    return replace(draft, paragraphs=draft.paragraphs[:keep])
 
 
 def edit_footer(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None:
     """The outlet's own footer block appended (the same block on all of its copies)."""
     if ctx.outlet.footer is None or ctx.outlet.footer_id in draft.footers:
         return None
-    return Draft(draft.title, [*draft.paragraphs, *ctx.outlet.footer.split("\n")],
-                 [*draft.footers, ctx.outlet.footer_id])
+    return replace(draft, footers=[*draft.footers, ctx.outlet.footer_id],
+                   tail=[*draft.tail, *ctx.outlet.footer.split("\n")])
 
 
 def _names(text: str) -> list[str]:
@@ -415,7 +423,7 @@ def edit_update(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None:
     fill = {"name": rng.choice(names), "hour": f"{rng.randint(7, 22)}:{rng.choice(('05', '20', '40', '55'))}",
             "weekday": ctx.when.strftime("%A"), "outlet": ctx.outlet.name, "n": rng.randint(2, 90)}
     new = [line.format(**fill) for line in rng.sample(lines, min(len(lines), rng.randint(1, 3)))]
-    return Draft(draft.title, [*new, *draft.paragraphs], list(draft.footers))
+    return replace(draft, paragraphs=[*new, *draft.paragraphs])
 
 
 def edit_boilerplate(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None:
@@ -438,7 +446,7 @@ def edit_teaser(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None:
     words = first.split()
     if rng.random() < 0.4 and len(words) > 12:
         first = " ".join(words[: rng.randint(8, len(words) - 2)]) + "…"
-    return Draft(draft.title, [first, *draft.paragraphs], list(draft.footers)) if first else None
+    return replace(draft, paragraphs=[first, *draft.paragraphs]) if first else None
 
 
 TYPOGRAPHY = (("“", '"'), ("”", '"'), ("’", "'"), ("‘", "'"), (" — ", " - "), ("—", "--"), ("…", "..."),
@@ -462,7 +470,7 @@ def edit_typography(rng: random.Random, draft: Draft, ctx: Context) -> Draft | N
         else:
             body = body.replace(old, new)
     out = [p for p in body.split("\n\n") if p.strip()]
-    return Draft(draft.title, out, list(draft.footers)) if out != draft.paragraphs else None
+    return replace(draft, paragraphs=out) if out != draft.paragraphs else None
 
 
 def edit_reordered(rng: random.Random, draft: Draft, ctx: Context) -> Draft | None:
@@ -557,7 +565,7 @@ class Generator:
         self.count += 1
         ident = f"{outlet.id}-{self.seed}-{self.count:06d}"
         local = when.astimezone(timezone(timedelta(hours=outlet.utc_offset)))
-        text = "\n\n".join(p for p in draft.paragraphs if p.strip())
+        text = draft.text()
         base: dict[str, Any] = {"negative": None, "of": None, "family": None, "source": None, "copied_from": None,
                 "edits": [], "agency": outlet.agency}
         base.update(labels)
@@ -629,9 +637,11 @@ class Generator:
         """n copies of the story's original; a copy of a copy takes an earlier copy's text, edits and all."""
         first = story.rows[0]
         for when, planned in self.copy_plan(datetime.fromisoformat(first.published), n):
-            kinds = planned if len(story.rows) > 1 else [k for k in planned if k != "copy_of_copy"]
+            # A copy of a copy takes one published before it (top_up adds copies to stories that have later ones).
+            earlier = [i for i in range(1, len(story.rows)) if datetime.fromisoformat(story.rows[i].published) < when]
+            kinds = planned if earlier else [k for k in planned if k != "copy_of_copy"]
             kinds = kinds or ["typography"]
-            parent = self.rng.randrange(1, len(story.rows)) if "copy_of_copy" in kinds else 0
+            parent = self.rng.choice(earlier) if "copy_of_copy" in kinds else 0
             outlet = self.outlet(story.lang, footer=True if "footer" in kinds else None)
             ctx = Context(story.lang, outlet, tuple(self.rng.sample(self.headlines, min(3, len(self.headlines)))),
                           when)
