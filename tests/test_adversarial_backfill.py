@@ -146,3 +146,18 @@ class TestWarcRecords:
             "http://news.example/latin%C3%A9.html": "ok",
             "http://news.example/good.html": "ok",
         }
+
+
+class TestSitemapArguments:
+    """`--sitemap` values no client can request: each is the run's source error, said in one line."""
+
+    @pytest.mark.parametrize(("url", "reason"), [("http://[::1", "Invalid IPv6 URL"),
+                                                 ("http://[::1/", "Invalid IPv6 URL"),
+                                                 ("http://xn--/sitemap.xml", "Malformed A-label")])
+    def test_unrequestable_sitemap_is_a_source_error(self, tmp_path: Path, url: str, reason: str) -> None:
+        """The run ends with exit 1 and the sitemap's invalid_url error (it was an internal error)."""
+        result = wirefeed("--db", str(tmp_path / "s.db"), "backfill", "--sitemap", url, "--no-progress")
+        assert result.code == 1
+        assert "internal" not in result.err
+        assert f"error: sitemap {url}: invalid_url: cannot request" in result.out
+        assert reason in result.out

@@ -174,8 +174,19 @@ def robots_sitemaps(robots_txt: str, base: str) -> list[str]:
 
 def is_site_root(url: str) -> bool:
     """A URL with no path (or just /) and no query names a site, whose sitemaps robots.txt lists."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[::1`: no site; the fetch refuses it as an invalid URL, recorded
+        return False
     return parts.path in ("", "/") and not parts.query
+
+
+def _host(url: str) -> str | None:
+    """A URL's host, None when it has none or cannot be split."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def in_range(when: datetime | None, since: datetime | None, until: datetime | None) -> bool:
@@ -213,7 +224,7 @@ async def crawl_sitemaps(
         starts = await crawler.from_robots(given) if is_site_root(given) else [given]
         for start in starts:
             # The user named this host; a sitemap robots.txt lists on another host is content, not a choice.
-            trusted = urlsplit(start).hostname == urlsplit(given).hostname
+            trusted = _host(start) == _host(given)
             async for entry in crawler.walk(start, 0, trusted=trusted):
                 yield entry
 

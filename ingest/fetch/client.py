@@ -108,7 +108,7 @@ def check_url(url: str) -> None:
         parts.port  # noqa: B018 - raises on a port out of range or not a number
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise ValueError("not an http(s) URL with a host")
-        httpx.URL(url)
+        httpx.URL(url).host  # noqa: B018 - decodes the host: raises on a malformed IDNA label (`xn--`)
     except (ValueError, httpx.InvalidURL) as exc:
         raise InvalidURL(url, f"cannot request {url[:300]!r}: {exc}") from exc
 
