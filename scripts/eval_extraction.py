@@ -227,11 +227,15 @@ class PageResult:
     text: str = ""  # extract_page's text, for --texts (not in --json)
 
 
-def _raw(html: bytes, url: str, dataset: str) -> str:
-    """Raw trafilatura with default options (deduplication off, as everywhere in wirefeed)."""
-    # fundus-eval is UTF-8; trafilatura-eval is in many encodings, which trafilatura decodes itself.
-    source: bytes | str = html.decode("utf-8") if dataset == "fundus" else html
+def raw_extract(source: bytes | str, url: str) -> str:
+    """The baseline: raw trafilatura with default options (deduplication off, as everywhere in wirefeed)."""
     return trafilatura.extract(source, url=url, deduplicate=False) or ""
+
+
+def _raw(html: bytes, url: str, dataset: str) -> str:
+    """The baseline on a page of one of the sets, decoded as that set needs."""
+    # fundus-eval is UTF-8; trafilatura-eval is in many encodings, which trafilatura decodes itself.
+    return raw_extract(html.decode("utf-8") if dataset == "fundus" else html, url)
 
 
 def _timed_runs(html: bytes, task: Task) -> tuple[str, float, Extracted, float]:
@@ -373,12 +377,22 @@ def _snippet_row(pages: Sequence[PageResult], system: str) -> tuple[float, float
     return precision, recall, f1
 
 
-def _shingle_row(pages: Sequence[PageResult], system: str) -> tuple[float, float, float]:
+def macro_prf(counts: Sequence[Counts]) -> tuple[float, float, float]:
     """Macro P and R (per-page means) and their harmonic mean, as the ScrapingHub benchmark reports."""
-    per_page = [getattr(p, system).prf() for p in pages]
+    per_page = [c.prf() for c in counts]
     precision, recall = (sum(v[i] for v in per_page) / len(per_page) for i in range(2))
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def micro_prf(counts: Sequence[Counts]) -> tuple[float, float, float]:
+    """P, R and F1 of the pages' counts summed."""
+    return Counts(*(sum(getattr(c, k) for c in counts) for k in ("tp", "fp", "fn"))).prf()
+
+
+def _shingle_row(pages: Sequence[PageResult], system: str) -> tuple[float, float, float]:
+    """Macro shingle P, R, F1 of a system over pages."""
+    return macro_prf([getattr(p, system) for p in pages])
 
 
 def losing(page: PageResult) -> bool:
@@ -494,7 +508,7 @@ def report_fundus(pages: Sequence[PageResult], golds: dict[str, list[str]], show
     summary: dict[str, Any] = {}
     for system, name in (("raw", "trafilatura"), ("ours", "wirefeed")):
         p, r, f1 = _shingle_row(pages, system)
-        micro = Counts(*(sum(getattr(getattr(x, system), k) for x in pages) for k in ("tp", "fp", "fn"))).prf()
+        micro = micro_prf([getattr(x, system) for x in pages])
         rouge = tuple(sum(getattr(x, f"{system}_rouge")[i] for x in pages) / len(pages) for i in range(3))
         print(f"  {name:<12} shingles P {p:.3f} R {r:.3f} F1 {f1:.3f} (micro P {micro[0]:.3f} R {micro[1]:.3f} "
               f"F1 {micro[2]:.3f}) | ROUGE-LSum P {rouge[0]:.3f} R {rouge[1]:.3f} F1 {rouge[2]:.3f}")

@@ -54,11 +54,12 @@ from eval_extraction import (
     Counts,
     Lost,
     PageResult,
-    _raw,  # the raw call of eval_extraction (patch /tmp/patches/eval-extraction-public-scorer.patch names it)
-    _shingle_row,  # its macro row, same patch
     attribute,
     guess_language,
+    macro_prf,
+    micro_prf,
     norm,
+    raw_extract,
     shingle_counts,
     warm_up,
 )
@@ -247,7 +248,7 @@ def dominant_script(text: str) -> str:
 def _both(page: Page, index: int) -> dict[str, tuple[Any, float, str]]:
     """Run raw trafilatura and extract_page on a page, the order alternating with the index."""
     calls: dict[str, Callable[[], Any]] = {
-        "raw": lambda: _raw(page.html, page.url or "", "heldout"),
+        "raw": lambda: raw_extract(page.html, page.url or ""),
         "ours": lambda: extract_page(page.html, url=page.url),
     }
     return {name: timed(calls[name]) for name in (("raw", "ours") if index % 2 == 0 else ("ours", "raw"))}
@@ -299,12 +300,10 @@ def f1(counts: Counts) -> float:
 
 def totals(scores: Sequence[PageScore], system: str) -> dict[str, float]:
     """Macro (eval_extraction's fundus row) and micro (summed counts) P, R, F1 of one system."""
-    results = [s.result for s in scores]
-    macro = _shingle_row(results, system)
-    summed = Counts(*(sum(getattr(getattr(r, system), k) for r in results) for k in ("tp", "fp", "fn")))
-    micro = summed.prf()
+    counts = [getattr(s.result, system) for s in scores]
+    macro, micro = macro_prf(counts), micro_prf(counts)
     return {"p": macro[0], "r": macro[1], "f1": macro[2], "micro_p": micro[0], "micro_r": micro[1],
-            "micro_f1": micro[2], "mean_page_f1": sum(f1(getattr(r, system)) for r in results) / len(results)}
+            "micro_f1": micro[2], "mean_page_f1": sum(f1(c) for c in counts) / len(counts)}
 
 
 def _status(score: PageScore) -> str:
