@@ -129,6 +129,8 @@ def parse_sitemap(url: str, body: bytes) -> Sitemap:
         raise SitemapError(url, f"refused unsafe XML: {type(exc).__name__}") from exc
     except ParseError as exc:
         raise SitemapError(url, f"not well-formed XML: {exc}") from exc
+    except LookupError as exc:  # `<?xml encoding="x-nope"?>`: expat asks Python for a codec that does not exist
+        raise SitemapError(url, f"not readable XML: {exc}") from exc
     kind = _local(root.tag)
     if kind == "sitemapindex":
         sitemap = Sitemap(url, "index")

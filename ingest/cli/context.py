@@ -95,6 +95,13 @@ def feed_url(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not a URL: {value!r} ({exc})") from None
     if parts.scheme.lower() not in {"http", "https"} or not host:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    from ingest.errors import InvalidURL
+    from ingest.fetch.client import check_url
+
+    try:
+        check_url(url)  # a port out of range, a host httpx cannot encode (`xn--`): no poll could ever fetch it
+    except InvalidURL as exc:
+        raise argparse.ArgumentTypeError(f"not a URL: {value!r} ({exc.__cause__})") from None
     return url
 
 

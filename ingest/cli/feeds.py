@@ -154,7 +154,7 @@ def cmd_feeds_import(app: App) -> int:
                 added += repo.add_feed(session, url, app.args.interval, title)
     for reason in skipped:
         note(f"skipped: {reason}")
-    extra = [f"{len(skipped)} skipped (not http(s) URLs)"] if skipped else []
+    extra = [f"{len(skipped)} skipped (not http(s) URLs that can be requested)"] if skipped else []
     if without_url:
         extra.append(f"{without_url} outline(s) without an xmlUrl ignored")
     if repeated:

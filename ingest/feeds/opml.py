@@ -32,6 +32,8 @@ def read_opml(data: bytes) -> list[Subscription]:
         root = SafeET.fromstring(data)
     except (ET.ParseError, DefusedXmlException) as exc:
         raise OPMLError(f"not a valid OPML file: {exc}") from exc
+    except LookupError as exc:  # `<?xml encoding="x-nope"?>`: expat asks Python for a codec that does not exist
+        raise OPMLError(f"not a readable OPML file: {exc}") from exc
     if root.tag.lower() != "opml":
         raise OPMLError(f"not an OPML file: root element is <{root.tag}>")
     seen: set[str] = set()

@@ -1,0 +1,86 @@
+"""Adversarial arguments and files for the subscription commands: what no poll could ever fetch is refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from ingest.cli.app import main
+from tests.cli_process import Done
+
+
+def wirefeed(*args: str) -> Done:
+    """Run the CLI in this process, capturing its output."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: usage errors
+            code = int(exc.code or 0)
+    return Done(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No WIREFEED_* variable from the shell, and a scratch working directory."""
+    for name in list(os.environ):
+        if name.upper().startswith("WIREFEED_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def subscribed(db: str) -> list[str]:
+    """The URLs of the subscribed feeds."""
+    return [feed["url"] for feed in json.loads(wirefeed("--db", db, "feeds", "list", "--json").out)]
+
+
+UNREQUESTABLE = [("http://news.example:99999/rss", "Port out of range"),
+                 ("http://xn--/rss", "Malformed A-label")]
+
+
+class TestFeedsAdd:
+    """`feeds add` of a URL that parses but can never be requested."""
+
+    @pytest.mark.parametrize(("url", "reason"), UNREQUESTABLE)
+    def test_refused_with_its_reason(self, tmp_path: Path, url: str, reason: str) -> None:
+        """It is a usage error naming the URL and why; nothing is subscribed (it was, to fail on every poll)."""
+        db = f"sqlite:///{tmp_path}/f.db"
+        result = wirefeed("--db", db, "feeds", "add", "--no-discover", url)
+        assert result.code == 2
+        assert f"wirefeed: error: not a URL: {url!r} (" in result.err
+        assert reason in result.err
+        assert subscribed(db) == []
+
+
+class TestFeedsImport:
+    """`feeds import` of OPML files nobody here wrote."""
+
+    def test_unrequestable_outlines_are_skipped(self, tmp_path: Path) -> None:
+        """Such outlines are skipped and named; the good one is subscribed."""
+        opml = tmp_path / "subs.opml"
+        outlines = "".join(f'<outline xmlUrl="{url}"/>' for url, _ in UNREQUESTABLE)
+        opml.write_text(f'<opml><body>{outlines}<outline xmlUrl="http://news.example/rss"/></body></opml>')
+        db = f"sqlite:///{tmp_path}/f.db"
+        result = wirefeed("--db", db, "feeds", "import", str(opml))
+        assert result.code == 0, result.err
+        assert "2 skipped" in result.out
+        skipped = [line for line in result.err.splitlines() if line.startswith("wirefeed: skipped: not a URL: ")]
+        assert len(skipped) == 2
+        for (url, reason), line in zip(UNREQUESTABLE, skipped, strict=True):
+            assert repr(url) in line
+            assert reason in line
+        assert subscribed(db) == ["http://news.example/rss"]
+
+    def test_unknown_encoding_declared(self, tmp_path: Path) -> None:
+        """`<?xml encoding="x-nope"?>` is one error line, exit 1 (LookupError was an internal error)."""
+        opml = tmp_path / "subs.opml"
+        opml.write_bytes(b'<?xml version="1.0" encoding="x-nope"?><opml><body>'
+                         b'<outline xmlUrl="http://news.example/rss"/></body></opml>')
+        result = wirefeed("--db", f"sqlite:///{tmp_path}/f.db", "feeds", "import", str(opml))
+        assert result.code == 1
+        assert result.err.strip() == "wirefeed: error: not a readable OPML file: unknown encoding: x-nope"
