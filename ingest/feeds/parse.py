@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
@@ -69,11 +70,16 @@ def parse_feed(url: str, body: bytes, headers: Mapping[str, str] | None = None) 
         if fast is not None:
             return fast
     try:
-        return _feedparser_parse(url, body, response_headers, content_type, entities)
+        repaired = _no_bad_charrefs(body)
+        parsed = _feedparser_parse(url, repaired, response_headers, content_type, entities)
     except FeedError:
         raise
     except Exception as exc:  # any bytes at all come in here; only FeedError goes out
         raise FeedParseError(url, f"feedparser failed: {type(exc).__name__}: {exc}") from exc
+    if repaired != body:
+        note = "character references to no character (a surrogate, past U+10FFFF) read as U+FFFD"
+        return dataclasses.replace(parsed, malformed=f"{note}; {parsed.malformed}" if parsed.malformed else note)
+    return parsed
 
 
 def _feedparser_parse(
@@ -123,6 +129,31 @@ def _defuse(body: bytes) -> tuple[bytes, bool]:
 
 
 _DOCTYPE_SUBSET = re.compile(rb"(<!DOCTYPE[^\[>]*)\[.*?\]\s*>", re.DOTALL)
+
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+
+
+def _no_bad_charrefs(body: bytes) -> bytes:
+    """Character references to no character (a surrogate `&#xD800;`, past U+10FFFF) as `&#xFFFD;`, as HTML does.
+
+    feedparser's forgiving parser turns each reference into a character and encodes it: one such reference
+    in one item raised there and cost the whole feed. (Well-formed XML cannot hold them: the fast path never
+    sees one.) Only ASCII-compatible encodings are read for them, as the references themselves are.
+    """
+    if b"&#" not in body:
+        return body
+    return _CHARREF.sub(_charref, body)
+
+
+def _charref(match: re.Match[bytes]) -> bytes:
+    """One reference: kept when it names a character (or NUL, which the store drops), else `&#xFFFD;`."""
+    digits = match.group(1)
+    hexadecimal = digits[:1] in b"xX"
+    number = (digits[1:] if hexadecimal else digits).lstrip(b"0") or b"0"
+    if len(number) > (6 if hexadecimal else 7):  # past U+10FFFF whatever the digits (and never a huge int)
+        return b"&#xFFFD;"
+    value = int(number, 16 if hexadecimal else 10)
+    return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else match.group(0)
 
 
 # The fast path ------------------------------------------------------------------------------------
