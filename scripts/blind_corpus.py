@@ -35,7 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-NEWSPAPER4K = Path("/tmp/sd/newspaper4k-0.9.6.tar.gz")
+# Where scripts/eval_heldout.py keeps newspaper4k's sdist (`python scripts/eval_heldout.py` fetches it there).
+NEWSPAPER4K = Path.home() / ".cache" / "wirefeed" / "heldout" / "newspaper4k-0.9.6.tar.gz"
 EDIT_KINDS = ("typos", "words", "headline", "dateline", "trimmed", "footer", "update", "boilerplate", "teaser",
               "typography", "reordered", "merged", "copy_of_copy", "rerun")
 # How often an editor does each thing to wire copy, as this author sees outlets work (relative weights).

@@ -14,6 +14,7 @@ best earlier match at or above the threshold).
     python scripts/eval_dedupe.py --docs 1500                        # own corpus
     python scripts/eval_dedupe.py --docs 1500 --corpus wire
     python scripts/eval_dedupe.py --docs 1500 --both --via-cli       # both corpora, wirefeed through its CLI
+    python scripts/eval_dedupe.py --docs 1500 --corpus blind         # the third corpus, written blind
     python scripts/eval_dedupe.py --corpus /tmp/wire-100k.jsonl --no-baselines --via-cli
     python scripts/eval_dedupe.py --docs 1500 --sweep --no-baselines
 """
@@ -383,7 +384,7 @@ def print_tables(name: str, records: Sequence[Labelled], results: Sequence[Resul
 
 
 def load(corpus: str, docs: int, seed: int) -> tuple[str, list[Labelled], Path | None] | None:
-    """The corpus to score: generated (own, wire) or read from a JSONL file; None when its data is absent."""
+    """The corpus to score: generated (own, wire, blind) or read from a JSONL file; None when its data is absent."""
     if corpus == "own":
         articles = load_paragraphs()
         if articles is None:
@@ -401,6 +402,21 @@ def load(corpus: str, docs: int, seed: int) -> tuple[str, list[Labelled], Path |
             return None
         rows = WireGenerator(sources, seed).generate(docs)
         return f"wire corpus (scripts/wire_corpus.py, seed {seed})", [from_wire(asdict(r)) for r in rows], None
+    if corpus == "blind":
+        from blind_corpus import Generator as BlindGenerator
+        from blind_corpus import load_pieces
+        from eval_heldout import CACHE, HeldoutError, fetch_sdist
+
+        try:  # newspaper4k's texts join fundus-eval's (the same tarball the held-out extraction check reads)
+            pieces = load_pieces(newspaper4k=fetch_sdist(CACHE, None))
+        except HeldoutError as exc:
+            print(f"note: blind corpus without newspaper4k's texts: {exc}", file=sys.stderr)
+            pieces = load_pieces()
+        if not pieces:
+            print("skipped: ../shared/data/fundus-eval is absent", file=sys.stderr)
+            return None
+        blind = BlindGenerator(pieces, seed).generate(docs)
+        return f"blind corpus (scripts/blind_corpus.py, seed {seed})", [from_wire(asdict(r)) for r in blind], None
     path = Path(corpus)
     return f"{path.name}", read_corpus(path), path
 
@@ -428,8 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--docs", type=int, default=1500, help="documents to generate")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--corpus", default="own", help="own (scripts/dedupe_corpus.py), wire "
-                        "(scripts/wire_corpus.py) or a JSONL file written by either")
+                        "(scripts/wire_corpus.py), blind (scripts/blind_corpus.py) or a JSONL file written by one")
     parser.add_argument("--both", action="store_true", help="score the own and the wire corpus, one after the other")
+    parser.add_argument("--all", action="store_true", help="score the own, the wire and the blind corpus")
     parser.add_argument("--via-cli", action="store_true", help="run wirefeed as `python -m ingest.cli dedupe`")
     parser.add_argument("--sweep", action="store_true", help="sweep wirefeed's thresholds too")
     parser.add_argument("--no-baselines", action="store_true")
@@ -445,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "dedupe"], cwd=ROOT, capture_output=True,
                            text=True, check=False).stdout.strip()
     print(f"wirefeed at commit {commit or '?'}{' (dedupe/ has uncommitted changes)' if dirty else ''}")
-    for corpus in ("own", "wire") if args.both else (args.corpus,):
+    corpora = ("own", "wire", "blind") if args.all else ("own", "wire") if args.both else (args.corpus,)
+    for corpus in corpora:
         loaded = load(corpus, args.docs, args.seed)
         if loaded is None:
             return 2

@@ -256,7 +256,7 @@ class TestSources:
         assert pieces[0].paragraphs[0] == "A summary line"
         assert all(bc.count_words(" ".join(p.paragraphs)) <= bc.PIECE_MAX_WORDS + 80 for p in pieces)
 
-    @pytest.mark.skipif(not bc.NEWSPAPER4K.exists(), reason="newspaper4k's sdist is not at /tmp/sd")
+    @pytest.mark.skipif(not bc.NEWSPAPER4K.exists(), reason="newspaper4k's sdist is not in eval_heldout's cache")
     def test_newspaper4k_texts_bring_other_scripts(self) -> None:
         """newspaper4k's expected texts include Chinese, Japanese, Thai and Arabic ones."""
         langs = {lang for _, lang, _, _ in bc.load_newspaper4k(bc.NEWSPAPER4K)}
