@@ -113,6 +113,23 @@ def check_url(url: str) -> None:
         raise InvalidURL(url, f"cannot request {url[:300]!r}: {exc}") from exc
 
 
+def _request_headers(etag: str | None, last_modified: str | None, accept: str | None) -> dict[str, str]:
+    """A GET's conditional and Accept headers.
+
+    A validator the server sent with bytes past ASCII (`ETag: "caf\xe9"`) is not sent back: httpx encodes
+    request headers as ASCII and raised, so every later poll of the feed failed. The body hash still spares
+    an unchanged body.
+    """
+    headers: dict[str, str] = {}
+    if etag and etag.isascii():
+        headers["If-None-Match"] = etag
+    if last_modified and last_modified.isascii():
+        headers["If-Modified-Since"] = last_modified
+    if accept:
+        headers["Accept"] = accept
+    return headers
+
+
 def origin_of(url: str) -> Origin:
     """A URL's origin (scheme, host, port): the unit of politeness, as browsers scope connections."""
     parts = urlsplit(url)
@@ -376,13 +393,7 @@ class Fetcher:
         trusted URL (a feed the operator subscribed to) skips it, but a redirect to another host does not.
         """
         check_url(url)
-        headers: dict[str, str] = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        if accept:
-            headers["Accept"] = accept
+        headers = _request_headers(etag, last_modified, accept)
         started = time.monotonic()
         hops: list[tuple[int, str]] = []
         seen = {_loop_key(url)}
@@ -461,6 +472,8 @@ class Fetcher:
             raise FetchTimeout(url, f"timed out after {self.settings.timeout:g}s") from exc
         except httpx.TransportError as exc:
             raise classify_transport_error(url, exc) from exc
+        except UnicodeError as exc:  # httpx decodes a redirect's Location host as IDNA (`xn--`) even unfollowed
+            raise RedirectError(url, f"redirect to unsupported URL: {exc}") from exc
         except (BlockedAddress, DNSError) as exc:  # from GuardedBackend, which only knows host and port
             if exc.url == url:
                 raise
