@@ -84,3 +84,25 @@ class TestFeedsImport:
         result = wirefeed("--db", f"sqlite:///{tmp_path}/f.db", "feeds", "import", str(opml))
         assert result.code == 1
         assert result.err.strip() == "wirefeed: error: not a readable OPML file: unknown encoding: x-nope"
+
+
+class TestInMemoryDatabase:
+    """An in-memory SQLite URL: `init` said "database ready" and kept nothing; `ingest` failed on a missing table."""
+
+    @pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://", "sqlite:///", "sqlite+pysqlite:///:memory:"])
+    @pytest.mark.parametrize("command", [["init"], ["ingest"], ["stats"]])
+    def test_refused_in_one_line(self, url: str, command: list[str]) -> None:
+        """Each command refuses it in one line naming the URL and why, exit 1."""
+        result = wirefeed("--db", url, *command)
+        assert result.code == 1
+        assert result.err.strip().splitlines() == [
+            f"wirefeed: error: cannot use database URL {url!r} (--db): an in-memory SQLite database keeps nothing "
+            "once the command ends; use sqlite:///relative/path.db, sqlite:////absolute/path.db, a file path, or "
+            "postgresql://HOST/DBNAME (user and password before the host)"]
+
+    def test_refused_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The same from WIREFEED_DATABASE__URL, named as where it came from."""
+        monkeypatch.setenv("WIREFEED_DATABASE__URL", "sqlite://")
+        result = wirefeed("init")
+        assert result.code == 1
+        assert "an in-memory SQLite database keeps nothing" in result.err

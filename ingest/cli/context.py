@@ -214,6 +214,12 @@ def check_dialect(url: str, where: str) -> None:
             f"cannot use database URL {mask_url(url)!r} ({where}): wirefeed stores in SQLite or PostgreSQL, "
             f"not {scheme!r}; use {DATABASE_FORMS}"
         )
+    if scheme == "sqlite" and url.partition("://")[2].partition("?")[0] in ("", "/", "/:memory:"):
+        # `init` said "database ready" and kept nothing; `ingest` failed on a table its other thread never saw.
+        raise _config_error()(
+            f"cannot use database URL {mask_url(url)!r} ({where}): an in-memory SQLite database keeps nothing "
+            f"once the command ends; use {DATABASE_FORMS}"
+        )
 
 
 def _config_error() -> type[WirefeedError]:
