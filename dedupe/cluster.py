@@ -55,6 +55,7 @@ from dedupe.text import (
 )
 
 LEAD = 32  # shingles that make up a text's lead
+_MINHASH_BLOCK = 4096  # shingles multiplied at once by every permutation (num_perm x 32 KiB of products)
 MIN_WORDS = 8  # below this a body is too short to stand alone; the title is compared with it
 _LEAD_BAND_BASE = 1_000  # lead keys use band numbers from here so they never equal a body band key
 _AGENCY_MARGIN = 0.02  # scores this close to the best count as equal when preferring an agency copy
@@ -953,11 +954,19 @@ class Clusterer:
         # the same products over the first LEAD shingles and the first 2 * lead_keys permutations.
         # Taking the minimum before the shift gives the same values (the shift is monotonic).
         # One row per permutation, so each minimum runs along contiguous memory.
-        with np.errstate(over="ignore"):
-            values = np.multiply(self._a_column, shingles[None, :])
-            values += self._b_column
-        body = values.min(axis=1) >> np.uint64(32)
-        lead = values[: 2 * self.lead_keys, :LEAD].min(axis=1) >> np.uint64(32)
+        # Blocks of `_MINHASH_BLOCK` shingles bound the products' matrix: a whole 8-million-word text at once
+        # took num_perm x 8 bytes a shingle (4 GiB); the minimum of the blocks' minima is the same.
+        body = np.full(len(self._a), np.iinfo(np.uint64).max, dtype=np.uint64)
+        lead = body[: 2 * self.lead_keys]
+        for start in range(0, len(shingles), _MINHASH_BLOCK):
+            with np.errstate(over="ignore"):
+                values = np.multiply(self._a_column, shingles[None, start : start + _MINHASH_BLOCK])
+                values += self._b_column
+            np.minimum(body, values.min(axis=1), out=body)
+            if start == 0:
+                lead = values[: 2 * self.lead_keys, :LEAD].min(axis=1)
+        body >>= np.uint64(32)
+        lead = lead >> np.uint64(32)
         # Fold each band of rows into one key (wrapping sums, as the column-by-column fold did).
         with np.errstate(over="ignore"):
             folded = np.concatenate(

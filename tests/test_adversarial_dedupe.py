@@ -98,9 +98,6 @@ class TestLongNumbers:
 class TestHugeText:
     """A record whose text is megabytes long (a whole dump in one field)."""
 
-    @pytest.mark.xfail(strict=True, reason="dedupe/cluster.py: Clusterer._keys multiplies every permutation by every "
-                       "shingle at once (num_perm x 8 bytes a shingle: 4.7 GB RSS for one 46 MB text); patch "
-                       "/tmp/patches/dedupe-minhash-blocks.patch does it in blocks of 4,096 shingles")
     def test_preparing_a_long_text_takes_memory_linear_in_its_size(self) -> None:
         """Preparing a 100,000-word text allocates at most 40 bytes a character at its peak (it took ~100)."""
         from dedupe.cluster import Clusterer
