@@ -113,3 +113,19 @@ class TestHugeText:
         finally:
             tracemalloc.stop()
         assert peak < 40 * len(text), f"{peak / len(text):.0f} bytes a character"
+
+
+class TestJobs:
+    """`--jobs` far beyond the machine: one worker process per chunk in flight was started."""
+
+    def test_more_than_four_per_cpu_is_refused(self, tmp_path: Path) -> None:
+        """--jobs over 4 per CPU is a usage error naming the bound (5000 started 1,300 processes on 2 cores)."""
+        most = 4 * (os.cpu_count() or 1)
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+        result = wirefeed("dedupe", str(source), "--jobs", str(most + 1), "-o", str(tmp_path / "out.jsonl"))
+        assert result.code == 2
+        assert result.err.strip() == (f"wirefeed: error: --jobs must be at most {most} (4 per CPU), not {most + 1}; "
+                                      "the decisions are the same for every number")
+        assert not (tmp_path / "out.jsonl").exists()
+        assert wirefeed("dedupe", str(source), "--jobs", str(most), "-o", str(tmp_path / "out.jsonl")).code == 0

@@ -39,6 +39,7 @@ _AHEAD_PER_JOB = 2  # chunks handed out per worker beyond the one being clustere
 _DIFFS_AHEAD = 4  # chunks of decisions waiting for their diffs, per worker, before this process waits
 _RECENT = 10_000  # documents kept at hand for the long-term index (the window's index holds as many)
 _PROGRESS_EVERY = 1.0  # seconds between progress updates on a terminal
+_JOBS_PER_CPU = 4  # --jobs beyond this many per CPU only add processes that wait for a core
 
 
 def add_dedupe_parser(sub: Any) -> None:
@@ -69,6 +70,11 @@ def cmd_dedupe(app: App) -> int:
     jobs = app.args.jobs if app.args.jobs is not None else os.cpu_count() or 1
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    most = _JOBS_PER_CPU * (os.cpu_count() or 1)
+    if jobs > most:
+        # One process per chunk in flight: --jobs 5000 on a 1 MB file started 1,300 processes on 2 cores.
+        raise UsageError(f"--jobs must be at most {most} ({_JOBS_PER_CPU} per CPU), not {jobs}; the decisions "
+                         "are the same for every number")
     bounds = app.settings.dates
     try:
         corpus = _Corpus(path, os.open(path, os.O_RDONLY))
