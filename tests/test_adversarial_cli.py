@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from ingest.cli.app import main
 from tests.cli_process import Done
+from tests.world import HostedOutlet, HostedWorld
 
 
 def wirefeed(*args: str) -> Done:
@@ -106,3 +109,30 @@ class TestInMemoryDatabase:
         result = wirefeed("init")
         assert result.code == 1
         assert "an in-memory SQLite database keeps nothing" in result.err
+
+
+@pytest.fixture
+def site() -> Iterator[HostedOutlet]:
+    """A home page server on a loopback address of its own."""
+    with HostedWorld(home="127.97.1.1") as world:
+        yield cast(HostedOutlet, world["home"])
+
+
+class TestFeedDiscovery:
+    """`feeds add` of home pages announcing feeds no poll could fetch."""
+
+    def test_unusable_announcements_are_passed_over(self, site: HostedOutlet, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+        """`http://[::1/feed` raised out of the command (nothing was added); `xn--`, a bad port, `javascript:`
+        and a blank href are passed over for the next announced feed, or the page is added as given."""
+        monkeypatch.setenv("WIREFEED_FETCH__ALLOWED_NETWORKS", '["127.97.0.0/16"]')
+        alternate = '<link rel="alternate" type="application/rss+xml" href="{}">'
+        site.static("/a.html", "<html><head>" + "".join(alternate.format(href) for href in (
+            "http://[::1/feed", "http://xn--/feed", "http://news.example:99999/feed", "/good.xml")) + "</head></html>")
+        site.static("/b.html", "<html><head>" + "".join(alternate.format(href) for href in (
+            "javascript:alert(1)", "   ")) + "</head></html>")
+        db = f"sqlite:///{tmp_path}/d.db"
+        result = wirefeed("--db", db, "feeds", "add", site.url("/a.html"), site.url("/b.html"))
+        assert result.code == 0, result.err
+        assert subscribed(db) == [site.url("/good.xml"), site.url("/b.html")]
+        assert f"added: {site.url('/b.html')} (warning: an HTML page that announces no feed)" in result.out

@@ -607,9 +607,12 @@ def discover_feeds(html: bytes, base_url: str) -> list[str]:
     for link in doc.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().split(";")[0].strip()
-        href = link.get("href")
+        href = (link.get("href") or "").strip()  # a blank href would resolve to the page itself
         if "alternate" in rel and kind in FEED_TYPES and href:
-            absolute = urljoin(base_url, href.strip())
+            try:
+                absolute = urljoin(base_url, href)
+            except ValueError:  # `http://[::1/feed`: no URL at all (it raised out of `feeds add`)
+                continue
             if absolute not in found:
                 found.append(absolute)
     return found

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Sequence
 
 from config.settings import FetchSettings
-from ingest.errors import FeedError, FetchError
+from ingest.errors import FeedError, FetchError, InvalidURL
 from ingest.feeds.parse import HTML_START, discover_feeds, parse_feed
-from ingest.fetch.client import Fetcher
+from ingest.fetch.client import Fetcher, check_url
 
 
 async def resolve_feed_urls(
@@ -34,7 +34,16 @@ async def _resolve(fetcher: Fetcher, url: str) -> tuple[str, str, str | None]:
         except FeedError as exc:
             return url, url, f"warning: {exc}"
         return url, url, None
-    found = discover_feeds(response.body, response.url)
+    found = [feed for feed in discover_feeds(response.body, response.url) if _requestable(feed)]
     if not found:
         return url, url, "warning: an HTML page that announces no feed"
     return url, found[0], f"discovered from the page's <link rel=alternate>; {len(found)} feed(s) announced"
+
+
+def _requestable(url: str) -> bool:
+    """Whether a polled feed could ever fetch the URL (a page may announce `javascript:`, `http://xn--/`)."""
+    try:
+        check_url(url)
+    except InvalidURL:
+        return False
+    return True
