@@ -9,8 +9,10 @@ import threading
 import pytest
 
 from config.settings import FetchSettings
-from ingest.errors import InvalidURL, RedirectError
+from ingest.errors import InvalidURL, RedirectError, RobotsDisallowed
 from ingest.fetch.client import Fetcher, Response
+from ingest.fetch.robots import RobotsCache
+from tests.world import HostedWorld
 
 
 def fetch(url: str, *, trusted: bool) -> Response:
@@ -103,3 +105,29 @@ def fetch_with(url: str, *, trusted: bool, etag: str | None = None, last_modifie
             return await fetcher.get(url, trusted=trusted, etag=etag, last_modified=last_modified)
 
     return asyncio.run(go())
+
+
+class TestRobots:
+    """robots.txt files nobody here wrote, read for article pages."""
+
+    @pytest.mark.parametrize("field", ["Crawl-delay", "Request-rate"])
+    def test_5000_digit_number_is_read_past(self, field: str) -> None:
+        """A 5,000-digit Crawl-delay or Request-rate (past Python's int limit) leaves the rules in force; it
+        raised ValueError out of the check, so every page of the host failed as internal."""
+        robots = f"User-agent: *\n{field}: {'9' * 5000}/1\nDisallow: /private/\n"
+        with HostedWorld(site="127.98.0.1") as world:
+            outlet = world["site"]
+            outlet.static("/robots.txt", robots, "text/plain")
+
+            async def go() -> bool:
+                async with Fetcher(FetchSettings(allowed_networks=["127.98.0.0/16"], per_host_delay=0,
+                                                 timeout=3)) as fetcher:
+                    cache = RobotsCache(fetcher)
+                    await cache.check(outlet.url("/news/a.html"))
+                    try:
+                        await cache.check(outlet.url("/private/b.html"))
+                    except RobotsDisallowed:
+                        return True
+                    return False
+
+            assert asyncio.run(go()), "the Disallow line after the long number was not obeyed"

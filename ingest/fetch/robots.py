@@ -10,14 +10,14 @@ from urllib.robotparser import RobotFileParser
 from ingest.errors import FetchError, HTTPStatusError, RobotsDisallowed
 from ingest.fetch.client import Fetcher
 
-# RobotFileParser reads these with str.isdigit() then int(), so `Crawl-delay: ²` raises ValueError; we use
-# neither, and a line whose value is not plain ASCII is dropped before parsing.
+# RobotFileParser reads these with str.isdigit() then int(), so `Crawl-delay: ²` or a 5,000-digit delay
+# (past Python's int conversion limit) raises ValueError; we use neither, so they are dropped before parsing.
 _NUMERIC_FIELD = re.compile(r"\s*(crawl-delay|request-rate)\s*:", re.IGNORECASE)
 
 
 def robots_lines(text: str) -> list[str]:
     """The lines of a robots.txt that RobotFileParser can read without raising."""
-    return [line for line in text.splitlines() if line.isascii() or not _NUMERIC_FIELD.match(line)]
+    return [line for line in text.splitlines() if not _NUMERIC_FIELD.match(line)]
 
 
 class RobotsCache:
