@@ -301,6 +301,32 @@ class TestCjkCredits:
         kept, _ = clean_blocks([body], PageContext())
         assert kept == [body]
 
+    # AFPBB (AFP's Japanese service) closes every story's last paragraph with its sign-off "(c)AFP/Name".
+    SIGNED = ("政府はボコ・ハラムが劣勢にあると繰り返し主張しているが、あるアナリストは「ボコ・ハラムは"
+              "ナイジェリア北東部で大量の死傷者を出す攻撃を行う意図と作戦能力を維持している」と指摘している。"
+              "(c)AFP/Aminu ABUBAKAR")
+
+    def test_wire_signoff_closing_a_paragraph_kept(self) -> None:
+        """A long paragraph ending in the agency's sign-off is the story's last paragraph, not a caption."""
+        lead = "【6月18日 AFP】ナイジェリア北東部ボルノ州で16日夜、少女を使った自爆攻撃が起き、31人が死亡した。"
+        middle = ("地元当局者と民兵指導者が17日、AFPに明らかにした。"
+                  "攻撃は市場の近くで起き、多数の負傷者が病院に運ばれた。")
+        assert not is_photo_caption(self.SIGNED, frozenset())
+        extracted = extract_page(_page("ja", "ナイジェリアで自爆攻撃、31人死亡", [lead, middle, self.SIGNED]),
+                                 url="https://www.afpbb.com/articles/-/3178894")
+        assert extracted.text.split("\n\n")[-1] == self.SIGNED
+
+    @pytest.mark.parametrize(
+        "block",
+        ["ナイジェリア北東部ボルノ州マイドゥグリの市場で、警備に当たる兵士（2017年6月7日撮影、資料写真）。"
+         "(c)AFP/Aminu ABUBAKAR",
+         "市場で警備に当たる兵士。(c)AFP/Aminu ABUBAKAR",
+         "尼日利亚东北部博尔诺州的市场，士兵在巡逻（2017年6月7日摄）。(c)AFP/Aminu ABUBAKAR"],
+    )
+    def test_signed_captions_still_captions(self, block: str) -> None:
+        """A caption says it is one (撮影, 写真, 摄) or is short: the sign-off rule leaves it a caption."""
+        assert is_photo_caption(block, frozenset())
+
 
 class TestSectionHeadings:
     """A page with several <h1>s: a section heading is body text, not the repeated headline."""

@@ -9,13 +9,14 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from dedupe.words import text_width, word_count
+from dedupe.words import has_unspaced, text_width, word_count
 from ingest.extract import furniture
 from ingest.extract.boilerplate import MAX_BLOCK_CHARS, SiteBoilerplate, block_key
 from ingest.extract.teaser import find_repeated_teasers, normalise, strip_marker
 
 # Bump when a rule changes: it is part of Extracted.extractor_version, so old texts can be redone.
-CLEAN_VERSION = "14"  # 14: no tagline as standfirst, no summary in menus, cards of this site only, bios say a role
+# 15: a long CJK paragraph closed by a wire sign-off is no caption.
+CLEAN_VERSION = "15"  # 14: no tagline as standfirst, no summary in menus, cards of this site only, bios say a role
 
 # The rules below only look at short blocks: body paragraphs are long, captions and prompts are not.
 MAX_CAPTION_WORDS = 60
@@ -245,6 +246,11 @@ _SIGNATURE = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 MAX_CREDIT_WORDS = 8
 CREDIT_WINDOW = 120
+# A caption in Chinese, Japanese or Korean says what it shows ("撮影", "写真", "摄", "사진") or is short; a
+# longer block closed by an agency's credit is a story's last paragraph with the wire's sign-off (AFPBB ends
+# every story with "(c)AFP/Name").
+_PHOTO_WORD = re.compile("撮影|写真|摄|图片|圖片|照片|사진|ภาพ")
+MAX_SIGNED_CAPTION_WORDS = 30
 
 
 @lru_cache(maxsize=8192)
@@ -266,6 +272,8 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     if text.endswith((*_FULL_STOPS, '"', "»", "”")):
         return False
     tail = _SENTENCE_END.split(text)[-1]
+    if _signed_paragraph(text, tail):
+        return False
     if "/" in tail and _words(tail) <= MAX_CREDIT_WORDS and _SLASH_CREDIT.search(tail):
         return True
     # Credits sit at the end: searching only the tail keeps the end-anchored regex linear.
@@ -276,6 +284,12 @@ def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
     if _words(credit) > MAX_CREDIT_WORDS:
         return False  # "The image: a bridge over the river at dawn ..." is a sentence, not a credit
     return bool(_CREDIT_WORD.search(credit) or _AGENCY_ONLY.search(match.group(0)))
+
+
+def _signed_paragraph(text: str, tail: str) -> bool:
+    """Tell whether a block of an unspaced script, closed by `tail`, is a paragraph signed off by its agency."""
+    return (has_unspaced(text) and _words(text) - _words(tail) > MAX_SIGNED_CAPTION_WORDS
+            and _PHOTO_WORD.search(text) is None)
 
 
 def is_byline(block: str, authors: Sequence[str]) -> bool:
