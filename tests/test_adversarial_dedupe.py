@@ -129,3 +129,16 @@ class TestJobs:
                                       "the decisions are the same for every number")
         assert not (tmp_path / "out.jsonl").exists()
         assert wirefeed("dedupe", str(source), "--jobs", str(most), "-o", str(tmp_path / "out.jsonl")).code == 0
+
+
+class TestByteOrderMarks:
+    """Files joined with `cat`: each part's byte order mark lands at the start of a line."""
+
+    def test_a_mark_on_any_line_is_read_past(self, tmp_path: Path) -> None:
+        """A UTF-8 byte order mark on a later line (CRLF endings too) is read like one on the first."""
+        source = tmp_path / "in.jsonl"
+        source.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "a", "text": TEXT}).encode() + b"\r\n"
+                           + b"\xef\xbb\xbf" + json.dumps({"id": "b", "text": "other words"}).encode() + b"\r\n")
+        result = wirefeed("dedupe", str(source), "--jobs", "1")
+        assert result.code == 0, result.err
+        assert [json.loads(line)["id"] for line in result.out.splitlines()] == ["a", "b"]

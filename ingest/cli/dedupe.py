@@ -184,7 +184,7 @@ class _Corpus:
 def _doc_at(fd: int, where: int) -> Doc:
     """The document of a line read once already, given as `_Corpus.located` gives it (offset << 32 | size)."""
     offset, size = where >> 32, where & 0xFFFFFFFF
-    found = _parse(os.pread(fd, size, offset), offset == 0)
+    found = _parse(os.pread(fd, size, offset))
     assert isinstance(found, tuple)  # the line was read once already
     return found[0]
 
@@ -200,7 +200,7 @@ def _read_span(path: Path, span: _Span, prepare: Callable[[Doc], Prepared] | Non
     chunk = _Chunk(len(lines))
     offset = span.offset
     for number, raw in enumerate(lines, 1):
-        found = _parse(raw, offset == 0)
+        found = _parse(raw)
         if isinstance(found, str):
             chunk.error = (number, found)
             return chunk
@@ -211,7 +211,7 @@ def _read_span(path: Path, span: _Span, prepare: Callable[[Doc], Prepared] | Non
     return chunk
 
 
-def _parse(raw: bytes, first: bool) -> tuple[Doc, bool] | str | None:
+def _parse(raw: bytes) -> tuple[Doc, bool] | str | None:
     """One line of the corpus as a document and whether its date was ignored; None when blank; else why not."""
     from dedupe.model import Doc
 
@@ -219,8 +219,8 @@ def _parse(raw: bytes, first: bool) -> tuple[Doc, bool] | str | None:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"not UTF-8 (byte {exc.start}: {exc.reason})"
-    if first:
-        line = line.removeprefix("\ufeff")  # a byte order mark, as Windows editors write
+    # A byte order mark, as Windows editors write, on any line: files concatenated with `cat` keep theirs.
+    line = line.removeprefix("\ufeff")
     if not line.strip():
         return None
     try:
