@@ -136,3 +136,25 @@ class TestFeedDiscovery:
         assert result.code == 0, result.err
         assert subscribed(db) == [site.url("/good.xml"), site.url("/b.html")]
         assert f"added: {site.url('/b.html')} (warning: an HTML page that announces no feed)" in result.out
+
+
+class TestUndecodableArguments:
+    """Arguments with bytes that are not UTF-8 (a Latin-1 terminal): Python hands them over as lone surrogates."""
+
+    @pytest.mark.parametrize("command", ["enable", "disable", "remove"])
+    def test_feed_url_is_not_subscribed(self, tmp_path: Path, command: str) -> None:
+        """`feeds remove http://a.example/\\xff` is "not subscribed" (the query raised UnicodeEncodeError)."""
+        db = f"sqlite:///{tmp_path}/f.db"
+        assert wirefeed("--db", db, "init").code == 0
+        result = wirefeed("--db", db, "feeds", command, "http://a.example/\udcff")
+        assert result.code == 2
+        assert result.err.strip() == ("wirefeed: error: not subscribed: http://a.example/\udcff "
+                                      "(see `wirefeed feeds list`)")
+
+    @pytest.mark.parametrize("form", ["{}/\udcff.db", "sqlite:///{}/\udcff.db"])
+    def test_database_name(self, tmp_path: Path, form: str) -> None:
+        """A --db path or URL with such bytes is a usage error saying so (it was an internal error)."""
+        result = wirefeed("--db", form.format(tmp_path), "init")
+        assert result.code == 2
+        assert "holds bytes that are not UTF-8; name the database with a UTF-8 path or URL" in result.err
+        assert "internal" not in result.err

@@ -196,6 +196,10 @@ def database_argument(value: str | None) -> str | None:
         return None
     if not value.strip():
         raise UsageError(f"--db: empty; expected {DATABASE_FORMS}")
+    if not value.isascii() and any("\udc80" <= c <= "\udcff" for c in value):
+        # Bytes that are not UTF-8 arrive as lone surrogates, which neither SQLite nor a URL can carry.
+        raise UsageError(f"--db: {mask_url(value)!r} holds bytes that are not UTF-8; name the database with a "
+                         "UTF-8 path or URL")
     # Something with `//` or `@` is a URL, maybe mistyped (`postgresql//user:pw@host`): the settings say why,
     # with its password masked; never a file name that would carry the password into a message.
     if "//" not in value and "@" not in value:

@@ -301,9 +301,19 @@ def _subscribed(session: Any, urls: list[str]) -> list[tuple[int, str]]:
 
     found = []
     for url in urls:
-        feed = repo.feed_by_url(session, url)
+        # Bytes that are not UTF-8 on the command line arrive as lone surrogates: no stored URL holds one.
+        feed = repo.feed_by_url(session, url) if url.isascii() or _encodable(url) else None
         if feed is None:
             raise UsageError(f"not subscribed: {mask_url(url)} (see `wirefeed feeds list`)")
         found.append((feed.id, url))
     return found
 
+
+
+def _encodable(text: str) -> bool:
+    """Whether a string is valid Unicode (an argument's undecodable bytes are lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
