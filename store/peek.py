@@ -21,20 +21,23 @@ from config.dburl import DatabaseUrl, parse_database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-# name -> one statement returning one number; read by `repo.stats` as well.
-STATS = {
-    "feeds": "SELECT count(*) FROM feeds",
-    "feeds_disabled": "SELECT count(*) FROM feeds WHERE disabled",
-    "feeds_failing": "SELECT count(*) FROM feeds WHERE error_count > 0",
-    "feed_items": "SELECT count(*) FROM feed_items",
-    "articles": "SELECT count(*) FROM articles WHERE status = 'ok'",
-    "articles_failed": "SELECT count(*) FROM articles WHERE status = 'failed'",
-    "pages_not_article": "SELECT count(*) FROM articles WHERE status = 'not_article'",
-    "stories": "SELECT count(*) FROM stories",
-    "stories_multi_outlet": "SELECT count(*) FROM stories WHERE size > 1",
-    "raw_pages": "SELECT count(*) FROM raw_pages",
-    "raw_bytes_compressed": "SELECT coalesce(sum(length(body)), 0) FROM raw_pages",
-}
+# names -> one statement returning one row of those numbers, one scan a table (`count(*) FILTER`, SQLite 3.30+
+# and PostgreSQL): three counts of 10 million articles took three scans. Read by `repo.stats` as well.
+STATS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("feeds", "feeds_disabled", "feeds_failing"),
+     "SELECT count(*), count(*) FILTER (WHERE disabled), count(*) FILTER (WHERE error_count > 0) FROM feeds"),
+    (("feed_items",), "SELECT count(*) FROM feed_items"),
+    (("articles", "articles_failed", "pages_not_article"),
+     "SELECT count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'failed'), "
+     "count(*) FILTER (WHERE status = 'not_article') FROM articles"),
+    (("stories", "stories_multi_outlet"), "SELECT count(*), count(*) FILTER (WHERE size > 1) FROM stories"),
+    (("raw_pages", "raw_bytes_compressed"), "SELECT count(*), coalesce(sum(length(body)), 0) FROM raw_pages"),
+)
+
+
+def numbers_of(names: tuple[str, ...], row: Any) -> dict[str, int]:
+    """The numbers one `STATS` statement returned, by name (NULL as 0)."""
+    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
 
 def stats(url: str) -> dict[str, Any] | None:
@@ -58,9 +61,9 @@ def stats(url: str) -> dict[str, Any] | None:
             if found is None or found[0] != head_revision():
                 return None
             numbers: dict[str, Any] = {}
-            for name, statement in STATS.items():
+            for names, statement in STATS:
                 cursor.execute(statement)
-                numbers[name] = int(cursor.fetchone()[0] or 0)
+                numbers.update(numbers_of(names, cursor.fetchone()))
         except Exception:  # no schema, a damaged file, a lost server: the general path says which
             return None
     return numbers if unchanged() else None

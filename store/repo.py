@@ -594,7 +594,10 @@ def feed_counts(session: Session) -> tuple[int, int]:
 
 def stats(session: Session) -> dict[str, Any]:
     """Counts a user wants at a glance: `peek.STATS`, the statements `wirefeed stats` runs without SQLAlchemy."""
-    return {name: int(session.execute(text(statement)).scalar() or 0) for name, statement in peek.STATS.items()}
+    numbers: dict[str, Any] = {}
+    for names, statement in peek.STATS:
+        numbers.update(peek.numbers_of(names, session.execute(text(statement)).one()))
+    return numbers
 
 
 def stories_since(
