@@ -158,3 +158,28 @@ class TestUndecodableArguments:
         assert result.code == 2
         assert "holds bytes that are not UTF-8; name the database with a UTF-8 path or URL" in result.err
         assert "internal" not in result.err
+
+
+class TestEmptyWindow:
+    """--since at or after --until: a window that holds nothing."""
+
+    @pytest.mark.parametrize(
+        "command",
+        [["stories"], ["export", "-o", "out.jsonl"], ["backfill", "--warc", "pages.warc.gz"]],
+    )
+    def test_usage_error_naming_both(self, tmp_path: Path, command: list[str]) -> None:
+        """It is a usage error naming both times (it was an empty answer, as if nothing had been stored)."""
+        (tmp_path / "pages.warc.gz").write_bytes(b"")
+        db = f"sqlite:///{tmp_path}/w.db"
+        result = wirefeed("--db", db, *command, "--since", "2026-11-20", "--until", "2026-11-19")
+        assert result.code == 2
+        assert "--since (2026-11-20T00:00:00+00:00) is not before --until (2026-11-19T00:00:00+00:00)" in result.err
+        assert not (tmp_path / "out.jsonl").exists()
+
+    def test_a_window_in_order_still_answers(self, tmp_path: Path) -> None:
+        """The check refuses only empty windows."""
+        db = f"sqlite:///{tmp_path}/w.db"
+        assert wirefeed("--db", db, "init").code == 0
+        result = wirefeed("--db", db, "stories", "--since", "2026-11-19", "--until", "2026-11-20")
+        assert result.code == 0
+        assert "no stories" in result.out

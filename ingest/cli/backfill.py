@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.durations import point_in_time as _point_in_time
-from ingest.cli.context import App, FileAccessError, UsageError, add_command
+from ingest.cli.context import App, FileAccessError, UsageError, add_command, check_window
 
 if TYPE_CHECKING:
     from ingest.backfill.run import BackfillOptions
@@ -91,6 +91,7 @@ def _check_options(options: BackfillOptions) -> None:
             raise FileAccessError(f"no such file: {path}" if not Path(path).exists() else f"not a file: {path}")
         if not os.access(path, os.R_OK):
             raise FileAccessError(f"cannot read {path}: permission denied")
+    check_window(options.since, options.until)
     try:
         options.validate()
     except BackfillError as exc:

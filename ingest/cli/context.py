@@ -403,6 +403,13 @@ def _command_parser(sub: Any, name: str, help_text: str, example: str) -> argpar
     return parser
 
 
+def check_window(since: datetime | None, until: datetime | None) -> None:
+    """--since and --until: a window that holds nothing is a usage error, not an empty answer."""
+    if since is not None and until is not None and since >= until:
+        raise UsageError(f"--since ({since.isoformat(timespec='seconds')}) is not before --until "
+                         f"({until.isoformat(timespec='seconds')}): the window holds nothing")
+
+
 def when_options(parser: argparse.ArgumentParser, what: str) -> None:
     """--since, --until and --by: a window of time on a chosen date of each record."""
     parser.add_argument(

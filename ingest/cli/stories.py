@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ingest.cli.context import (
     App,
     add_command,
+    check_window,
     dump_json,
     iso,
     local_time,
@@ -75,6 +76,7 @@ def add_stories_parsers(sub: Any) -> None:
 def cmd_stories(app: App) -> int:
     """Show stories with their outlets, times, original and sizes."""
     args = app.args
+    check_window(args.since, args.until)
     rows = story_records(app.store, args.since, until=args.until, by=args.by)
     if not rows and not args.json and (args.since or args.until):
         print(f"no stories {_window(args.since, args.until, args.by)}")
@@ -195,6 +197,7 @@ def cmd_export(app: App) -> int:
     """Write one record per stored article (JSONL or CSV)."""
     from store import repo
 
+    check_window(app.args.since, app.args.until)  # before the output file is made
     count = 0
     with app.store.session() as session, output(app.args.output) as out:
         found = repo.export_rows(session, app.args.since, until=app.args.until, by=app.args.by)
