@@ -434,7 +434,12 @@ class PhraseSet:
         if self.always:
             return True
         low = lower_for_triggers(text) if lowered is None else lowered
-        return any(trigger in low for trigger in self.triggers)
+        # A loop, not any() over a generator: this runs for every trigger of every block, and a
+        # generator's frame switch per trigger costs more than the substring test itself.
+        for trigger in self.triggers:
+            if trigger in low:
+                return True
+        return False
 
     def search(self, text: str, lowered: str | None = None) -> bool:
         """Tell whether any phrase occurs in the text (`lowered`: `lower_for_triggers(text)`, if at hand)."""

@@ -20,7 +20,8 @@ def _shingles(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """The word shingles of a token list (a short one is its own single shingle)."""
     if len(tokens) <= SHINGLE:
         return [tuple(tokens)] if tokens else []
-    return [tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)]
+    # zip of the shifted lists: the same tuples as slicing each window, without a slice per shingle.
+    return list(zip(*(tokens[i:] for i in range(SHINGLE))))
 
 
 def _short_runs(paragraphs: Sequence[Sequence[str]]) -> dict[tuple[str, ...], int]:
