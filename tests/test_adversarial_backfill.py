@@ -149,6 +149,20 @@ class TestWarcRecords:
         }
 
 
+    # (warcio reads no HTTP headers for a target of another scheme, or none: those are no responses at all.)
+    @pytest.mark.parametrize("target", [b"http://[::1/x.html", b"http://news.example:99999/x.html", b"https:///x.html",
+                                        b"http://xn--/x.html"])
+    def test_target_that_is_no_http_url_is_skipped(self, tmp_path: Path, target: bytes) -> None:
+        """A response whose target is no http(s) URL is an unusable record, counted (it was stored as an article)."""
+        warc = tmp_path / "bad-target.warc.gz"
+        warc.write_bytes(warc_record(target, article("Bridge", "Tuesday"))
+                         + warc_record(b"http://news.example/good.html", article("Ferry", "Monday")))
+        result = wirefeed("--db", str(tmp_path / "w.db"), "backfill", "--warc", str(warc), "--no-progress")
+        assert result.code == 0, result.err
+        assert articles(tmp_path / "w.db") == {"http://news.example/good.html": "ok"}
+        assert "unreadable WARC records skipped 1" in result.out + result.err
+
+
 class TestSitemapArguments:
     """`--sitemap` values no client can request: each is the run's source error, said in one line."""
 

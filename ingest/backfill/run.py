@@ -125,7 +125,7 @@ class BackfillSummary:
     other_site: int = 0
     invalid_entries: int = 0
     not_html: int = 0
-    bad_records: int = 0  # WARC responses whose HTTP headers cannot be read: skipped
+    bad_records: int = 0  # WARC responses whose HTTP headers or target URI cannot be used: skipped
     too_large: int = 0  # WARC responses over `[fetch] max_bytes`: skipped
     source_errors: list[str] = field(default_factory=list)
 
@@ -554,10 +554,10 @@ class Backfill:
             log.warning("warc_damaged", path=exc.path, record=exc.record, offset=exc.offset, reason=exc.reason)
         finally:
             self.summary.not_html += stats.not_html
-            self.summary.bad_records += stats.bad_headers
+            self.summary.bad_records += stats.bad_headers + stats.bad_targets
             self.summary.too_large += stats.too_large
             log.info("warc_read", path=path, records=stats.records, pages=stats.pages, not_html=stats.not_html,
-                     bad_headers=stats.bad_headers, too_large=stats.too_large)
+                     bad_headers=stats.bad_headers, bad_targets=stats.bad_targets, too_large=stats.too_large)
 
 
 def _work_key(url: str) -> str:

@@ -22,8 +22,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
 from ingest.dates import parse_datetime
-from ingest.errors import WirefeedError
-from ingest.fetch.client import Response
+from ingest.errors import InvalidURL, WirefeedError
+from ingest.fetch.client import Response, check_url
 
 log = structlog.get_logger("wirefeed.warc")
 
@@ -64,6 +64,7 @@ class WarcStats:
     pages: int = 0
     not_html: int = 0
     bad_headers: int = 0  # responses whose HTTP status line cannot be read: skipped
+    bad_targets: int = 0  # HTML responses whose target is no http(s) URL (none, relative, "http://[::1/x"): skipped
     too_large: int = 0  # HTML responses over the size cap: skipped
     damaged: list[WarcDamaged] = field(default_factory=list)
 
@@ -157,6 +158,11 @@ def _page(record: ArcWarcRecord, stats: WarcStats, max_bytes: int | None) -> Res
         stats.too_large += 1
         return None
     url = _target_url(record.rec_headers.get_header("WARC-Target-URI") or "")
+    try:
+        check_url(url)  # an article needs a URL a reader can follow, and a site to count it under
+    except InvalidURL:
+        stats.bad_targets += 1
+        return None
     return Response(url=url, status=status, headers=headers, body=body)
 
 
