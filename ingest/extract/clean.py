@@ -259,11 +259,13 @@ def _words(text: str) -> int:
     return word_count(text)
 
 
-def is_photo_caption(block: str, captions: frozenset[str]) -> bool:
-    """Tell whether a block is a photo caption or credit (with positive evidence only)."""
+def is_photo_caption(block: str, captions: frozenset[str], spaced: str | None = None) -> bool:
+    """Tell whether a block is a photo caption or credit (with positive evidence only).
+
+    `spaced`: the block with its whitespace collapsed, if at hand."""
     if _words(block) > MAX_CAPTION_WORDS:
         return False
-    if " ".join(block.split()) in captions:
+    if (" ".join(block.split()) if spaced is None else spaced) in captions:
         return True
     text = block.strip()
     if _words(text) <= MAX_LED_CAPTION_WORDS and CAPTION_LEAD.match(text):
@@ -362,10 +364,12 @@ def is_topic_line(block: str) -> bool:
     return _words(text) <= MAX_TOPIC_WORDS and not text.endswith(_FULL_STOPS) and TOPIC_LINE.match(text) is not None
 
 
-def is_prompt(block: str) -> bool:
-    """Tell whether a block is a share, subscribe, newsletter, read-more or related-story prompt."""
+def is_prompt(block: str, *, not_label: bool = False) -> bool:
+    """Tell whether a block is a share, subscribe, newsletter, read-more or related-story prompt.
+
+    `not_label`: the caller knows UI_LABEL does not match the stripped block (it runs on every block)."""
     text = block.strip()
-    if UI_LABEL.match(text) or (_words(text) <= MAX_BUTTON_ROW_WORDS and BUTTON_ROW.match(text)):
+    if (not not_label and UI_LABEL.match(text)) or (_words(text) <= MAX_BUTTON_ROW_WORDS and BUTTON_ROW.match(text)):
         return True
     if _words(text) > MAX_PITCH_WORDS:
         return False
@@ -543,9 +547,9 @@ def _block_reason(row: str, context: PageContext) -> str | None:
         return "byline"
     if is_date_line(block):
         return "date_line"
-    if is_photo_caption(block, context.captions):
+    if is_photo_caption(block, context.captions, spaced):
         return "photo_caption"
-    if is_prompt(block):
+    if is_prompt(block, not_label=True):  # UI_LABEL was matched above
         return "share_prompt"
     if is_notice(block):
         return "site_notice"
