@@ -107,6 +107,15 @@ class HTTPStatusError(FetchError):
         super().__init__(url, f"HTTP {status}")
 
 
+class NotModifiedUnasked(HTTPStatusError):
+    """A 304 to a request that carried no validators: there was nothing to be unchanged against."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, 304)
+        self.detail = "HTTP 304 Not Modified to a request without validators (the server never sends the body)"
+        self.args = (self.detail,)
+
+
 class HostDeferred(FetchError):
     """The request was not sent: its host answered 429/503 with a Retry-After that has not passed yet."""
 

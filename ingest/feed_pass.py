@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from ingest.errors import FeedError, FetchError, HostDeferred, HTTPStatusError, WirefeedError
+from ingest.errors import FeedError, FetchError, HostDeferred, HTTPStatusError, NotModifiedUnasked, WirefeedError
 from ingest.feeds import schedule
 from ingest.feeds.parse import Item, ParsedFeed, parse_feed
 from ingest.feeds.schedule import FeedState, Plan
@@ -370,13 +370,15 @@ class FeedPass:
         poll = FeedPoll(feed)
         conditional = not schedule.refetch_unconditionally(
             feed.url, feed.last_fetched_at, utcnow(), self.settings.schedule.refetch_unconditional_after)
+        etag, last_modified = (feed.etag, feed.last_modified) if conditional else (None, None)
         try:
             poll.response = await fetcher.get(
-                feed.url, etag=feed.etag if conditional else None,
-                last_modified=feed.last_modified if conditional else None, trusted=True,
+                feed.url, etag=etag, last_modified=last_modified, trusted=True,
                 accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
             )
             if poll.response.status == 304:
+                if not (etag or last_modified):  # nothing to be unchanged against: the feed is never sent
+                    raise NotModifiedUnasked(feed.url)
                 poll.unchanged = True
                 return poll
             digest = hashlib.sha256(poll.response.body).hexdigest()

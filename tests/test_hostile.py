@@ -229,6 +229,18 @@ class TestPolling:
         assert run(store, settings(store.url)).items_new == 2
         assert "if-none-match" not in one.hits("/liar.xml")[-1].headers
 
+    def test_304_to_a_request_without_validators_is_an_error(self, store: Store, world: World) -> None:
+        """A server answering 304 when nothing was asked conditionally never sends the feed: the feed fails with
+        the reason (it was recorded as not modified, poll after poll, with nothing ever read)."""
+        one = world["one"]
+        one.routes["/never.xml"] = lambda r: (304, {}, b"")
+        subscribe(store, one.url("/never.xml"))
+        summary = run(store, settings(store.url))
+        assert summary.not_modified == 0
+        (row,) = feeds(store).values()
+        assert (row.last_status, row.last_error_kind) == (304, "http_4xx")
+        assert "304 Not Modified to a request without validators" in (row.last_error or "")
+
     def test_permanent_redirect_moves_the_subscription(self, store: Store, world: World) -> None:
         """A 301 updates the stored feed URL and keeps the old one; the next poll goes to the new URL."""
         one = world["one"]
