@@ -436,7 +436,7 @@ class PhraseSet:
         low = lower_for_triggers(text) if lowered is None else lowered
         # A loop, not any() over a generator: this runs for every trigger of every block, and a
         # generator's frame switch per trigger costs more than the substring test itself.
-        for trigger in self.triggers:
+        for trigger in self.triggers:  # noqa: SIM110 (the loop is the point, see above)
             if trigger in low:
                 return True
         return False

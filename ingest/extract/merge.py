@@ -21,7 +21,7 @@ def _shingles(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     if len(tokens) <= SHINGLE:
         return [tuple(tokens)] if tokens else []
     # zip of the shifted lists: the same tuples as slicing each window, without a slice per shingle.
-    return list(zip(*(tokens[i:] for i in range(SHINGLE))))
+    return list(zip(*(tokens[i:] for i in range(SHINGLE)), strict=False))  # the shifted lists are shorter
 
 
 def _short_runs(paragraphs: Sequence[Sequence[str]]) -> dict[tuple[str, ...], int]:

@@ -810,7 +810,7 @@ def _options(url: str | None, *, fast: bool) -> Extractor:
     A copy of one built without the URL, the URL set as Extractor sets it: building one reads eight
     values through ConfigParser (half a millisecond, a point of our overhead on every page).
     """
-    options = copy(_options_without_url(fast, *(TRAFILATURA_OPTIONS[key] for key in _EXTRACTOR_KEYS)))
+    options = copy(_options_without_url(fast, tuple(TRAFILATURA_OPTIONS[key] for key in _EXTRACTOR_KEYS)))
     options.url = url
     options.source = url and url.encode("utf-8", "replace").decode("utf-8")
     return options
@@ -822,9 +822,10 @@ _EXTRACTOR_KEYS = ("include_comments", "include_tables", "include_images", "dedu
 
 
 @lru_cache(maxsize=8)
-def _options_without_url(fast: bool, comments: bool, tables: bool, images: bool, dedup: bool, precision: bool,
-                         recall: bool) -> Extractor:
-    """The Extractor for these options and no URL (cached: trafilatura copies one before it changes it)."""
+def _options_without_url(fast: bool, values: tuple[bool, ...]) -> Extractor:
+    """The Extractor for these options (_EXTRACTOR_KEYS' values) and no URL (cached: trafilatura copies one before
+    it changes it)."""
+    comments, tables, images, dedup, precision, recall = values
     return Extractor(output_format="python", fast=fast, with_metadata=False, comments=comments, tables=tables,
                      images=images, dedup=dedup, precision=precision, recall=recall)
 
