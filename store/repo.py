@@ -614,11 +614,11 @@ def stories_since(
     """
     query = select(Story).order_by(Story.first_published.desc().nulls_last(), Story.id)
     if by == "updated":
-        query = _within(query, Story.updated_at, since, until)
+        stories = list(session.scalars(_within(query, Story.updated_at, since, until)))
     elif since is not None or until is not None:
-        chosen = select(StoryMember.story_id).join(Article, Article.id == StoryMember.article_id)
-        query = query.where(Story.id.in_(chosen.where(*_article_window(by, since, until))))
-    stories = list(session.scalars(query))
+        stories = _stories_with_members_in(session, by, since, until)
+    else:
+        stories = list(session.scalars(query))
     # The members of 500 stories a statement (a day of news is tens of thousands of stories).
     members: dict[str, list[Any]] = {story.id: [] for story in stories}
     ids = list(members)
@@ -632,6 +632,27 @@ def stories_since(
             members[row[0].story_id].append(row)
     return [(story, sorted(members[story.id], key=lambda pair: pair[1].id != story.original_article_id))
             for story in stories]
+
+
+def _stories_with_members_in(session: Session, by: str, since: datetime | None, until: datetime | None) -> list[Story]:
+    """The stories with a member in the window, in `stories_since`'s order, looked up from the window.
+
+    `Story.id IN (members in the window)` let PostgreSQL scan every story and every membership for a hash
+    semi-join (66,000 and 81,000 pages at 10M articles): the window's story ids are read from the window's
+    articles alone (`articles.story_id`, which `join_story` and `leave_story` keep with the membership),
+    then their stories by primary key.
+    """
+    window = (select(Article.story_id).where(Article.story_id.is_not(None), *_article_window(by, since, until))
+              .distinct())
+    ids = sorted(story for story in session.scalars(window) if story is not None)
+    stories: list[Story] = []
+    for start in range(0, len(ids), 500):
+        stories += session.scalars(select(Story).where(Story.id.in_(ids[start : start + 500])))
+    stories.sort(key=lambda story: story.id)
+    # Newest first, undated last, ties by id (stable): the order of `Story.first_published DESC NULLS LAST, id`.
+    stories.sort(key=lambda story: (story.first_published is not None, story.first_published or datetime.min),
+                 reverse=True)
+    return stories
 
 
 def _article_time(by: str) -> Any:

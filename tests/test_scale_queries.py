@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from store import repo
 from store.db import Store
-from store.models import Article, LshBand, StoryMember
+from store.models import Article, LshBand, Story, StoryMember
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SINCE = NOW - timedelta(days=1)
@@ -62,6 +62,19 @@ class TestStoriesByPublished:
                 found = {story.id for story, _ in repo.stories_since(session, SINCE, until=until, by="published")}
             assert found == coalesce_story_ids(store, SINCE, until)
         assert coalesce_story_ids(store, SINCE) == {"s-dated-in", "s-undated-in", "s-dated-after"}
+
+    def test_order_is_the_sql_order(self, store: Store) -> None:
+        """Read from the window, the stories keep `first_published DESC NULLS LAST, id`: ties and undated ones too."""
+        fill(store)
+        with store.session() as session:
+            session.execute(update(Story).where(Story.id == "s-undated-in").values(first_published=None))
+            session.execute(update(Story).where(Story.id == "s-dated-after").values(first_published=NOW))
+            session.execute(update(Story).where(Story.id == "s-dated-in").values(first_published=NOW))
+        with store.session() as session:
+            found = [story.id for story, _ in repo.stories_since(session, SINCE, by="published")]
+            ordered = list(session.scalars(select(Story.id).where(Story.id.in_(found))
+                                           .order_by(Story.first_published.desc().nulls_last(), Story.id)))
+        assert found == ordered == ["s-dated-after", "s-dated-in", "s-undated-in"]
 
     def test_export_by_published_uses_the_same_window(self, store: Store) -> None:
         """export --by published keeps the same articles as the coalesce definition."""
