@@ -332,6 +332,8 @@ def hot_queries(engine: Engine, shape: Shape, size: int) -> list[tuple[str, Call
          lambda s: repo.placements_after(s, size - GROUP)),
         ("start-up replay: repo.placements_after (decisions of the window)",
          lambda s: len(repo.placements_after(s, 0, since=since))),
+        ("start-up replay as a new clusterer runs it: the window's latest 2 x max_entries (20,000) decisions",
+         lambda s: len(repo.placements_after(s, 0, since=since, last=20_000))),
         ("start-up replay, before: one statement, the first seq as a subquery",
          lambda s: len(s.execute(replay_before(since)).all())),
         ("window eviction: repo.evict_bands (one hour)",
