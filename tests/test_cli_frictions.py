@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +102,25 @@ def closed_stdout(*args: str, cwd: Path, env: dict[str, str] | None = None) -> D
     return Done(proc.returncode, "", err.decode())
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randint(20_000, 60_000)
+        held = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise RuntimeError("no free ports")
+
+
 class TestDemoOwnDatabase:
     """1. The demo never writes into the user's database."""
 
@@ -115,9 +136,12 @@ class TestDemoOwnDatabase:
 
     def test_demo_into_given_database_and_again(self, tmp_path: Path) -> None:
         """With --db the demo ingests there; a second run finds its articles known; another's database is refused."""
-        first = wirefeed("demo", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
+        # Ports of this test's own (another test's demo may hold the default ones): the second run's outlets
+        # must be where the first one's were for their articles to be known.
+        port = free_ports(3)
+        first = wirefeed("demo", "--db", str(tmp_path / "demo.db"), "--port", str(port), cwd=tmp_path)
         assert first.code == 0, first.err
-        second = wirefeed("demo", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
+        second = wirefeed("demo", "--db", str(tmp_path / "demo.db"), "--port", str(port), cwd=tmp_path)
         assert second.code == 0, second.err
         assert "stored 0 articles" in second.out
         mine = tmp_path / "mine.db"

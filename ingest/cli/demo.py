@@ -17,7 +17,23 @@ def add_demo_parser(sub: Any) -> None:
         "and print the stories. Never touches your configured database.",
         "wirefeed demo",
     )
+    p.add_argument("--port", type=_port, default=None, metavar="N",
+                   help="the first outlet's port (the others follow; default 18765, any free one when taken): "
+                   "a second run into the same --db finds its articles known when the ports are the same")
     p.set_defaults(quiet_database=True)  # it says itself which database it uses
+
+
+def _port(value: str) -> int:
+    """--port: a TCP port with room for the outlets after it."""
+    import argparse
+
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= port <= 65_000:
+        raise argparse.ArgumentTypeError(f"{port} is out of range: give 1 to 65000 (the outlets take the ports after)")
+    return port
 
 
 def cmd_demo(app: App) -> int:
@@ -40,7 +56,7 @@ def cmd_demo(app: App) -> int:
         print(f"serving {len(load_world()['outlets'])} demo feeds on 127.0.0.1; ingesting into {where}")
         store = Store(url)
         try:
-            done = run_demo(store, app.settings)
+            done = run_demo(store, app.settings, port=app.args.port)
             summary = done.summary
             print(
                 f"stored {summary.stored} articles ({summary.duplicates} already known, "

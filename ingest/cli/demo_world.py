@@ -171,7 +171,7 @@ class DemoRun:
     removed: dict[str, int]
 
 
-def run_demo(store: Store, settings: Settings) -> DemoRun:
+def run_demo(store: Store, settings: Settings, *, port: int | None = None) -> DemoRun:
     """Serve the world, subscribe to its feeds and run one pass over them into `store`."""
     from ingest.pipeline import Pipeline
     from store import repo
@@ -180,7 +180,7 @@ def run_demo(store: Store, settings: Settings) -> DemoRun:
     settings.fetch.allowed_networks = [*settings.fetch.allowed_networks, "127.0.0.1/32"]
     settings.fetch.per_host_delay = 0.0
     settings.fetch.per_host_concurrency = 8
-    with DemoServer() as server:
+    with DemoServer(DEMO_PORT if port is None else port) as server:
         with store.session() as session:
             others = [f.url for f in repo.list_feeds(session) if not f.url.startswith("http://127.0.0.1:")]
             if others:
