@@ -153,6 +153,21 @@ class TestCascade:
         assert isinstance(expected, trafilatura.settings.Document)
         assert found[1] == expected.text
 
+    @pytest.mark.parametrize("url", [None, "https://news.example/a", "https://news.example/\udcff"])
+    @pytest.mark.parametrize("fast", [True, False])
+    def test_options_are_a_fresh_extractors(self, url: str | None, fast: bool) -> None:
+        """The per-page copy of the cached options equals an Extractor built for the page, and is its own object."""
+        built = trafilatura.settings.Extractor(
+            output_format="python", fast=fast, url=url, with_metadata=False,
+            comments=TRAFILATURA_OPTIONS["include_comments"], tables=TRAFILATURA_OPTIONS["include_tables"],
+            images=TRAFILATURA_OPTIONS["include_images"], dedup=TRAFILATURA_OPTIONS["deduplicate"],
+            precision=TRAFILATURA_OPTIONS["favor_precision"], recall=TRAFILATURA_OPTIONS["favor_recall"],
+        )
+        first, second = page_module._options(url, fast=fast), page_module._options(url, fast=fast)
+        first.focus = "recall"  # as trafilatura's escalation sets it (on a copy of its own)
+        assert {slot: getattr(second, slot) for slot in built.__slots__} == {
+            slot: getattr(built, slot) for slot in built.__slots__}
+
     def test_options_record_the_rule(self) -> None:
         """The recorded options say which rule produced the text (a change re-extracts)."""
         options = json.loads(_extract("seed_teaser_inside").options)
