@@ -208,7 +208,7 @@ def docs_of(path: Path, limit: int | None = None) -> Iterator[Any]:
     for number, raw in enumerate(lines_of(path)):
         if limit is not None and number >= limit:
             return
-        found = _parse(raw.rstrip(b"\n"), number == 0)
+        found = _parse(raw.rstrip(b"\n"))
         assert isinstance(found, tuple)
         yield found[0]
 

@@ -39,8 +39,8 @@ def corpus_docs(path: Path) -> list[Doc]:
 
     docs = []
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle):
-            found = _parse(raw.rstrip(b"\n"), number == 0)
+        for raw in handle:
+            found = _parse(raw.rstrip(b"\n"))
             if isinstance(found, tuple):
                 docs.append(found[0])
     return docs
