@@ -815,8 +815,12 @@ def verify(
     new_runs, old_runs = (small_runs, large_runs) if new_is_small else (large_runs, small_runs)
     old_inside = large_inside if new_is_small else small_inside
     goes_on = _goes_on(new_runs, old_runs, new_common, old_common) if old_inside else 0
+    lead_n = min(new_runs.n, LEAD)
+    own_top = 2 * new_runs.matched_before(lead_n) < lead_n
     if goes_on:  # the old text measured inside the new one is not a copy of it: the new one is another story
         small_inside, large_inside = (small_inside, 0.0) if new_is_small else (0.0, large_inside)
+        if own_top:  # nor is the new text the old one under a top: an update does not go on after it
+            small_inside = large_inside = 0.0
     score = max(small_inside, large_inside)
     # Whether the winning direction measured the new text inside the old one, and on how many shingles.
     new_inside = (small_inside >= large_inside) == new_is_small
@@ -827,8 +831,7 @@ def verify(
     if not new_is_small and conflicts == 0 and large_runs.n >= _RUN:
         top = large_runs.first_long(0)  # where the old text starts inside the new one
         updated = top >= 15 and large.n_words - small.n_words >= 20
-    lead_n = min(new_runs.n, LEAD)
-    topped = new_inside and 2 * new_runs.matched_before(lead_n) < lead_n
+    topped = new_inside and own_top
     return Match(score, containment, conflicts, updated, new_inside=new_inside, matched=matched,
                  covered=new_runs.matched / new_runs.n, topped=topped, goes_on=goes_on)
 

@@ -871,6 +871,23 @@ NEWS = [
     "A spokesman declined to say whether the governing council had been unanimous, adding only that the "
     "details would be set out in a legal act to be published in the Official Journal next month.",
 ]
+# More of the story above (STORY + LONGER: 12 paragraphs), and more new reporting for a long follow-up.
+LONGER = [
+    "Analysts at several large banks said they now expected three quarter-point reductions this year, "
+    "although some warned that a renewed rise in oil prices could force the council to pause.",
+    "The decision was taken at the bank's regular meeting in Frankfurt, the second this year, and was "
+    "in line with the forecasts of all economists polled by news agencies before the announcement.",
+    "Lagarde also said the review of the bank's operational framework was nearly complete and that its "
+    "conclusions would be presented to the public in the spring, as had been planned since last year.",
+    "Governments in the south of the bloc have repeatedly called for lower rates, saying the cost of "
+    "servicing their debts was rising faster than their economies were growing after the pandemic.",
+]
+FURTHER = [
+    "Smaller lenders in Latvia and Lithuania said they would need new software to report their holdings, "
+    "and that the vendors they rely on had not yet been told what the reports should contain.",
+    "The bank's supervisory arm is expected to write to every institution under its watch before the end "
+    "of the month, setting out the reporting calendar and the penalties for missing its deadlines.",
+]
 
 
 class TestFollowUps:
@@ -890,6 +907,26 @@ class TestFollowUps:
         """The reused paragraphs below a new first paragraph and above more new text: another story too."""
         short, follow_up = run(doc("a", body(STORY[:3])), doc("b", body(NEWS[:1] + STORY[:2] + NEWS[1:4]), hours=30))
         assert follow_up.cluster != short.cluster
+
+    def test_a_follow_up_reusing_most_of_a_long_story_between_paragraphs_of_its_own_stays_apart(self) -> None:
+        """A paragraph of its own, then most of a long story, then more of its own than a footer: another story.
+
+        Measured under its top, the follow-up is mostly the story (reused 300 words against 220 of its own
+        after them), the way an update is the story under a top; but it drops the story's end and goes on
+        with its own, which no update does (seen in the blind corpus: two follow-ups joined that way).
+        """
+        story = doc("a", body(STORY + LONGER))
+        follow_up = doc("b", body(NEWS[:1] + STORY + LONGER[:2] + NEWS[1:] + FURTHER), hours=30)
+        a, b = run(story, follow_up)
+        assert b.cluster != a.cluster
+        assert b.relation == "original"
+
+    def test_an_update_on_top_of_a_long_story_trimmed_with_a_footer_joins(self) -> None:
+        """The same shape with a footer's worth of its own at the end, not more: an update, trimmed, joins."""
+        story = doc("a", body(STORY + LONGER))
+        update = doc("b", body(NEWS[:1] + STORY + LONGER[:2] + NEWS[1:2]), hours=3)
+        a, b = run(story, update)
+        assert (b.cluster, b.duplicate_of) == (a.cluster, "a")
 
     def test_a_follow_up_reusing_the_lead_a_trimmed_copy_kept_stays_apart(self) -> None:
         """A copy trimmed to the story's first four paragraphs, then a follow-up reusing those four under new text.
