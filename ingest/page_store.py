@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -162,6 +162,7 @@ class PageStore:
         fetcher: Fetcher | None = None,
         robots: RobotsCache | None = None,
         after: asyncio.Future[list[PageOutcome]] | None = None,
+        stored: Callable[[list[PageOutcome]], None] | None = None,
     ) -> list[PageOutcome]:
         """Fetch (unless prefetched), extract and store pages; results in job order, stored in job order.
 
@@ -170,7 +171,8 @@ class PageStore:
         (its item comes back at the next poll, when the page is stored and only needs linking). With
         `after` (an earlier call's task), these pages are fetched and extracted at once but stored only
         once that call has stored all of its own: a backfill keeps the extraction workers busy across
-        its chunks and still stores in input order.
+        its chunks and still stores in input order. `stored` is called with each group's outcomes as soon
+        as the group is stored (progress on a long call).
         """
         self._stores_pages()
         if not jobs:
@@ -189,7 +191,7 @@ class PageStore:
             tasks = [asyncio.ensure_future(self._prepare(job, plan=plan, future=future, won=won, known=known,
                                                          fetcher=fetcher, robots=robots))
                      for job, (plan, future) in zip(jobs, plans, strict=True)]
-            return await self._store_in_order(jobs, tasks, known, after)
+            return await self._store_in_order(jobs, tasks, known, after, stored)
         finally:
             for task in tasks:
                 task.cancel()
@@ -226,6 +228,7 @@ class PageStore:
     async def _store_in_order(
         self, jobs: Sequence[PageJob], tasks: Sequence[asyncio.Future[_Prepared]], known: _Known,
         after: asyncio.Future[list[PageOutcome]] | None = None,
+        stored: Callable[[list[PageOutcome]], None] | None = None,
     ) -> list[PageOutcome]:
         """Store each page as soon as it and every page before it are ready; the ready ones together.
 
@@ -243,7 +246,10 @@ class PageStore:
             await tasks[start]
             end = await self._gather(tasks, start)
             ready = [t.result() for t in tasks[start:end]]
-            outcomes.extend(await self._db(self._store_ready, jobs[start:end], ready, known))
+            group = await self._db(self._store_ready, jobs[start:end], ready, known)
+            outcomes.extend(group)
+            if stored is not None:
+                stored(group)
             start = end
         return outcomes
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -84,9 +84,10 @@ class Pipeline:
     async def ingest_pages(
         self, jobs: Sequence[PageJob], *, fetcher: Fetcher | None = None, robots: RobotsCache | None = None,
         after: asyncio.Future[list[PageOutcome]] | None = None,
+        stored: Callable[[list[PageOutcome]], None] | None = None,
     ) -> list[PageOutcome]:
         """Fetch (unless prefetched), extract and store pages; results in job order (see `PageStore`)."""
-        return await self.pages.ingest_pages(jobs, fetcher=fetcher, robots=robots, after=after)
+        return await self.pages.ingest_pages(jobs, fetcher=fetcher, robots=robots, after=after, stored=stored)
 
     async def reextract(self, article_ids: Sequence[int]) -> list[PageOutcome]:
         """Re-run extraction, cleaning and dedupe on stored raw pages; an unchanged extractor changes nothing."""

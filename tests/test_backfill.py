@@ -753,6 +753,25 @@ class TestProgress:
         assert logs[0]["event"] == "backfill_progress"
         assert (logs[0]["done"], logs[0]["total"], logs[0]["stored"]) == (3, 10, 2)
 
+    def test_progress_moves_within_a_chunk(self, sqlite_url: str, tmp_path: Path) -> None:
+        """Pages are counted group by group as they are stored, not only when their chunk (100 items) is done.
+
+        A chunk of slow pages took minutes with the bar at 0 and no progress line (found by an audit).
+        """
+        pages = [(f"http://a.example/{i}", page(f"Ferry {i}", [f"Report number {i}.", *FERRY])) for i in range(40)]
+        path = write_warc(tmp_path / "a.warc.gz", pages)
+        with capture_logs() as logs:
+            summary = backfill(Store(sqlite_url), BackfillOptions(warcs=[str(path)]), transport=NoNetwork(),
+                               progress_every=0)
+        lines = [e for e in logs if e["event"] == "backfill_progress"]
+        done = [e["done"] for e in lines]
+        assert any(0 < d < 40 for d in done), done  # seen before the chunk was done
+        assert done == sorted(done)
+        assert done[-1] == 40
+        # Each line's counts are those of the pages done by then.
+        assert all(e["stored"] + e["duplicates"] + e["failed"] == e["done"] for e in lines)
+        assert summary.stored + summary.duplicates == 40
+
 
 class TestOddWarcRecords:
     """One odd record costs itself alone: the healthy records of the same file are stored, every rerun too."""

@@ -256,6 +256,32 @@ class Progress:
             self._saved_config = None
 
 
+class _Counted:
+    """One chunk's progress: its pages counted group by group as they are stored, the rest when it is done.
+
+    A chunk (100 items by default) of slow pages takes minutes; counted only when done, the bar stood still
+    and no progress line came meanwhile.
+    """
+
+    def __init__(self, summary: BackfillSummary, progress: Progress, size: int) -> None:
+        self.summary = summary
+        self.progress = progress
+        self.size = size  # the chunk's items, those skipped or repeated included
+        self.shown = 0
+
+    def stored(self, outcomes: list[PageOutcome]) -> None:
+        """Count a group of the chunk's pages just stored."""
+        for outcome in outcomes:
+            self.summary.add(outcome)
+        self.shown += len(outcomes)
+        self.progress.advance(len(outcomes))
+
+    def finish(self) -> None:
+        """Count the chunk's items not counted yet (skipped, repeated): all of it is done."""
+        self.progress.advance(max(0, self.size - self.shown))
+        self.shown = self.size
+
+
 class Backfill:
     """One backfill invocation: open or resume its run, feed the pipeline in chunks, record progress."""
 
@@ -414,22 +440,23 @@ class Backfill:
         Chunks are stored and recorded in order (`ingest_pages(after=)`): one chunk ahead keeps the
         extraction workers busy while the writer finishes a chunk and its outcomes are recorded.
         """
-        ahead: tuple[list[Work], asyncio.Future[list[PageOutcome]] | None, int] | None = None
+        ahead: tuple[list[Work], asyncio.Future[list[PageOutcome]] | None, _Counted] | None = None
         tasks: list[asyncio.Future[list[PageOutcome]]] = []
         try:
             for chunk in chunks:
                 self._check_claim()
                 todo = self._todo(chunk)
                 task = None
+                counted = _Counted(self.summary, self.progress, len(chunk))
                 if todo:
                     jobs = [w.job for w in todo if w.job is not None]
                     after = ahead[1] if ahead is not None else None
-                    task = asyncio.ensure_future(
-                        self.pipeline.ingest_pages(jobs, fetcher=fetcher, robots=robots, after=after))
+                    task = asyncio.ensure_future(self.pipeline.ingest_pages(
+                        jobs, fetcher=fetcher, robots=robots, after=after, stored=counted.stored))
                     tasks = [*(t for t in tasks if not t.done()), task]
                 if ahead is not None:
                     await self._finish_chunk(*ahead)
-                ahead = (todo, task, len(chunk))
+                ahead = (todo, task, counted)
             if ahead is not None:
                 await self._finish_chunk(*ahead)
         finally:
@@ -455,16 +482,14 @@ class Backfill:
         return todo
 
     async def _finish_chunk(
-        self, todo: list[Work], task: asyncio.Future[list[PageOutcome]] | None, size: int
+        self, todo: list[Work], task: asyncio.Future[list[PageOutcome]] | None, counted: _Counted
     ) -> None:
-        """Wait for a chunk's pages to be stored, count and record their outcomes."""
+        """Wait for a chunk's pages to be stored (counted group by group as they are), record their outcomes."""
         if task is not None:
             outcomes = await task
-            for outcome in outcomes:
-                self.summary.add(outcome)
             self._check_claim()
             self._record(todo, outcomes)
-        self.progress.advance(size)
+        counted.finish()
 
     async def _run_reextract(self) -> None:
         with self.store.session() as session:
