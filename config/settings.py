@@ -282,7 +282,7 @@ def load_settings(config_file: str | Path | None = None, database_url: str | Non
     """Load settings with precedence: explicit database URL, environment, TOML file, defaults."""
     path = Path(config_file) if config_file is not None else None
     if path is not None and not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file {'is not a file' if path.exists() else 'not found'}: {path}")
     overrides: dict[str, Any] = {}
     try:
         settings_cls = type("_FileSettings", (Settings,), {"toml_path": path})
@@ -295,6 +295,10 @@ def load_settings(config_file: str | Path | None = None, database_url: str | Non
         ) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError derives from ValueError
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    except RecursionError:  # tomllib reads nested arrays and tables recursively (`a = [[[[...`)
+        raise ConfigError(f"cannot read config file {path}: nested too deeply") from None
+    except OSError as exc:  # unreadable (permissions), or gone since the check above
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     if database_url:
         settings.database.url = SecretStr(database_url)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,7 +84,7 @@ def make_engine(url: str | SecretStr) -> Engine:
             parent = Path(os.path.abspath(database)).parent
             if not parent.is_dir():
                 raise StoreError(f"cannot open database {database}: directory {parent} does not exist")
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=_stored_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defers locks; let SQLAlchemy emit BEGIN IMMEDIATE so writers queue.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -94,8 +95,27 @@ def make_engine(url: str | SecretStr) -> Engine:
         raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_secrets(str(exc))}") from None
 
 
+def _stored_json(text: str | bytes) -> Any:
+    """A SQLite JSON column's value; None for text that is no JSON, and NaN or Infinity read as None.
+
+    SQLite checks nothing: another program may have written `{bad` there, and `stories --json` must stay
+    JSON that any reader takes (Python's NaN is not).
+    """
+    try:
+        return json.loads(text, parse_constant=lambda _name: None)
+    except (ValueError, RecursionError):  # JSONDecodeError and invalid UTF-8 are ValueErrors
+        return None
+
+
+def _stored_text(data: bytes) -> str:
+    """A SQLite TEXT value as str: bytes that are not UTF-8 (written by another program) read with U+FFFD."""
+    return data.decode("utf-8", "replace")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" listener issues BEGIN IMMEDIATE
+    # Else one such value fails the whole query that reads it ("Could not decode to UTF-8 column").
+    dbapi_connection.text_factory = _stored_text
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

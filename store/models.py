@@ -41,6 +41,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the store; use timezone-aware values")
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """SQLite's text to a datetime, as the impl reads it; a value no wirefeed wrote reads as None.
+
+        SQLite keeps whatever another program put in a column ('yesterday', 12345, a year past 9999 once
+        shifted to UTC): one such row must not stop `stories` or `feeds list` for all the others.
+        """
+        parse = self.impl_instance.result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            try:
+                return self.process_result_value(value if parse is None else parse(value), dialect)
+            except (TypeError, ValueError, OverflowError):
+                return None
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -70,6 +86,9 @@ class SafeString(TypeDecorator[str]):
                 return value[: self.length]
         return value
 
+    def process_result_value(self, value: str | bytes | None, dialect: Dialect) -> str | None:
+        return _as_text(value)
+
 
 class SafeText(TypeDecorator[str]):
     """TEXT that stores any str: NUL characters dropped (PostgreSQL text cannot hold them)."""
@@ -81,6 +100,14 @@ class SafeText(TypeDecorator[str]):
         if isinstance(value, str) and "\x00" in value:
             return value.replace("\x00", "")
         return value
+
+    def process_result_value(self, value: str | bytes | None, dialect: Dialect) -> str | None:
+        return _as_text(value)
+
+
+def _as_text(value: str | bytes | None) -> str | None:
+    """A stored text as str: SQLite returns a BLOB another program put in a text column as bytes."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def utcnow() -> datetime:

@@ -69,7 +69,8 @@ def source_rows(
         query = query.where(or_(*(and_(source_stats.c.scope == k.scope, source_stats.c.source == k.source)
                                   for k in keys)))
     query = query.order_by(source_stats.c.scope, source_stats.c.source, source_stats.c.bucket)
-    return [dict(row._mapping) for row in session.execute(query)]
+    # A bucket that reads as None is a value no wirefeed wrote (SQLite keeps anything): no bucket to count it in.
+    return [dict(row._mapping) for row in session.execute(query) if row.bucket is not None]
 
 
 def prune(session: Session, before: datetime) -> int:

@@ -97,7 +97,11 @@ def feed_url(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
     from ingest.errors import InvalidURL
     from ingest.fetch.client import check_url
+    from ingest.jobs import MAX_URL_CHARS
 
+    if len(url) > MAX_URL_CHARS:  # the store would keep it cut short: another URL, polled and shown as this one
+        raise argparse.ArgumentTypeError(f"not a URL wirefeed polls: {value[:80]!r}... is longer than "
+                                         f"{MAX_URL_CHARS} characters ({len(url)})")
     try:
         check_url(url)  # a port out of range, a host httpx cannot encode (`xn--`): no poll could ever fetch it
     except InvalidURL as exc:
@@ -134,12 +138,27 @@ def local_time(value: datetime | str | None) -> str:
         return "-"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        local = moment.astimezone()
+    except OverflowError:  # year 1 west of UTC, 9999 east of it: no local time to show, the UTC one then
+        return moment.astimezone(UTC).isoformat(sep=" ", timespec="seconds")[:19] + " UTC"
+    return local.isoformat(sep=" ", timespec="seconds")[:19]  # the year in four digits, as strftime may not
+
+
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts sequences that move the cursor or
+# retitle the window) and the bidi embeddings, overrides and isolates that reorder the rest of the line.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SPACES = frozenset("\t\n\x0b\x0c\r")
+
+
+def shown(text: str) -> str:
+    """Text from the outside world for a terminal: line breaks and tabs as spaces, other controls as U+FFFD."""
+    return _UNSHOWN.sub(lambda m: " " if m.group() in _SPACES else "\ufffd", text)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     """Plain columns under a header line, each as wide as its widest cell (the last one is not padded)."""
-    cells = [[str(c) for c in headers], *([("-" if c is None else str(c)) for c in row] for row in rows)]
+    cells = [[str(c) for c in headers], *([("-" if c is None else shown(str(c))) for c in row] for row in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return ["  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] for row in cells]
 

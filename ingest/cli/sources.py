@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.cli.context import App, add_command, dump_json, parse_when, table
+from ingest.cli.context import App, add_command, dump_json, local_time, parse_when, table
 
 DEFAULT_SINCE = "7d"
 
@@ -46,7 +46,7 @@ def cmd_sources(app: App) -> int:
     if app.args.json:
         print(dump_json(report))
     elif not report:
-        print(f"no pages or polls since {since.astimezone().strftime('%Y-%m-%d %H:%M')}"
+        print(f"no pages or polls since {local_time(since)}"
               + (f" for {app.args.site}" if app.args.site else ""))
     else:
         for line in table(HEADERS, (row_cells(entry) for entry in report)):
@@ -74,9 +74,9 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
     report = []
     for key in sorted(set(grouped) | {stored.SourceKey("feed", str(i)) for i, f in feeds.items() if f["polls"]},
                       key=lambda k: (k.scope != "feed", k.source)):
-        feed = feeds.get(int(key.source)) if key.scope == "feed" else None
+        feed = feeds.get(_feed_id(key.source) or 0) if key.scope == "feed" else None
         if key.scope == "feed" and feed is None:
-            continue  # the feed was removed
+            continue  # the feed was removed (or the row names no feed id: written by another program)
         if site is not None and not _on_site(key.source if feed is None else site_of(feed["url"]), site):
             continue
         mine = grouped.get(key, [])
@@ -96,8 +96,16 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
     return sorted(report, key=lambda e: not e["degraded"])
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+def _feed_id(source: str) -> int | None:
+    """The feed id a feed-scope telemetry row names; None when it names none (no feed has id 0 either)."""
+    try:
+        return int(source)
+    except ValueError:
+        return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _on_site(source: str, wanted: str) -> bool:

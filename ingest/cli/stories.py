@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,6 +17,7 @@ from ingest.cli.context import (
     iso,
     local_time,
     output,
+    shown,
     table,
     when_options,
 )
@@ -115,12 +117,12 @@ def print_records(rows: list[dict[str, Any]], as_json: bool = False) -> None:
     for row in rows:
         outlets = sorted({m["outlet"] for m in row["members"]})
         agency = f" [{row['agency']}]" if row["agency"] else ""
-        print(
+        print(shown(
             f"{row['story_id']}  {row['size']} cop{'y' if row['size'] == 1 else 'ies'}, "
             f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}{agency}: {row['title']}"
-        )
+        ))
         for m in row["members"]:
-            changed = diff_summary(m["diff"])
+            changed = shown(diff_summary(m["diff"]))
             print(f"   {next(members)}" + (f"  ({changed})" if changed else ""))
 
 
@@ -132,7 +134,7 @@ def _member_row(row: dict[str, Any], m: dict[str, Any]) -> list[object]:
         local_time(m["published"] or m["fetched"]),
         m["outlet"],
         m["relation"],
-        "-" if original else f"{m['score']:.2f}",
+        "-" if original or m["score"] is None else f"{m['score']:.2f}",
         m["chars"],
         m.get("canonical_url") or m["url"],
     ]
@@ -140,16 +142,30 @@ def _member_row(row: dict[str, Any], m: dict[str, Any]) -> list[object]:
 
 def diff_summary(diff: Mapping[str, Any] | None) -> str:
     """A copy diff on one line: "headline rewritten, 2 ¶ cut, 1 ¶ added top, reuses 84%, own 6%"; "" without one."""
-    if not diff:
+    if not diff or not isinstance(diff, Mapping):  # a stored diff of another shape says nothing we can show
         return ""
-    parts = ["headline rewritten"] if diff.get("headline_rewritten") else []
-    if diff.get("paragraphs_cut"):
-        parts.append(f"{diff['paragraphs_cut']} ¶ cut")
-    if diff.get("paragraphs_added"):
-        parts.append(f"{diff['paragraphs_added']} ¶ added {'/'.join(diff.get('added_at') or ())}".rstrip())
-    parts.append(f"reuses {float(diff.get('reused', 0.0)):.0%}")
-    parts.append(f"own {float(diff.get('own', 0.0)):.0%}")
+    parts = ["headline rewritten"] if diff.get("headline_rewritten") is True else []
+    if cut := _count(diff.get("paragraphs_cut")):
+        parts.append(f"{cut} ¶ cut")
+    if added := _count(diff.get("paragraphs_added")):
+        where = diff.get("added_at")
+        places = [str(p) for p in where] if isinstance(where, list) else []
+        parts.append(f"{added} ¶ added {'/'.join(places)}".rstrip())
+    parts.append(f"reuses {_share(diff.get('reused'))}")
+    parts.append(f"own {_share(diff.get('own'))}")
     return ", ".join(parts)
+
+
+def _count(value: object) -> int:
+    """A stored diff's count, 0 for anything else (the diff column is JSON that another program may write)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _share(value: object) -> str:
+    """A stored diff's share as a percentage; '?' when it is no finite number."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:.0%}"
+    return "0%" if value is None else "?"
 
 
 def story_records(
@@ -185,12 +201,19 @@ def _member_record(m: StoryMember, a: Article) -> dict[str, Any]:
         "published": iso(a.published),
         "fetched": iso(a.fetched),
         "relation": m.relation,
-        "score": round(m.score, 4),
+        "score": _score(m.score),
         "duplicate_of": m.duplicate_of,
         "agency": m.agency,
         "chars": len(a.text or ""),
         "diff": m.diff,  # what the copy changed against duplicate_of (`CopyDiff.as_dict()`); None for an original
     }
+
+
+def _score(score: object) -> float | None:
+    """A copy's similarity for output: None for what SQLite may hold instead of a finite number."""
+    if isinstance(score, int | float) and math.isfinite(score):
+        return round(score, 4)
+    return None
 
 
 def cmd_export(app: App) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,15 @@ def read_opml(data: bytes) -> list[Subscription]:
     return subs
 
 
+# What XML 1.0 cannot hold, escaped or not: a title (or URL) with one would make a file no reader opens,
+# `feeds import` included.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
 def write_opml(subs: list[Subscription]) -> str:
     """An OPML 2.0 document listing the subscriptions."""
     root = ET.Element("opml", version="2.0")
@@ -54,9 +64,10 @@ def write_opml(subs: list[Subscription]) -> str:
     ET.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     body = ET.SubElement(root, "body")
     for sub in subs:
-        attrs = {"type": "rss", "xmlUrl": sub.url, "text": sub.title or sub.url}
-        if sub.title:
-            attrs["title"] = sub.title
+        url, title = _xml_text(sub.url), _xml_text(sub.title or "")
+        attrs = {"type": "rss", "xmlUrl": url, "text": title or url}
+        if title:
+            attrs["title"] = title
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -26,16 +26,26 @@ _WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp125
                    "ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
 
 
+# Markup as any page's first bytes hold it (even length, for UTF-16): what a declared charset must read.
+_MARKUP = b'<meta http-equiv="Content-Type" content="text/html; charset=x"> +/-\\u0041&amp;'
+
+
 def _codec(label: str | None) -> str | None:
-    """Return the Python codec name for a declared charset label, or None when unknown."""
+    """Return the Python codec name for a declared charset label, or None when unknown.
+
+    Python's codec registry also holds codecs that are no text encoding ("hex", "base64", "rot13": decoding
+    raises) or that fail on markup ("idna", "undefined"); a page declaring one has no charset we can use.
+    """
     if not label:
         return None
     name = label.strip().strip("\"'").lower()
     name = _WHATWG_ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        codec = codecs.lookup(name).name
+        _MARKUP.decode(codec, errors="replace")
+    except (LookupError, UnicodeError):
         return None
+    return codec
 
 
 def header_charset(headers: Mapping[str, str] | None) -> str | None:
@@ -52,7 +62,13 @@ def header_charset(headers: Mapping[str, str] | None) -> str | None:
 def meta_charset(body: bytes) -> str | None:
     """Return the codec declared by <meta charset> or http-equiv in the first bytes of a page."""
     match = _META_CHARSET.search(body[:META_SNIFF_BYTES])
-    return _codec(match.group(1).decode("ascii", "replace")) if match else None
+    codec = _codec(match.group(1).decode("ascii", "replace")) if match else None
+    if codec is None or codec.startswith(("utf-16", "utf-32")):
+        # The <meta> was read as ASCII, so the page is none of these: the WHATWG prescan reads a UTF-16
+        # declaration as UTF-8 (and knows no UTF-32).
+        return "utf-8" if codec and codec.startswith("utf-16") else None
+    # A codec that reads markup otherwise (EBCDIC, UTF-7, unicode_escape) cannot be the one the <meta> was in.
+    return codec if _MARKUP.decode(codec, errors="replace") == _MARKUP.decode("ascii") else None
 
 
 def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
@@ -64,7 +80,10 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
             return body.decode(codec, errors="replace")
     for declared in (header_charset(headers), meta_charset(body)):
         if declared:
-            return body.decode(declared, errors="replace")
+            try:
+                return body.decode(declared, errors="replace")
+            except UnicodeError:  # a codec that ignores "replace" (punycode on non-ASCII bytes): the next way
+                continue
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
