@@ -152,6 +152,12 @@ def ensure_schema(engine: Engine) -> bool:
         raise StoreError(f"cannot open database: {describe(exc)}") from exc
     if current == head:
         return False
+    known = known_revisions()  # empty when a version file is unreadable: alembic decides then
+    if current is not None and known and current not in known:
+        # Else alembic "can't locate revision" (an internal error): a rolled-back upgrade of wirefeed meets this.
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        shown = os.path.abspath(database) if database else mask_url(engine.url.render_as_string(hide_password=False))
+        raise StoreError(schema_mismatch(shown, current, head))
     try:
         command.upgrade(config, "head")
     except _SQLAlchemyError as exc:

@@ -235,17 +235,25 @@ class TestWhichDatabase:
             assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == older
         engine.dispose()
 
-    def test_newer_schema_says_upgrade_wirefeed(self, tmp_path: Path) -> None:
-        """A schema written by a newer wirefeed (a revision this code does not know) is neither read nor touched."""
+    @pytest.mark.parametrize("command", [["stats"], ["init"], ["ingest"], ["feeds", "add", "http://a.example/rss"],
+                                         ["prune"], ["backfill", "--reextract"]])
+    def test_newer_schema_says_upgrade_wirefeed(self, tmp_path: Path, command: list[str]) -> None:
+        """A schema written by a newer wirefeed (a revision this code does not know) is neither read nor touched.
+
+        Writing commands said "internal error ... this is a bug" (alembic cannot locate the revision): a
+        rolled-back upgrade of wirefeed meets exactly this.
+        """
         url = f"sqlite:///{tmp_path / 'new.db'}"
         assert wirefeed("init", "--db", url, cwd=tmp_path).code == 0
         import sqlite3
 
         with sqlite3.connect(tmp_path / "new.db") as connection:
             connection.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
-        line = one_line_error(wirefeed("stats", "--db", url, cwd=tmp_path), 1)
+        line = one_line_error(wirefeed(*command, "--db", url, cwd=tmp_path), 1)
         assert "newer" in line
         assert "upgrade wirefeed" in line
+        with sqlite3.connect(tmp_path / "new.db") as connection:
+            assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("ffffffffffff",)]
 
     def test_at_a_terminal_a_writing_command_says_its_database(self, tmp_path: Path) -> None:
         """With stderr on a terminal, `feeds add` starts with one line naming the file; `stats` does not."""
