@@ -317,7 +317,7 @@ class Backfill:
             run, created = runs.open_run(session, key, self.options.identity(), now)
             if run.owner and run.lease_until is not None and run.lease_until > now and owner_alive(run.owner):
                 raise BackfillError(
-                    f"backfill run {run.id} with the same arguments is already running (process {run.owner}, "
+                    f"run {run.id} with the same arguments is already running (process {run.owner}, "
                     f"claim renewed until {run.lease_until:%Y-%m-%d %H:%M:%S} UTC); wait for it or stop it"
                 )
             if run.owner is not None and run.owner != self.owner:
