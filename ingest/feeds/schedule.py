@@ -62,14 +62,17 @@ def cache_max_age(headers: Mapping[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def spread(now: datetime, interval: float, key: str) -> datetime:
-    """`now + interval`, shifted within +-10% by a fixed fraction of the key.
+def spread(now: datetime, interval: float, key: str, bounds: tuple[float, float] | None = None) -> datetime:
+    """`now + interval`, shifted within +-10% by a fixed fraction of the key, kept within `bounds` (seconds).
 
     Feeds of one host that were added or failed together get different, stable offsets, so their polls
     drift apart instead of firing in the same tick.
     """
     fraction = (zlib.crc32(key.encode()) % 10_000) / 10_000 if key else random.random()
-    return now + timedelta(seconds=interval * (0.9 + 0.2 * fraction))
+    seconds = interval * (0.9 + 0.2 * fraction)
+    if bounds is not None:
+        seconds = min(max(seconds, bounds[0]), bounds[1])
+    return now + timedelta(seconds=seconds)
 
 
 def after_success(
@@ -88,12 +91,12 @@ def after_success(
     max-age), and bounded by `[schedule] min_interval` and `max_interval`.
     """
     if state.interval:
-        interval = state.interval
-    else:
-        interval = observed or settings.default_interval
-        floor = max(hinted_interval or 0, max_age or 0)
-        interval = min(max(interval, floor, settings.min_interval), settings.max_interval)
-    return Plan(spread(now, interval, state.key), 0, None, interval=interval)
+        return Plan(spread(now, state.interval, state.key), 0, None, interval=state.interval)
+    interval = observed or settings.default_interval
+    floor = min(max(hinted_interval or 0, max_age or 0, settings.min_interval), settings.max_interval)
+    interval = min(max(interval, floor), settings.max_interval)
+    # The spread stays within the bounds too: a quiet feed at max_interval was polled up to 10% later.
+    return Plan(spread(now, interval, state.key, (floor, settings.max_interval)), 0, None, interval=interval)
 
 
 def after_failure(
