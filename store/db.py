@@ -92,7 +92,10 @@ def make_engine(url: str | SecretStr) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except (ArgumentError, ImportError) as exc:  # an unknown dialect or a driver that is not installed
-        raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_secrets(str(exc))}") from None
+        hint = ""
+        if isinstance(exc, ImportError) and parsed.get_backend_name() == "postgresql":
+            hint = " (wirefeed installs psycopg 3: write postgresql:// or postgresql+psycopg://)"
+        raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_secrets(str(exc))}{hint}") from None
 
 
 def _stored_json(text: str | bytes) -> Any:

@@ -475,6 +475,9 @@ class TestOutput:
         assert "postgresql://HOST/DBNAME" in line
         assert "sqlite:///" in line
         assert "MySQLdb" not in line
+        driver = one_line_error(wirefeed("stats", "--db", "postgresql+psycopg2://u:s3cret@h/d", cwd=tmp_path), 1)
+        assert "postgresql+psycopg://" in driver  # the driver wirefeed installs, not only "No module named"
+        assert "s3cret" not in driver
         typo = one_line_error(wirefeed("stats", "--db", "postgresql//u:s3cret@h/d", cwd=tmp_path), 1)
         assert "invalid database URL" in typo
         assert "s3cret" not in typo
