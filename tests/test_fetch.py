@@ -320,6 +320,26 @@ class TestPoliteness:
         assert all(b - a >= 0.05 for a, b in itertools.pairwise(starts))
         assert starts[-1] - starts[1] >= 0.18
 
+    def test_elapsed_leaves_out_our_own_politeness(self, world: World) -> None:
+        """A response's `elapsed` (fetch time in `sources` and the metrics) is the server's, not our queue's.
+
+        The third of three requests to one host waits two delays of 0.4 s for its turn; the server answers
+        at once. Its fetch time read 0.8 s before (an audit saw 750-2,750 ms for static loopback pages).
+        """
+        one = world["one"]
+        one.routes["/q"] = lambda request: (200, {}, b"ok")
+
+        async def go() -> list[Response]:
+            async with Fetcher(settings(per_host_concurrency=1, per_host_delay=0.4)) as fetcher:
+                started = time.monotonic()
+                responses = await asyncio.gather(*(fetcher.get(one.url("/q"), trusted=True) for _ in range(3)))
+                assert time.monotonic() - started >= 0.8  # the delays were kept
+                return list(responses)
+
+        responses = asyncio.run(go())
+        assert all(r.elapsed > 0 for r in responses)
+        assert max(r.elapsed for r in responses) < 0.4
+
 
 class TestErrorKinds:
     """Transport failures are classified the way a user reads them."""

@@ -67,7 +67,7 @@ class Response:
     headers: dict[str, str]
     body: bytes
     redirects: tuple[tuple[int, str], ...] = ()
-    elapsed: float = 0.0
+    elapsed: float = 0.0  # seconds the server took, redirects included; waits for our turn (politeness) left out
 
     @property
     def permanent_url(self) -> str | None:
@@ -395,6 +395,7 @@ class Fetcher:
         check_url(url)
         headers = _request_headers(etag, last_modified, accept)
         started = time.monotonic()
+        waited: list[float] = []  # seconds each hop waited for its turn (politeness), not the server's time
         hops: list[tuple[int, str]] = []
         seen = {_loop_key(url)}
         current = url
@@ -407,7 +408,7 @@ class Fetcher:
                     if guarded:
                         await self.policy.check(current)
                     status, resp_headers, body = await self._one(current, headers, trusted=not guarded,
-                                                                 budget=budget)
+                                                                 budget=budget, waited=waited)
                     if status in REDIRECT_STATUSES and "location" in resp_headers:
                         location = resp_headers["location"].strip()
                         try:
@@ -426,18 +427,20 @@ class Fetcher:
                     break
         except TimeoutError as exc:
             raise FetchTimeout(url, f"no complete answer within {self.settings.timeout:g}s") from exc
-        elapsed = time.monotonic() - started
+        elapsed = max(1e-6, time.monotonic() - started - sum(waited))
         if status >= 400:
             raise HTTPStatusError(current, status, parse_retry_after(resp_headers.get("retry-after")))
         return Response(current, status, resp_headers, body, tuple(hops), elapsed)
 
     async def _one(
-        self, url: str, headers: dict[str, str], *, trusted: bool, budget: asyncio.Timeout | None = None
+        self, url: str, headers: dict[str, str], *, trusted: bool, budget: asyncio.Timeout | None = None,
+        waited: list[float] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """One request without redirects, body streamed and capped after decompression.
 
         Time spent waiting for our turn (the origin's delay, a free connection) is added to `budget`, the
-        deadline of the whole redirect chain: our own politeness is not the server's slowness.
+        deadline of the whole redirect chain: our own politeness is not the server's slowness. It is
+        appended to `waited` too, which the response's `elapsed` leaves out.
         """
         host = urlsplit(url).hostname or ""
         origin = origin_of(url)
@@ -451,6 +454,8 @@ class Fetcher:
         try:
             self._defer_if_blocked(url, origin)  # again: the request before ours may have been told to wait
             async with self._global:
+                if waited is not None:
+                    waited.append(time.monotonic() - queued)
                 if budget is not None and deadline is not None:
                     budget.reschedule(deadline + time.monotonic() - queued)
                 async with (
