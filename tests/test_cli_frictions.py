@@ -143,7 +143,16 @@ class TestDemoOwnDatabase:
         assert first.code == 0, first.err
         second = wirefeed("demo", "--db", str(tmp_path / "demo.db"), "--port", str(port), cwd=tmp_path)
         assert second.code == 0, second.err
-        assert "stored 0 articles" in second.out
+        assert "no new items: this database holds the demo feeds' articles from an earlier run" in second.out
+        assert "3 copies, 3 outlets" in second.out  # its stories are still shown
+        # On other ports, the earlier run's outlets are gone: their feeds are disabled, not polled and failed.
+        elsewhere = wirefeed("demo", "--db", str(tmp_path / "demo.db"), "--port", str(free_ports(3)), cwd=tmp_path)
+        assert elsewhere.code == 0, elsewhere.err
+        assert "refused" not in elsewhere.err
+        assert "0 failed" in elsewhere.out
+        listed = wirefeed("feeds", "list", "--json", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
+        feeds = json.loads(listed.out)
+        assert sum(1 for f in feeds if f["disabled"]) == 3
         mine = tmp_path / "mine.db"
         assert wirefeed("feeds", "add", "--no-discover", "https://nonexistent.invalid/rss.xml", "--db", str(mine),
                         cwd=tmp_path).code == 0

@@ -58,13 +58,16 @@ def cmd_demo(app: App) -> int:
         try:
             done = run_demo(store, app.settings, port=app.args.port)
             summary = done.summary
-            print(
-                f"stored {summary.stored} articles ({summary.duplicates} already known, "
-                f"{summary.pages_failed} failed), {summary.stories_new} new stories\n"
-            )
+            if summary.items_new == 0 and summary.feeds_failed == 0:
+                print("no new items: this database holds the demo feeds' articles from an earlier run\n")
+            else:
+                print(
+                    f"stored {summary.stored} articles ({summary.duplicates} already known, "
+                    f"{summary.pages_failed} failed), {summary.stories_new} new stories\n"
+                )
             if done.removed:
                 removed = ", ".join(f"{n} x {why}" for why, n in sorted(done.removed.items()))
-                print(f"cleaning removed: {removed}\n")
+                print(f"cleaning removed (from the database's articles): {removed}\n")
             print_stories(store)
         finally:
             store.close()

@@ -188,7 +188,12 @@ def run_demo(store: Store, settings: Settings, *, port: int | None = None) -> De
                     f"the demo needs a database of its own, and this one has {len(others)} other "
                     "subscription(s): run `wirefeed demo` alone (a temporary database) or give --db a new file"
                 )
-            for url in server.feed_urls():
+            current = server.feed_urls()
+            for feed in repo.list_feeds(session):
+                if feed.url not in current and not feed.disabled:  # an earlier demo's outlets, on other ports
+                    repo.update_feed(session, feed.id, disabled=True,
+                                     disabled_reason="an earlier `wirefeed demo` on another port")
+            for url in current:
                 repo.add_feed(session, url)
         pipeline = Pipeline(store, settings)
         try:
