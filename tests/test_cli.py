@@ -603,6 +603,16 @@ class TestExport:
         assert f"{tmp_path / 'no' / 'such'}" in result.err
         assert ".partial" not in result.err
 
+    def test_output_is_a_directory(self, ingested: Ingested, tmp_path: Path) -> None:
+        """-o naming a directory is refused before any work, as a usage error (2) like a missing directory."""
+        result = wirefeed("--db", ingested.db, "export", "-o", str(tmp_path))
+        assert_one_line_error(result)
+        assert result.code == 2
+        assert "is a directory" in result.err
+        missing = wirefeed("--db", ingested.db, "export", "-o", str(tmp_path / "no" / "out.jsonl"))
+        assert missing.code == 2
+        assert not list(tmp_path.glob(".*.partial"))
+
     def test_output_file_all_or_nothing(self, tmp_path: Path) -> None:
         """A write that fails midway leaves neither the target nor a partial file behind."""
         target = tmp_path / "out.jsonl"

@@ -183,6 +183,8 @@ def output(path: str | None) -> Iterator[IO[str]]:
     target = Path(path)
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {target}: directory {target.parent} does not exist")
+    if target.is_dir():  # else found only at the end, after all the work, when the rename fails
+        raise UsageError(f"cannot write {target}: it is a directory (give a file name inside it)")
     tmp = target.with_name(f".{target.name}.partial")
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
