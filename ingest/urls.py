@@ -68,6 +68,11 @@ def site_of(url: str) -> str:
     return f"{host}:{port}" if port is not None and port != default else host
 
 
+def on_site(site: str, wanted: str) -> bool:
+    """A site (`site_of`) matches a --site by its name, or by its host alone when it has a port (127.0.0.1:8080)."""
+    return site == wanted or (":" in site and site.rsplit(":", 1)[0] == wanted)
+
+
 def without_userinfo(url: str) -> str:
     """The URL without `user:password@`: credentials are not part of an article's identity."""
     start = url.find("//")

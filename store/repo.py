@@ -341,7 +341,11 @@ def articles_for_reextraction(
     if until is not None:
         query = query.where(Article.fetched <= until)
     if site is not None:
-        query = query.where(Article.site == site.lower().removeprefix("www."))
+        name = site.lower().removeprefix("www.")
+        same = Article.site == name
+        if ":" not in name:  # a host alone names its sites on any port, as `sources --site` takes it
+            same = or_(same, Article.site.like(_like_literal(name) + ":%", escape="\\"))
+        query = query.where(same)
     return [int(i) for i in session.scalars(query)]
 
 
@@ -763,9 +767,14 @@ def record_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return max(int(result.rowcount or 0), 0)
 
 
+def _like_literal(text: str) -> str:
+    """Text as a LIKE pattern that matches only itself (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _origin_patterns(scheme: str, host: str, port: int) -> list[str]:
     """LIKE patterns matching the feed URLs of one origin, with the port written out or left implicit."""
-    escaped = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = _like_literal(host)
     prefixes = [f"{scheme}://{escaped}:{port}"]
     if port == {"http": 80, "https": 443}.get(scheme):
         prefixes.append(f"{scheme}://{escaped}")

@@ -496,6 +496,21 @@ class TestReextract:
         assert events[-1] == "backfill_finished"
 
 
+class TestSiteWithPort:
+    """--site HOST takes the host's pages on any port, as `sources --site` does; HOST:PORT only that port's."""
+
+    def test_a_host_alone_names_its_ports(self, store: Store, tmp_path: Path) -> None:
+        pages = [("http://alpha.example:8080/fund.html", page("Wealth fund record profit", WIRE)),
+                 ("http://beta.example/ferry.html", page("Ferry", FERRY))]
+        path = str(write_warc(tmp_path / "a.warc", pages))
+        kept = backfill(store, BackfillOptions(warcs=[path], site="alpha.example"), transport=NoNetwork())
+        assert (kept.stored, kept.other_site) == (1, 1)
+        again = backfill(store, BackfillOptions(reextract=True, site="alpha.example"))
+        assert again.unchanged == 1
+        assert backfill(store, BackfillOptions(reextract=True, site="alpha.example:9090")).unchanged == 0
+        assert backfill(store, BackfillOptions(reextract=True, site="alpha.example:8080")).unchanged == 1
+
+
 class TestReextractUntil:
     """--since and --until select articles by when they were fetched."""
 

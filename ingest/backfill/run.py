@@ -34,7 +34,7 @@ from ingest.fetch.robots import RobotsCache
 from ingest.jobs import Tally
 from ingest.ops import metrics
 from ingest.pipeline import PageJob, PageOutcome, Pipeline, owner_alive, worker_id
-from ingest.urls import canonical_url, mask_secrets, site_of
+from ingest.urls import canonical_url, mask_secrets, on_site, site_of
 from store import repo, runs
 from store.db import StoreError
 from store.models import utcnow
@@ -515,7 +515,7 @@ class Backfill:
 
     def _keep(self, url: str, when: datetime | None) -> bool:
         """Apply --site and --since/--until to one entry (an undated entry passes the date filter)."""
-        if self.site is not None and site_of(url) != self.site:
+        if self.site is not None and not on_site(site_of(url), self.site):
             self.summary.other_site += 1
             return False
         if not in_range(when, self.options.since, self.options.until):

@@ -32,7 +32,7 @@ def add_backfill_parser(sub: Any) -> None:
     p.add_argument("--since", metavar="WHEN",
                    help="a duration (7d) or ISO date; sitemap/list/WARC dates, or fetch time with --reextract")
     p.add_argument("--until", metavar="WHEN", help="a duration (1d) or ISO date (UTC without an offset)")
-    p.add_argument("--site", metavar="HOST", help="only pages of this site")
+    p.add_argument("--site", metavar="HOST", help="only pages of this site (a host alone: on any port)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar: periodic progress logs")
     p.add_argument("--chunk-size", type=int, default=100, metavar="N",
                    help="items per committed chunk (default 100); at most one chunk is re-checked on resume")

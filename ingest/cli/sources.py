@@ -58,7 +58,7 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
     """One entry a source with pages or polls in the window: its figures and its judgement."""
     from config.secrets import mask_url
     from ingest.ops import quality, telemetry
-    from ingest.urls import site_of
+    from ingest.urls import on_site, site_of
     from store import telemetry as stored
 
     settings = app.settings.metrics
@@ -77,7 +77,7 @@ def sources_report(app: App, since: datetime) -> list[dict[str, Any]]:
         feed = feeds.get(_feed_id(key.source) or 0) if key.scope == "feed" else None
         if key.scope == "feed" and feed is None:
             continue  # the feed was removed (or the row names no feed id: written by another program)
-        if site is not None and not _on_site(key.source if feed is None else site_of(feed["url"]), site):
+        if site is not None and not on_site(key.source if feed is None else site_of(feed["url"]), site):
             continue
         mine = grouped.get(key, [])
         window = quality.figures(quality.total([r for r in mine if r["bucket"] >= since]))
@@ -106,11 +106,6 @@ def _feed_id(source: str) -> int | None:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _on_site(source: str, wanted: str) -> bool:
-    """A site matches --site by its name, or by its host alone when it has a port (127.0.0.1:8080)."""
-    return source == wanted or (":" in source and source.rsplit(":", 1)[0] == wanted)
 
 
 HEADERS = ("SCOPE", "SOURCE", "PAGES", "ART/DAY", "NOT-ART", "FAILED", "SHORT", "MEDIAN", "EXACT", "NEAR",
