@@ -509,11 +509,13 @@ class PageStore:
             earlier = group.hashes.get((site, content_hash))
             if earlier is not None:
                 group.same[index] = earlier
+                self._forget_failed(session, job, known)
                 return PageOutcome(job, PageStatus.DUPLICATE_TEXT, extracted=extracted)
             found = same_text.get((site, content_hash)) if content_hash == page[2].content_hash else \
                 repo.article_by_hash(session, site, content_hash)
             if found is not None:
                 log.debug("page_duplicate_text", url=job.url, article_id=found.id)
+                self._forget_failed(session, job, known)
                 return PageOutcome(job, PageStatus.DUPLICATE_TEXT, article_id=found.id, story_id=found.story_id,
                                    extracted=extracted)
         earlier = group.canonicals.get(job.canonical)
@@ -542,6 +544,17 @@ class PageStore:
             group.docs[index] = (ready, Doc(id="", title=extracted.title or job.title or "", text=extracted.text,
                                             url=job.url, published=published.astimezone(UTC)))
         return outcome
+
+    @staticmethod
+    def _forget_failed(session: Session, job: PageJob, known: _Known) -> None:
+        """A page recorded as failed that now reads as another page's text: its failed row goes.
+
+        Its item links to that other article, as a first fetch would have; the row stayed, counted as a
+        failed page with its old error in `stats` and `feeds list`.
+        """
+        existing = known.get(job.canonical)
+        if existing is not None and existing[1] == "failed":
+            repo.delete_failed_article(session, existing[0])
 
     def _stored_elsewhere(self, session: Session, job: PageJob) -> PageOutcome:
         """A page whose canonical URL another worker stored: its item is linked to that article."""

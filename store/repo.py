@@ -884,6 +884,11 @@ def release_pages(session: Session, owner: str, url_hashes: Sequence[str], *, no
     session.execute(delete(table).where(table.c.until < now))
 
 
+def delete_failed_article(session: Session, article_id: int) -> None:
+    """Remove the row of a page recorded as failed (only such a row: it holds no text, story or raw page)."""
+    session.execute(delete(Article).where(Article.id == article_id, Article.status == "failed"))
+
+
 def count_failed_attempt(session: Session, article_id: int, error: str | None) -> None:
     """One more failed fetch or extraction of a page already recorded as failed."""
     session.execute(

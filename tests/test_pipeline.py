@@ -270,6 +270,39 @@ class TestBrokenFeeds:
         assert bakery.text is not None
         assert "rye loaves" in bakery.text
 
+    def test_failed_page_found_a_duplicate_on_retry_is_no_longer_failed(self, store: Store, world: World) -> None:
+        """A page that failed, then on retry holds the text of another page of its site, leaves no failed row.
+
+        Its item links to the article with that text; the failed row used to stay, with its old error, in
+        `stats` (articles_failed) and in `feeds list` (found by an audit).
+        """
+        alpha = world["alpha"]
+        calls = {"n": 0}
+        good = page("Harbour Street bakery closes after 62 years", LOCAL).encode()
+
+        def flaky(request: object) -> tuple[int, dict[str, str], bytes]:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                return 503, {"Content-Type": "text/plain"}, b"busy"
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, good
+
+        alpha.routes["/bakery.html"] = flaky
+        alpha.static("/print/bakery.html", good.decode())
+        alpha.static("/print.xml", rss("Alpha print", [{"title": "Bakery", "link": alpha.url("/print/bakery.html"),
+                                                          "guid": "p1", "published": "2026-11-20T08:00:00+00:00"}]),
+                     "application/rss+xml")
+        subscribe(store, alpha.url("/rss.xml"), alpha.url("/print.xml"))
+        first = run(store, settings_for(store.url))
+        assert first.pages_failed == 1  # type: ignore[attr-defined]
+        second = run(store, settings_for(store.url))
+        assert second.duplicates == 1  # type: ignore[attr-defined]
+        with store.session() as s:
+            assert s.scalars(select(Article).where(Article.status == "failed")).all() == []
+            printed = s.scalars(select(Article).where(Article.url.like("%print/bakery%"))).one()
+            linked = s.scalars(select(FeedItem).where(FeedItem.guid == "a2")).one()
+            assert repo.failed_pages_by_feed(s) == {}  # `feeds list`: no failed page, no stale error
+        assert linked.article_id == printed.id
+
 
 class TestExtractionLimits:
     """A page whose extraction runs past `[extract] timeout` is abandoned and recorded."""
