@@ -1,16 +1,38 @@
 #!/bin/sh
 # Backfill a directory of WARC files (e.g. CC-NEWS downloads), oldest file name first, without network.
 #
-#   scripts/backfill_warc.sh /data/cc-news/2024/05
+#   cd /var/lib/wirefeed && WIREFEED=/opt/wirefeed/.venv/bin/wirefeed WIREFEED_CONFIG=/etc/wirefeed/wirefeed.toml /opt/wirefeed/scripts/backfill_warc.sh /data/cc-news/2024/05
+#
+# WIREFEED: the wirefeed command (default: `wirefeed` on PATH).
+# WIREFEED_CONFIG: the config file naming the database (required: without it wirefeed would write
+# wirefeed.db into the current directory); the `cd` runs it where scripts/crontab.example does.
 #
 # Each file is its own resumable run: rerun the script after an interruption and finished files are
 # skipped in seconds, the interrupted one continues where it stopped. A damaged file is read up to the
-# damaged record (reported with its offset) and the next file goes on.
+# damaged record (reported with its offset) and the next file goes on. Exit status: 0 when every file
+# was read, 1 when one could not be, 2 when the script cannot start (no directory or no WARC file in it,
+# no config file, no wirefeed command).
 set -u
-dir=${1:?usage: backfill_warc.sh DIRECTORY}
+usage="usage: WIREFEED_CONFIG=FILE [WIREFEED=COMMAND] backfill_warc.sh DIRECTORY"
+dir=${1:?$usage}
 wirefeed=${WIREFEED:-wirefeed}
+config=${WIREFEED_CONFIG:-}
+fail() {
+    echo "backfill_warc.sh: $1" >&2
+    exit 2
+}
+[ -n "$config" ] || fail "set WIREFEED_CONFIG to wirefeed's config file (e.g. /etc/wirefeed/wirefeed.toml); $usage"
+[ -f "$config" ] || fail "config file not found: $config (WIREFEED_CONFIG)"
+[ -d "$dir" ] || fail "not a directory: $dir"
+command -v "$wirefeed" >/dev/null 2>&1 || fail "wirefeed command not found: $wirefeed (set WIREFEED to its path, e.g. /opt/wirefeed/.venv/bin/wirefeed)"
 status=0
-for file in $(ls "$dir"/*.warc.gz "$dir"/*.warc 2>/dev/null | sort); do
-    $wirefeed backfill --warc "$file" || status=1
+found=0
+# One glob, expanded in name order, .warc and .warc.gz files together; names with spaces stay whole.
+for file in "$dir"/*.warc*; do
+    case "$file" in *.warc|*.warc.gz) ;; *) continue ;; esac
+    [ -f "$file" ] || continue  # the pattern itself when nothing matches
+    found=1
+    "$wirefeed" --config "$config" backfill --warc "$file" || status=1
 done
+[ "$found" = 1 ] || fail "no .warc or .warc.gz file in $dir"
 exit $status

@@ -210,13 +210,15 @@ class Store:
         self.engine.dispose()
 
 
-def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
+def open_existing(url: str | SecretStr, *, hint: str = "", upgrade: bool = False) -> Store:
     """The store of a database that already holds wirefeed's current schema; never creates nor upgrades one.
 
     For read-only commands: a missing SQLite file or a database without the schema is a StoreError whose
     message ends with `hint` (how to fix it), and nothing is created, neither a file nor tables. An older
     schema is not upgraded behind the user's back (another process may be running the older code on it):
-    the error says to run `wirefeed init`.
+    the error says to run `wirefeed init`. With `upgrade` (a command that changes an existing database
+    but has nothing to do in a new one: `feeds remove`), an older schema is upgraded as any writing
+    command upgrades it; nothing is still created.
     """
     given = normalise_url(secret_value(url))
     parsed = make_url(given) if "://" in given else None
@@ -247,6 +249,9 @@ def open_existing(url: str | SecretStr, *, hint: str = "") -> Store:
         raise StoreError(f"no wirefeed database at {shown} (no schema) {hint}".rstrip())
     head = head_revision() or _alembic_head(store.engine)
     if current != head:
+        if upgrade and current in known_revisions():
+            ensure_schema(store.engine)
+            return store
         store.close()
         raise StoreError(schema_mismatch(shown, current, head))
     return store

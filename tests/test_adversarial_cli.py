@@ -132,7 +132,7 @@ class TestFeedDiscovery:
         site.static("/b.html", "<html><head>" + "".join(alternate.format(href) for href in (
             "javascript:alert(1)", "   ")) + "</head></html>")
         db = f"sqlite:///{tmp_path}/d.db"
-        result = wirefeed("--db", db, "feeds", "add", site.url("/a.html"), site.url("/b.html"))
+        result = wirefeed("--db", db, "feeds", "add", "--force", site.url("/a.html"), site.url("/b.html"))
         assert result.code == 0, result.err
         assert subscribed(db) == [site.url("/good.xml"), site.url("/b.html")]
         assert f"added: {site.url('/b.html')} (warning: an HTML page that announces no feed)" in result.out

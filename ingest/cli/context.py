@@ -317,9 +317,10 @@ class App:
 
             url = self.database_url
             self._announce_database()
-            if getattr(self.args, "read_only", False):
+            existing = getattr(self.args, "existing_only", False)
+            if getattr(self.args, "read_only", False) or existing:
                 hint = f"({database_source(self.args, url)}); {NO_DATABASE_HINT}"
-                self._store = open_existing(url, hint=hint)
+                self._store = open_existing(url, hint=hint, upgrade=existing)
                 return self._store
             try:
                 self._store = Store(url)
@@ -395,14 +396,16 @@ def global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def add_command(
-    sub: Any, name: str, func: Command, help_text: str, example: str, *, read_only: bool = False
+    sub: Any, name: str, func: Command, help_text: str, example: str, *, read_only: bool = False,
+    existing_only: bool = False,
 ) -> argparse.ArgumentParser:
     """Register one subcommand: its help, a description ending in an example, the global options, its function.
 
-    A `read_only` command opens an existing database and never creates one.
+    A `read_only` command opens an existing database and never creates nor upgrades one; an `existing_only`
+    one (it changes a database but has nothing to do in a new one) never creates one but upgrades it.
     """
     parser = _command_parser(sub, name, help_text, example)
-    parser.set_defaults(func=func, read_only=read_only)
+    parser.set_defaults(func=func, read_only=read_only, existing_only=existing_only)
     return parser
 
 

@@ -51,7 +51,8 @@ def cmd_extract(app: App) -> int:
         except (FileAccessError, FetchError) as exc:
             if len(sources) == 1:
                 raise  # one line from main, as for any error of ours
-            report_error(f"{exc}" if isinstance(exc, FileAccessError) else f"{exc.kind}: {exc}", 1)
+            # Named as a page that is no article is: which of the sources failed (a file's message names it).
+            report_error(f"{exc}" if isinstance(exc, FileAccessError) else f"{source}: {exc.kind}: {exc}", 1)
             status = 1
             continue
         result = extract_page(body, url=url, headers=headers)

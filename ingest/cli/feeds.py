@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,15 @@ from ingest.cli.context import (
     report_error,
     table,
 )
-from ingest.urls import mask_secrets, mask_url
+from ingest.urls import MASK, mask_secrets, mask_url
 
 if TYPE_CHECKING:
     from store.models import Feed
 
-URLS_HELP = "feed URLs, as `wirefeed feeds list` shows them"
+URLS_HELP = "feed URLs, as `wirefeed feeds list` shows them (a password masked as *** too)"
+# What `resolve_feed_urls` notes when the URL is definitely no feed: gone (404, 410) or a page without one.
+# Anything else it notes (a timeout, a refusal, a 5xx, a 429) may pass tomorrow: the URL is added as given.
+_NOT_A_FEED = re.compile(r"not checked: (HTTP 404|HTTP 410)|warning: (an HTML page that announces no feed)")
 INTERVAL_HELP = "poll interval for these feeds: seconds or a duration (600, 10m, 1h; 10s to 30d)"
 
 
@@ -43,12 +47,19 @@ def add_feeds_parser(sub: Any) -> None:
         feeds_sub,
         "add",
         cmd_feeds_add,
-        "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>.",
+        "Subscribe to feeds; given a home page, discover its feed from <link rel=alternate>. A URL that is "
+        "definitely no feed (HTTP 404 or 410, an HTML page announcing none) is refused (exit 1) unless --force; "
+        "one that cannot be checked now (timeout, refused, 5xx) is added with a warning.",
         "wirefeed feeds add https://example.org/rss.xml --interval 10m",
     )
     p.add_argument("urls", nargs="+", metavar="URL", help="feed or home page URLs (http or https)")
     p.add_argument("--interval", type=poll_interval, metavar="DURATION", help=INTERVAL_HELP)
     p.add_argument("--no-discover", action="store_true", help="add the URLs as given, without fetching them")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="add a URL even when it answers that it is no feed (HTTP 404 or 410, an HTML page announcing none)",
+    )
     p = add_command(
         feeds_sub,
         "import",
@@ -81,6 +92,7 @@ def add_feeds_parser(sub: Any) -> None:
         cmd_feeds_enable,
         "Re-enable disabled feeds and poll them at once.",
         "wirefeed feeds enable https://example.org/rss.xml",
+        existing_only=True,  # nothing to change in a new database: a mistyped --db is an error, not a new file
     )
     p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
     p = add_command(
@@ -89,6 +101,7 @@ def add_feeds_parser(sub: Any) -> None:
         cmd_feeds_disable,
         "Pause feeds: they are no longer polled, their articles stay; `feeds enable` resumes them.",
         "wirefeed feeds disable https://example.org/rss.xml",
+        existing_only=True,  # nothing to change in a new database: a mistyped --db is an error, not a new file
     )
     p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
     p = add_command(
@@ -97,6 +110,7 @@ def add_feeds_parser(sub: Any) -> None:
         cmd_feeds_remove,
         "Unsubscribe: the feeds and their item history go, the articles they brought stay.",
         "wirefeed feeds remove https://example.org/rss.xml",
+        existing_only=True,  # nothing to change in a new database: a mistyped --db is an error, not a new file
     )
     p.add_argument("urls", nargs="+", metavar="URL", help=URLS_HELP)
 
@@ -118,14 +132,23 @@ def cmd_feeds_add(app: App) -> int:
             print(mask_secrets(f"wirefeed: error: {exc}"), file=sys.stderr)
             failed += 1
     resolved = asyncio.run(resolve_feed_urls(valid, app.settings.fetch, discover=not app.args.no_discover))
+    refused = 0
     with app.store.session() as session:
         for given, url, extra_note in resolved:
+            answer = _NOT_A_FEED.fullmatch(extra_note or "")
+            if answer and not app.args.force:
+                # The others are still subscribed; this one is named with what it answered, and how to insist.
+                print(mask_secrets(f"wirefeed: error: not added: {given} is not a feed "
+                                   f"({answer.group(1) or answer.group(2)}); give the feed's URL, "
+                                   "or add it anyway with --force"), file=sys.stderr)
+                refused += 1
+                continue
             created = repo.add_feed(session, url, app.args.interval)
             state = "added" if created else "already subscribed"
             extra = f" ({extra_note})" if extra_note else ""
             shown = url if url == given else f"{url} (from {given})"
             print(mask_secrets(f"{state}: {shown}{extra}"))
-    return 2 if failed else 0
+    return 2 if failed else 1 if refused else 0
 
 
 def cmd_feeds_import(app: App) -> int:
@@ -258,7 +281,7 @@ def cmd_feeds_enable(app: App) -> int:
     from store.models import utcnow
 
     with app.store.session() as session:
-        for feed_id, url in _subscribed(session, app.args.urls):
+        for feed_id, url in _subscribed(session, app.args.urls, "enabled"):
             repo.update_feed(
                 session,
                 feed_id,
@@ -278,7 +301,7 @@ def cmd_feeds_disable(app: App) -> int:
     from store import repo
 
     with app.store.session() as session:
-        for feed_id, url in _subscribed(session, app.args.urls):
+        for feed_id, url in _subscribed(session, app.args.urls, "disabled"):
             repo.update_feed(session, feed_id, disabled=True, disabled_reason="disabled by the operator")
             print(f"disabled: {mask_url(url)}")
     return 0
@@ -289,25 +312,42 @@ def cmd_feeds_remove(app: App) -> int:
     from store import repo
 
     with app.store.session() as session:
-        for feed_id, url in _subscribed(session, app.args.urls):
+        for feed_id, url in _subscribed(session, app.args.urls, "removed"):
             repo.remove_feed(session, feed_id)
             print(f"removed: {mask_url(url)}")
     return 0
 
 
-def _subscribed(session: Any, urls: list[str]) -> list[tuple[int, str]]:
-    """The ids of these subscribed feeds; a URL that is not subscribed is a usage error (nothing is changed)."""
+def _subscribed(session: Any, urls: list[str], done: str) -> list[tuple[int, str]]:
+    """The ids and stored URLs of these subscribed feeds, each given in full or as `feeds list` shows it.
+
+    A URL that is not subscribed is a usage error naming every such URL, and nothing is changed (`done`:
+    what the command would have done, "removed").
+    """
     from store import repo
 
     found = []
+    unknown = []
+    listed: list[Feed] | None = None
     for url in urls:
         # Bytes that are not UTF-8 on the command line arrive as lone surrogates: no stored URL holds one.
         feed = repo.feed_by_url(session, url) if url.isascii() or _encodable(url) else None
+        if feed is None and MASK in url:  # copied from `feeds list`, the password masked
+            listed = repo.list_feeds(session) if listed is None else listed
+            same = [f for f in listed if mask_url(f.url) == url]
+            if len(same) > 1:
+                raise UsageError(f"{url} is the masked URL of {len(same)} subscribed feeds (their passwords "
+                                 f"differ): give the URL with its password; nothing {done}")
+            feed = same[0] if same else None
         if feed is None:
-            raise UsageError(f"not subscribed: {mask_url(url)} (see `wirefeed feeds list`)")
-        found.append((feed.id, url))
+            unknown.append(url)
+        else:
+            found.append((feed.id, feed.url))
+    if unknown:
+        nothing = f"nothing {done}; " if len(urls) > 1 else ""
+        raise UsageError(f"not subscribed: {', '.join(mask_url(url) for url in unknown)} "
+                         f"({nothing}see `wirefeed feeds list`)")
     return found
-
 
 
 def _encodable(text: str) -> bool:

@@ -30,6 +30,10 @@ def cmd_prune(app: App) -> int:
     """Prune (or with --dry-run, plan) and print what goes."""
     from ingest.retention import prune_store
 
+    if app.args.dry_run:
+        # A plan reads only: opened as `stats` opens it, so a mistyped --db is "no database at PATH", not a
+        # new empty file planned as "would remove 0". (A real prune upgrades an older schema, as it always did.)
+        app.args.read_only = True
     found = prune_store(app.store, app.settings, dry_run=bool(app.args.dry_run))
     if app.args.json:
         print(dump_json(dict(found.as_dict(), dry_run=bool(app.args.dry_run))))
