@@ -37,6 +37,7 @@ class SqlIndex:
         self._matches: dict[int, list[int]] | None = None  # prefetched band key -> article ids
         self._since: datetime | None = None  # the `since` the matches were read for
         self._first: dict[str, Entry | None] = {}  # prefetched text hash -> earliest clustered article
+        self._rows: dict[int, Any] = {}  # prefetched article id -> its candidate row (clustered articles only)
 
     def prefetch(self, keys: Sequence[int], hashes: Sequence[str], since: datetime | None) -> None:
         """Read once what the group's `candidates` (with this `since`) and `by_hash` calls will ask.
@@ -47,6 +48,15 @@ class SqlIndex:
         self._matches = {key: [] for key in set(keys)}
         for article_id, key in repo.band_rows(self.session, sorted(self._matches), since):
             self._matches[key].append(article_id)
+        # The rows `candidates` will read, in one query for the group (it was one query a page, most of
+        # its cost): a group's pages match a few articles each. Too many (keys shared by a whole outlet) are
+        # left to `candidates`, which keeps only the most recent `max_candidates` of them.
+        matched = sorted({i for ids in self._matches.values() for i in ids})
+        self._rows = {}
+        if len(matched) <= _PREFETCH_ROWS:
+            for start in range(0, len(matched), 500):
+                for candidate in self.session.connection().execute(_CANDIDATES, {"ids": matched[start : start + 500]}):
+                    self._rows[candidate.id] = candidate
         unique = sorted(set(hashes))
         self._first = dict.fromkeys(unique)
         for start in range(0, len(unique), 500):
@@ -64,16 +74,24 @@ class SqlIndex:
         # A key shared by very many articles is boilerplate or a template: keep the most recent ones.
         ids = sorted(shared)[-self.max_candidates :]
         stored = [i for i in ids if i not in self._entries]
-        entries = {}
-        if stored:
-            entries = {row.id: _entry(row, tuple(sorted(shared[row.id])))
-                       for row in self.session.connection().execute(_CANDIDATES, {"ids": stored})}
+        # Prefetched rows answer for the ids they cover: an id missing from a complete prefetch is not clustered.
+        rows = self._rows if self._rows_cover(keys, since) else {}
+        entries = {i: _entry(rows[i], tuple(sorted(shared[i]))) for i in stored if i in rows}
+        unread = [] if rows else stored
+        if unread:
+            entries.update({row.id: _entry(row, tuple(sorted(shared[row.id])))
+                            for row in self.session.connection().execute(_CANDIDATES, {"ids": unread})})
         for i in ids:
             if i in self._entries:
                 entry = self._entries[i][0]
                 entries[i] = Entry(doc=entry.doc, cluster=entry.cluster, keys=tuple(sorted(shared[i])))
         # Each entry carries the keys it shares with the query: the clusterer ranks candidates by them.
         return [entries[i] for i in ids if i in entries]
+
+    def _rows_cover(self, keys: Sequence[int], since: datetime | None) -> bool:
+        """Whether the prefetched rows hold every stored match of these keys (read for this `since`)."""
+        return (bool(self._rows) and self._matches is not None and since == self._since
+                and all(key in self._matches for key in keys))
 
     def _stored_matches(self, keys: Sequence[int], since: datetime | None) -> dict[int, set[int]]:
         """Article id -> shared band keys among the stored rows (prefetched when every key was)."""
@@ -112,6 +130,7 @@ class SqlIndex:
     def evict(self, before: datetime) -> int:
         """Forget band keys that arrived before `before` (a window before the wall clock's hour)."""
         self._matches = None  # read for another `since`
+        self._rows = {}
         return repo.evict_bands(self.session, before)
 
     def flush(self) -> None:
@@ -123,6 +142,7 @@ class SqlIndex:
         self._hashes.clear()
         self._matches = None
         self._first = {}
+        self._rows = {}
 
 
 class SqlLineage:
@@ -215,6 +235,7 @@ def doc_of(article: Article) -> Doc:
 # the ORM's execution, cost more than the query.
 _ENTRY_COLUMNS = (Article.id, Article.title, Article.text, Article.url, Article.published, Article.fetched,
                   Article.story_id)
+_PREFETCH_ROWS = 2_000  # candidate rows a group's prefetch reads at most (some 3 KB of text each)
 # Built once: constructing a statement per call cost as much as running it.
 _CANDIDATES = (
     select(*_ENTRY_COLUMNS)
