@@ -17,9 +17,10 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 import trafilatura.core
 from lxml import etree
+from lxml.html import HTMLParser, fromstring
 from trafilatura.external import compare_extraction as _compare_extraction
 from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
+from trafilatura.utils import HTML_PARSER, load_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 
 from dedupe.words import word_count
@@ -723,7 +724,7 @@ def extract_page(
 ) -> Extracted:
     """Extract one page's article (bytes or text in, Extracted out; no I/O, safe in a process pool)."""
     html = decode_html(body, headers) if isinstance(body, bytes) else body
-    tree = load_html(html)
+    tree = _load(html)
     if tree is None:
         return _empty(url, "unparseable")
     meta = _read_meta(tree, headers, url)
@@ -771,6 +772,31 @@ def extract_page(
         extractor_version=EXTRACTOR_VERSION,
         options=OPTIONS,
     )
+
+
+# trafilatura's parser, without libxml2's limits: the depth of 256 elements and the 10 MB text node. A
+# page over one loses everything after that point (a sidebar 300 <span>s deep, its article too); with
+# huge_tree the depth limit is 2048.
+_UNLIMITED_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                               remove_pis=True, huge_tree=True)
+
+
+def _load(html: str) -> Any:
+    """trafilatura's tree of a page (load_html), parsed again without libxml2's limits when it met one."""
+    tree = load_html(html)
+    # The log of the last parse by trafilatura's parser: this page's, one page at a time per process (the
+    # pool's workers); threads sharing the parser could read another's. A page within the limits is parsed once.
+    if not any(error.type_name == "ERR_RESOURCE_LIMIT" for error in HTML_PARSER.error_log):
+        return tree
+    repaired = repair_faulty_html(html, html[:50].lower())
+    try:
+        try:
+            unlimited = fromstring(repaired, parser=_UNLIMITED_PARSER)
+        except ValueError:  # a str with an encoding declaration: lxml takes it as bytes, as load_html does
+            unlimited = fromstring(repaired.encode("utf-8", "surrogatepass"), parser=_UNLIMITED_PARSER)
+    except etree.LxmlError:  # the first parse stands
+        return tree
+    return unlimited if unlimited is not None and len(unlimited) else tree
 
 
 def _body(tree: Any, url: str | None) -> list[str]:

@@ -72,22 +72,26 @@ def meta_charset(body: bytes) -> str | None:
 
 
 def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
-    """Decode a page: header charset, BOM, <meta> in the first 8 KB, then charset-normalizer."""
+    """Decode a page: BOM, header charset, <meta> in the first 8 KB, mostly-UTF-8, then charset-normalizer."""
     # A BOM is checked first, as the WHATWG sniffing algorithm does: it cannot be there by accident,
     # while a server's default header often is.
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return body.decode(codec, errors="replace")
     for declared in (header_charset(headers), meta_charset(body)):
-        if declared:
+        # "UTF-16" with no BOM names no byte order: the one its NULs show, else little-endian (WHATWG).
+        reading = (_utf16_without_bom(body) or "utf-16-le") if declared == "utf-16" else declared
+        if reading:
             try:
-                return body.decode(declared, errors="replace")
+                return body.decode(reading, errors="replace")
             except UnicodeError:  # a codec that ignores "replace" (punycode on non-ASCII bytes): the next way
                 continue
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    utf16 = _utf16_without_bom(body)
+    if utf16 is not None:
+        return body.decode(utf16, errors="replace")
+    utf8 = _mostly_utf8(body)
+    if utf8 is not None:
+        return utf8
     best = from_bytes(body[:65536]).best()
     if best is None or not best.encoding:
         return body.decode("cp1252", errors="replace")
@@ -100,6 +104,50 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
         except UnicodeDecodeError:
             pass
     return detected
+
+
+# UTF-16 without a BOM: its markup, ASCII, puts a NUL in every other byte. Arabic or Hebrew text in it is
+# also valid UTF-8 (U+06xx is two bytes under 0x80), which would read it as text with NULs between letters.
+UTF16_SNIFF_BYTES = 4096
+# Of the sniffed byte pairs, those with a NUL on the high side (ASCII, but not Cyrillic or Arabic letters)
+# and on the low side (U+xx00 only: "一" is 1 % of a Chinese text). A page in another charset has none.
+MIN_UTF16_NULS = 0.1
+MAX_UTF16_OTHER_NULS = 0.02
+
+
+def _utf16_without_bom(body: bytes) -> str | None:
+    """The UTF-16 codec of a page in UTF-16 with no BOM (NULs in every other byte), or None."""
+    head = body[:UTF16_SNIFF_BYTES]
+    pairs = len(head) // 2
+    if pairs < 16:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for codec, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high >= MIN_UTF16_NULS * pairs and low <= MAX_UTF16_OTHER_NULS * pairs:
+            return codec
+    return None
+
+
+# A page of UTF-8 with a few invalid sequences (a truncated body, a byte pasted from another charset):
+# UTF-8 still, when its valid multi-byte characters outnumber its invalid bytes this many times (Python reads
+# each invalid byte of a sequence as one U+FFFD).
+# A legacy multi-byte page (EUC-KR, GBK, Shift_JIS) has several invalid bytes to each chance-valid sequence,
+# a single-byte one (windows-1252, -1251, KOI8-R) next to none valid. Detection reads a mostly-UTF-8 page
+# as one of those and garbles every character (a Tunisian page in Arabic came out as Thai).
+UTF8_VALID_PER_INVALID = 3
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """The page read as UTF-8 when it is UTF-8 but for a cut-off last character or a few bad bytes, else None."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":  # cut off inside its last character, and valid before
+            return body.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - body.count("\ufffd".encode())
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - text.count("\ufffd")
+    return text if valid >= UTF8_VALID_PER_INVALID * invalid else None
 
 
 def _latin_only(text: str) -> bool:
