@@ -31,6 +31,7 @@ from ingest.jobs import (
     PassSummary,
     first_line,
     internal_error,
+    owner_alive,
 )
 from ingest.ops import metrics, telemetry
 from ingest.page_store import PageStore
@@ -319,6 +320,21 @@ class FeedPass:
         """Release every lease this process holds; how many there were."""
         with self.store.session() as session:
             return repo.release_feeds(session, self.owner)
+
+    def release_dead(self) -> int:
+        """Release the leases of processes of this host that are gone; how many feeds they held.
+
+        A pass that died with the database could not release its leases; its rerun (the next cron
+        `ingest`, another process) would otherwise find every feed taken for `lease_seconds`.
+        """
+        with self.store.session() as session:
+            dead = [owner for owner in repo.feed_lease_owners(session, utcnow())
+                    if owner != self.owner and not owner_alive(owner)]
+            released = sum(repo.release_feeds(session, owner) for owner in dead)
+        if released:
+            metrics.count_takeovers("feed", released)
+            log.info("leases_taken_over", feeds=released, owners=dead[:10])
+        return released
 
     def _renew(self, until: datetime) -> None:
         with self.store.session() as session:

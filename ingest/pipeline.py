@@ -72,6 +72,8 @@ class Pipeline:
         reclaimed = await self._db(self.feeds.release_all)
         if reclaimed:
             log.info("leases_reclaimed", feeds=reclaimed, owner=self.owner)
+        # And those of a process of this host that died with them (a cron run that met the database gone).
+        await self._db(self.feeds.release_dead)
         await self.load_origin_waits()
         try:
             async with self.fetcher() as fetcher:

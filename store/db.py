@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 
+# PostgreSQL: how long a connection attempt, and a wait for a lock, may take before the database counts as
+# unusable (SQLite waits 30 s for a lock too: its busy timeout).
+CONNECT_TIMEOUT = 10
+LOCK_TIMEOUT_MS = 30_000
+
+
 class StoreError(WirefeedError):
     """The database cannot be used (unreachable, damaged, bad URL, failed migration)."""
 
@@ -89,13 +95,37 @@ def make_engine(url: str | SecretStr) -> Engine:
         # pysqlite's own BEGIN handling defers locks; let SQLAlchemy emit BEGIN IMMEDIATE so writers queue.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
+    # A server that accepts the connection and never answers (hung, or a pooler whose server is gone) is
+    # given up on after CONNECT_TIMEOUT, unless the URL says otherwise.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:  # an unknown dialect or a driver that is not installed
         hint = ""
         if isinstance(exc, ImportError) and parsed.get_backend_name() == "postgresql":
             hint = " (wirefeed installs psycopg 3: write postgresql:// or postgresql+psycopg://)"
         raise StoreError(f"cannot use database URL {mask_url(url)!r}: {mask_secrets(str(exc))}{hint}") from None
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_lock_timeout)
+    return engine
+
+
+def _postgresql_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """Give up on a lock after LOCK_TIMEOUT_MS, as SQLite's busy timeout does, unless one is configured.
+
+    Without it a table locked by another session (a forgotten `LOCK TABLE`, a long migration) holds a pass,
+    and a cron run, forever; with it the pass stops with `database error: ... lock timeout`. A lock_timeout
+    set for the role or the database (or in PGOPTIONS) is left as it is.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        row = cursor.fetchone()
+        if row is not None and row[0] == "0":
+            cursor.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _stored_json(text: str | bytes) -> Any:

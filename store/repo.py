@@ -218,6 +218,12 @@ def release_feeds(session: Session, owner: str, feed_ids: Iterable[int] | None =
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def feed_lease_owners(session: Session, now: datetime) -> list[str]:
+    """The workers holding a live feed lease (one row each, whatever the number of feeds)."""
+    query = select(Feed.lease_owner).where(Feed.lease_owner.is_not(None), Feed.lease_until >= now).distinct()
+    return sorted(owner for owner in session.scalars(query) if owner is not None)
+
+
 def renew_leases(session: Session, owner: str, until: datetime) -> int:
     """Extend every lease one worker holds."""
     result = session.execute(update(Feed).where(Feed.lease_owner == owner).values(lease_until=until))
