@@ -425,3 +425,23 @@ class TestCrontabExample:
         args = build_parser().parse_args(words[1:])
         assert (args.command, args.by) == ("export", "fetched")
         assert args.config == "/etc/wirefeed/wirefeed.toml"
+
+
+class TestNothingPolledSaysWhy:
+    """`ingest --all` that polls nothing because another live process holds the leases says so."""
+
+    def test_leases_of_a_live_process_are_named(self, tmp_path: Path) -> None:
+        """It said "`wirefeed ingest --all` polls every enabled feed now", which `--all` had just done."""
+        import sqlite3
+
+        db = str(tmp_path / "d.db")
+        assert wirefeed("--db", db, "feeds", "add", "https://a.example/rss.xml", "--no-discover").code == 0
+        owner = f"{socket.gethostname()}:{os.getpid()}:0badcafe"  # this test's process: alive
+        with sqlite3.connect(db) as connection:
+            connection.execute("UPDATE feeds SET lease_owner = ?, lease_until = '2999-01-01 00:00:00.000000'",
+                               (owner,))
+        done = wirefeed("--db", db, "ingest", "--all")
+        assert done.code == 0, done.err
+        assert done.out.startswith("feeds 0 ")
+        assert f"being polled by 1 other wirefeed process(es) ({owner})" in done.err
+        assert "--all` polls every" not in done.err

@@ -75,13 +75,18 @@ def _reasons(failures: dict[str, int]) -> str:
 def _nothing_polled(app: App) -> str:
     """Why a pass polled no feed, and the command that changes it."""
     from store import repo
+    from store.models import utcnow
 
     with app.store.session() as session:
         feeds, disabled = repo.feed_counts(session)
+        leased = repo.feed_lease_owners(session, utcnow())
     if not feeds:
         return "no feeds subscribed: add one with `wirefeed feeds add URL` or `wirefeed feeds import FILE.opml`"
     if feeds == disabled:
         return "every feed is disabled: `wirefeed feeds list` shows why, `wirefeed feeds enable URL` resumes one"
+    if leased:  # `--all` too leaves a feed another live process is polling to it
+        return (f"the feeds are being polled by {len(leased)} other wirefeed process(es) ({', '.join(leased[:3])}), "
+                "which hold their leases; this run leaves them to it")
     return "no feed is due yet: `wirefeed ingest --all` polls every enabled feed now"
 
 
