@@ -46,17 +46,34 @@ class PassSlot:
 
     def __init__(self) -> None:
         self.task: asyncio.Task[object] | None = None
+        self._last_error: str | None = None  # the error of the passes failing in a row, by its first line
+        self._repeats = 0
 
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
     def report_failure(self) -> None:
-        """Log the finished pass's error with its traceback, if it failed (a cancelled pass did not)."""
+        """Log the finished pass's error with its traceback, if it failed (a cancelled pass did not).
+
+        Passes failing in a row with the same error (the database down for an hour: one a tick) log their
+        traceback once; the next ones say the error and how many times in a row it came.
+        """
         task = self.task
-        failed = task.exception() if task is not None and task.done() and not task.cancelled() else None
-        if failed is not None:
-            log.error("pass_failed", **failure_fields(failed))
+        if task is None or not task.done() or task.cancelled():
+            return
+        failed = task.exception()
+        if failed is None:
+            self._last_error, self._repeats = None, 0
+            return
+        fields = failure_fields(failed)
+        if fields["error"] == self._last_error:
+            self._repeats += 1
+            del fields["traceback"]
+            fields["in_a_row"] = str(self._repeats + 1)
+        else:
+            self._last_error, self._repeats = fields["error"], 0
+        log.error("pass_failed", **fields)
 
     def start(self, pipeline: Pipeline) -> None:
         self.task = asyncio.create_task(pipeline.run_pass())
