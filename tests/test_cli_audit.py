@@ -445,3 +445,22 @@ class TestNothingPolledSaysWhy:
         assert done.out.startswith("feeds 0 ")
         assert f"being polled by 1 other wirefeed process(es) ({owner})" in done.err
         assert "--all` polls every" not in done.err
+
+
+class TestOneFeedWhateverItsCase:
+    """Scheme and host are case-blind and a fragment never reaches the server: one feed, not several."""
+
+    def test_add_import_and_remove_take_any_case_and_fragment(self, tmp_path: Path) -> None:
+        """`HTTPS://A.EXAMPLE/rss#top` is the subscribed `https://a.example/rss` (each subscribed apart before)."""
+        db = str(tmp_path / "d.db")
+        assert wirefeed("--db", db, "feeds", "add", "https://a.example/Feed.xml", "--no-discover").code == 0
+        again = wirefeed("--db", db, "feeds", "add", "HTTPS://A.Example/Feed.xml#top", "--no-discover")
+        assert again.code == 0, again.err
+        assert "already subscribed: https://a.example/Feed.xml" in again.out
+        opml = tmp_path / "subs.opml"
+        opml.write_text('<?xml version="1.0"?><opml version="2.0"><body>'
+                        '<outline text="x" xmlUrl="Https://A.EXAMPLE/Feed.xml#frag"/></body></opml>', encoding="utf-8")
+        assert wirefeed("--db", db, "feeds", "import", str(opml)).code == 0
+        assert [feed["url"] for feed in subscribed(db)] == ["https://a.example/Feed.xml"]  # the path keeps its case
+        assert wirefeed("--db", db, "feeds", "remove", "HTTPS://A.EXAMPLE/Feed.xml").code == 0
+        assert subscribed(db) == []

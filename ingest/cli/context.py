@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from config.durations import duration_seconds
 from config.durations import point_in_time as _point_in_time
@@ -106,7 +106,10 @@ def feed_url(value: str) -> str:
         check_url(url)  # a port out of range, a host httpx cannot encode (`xn--`): no poll could ever fetch it
     except InvalidURL as exc:
         raise argparse.ArgumentTypeError(f"not a URL: {value!r} ({exc.__cause__})") from None
-    return url
+    # Scheme and host are case-blind and a fragment never reaches the server: `HTTPS://A.example/rss#x` is
+    # the feed `https://a.example/rss`, not a second subscription polling it again.
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    return urlunsplit((parts.scheme.lower(), f"{userinfo}{at}{hostport.lower()}", parts.path, parts.query, ""))
 
 
 def poll_interval(value: str) -> int:
