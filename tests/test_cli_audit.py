@@ -9,6 +9,7 @@ import re
 import shlex
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -404,7 +405,8 @@ class TestBackfillScripts:
         config.write_text(f'[database]\nurl = "sqlite:///{database}"\n[store]\narchive_dir = "{tmp_path / "raw"}"\n')
         cron_home = tmp_path / "cron home"
         cron_home.mkdir()
-        env = {"WIREFEED": str(ROOT / ".venv" / "bin" / "wirefeed"), "WIREFEED_CONFIG": str(config)}
+        # The wirefeed of the Python running the tests (CI installs into .ci-venv, a newcomer into .venv).
+        env = {"WIREFEED": str(Path(sys.executable).parent / "wirefeed"), "WIREFEED_CONFIG": str(config)}
         done = run_script("backfill_warc.sh", str(directory), cwd=cron_home, env=env)
         assert done.code == 0, done.err
         assert list(cron_home.iterdir()) == []
