@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import Element
 
 import structlog
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError
-from defusedxml.ElementTree import fromstring as parse_xml
+from defusedxml.ElementTree import ParseError, iterparse
 
 from ingest.dates import parse_datetime
 from ingest.errors import FetchError, WirefeedError
@@ -120,46 +120,69 @@ def decompress(url: str, body: bytes) -> bytes:
     return data
 
 
+# Blank lines before `<?xml` (a common CMS plugin slip) make expat refuse the whole file; they carry nothing.
+_LEADING_SPACE = b" \t\r\n"
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _trim_leading_space(data: bytes) -> bytes:
+    """The document without the whitespace before its first tag (UTF-8 or ASCII-compatible, BOM kept)."""
+    bom = _UTF8_BOM if data.startswith(_UTF8_BOM) else b""
+    return bom + data[len(bom):].lstrip(_LEADING_SPACE)  # a UTF-16 BOM is no whitespace: left alone
+
+
 def parse_sitemap(url: str, body: bytes) -> Sitemap:
-    """Parse a sitemap or sitemap index (gzipped or not); raise SitemapError when it is neither."""
-    data = decompress(url, body)
+    """Parse a sitemap or sitemap index (gzipped or not); raise SitemapError when it is neither.
+
+    Streamed: each <url> or <sitemap> is read as it ends and dropped from the tree, so a file of a million
+    entries holds its entries, not a million-node tree besides.
+    """
+    data = _trim_leading_space(decompress(url, body))
+    sitemap: Sitemap | None = None
+    depth = 0
     try:
-        root = parse_xml(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        for event, node in iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True,
+                                     forbid_entities=True, forbid_external=True):
+            if event == "start":
+                depth += 1
+                if sitemap is None:
+                    root = node
+                    kind = _local(node.tag)
+                    if kind not in ("sitemapindex", "urlset"):
+                        raise SitemapError(url, f"not a sitemap (root element <{kind}>)")
+                    sitemap = Sitemap(url, "index" if kind == "sitemapindex" else "urlset")
+                continue
+            depth -= 1
+            if depth == 1 and sitemap is not None:
+                _read_node(sitemap, node)
+                root.clear()
     except DefusedXmlException as exc:
         raise SitemapError(url, f"refused unsafe XML: {type(exc).__name__}") from exc
     except ParseError as exc:
         raise SitemapError(url, f"not well-formed XML: {exc}") from exc
     except LookupError as exc:  # `<?xml encoding="x-nope"?>`: expat asks Python for a codec that does not exist
         raise SitemapError(url, f"not readable XML: {exc}") from exc
-    kind = _local(root.tag)
-    if kind == "sitemapindex":
-        sitemap = Sitemap(url, "index")
-        for node in root:
-            if _local(node.tag) != "sitemap":
-                continue
-            loc = _http_url(_child_text(node, ["loc"]), url)
-            if loc is None:
-                sitemap.invalid += 1
-                continue
-            sitemap.children.append(ChildSitemap(loc, parse_datetime(_child_text(node, ["lastmod"]))))
-        return sitemap
-    if kind == "urlset":
-        sitemap = Sitemap(url, "urlset")
-        for node in root:
-            if _local(node.tag) != "url":
-                continue
-            loc = _http_url(_child_text(node, ["loc"]), url)
-            if loc is None:
-                sitemap.invalid += 1
-                continue
-            sitemap.entries.append(SitemapEntry(
-                loc,
-                lastmod=parse_datetime(_child_text(node, ["lastmod"])),
-                published=parse_datetime(_child_text(node, ["news", "publication_date"])),
-                title=_child_text(node, ["news", "title"]),
-            ))
-        return sitemap
-    raise SitemapError(url, f"not a sitemap (root element <{kind}>)")
+    if sitemap is None:  # expat reports an empty document as a ParseError; kept for the type checker
+        raise SitemapError(url, "not well-formed XML: no element found")
+    return sitemap
+
+
+def _read_node(sitemap: Sitemap, node: Element) -> None:
+    """Add one child of the root to the sitemap: a <sitemap> of an index or a <url> of a URL set."""
+    if _local(node.tag) != ("sitemap" if sitemap.kind == "index" else "url"):
+        return
+    loc = _http_url(_child_text(node, ["loc"]), sitemap.url)
+    if loc is None:
+        sitemap.invalid += 1
+    elif sitemap.kind == "index":
+        sitemap.children.append(ChildSitemap(loc, parse_datetime(_child_text(node, ["lastmod"]))))
+    else:
+        sitemap.entries.append(SitemapEntry(
+            loc,
+            lastmod=parse_datetime(_child_text(node, ["lastmod"])),
+            published=parse_datetime(_child_text(node, ["news", "publication_date"])),
+            title=_child_text(node, ["news", "title"]),
+        ))
 
 
 def robots_sitemaps(robots_txt: str, base: str) -> list[str]:
@@ -222,13 +245,16 @@ async def crawl_sitemaps(
     """Yield the in-range pages of sitemaps, depth first in document order; errors go to `stats`."""
     crawler = _Crawler(fetcher, since, until, stats if stats is not None else CrawlStats(), max_depth,
                        max_sitemaps)
-    for given in urls:
-        starts = await crawler.from_robots(given) if is_site_root(given) else [given]
-        for start in starts:
-            # The user named this host; a sitemap robots.txt lists on another host is content, not a choice.
-            trusted = _host(start) == _host(given)
-            async for entry in crawler.walk(start, 0, trusted=trusted):
-                yield entry
+    try:
+        for given in urls:
+            starts = await crawler.from_robots(given) if is_site_root(given) else [given]
+            for start in starts:
+                # The user named this host; a sitemap robots.txt lists on another host is content, not a choice.
+                trusted = _host(start) == _host(given)
+                async for entry in crawler.walk(start, 0, trusted=trusted):
+                    yield entry
+    finally:
+        crawler.report_skipped()
 
 
 @dataclass(slots=True)
@@ -240,6 +266,22 @@ class _Crawler:
     max_depth: int
     max_sitemaps: int
     seen: set[str] = field(default_factory=set)
+    # Sitemaps skipped over a cap, by reason: the first URL and how many. An index of 100,000 children is
+    # one error line, not 99,000.
+    skipped: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def skip(self, url: str, reason: str) -> None:
+        """Count a sitemap not read because of a cap."""
+        first, count = self.skipped.get(reason, (url, 0))
+        self.skipped[reason] = (first, count + 1)
+
+    def report_skipped(self) -> None:
+        """One error for each cap that skipped sitemaps, naming the first and the number."""
+        for reason, (first, count) in self.skipped.items():
+            more = f" (and {count - 1} more)" if count > 1 else ""
+            self.stats.errors.append(SitemapError(first, f"{reason}; skipped{more}"))
+            log.warning("sitemaps_skipped", reason=reason, first=first, count=count)
+        self.skipped.clear()
 
     async def from_robots(self, root: str) -> list[str]:
         """The sitemaps a site's robots.txt lists, else its /sitemap.xml."""
@@ -263,10 +305,10 @@ class _Crawler:
             return
         self.seen.add(url)
         if depth > self.max_depth:
-            stats.errors.append(SitemapError(url, f"nested deeper than {self.max_depth} sitemap indexes; skipped"))
+            self.skip(url, f"nested deeper than {self.max_depth} sitemap indexes")
             return
         if stats.sitemaps >= self.max_sitemaps:
-            stats.errors.append(SitemapError(url, f"more than {self.max_sitemaps} sitemaps; skipped"))
+            self.skip(url, f"more than {self.max_sitemaps} sitemaps")
             return
         stats.sitemaps += 1
         try:

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 from ingest.dates import parse_datetime
 
+# C0 and C1 controls and DEL: no client can request them, PostgreSQL cannot store NUL.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
 # Junk lines remembered verbatim for the summary; the rest are only counted.
 KEEP_JUNK = 20
 
@@ -55,8 +58,8 @@ class UrlList:
 
 
 def is_http_url(value: str) -> bool:
-    """An absolute http(s) URL with a host and no whitespace."""
-    if not value or any(c.isspace() for c in value):
+    """An absolute http(s) URL with a host, no whitespace and no control character (NUL, DEL, ESC...)."""
+    if not value or _CONTROL.search(value) or any(c.isspace() for c in value):
         return False
     try:
         parts = urlsplit(value)
