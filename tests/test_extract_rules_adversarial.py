@@ -244,7 +244,10 @@ class TestOpeningBioAdversarial:
 # ------------------------------------------------------------------------------------------- properties
 
 _WORD = st.sampled_from(["council", "bridge", "river", "engineers", "vote", "budget", "repairs", "week", "town"])
-_SENTENCE = st.lists(_WORD, min_size=8, max_size=20).map(lambda words: " ".join(words).capitalize() + ".")
+# At least four different words: "council" nine times and eight times are one shingle set, no sentences, and
+# the paragraph merge cannot tell them apart (hypothesis found that pair; no page says that).
+_SENTENCE = st.lists(_WORD, min_size=8, max_size=20).filter(lambda words: len(set(words)) >= 4).map(
+    lambda words: " ".join(words).capitalize() + ".")
 _INLINE = st.sampled_from(["{}", "<em>{}</em>", "<b>{}</b>", "<span>{}</span>", "{}<br>", "<br>{}"])
 _LABELS = st.sampled_from(["Key Points", "Das Wichtigste in Kürze:", "En bref", "Summary", "Menu", ""])
 _WRAPPERS = st.sampled_from(["<div>{}</div>", "<aside>{}</aside>", "<nav>{}</nav>", "<footer>{}</footer>",
