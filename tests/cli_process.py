@@ -1,12 +1,16 @@
-"""`wirefeed` run as its own process, as a user or cron runs it: for the CLI tests."""
+"""`wirefeed` run as its own process, as a user or cron runs it, or in the test's process: for the CLI tests."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +36,24 @@ def wirefeed(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: by
     done = subprocess.run([sys.executable, "-m", "ingest.cli", *args], cwd=cwd, env=environ(env), input=stdin,
                           capture_output=True, timeout=120, check=False)
     return Done(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def in_process(*args: str) -> Done:
+    """Run `wirefeed ARGS` in this process, capturing its output (argparse's usage errors give their code)."""
+    from ingest.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return Done(code, out.getvalue(), err.getvalue())
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, cwd: Path) -> None:
+    """No WIREFEED_* variable from the shell, and `cwd` as the working directory (for the default database)."""
+    for name in list(os.environ):
+        if name.upper().startswith("WIREFEED_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(cwd)

@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import gzip
-import io
-import os
 import sqlite3
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
 from ingest.backfill.sitemaps import SitemapError, parse_sitemap
 from ingest.backfill.urllist import parse_url_list
-from ingest.cli.app import main
-from tests.cli_process import Done
-
-
-def wirefeed(*args: str) -> Done:
-    """Run the CLI in this process, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: usage errors
-            code = int(exc.code or 0)
-    return Done(code, out.getvalue(), err.getvalue())
+from tests.cli_process import in_process as wirefeed
+from tests.cli_process import isolate
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No WIREFEED_* variable from the shell, and a scratch working directory."""
-    for name in list(os.environ):
-        if name.upper().startswith("WIREFEED_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    isolate(monkeypatch, tmp_path)
 
 
 class TestUrlListRecords:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.cli.app import main
 from ingest.feeds.parse import parse_feed
-from tests.cli_process import Done
+from tests.cli_process import in_process as wirefeed
+from tests.cli_process import isolate
 from tests.world import HostedWorld, page
 
 FERRY = [
@@ -59,17 +56,6 @@ class TestCharacterReferences:
             assert chr(value) in title
 
 
-def wirefeed(*args: str) -> Done:
-    """Run the CLI in this process, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: usage errors
-            code = int(exc.code or 0)
-    return Done(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def world() -> Iterator[HostedWorld]:
     """One outlet on a loopback address of its own."""
@@ -80,13 +66,10 @@ def world() -> Iterator[HostedWorld]:
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No WIREFEED_* variable from the shell, loopback allowed, a scratch working directory."""
-    for name in list(os.environ):
-        if name.upper().startswith("WIREFEED_"):
-            monkeypatch.delenv(name)
+    isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("WIREFEED_FETCH__ALLOWED_NETWORKS", '["127.93.0.0/16"]')
     monkeypatch.setenv("WIREFEED_FETCH__PER_HOST_DELAY", "0")
     monkeypatch.setenv("WIREFEED_EXTRACT__WORKERS", "1")
-    monkeypatch.chdir(tmp_path)
 
 
 class TestIngest:

@@ -8,40 +8,27 @@ from __future__ import annotations
 
 import codecs
 import encodings.aliases
-import io
 import json
-import os
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, redirect_stderr, redirect_stdout
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.cli.app import main
 from ingest.feeds.opml import read_opml
 from ingest.fetch.charset import decode_html, meta_charset
-from tests.cli_process import Done
+from tests.cli_process import Done, isolate
+from tests.cli_process import in_process as wirefeed
 
 T = "2026-01-01 00:00:00.000000"
 READS = (["stories"], ["stories", "--json"], ["stories", "--since", "3650d", "--by", "published"], ["export"],
          ["export", "--format", "csv"], ["stats"], ["stats", "--json"], ["sources", "--since", "3650d"],
          ["sources", "--json", "--since", "3650d"], ["feeds", "list"], ["feeds", "list", "--json"],
          ["feeds", "export"])
-
-
-def wirefeed(*args: str) -> Done:
-    """Run the CLI in this process, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: usage errors
-            code = int(exc.code or 0)
-    return Done(code, out.getvalue(), err.getvalue())
 
 
 def strict_json(text: str) -> object:
@@ -55,10 +42,7 @@ def strict_json(text: str) -> object:
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No WIREFEED_* variable from the shell, and a scratch working directory."""
-    for name in list(os.environ):
-        if name.upper().startswith("WIREFEED_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,19 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from ingest.cli.app import build_parser, main, output
+from ingest.cli.app import build_parser, output
 from ingest.feeds.opml import Subscription, read_opml, write_opml
 from store import repo
 from store.db import Store
 from tests.cli_process import Done as Result
+from tests.cli_process import in_process as wirefeed
+from tests.cli_process import isolate
 from tests.cli_process import wirefeed as run_process
 from tests.world import World, page, rss
 
@@ -75,17 +76,6 @@ VELO = [
 # Helpers --------------------------------------------------------------------------------------------
 
 
-def wirefeed(*args: str) -> Result:
-    """Run the CLI in this process, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: --help and usage errors
-            code = int(exc.code or 0)
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 def wirefeed_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
     """Run the CLI as a separate process, as cron would."""
     return run_process(*args, cwd=cwd, env=env)
@@ -130,10 +120,7 @@ def walk_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No WIREFEED_* variable from the shell, and a scratch working directory for the default database."""
-    for name in list(os.environ):
-        if name.upper().startswith("WIREFEED_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import cast
 
 import pytest
 
-from ingest.cli.app import build_parser, main
-from tests.cli_process import Done, environ
+from ingest.cli.app import build_parser
+from tests.cli_process import Done, environ, isolate
+from tests.cli_process import in_process as wirefeed
 from tests.world import HostedOutlet, HostedWorld, Request, Route, page, rss
 
 # trafilatura probes urllib3's optional SOCKS support on import, which warns when PySocks is absent;
@@ -36,17 +36,6 @@ STORY = [
     "extend the temporary waiting rooms until the terminal is finished.",
     "The terminal will handle up to four sailings an hour and has space for 300 cars, the authority said.",
 ]
-
-
-def wirefeed(*args: str) -> Done:
-    """Run the CLI in this process, capturing its output."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: usage errors
-            code = int(exc.code or 0)
-    return Done(code, out.getvalue(), err.getvalue())
 
 
 def error_lines(done: Done) -> list[str]:
@@ -67,14 +56,11 @@ def subscribed(db: str) -> list[dict[str, object]]:
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No WIREFEED_* variable from the shell, a scratch working directory, fetches allowed to this file's host."""
-    for name in list(os.environ):
-        if name.upper().startswith("WIREFEED_"):
-            monkeypatch.delenv(name)
+    isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("WIREFEED_FETCH__ALLOWED_NETWORKS", '["127.0.0.0/8"]')
     monkeypatch.setenv("WIREFEED_FETCH__PER_HOST_DELAY", "0")
     monkeypatch.setenv("WIREFEED_FETCH__TIMEOUT", "5")
     monkeypatch.setenv("WIREFEED_EXTRACT__WORKERS", "1")
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ cut into many chunks and the workers' results are put back in file order.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import threading
-from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pytest
 from dedupe.cluster import cluster_docs
 from dedupe.model import Doc
 from ingest import dates
-from ingest.cli.app import main
+from tests.cli_process import in_process
 
 SUBJECTS = ["The minister", "Police", "The council", "Firefighters", "The company", "Scientists", "Officials",
             "The mayor", "Residents", "The court", "Doctors", "The union"]
@@ -95,13 +93,8 @@ def write(path: Path, rows: list[dict[str, object]]) -> Path:
 
 def dedupe(*args: str) -> tuple[int, str, str]:
     """Run `wirefeed dedupe` in this process: status, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(["dedupe", *args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+    done = in_process("dedupe", *args)
+    return done.code, done.out, done.err
 
 
 def decisions(path: Path) -> list[dict[str, object]]:
