@@ -3,9 +3,7 @@
 #
 #   15 3 * * * cd /var/lib/wirefeed && WIREFEED=/opt/wirefeed/.venv/bin/wirefeed WIREFEED_CONFIG=/etc/wirefeed/wirefeed.toml /opt/wirefeed/scripts/backfill_sitemaps.sh /etc/wirefeed/sitemaps.txt 3d >> /var/log/wirefeed/backfill.log 2>&1
 #
-# WIREFEED: the wirefeed command (default: `wirefeed` on PATH, which cron's PATH rarely holds).
-# WIREFEED_CONFIG: the config file naming the database (required: without it wirefeed would write
-# wirefeed.db into whatever directory cron starts in); the `cd` runs it where scripts/crontab.example does.
+# WIREFEED, WIREFEED_CONFIG: see wirefeed_env.sh; the `cd` runs it where scripts/crontab.example does.
 #
 # Each sitemap is its own resumable run: the same sitemap and window tomorrow resumes that run, skipping
 # pages already stored, so a nightly job only fetches what is new. A job killed halfway (reboot, OOM)
@@ -15,16 +13,11 @@ set -u
 usage="usage: WIREFEED_CONFIG=FILE [WIREFEED=COMMAND] backfill_sitemaps.sh SITEMAPS.txt [SINCE, default 3d]"
 list=${1:?$usage}
 since=${2:-3d}
-wirefeed=${WIREFEED:-wirefeed}
-config=${WIREFEED_CONFIG:-}
-fail() {
-    echo "backfill_sitemaps.sh: $1" >&2
-    exit 2
-}
-[ -n "$config" ] || fail "set WIREFEED_CONFIG to wirefeed's config file (e.g. /etc/wirefeed/wirefeed.toml); $usage"
-[ -f "$config" ] || fail "config file not found: $config (WIREFEED_CONFIG)"
+script=backfill_sitemaps.sh
+# shellcheck source=scripts/wirefeed_env.sh
+. "$(dirname "$0")/wirefeed_env.sh"
+check_wirefeed
 [ -f "$list" ] || fail "sitemap list not found: $list"
-command -v "$wirefeed" >/dev/null 2>&1 || fail "wirefeed command not found: $wirefeed (set WIREFEED to its path, e.g. /opt/wirefeed/.venv/bin/wirefeed)"
 status=0
 # `|| [ -n ... ]`: a last line without a newline is a sitemap too.
 while read -r sitemap || [ -n "$sitemap" ]; do

@@ -3,9 +3,7 @@
 #
 #   cd /var/lib/wirefeed && WIREFEED=/opt/wirefeed/.venv/bin/wirefeed WIREFEED_CONFIG=/etc/wirefeed/wirefeed.toml /opt/wirefeed/scripts/backfill_warc.sh /data/cc-news/2024/05
 #
-# WIREFEED: the wirefeed command (default: `wirefeed` on PATH).
-# WIREFEED_CONFIG: the config file naming the database (required: without it wirefeed would write
-# wirefeed.db into the current directory); the `cd` runs it where scripts/crontab.example does.
+# WIREFEED, WIREFEED_CONFIG: see wirefeed_env.sh; the `cd` runs it where scripts/crontab.example does.
 #
 # Each file is its own resumable run: rerun the script after an interruption and finished files are
 # skipped in seconds, the interrupted one continues where it stopped. A damaged file is read up to the
@@ -15,16 +13,11 @@
 set -u
 usage="usage: WIREFEED_CONFIG=FILE [WIREFEED=COMMAND] backfill_warc.sh DIRECTORY"
 dir=${1:?$usage}
-wirefeed=${WIREFEED:-wirefeed}
-config=${WIREFEED_CONFIG:-}
-fail() {
-    echo "backfill_warc.sh: $1" >&2
-    exit 2
-}
-[ -n "$config" ] || fail "set WIREFEED_CONFIG to wirefeed's config file (e.g. /etc/wirefeed/wirefeed.toml); $usage"
-[ -f "$config" ] || fail "config file not found: $config (WIREFEED_CONFIG)"
+script=backfill_warc.sh
+# shellcheck source=scripts/wirefeed_env.sh
+. "$(dirname "$0")/wirefeed_env.sh"
+check_wirefeed
 [ -d "$dir" ] || fail "not a directory: $dir"
-command -v "$wirefeed" >/dev/null 2>&1 || fail "wirefeed command not found: $wirefeed (set WIREFEED to its path, e.g. /opt/wirefeed/.venv/bin/wirefeed)"
 status=0
 found=0
 # One glob, expanded in name order, .warc and .warc.gz files together; names with spaces stay whole.
