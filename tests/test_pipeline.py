@@ -18,7 +18,7 @@ from ingest.pipeline import PageJob, Pipeline
 from store import repo
 from store.db import Store
 from store.models import Article, Feed, FeedItem, FetchLog, RawPage, Story, StoryMember
-from tests.world import Request, World, page, rss
+from tests.world import Request, Route, World, page, rss
 
 WIRE = [
     "GENEVA (Reuters) - Glaciers in the Swiss Alps lost four percent of their remaining volume this year, the "
@@ -143,6 +143,19 @@ def world() -> Iterator[World]:
         yield w
 
 
+def busy_once(body: bytes) -> Route:
+    """A route that answers 503 the first time, then the page."""
+    calls = {"n": 0}
+
+    def route(request: Request) -> tuple[int, dict[str, str], bytes]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return 503, {"Content-Type": "text/plain"}, b"busy"
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+
+    return route
+
+
 def subscribe(store: Store, *urls: str) -> None:
     with store.session() as session:
         for url in urls:
@@ -249,16 +262,8 @@ class TestBrokenFeeds:
     def test_failed_page_is_retried_not_lost(self, store: Store, world: World) -> None:
         """A page that fails once is fetched again on the next pass and then stored."""
         alpha = world["alpha"]
-        calls = {"n": 0}
         good = page("Harbour Street bakery closes after 62 years", LOCAL).encode()
-
-        def flaky(request: object) -> tuple[int, dict[str, str], bytes]:
-            calls["n"] += 1
-            if calls["n"] == 1:
-                return 503, {"Content-Type": "text/plain"}, b"busy"
-            return 200, {"Content-Type": "text/html; charset=utf-8"}, good
-
-        alpha.routes["/bakery.html"] = flaky
+        alpha.routes["/bakery.html"] = busy_once(good)
         subscribe(store, alpha.url("/rss.xml"))
         first = run(store, settings_for(store.url))
         assert first.pages_failed == 1  # type: ignore[attr-defined]
@@ -277,16 +282,8 @@ class TestBrokenFeeds:
         `stats` (articles_failed) and in `feeds list` (found by an audit).
         """
         alpha = world["alpha"]
-        calls = {"n": 0}
         good = page("Harbour Street bakery closes after 62 years", LOCAL).encode()
-
-        def flaky(request: object) -> tuple[int, dict[str, str], bytes]:
-            calls["n"] += 1
-            if calls["n"] == 1:
-                return 503, {"Content-Type": "text/plain"}, b"busy"
-            return 200, {"Content-Type": "text/html; charset=utf-8"}, good
-
-        alpha.routes["/bakery.html"] = flaky
+        alpha.routes["/bakery.html"] = busy_once(good)
         alpha.static("/print/bakery.html", good.decode())
         alpha.static("/print.xml", rss("Alpha print", [{"title": "Bakery", "link": alpha.url("/print/bakery.html"),
                                                           "guid": "p1", "published": "2026-11-20T08:00:00+00:00"}]),
