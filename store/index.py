@@ -66,7 +66,8 @@ class SqlIndex:
 
     def candidates(self, keys: Sequence[int], since: datetime | None) -> list[Entry]:
         """Stored articles sharing a band key, indexed at or after `since`, oldest first."""
-        shared = self._stored_matches(keys, since)
+        prefetched = self._prefetched(keys, since)
+        shared = self._stored_matches(keys) if prefetched else repo.band_matches(self.session, keys, since)
         for key in set(keys):
             for article_id in self._by_key.get(key, ()):
                 if since is None or self._entries[article_id][1] >= since:
@@ -75,7 +76,7 @@ class SqlIndex:
         ids = sorted(shared)[-self.max_candidates :]
         stored = [i for i in ids if i not in self._entries]
         # Prefetched rows answer for the ids they cover: an id missing from a complete prefetch is not clustered.
-        rows = self._rows if self._rows_cover(keys, since) else {}
+        rows = self._rows if prefetched else {}
         entries = {i: _entry(rows[i], tuple(sorted(shared[i]))) for i in stored if i in rows}
         unread = [] if rows else stored
         if unread:
@@ -88,15 +89,13 @@ class SqlIndex:
         # Each entry carries the keys it shares with the query: the clusterer ranks candidates by them.
         return [entries[i] for i in ids if i in entries]
 
-    def _rows_cover(self, keys: Sequence[int], since: datetime | None) -> bool:
-        """Whether the prefetched rows hold every stored match of these keys (read for this `since`)."""
-        return (bool(self._rows) and self._matches is not None and since == self._since
-                and all(key in self._matches for key in keys))
+    def _prefetched(self, keys: Sequence[int], since: datetime | None) -> bool:
+        """Whether `prefetch` read every key of these for this `since` (its rows too, when it read any)."""
+        return self._matches is not None and since == self._since and all(key in self._matches for key in keys)
 
-    def _stored_matches(self, keys: Sequence[int], since: datetime | None) -> dict[int, set[int]]:
-        """Article id -> shared band keys among the stored rows (prefetched when every key was)."""
-        if self._matches is None or since != self._since or any(key not in self._matches for key in keys):
-            return repo.band_matches(self.session, keys, since)
+    def _stored_matches(self, keys: Sequence[int]) -> dict[int, set[int]]:
+        """Article id -> shared band keys among the stored rows, from what `prefetch` read."""
+        assert self._matches is not None
         shared: dict[int, set[int]] = {}
         for key in set(keys):
             for article_id in self._matches[key]:
