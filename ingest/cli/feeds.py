@@ -332,10 +332,12 @@ def _subscribed(session: Any, urls: list[str], done: str) -> list[tuple[int, str
     listed: list[Feed] | None = None
     for url in urls:
         # Bytes that are not UTF-8 on the command line arrive as lone surrogates: no stored URL holds one.
-        feed = repo.feed_by_url(session, url) if url.isascii() or _encodable(url) else None
-        if feed is None and (url.isascii() or _encodable(url)):  # as `feeds add` stored it: host lower-cased, no #
-            with contextlib.suppress(argparse.ArgumentTypeError):
-                feed = repo.feed_by_url(session, feed_url(url))
+        feed = None
+        if url.isascii() or _encodable(url):
+            feed = repo.feed_by_url(session, url)
+            if feed is None:  # as `feeds add` stored it: scheme and host lower-cased, no fragment
+                with contextlib.suppress(argparse.ArgumentTypeError):
+                    feed = repo.feed_by_url(session, feed_url(url))
         if feed is None and MASK in url:  # copied from `feeds list`, the password masked
             listed = repo.list_feeds(session) if listed is None else listed
             same = [f for f in listed if mask_url(f.url) == url]
